@@ -1,0 +1,76 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidIMEI is matched by errors reporting a string that is not an
+// IMEI.
+var ErrInvalidIMEI = errors.New("invalid IMEI")
+
+// IMEIError carries the value that is not an IMEI and why.
+type IMEIError struct {
+	Value string
+	Why   string // e.g. "14 characters, want 15 digits"
+}
+
+func (e *IMEIError) Error() string {
+	return fmt.Sprintf("fota: IMEI %q: %s", e.Value, e.Why)
+}
+
+// Is reports whether target is ErrInvalidIMEI.
+func (e *IMEIError) Is(target error) bool { return target == ErrInvalidIMEI }
+
+const imeiLen = 15
+
+// ValidIMEI reports whether s is an IMEI: exactly 15 ASCII digits whose
+// last is the Luhn check digit of the first 14. Nothing is trimmed or
+// normalised. It allocates nothing, so eligibility checks over a large
+// fleet stay cheap.
+func ValidIMEI(s string) bool {
+	if len(s) != imeiLen {
+		return false
+	}
+	for i := 0; i < imeiLen; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return luhnDigit(s[:imeiLen-1]) == s[imeiLen-1]
+}
+
+// luhnDigit is the Luhn check digit of the decimal digits in body.
+func luhnDigit(body string) byte {
+	sum := 0
+	// Double every second digit counting from the right of body, which is
+	// the one just left of the check digit.
+	for i := len(body) - 1; i >= 0; i -= 2 {
+		d := int(body[i]-'0') * 2
+		if d > 9 {
+			d -= 9
+		}
+		sum += d
+		if i > 0 {
+			sum += int(body[i-1] - '0')
+		}
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// ParseIMEI returns s if it is an IMEI (see ValidIMEI), or an *IMEIError
+// matching ErrInvalidIMEI that says what is wrong.
+func ParseIMEI(s string) (string, error) {
+	if len(s) != imeiLen {
+		return "", &IMEIError{Value: s, Why: fmt.Sprintf("%d characters, want %d digits", len(s), imeiLen)}
+	}
+	for i := 0; i < imeiLen; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", &IMEIError{Value: s, Why: fmt.Sprintf("character %d is not a digit", i+1)}
+		}
+	}
+	if want := luhnDigit(s[:imeiLen-1]); s[imeiLen-1] != want {
+		return "", &IMEIError{Value: s, Why: fmt.Sprintf("check digit %c, want %c", s[imeiLen-1], want)}
+	}
+	return s, nil
+}
