@@ -1,0 +1,118 @@
+package pilot
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fotakit/fota/lifecycle"
+	"pgregory.net/rapid"
+)
+
+// Every (state, event) pair, including values outside the declared ones,
+// behaves in Table as looplab says it does for the same Events.
+func TestTableAgreesWithLooplab(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := State(rapid.IntRange(0, 3).Draw(t, "state"))
+		e := Event(rapid.IntRange(0, 2).Draw(t, "event"))
+		want, ok := lifecycle.LooplabNext(Events, s.String(), e.String())
+		got, err := Table.Next(s, e)
+		if ok != (err == nil) {
+			t.Fatalf("%v --%v-->: looplab allows=%v, table err=%v", s, e, ok, err)
+		}
+		if ok && got.String() != want {
+			t.Fatalf("%v --%v--> table %v, looplab %v", s, e, got, want)
+		}
+		if !ok {
+			if got != s {
+				t.Fatalf("refused %v --%v--> changed the state to %v", s, e, got)
+			}
+			var te *lifecycle.TransitionError
+			if !errors.Is(err, lifecycle.ErrInvalidTransition) || !errors.As(err, &te) || te.Lifecycle != "pilot gate" {
+				t.Fatalf("refused %v --%v-->: error %v", s, e, err)
+			}
+		}
+		if Table.Terminal(s) && ok && got != s {
+			t.Fatalf("terminal %v left by %v", s, e)
+		}
+	})
+}
+
+// Exhaustively, the table is exactly one transition; Lifted is terminal.
+func TestTableShape(t *testing.T) {
+	for _, s := range allStates {
+		for _, e := range allEvents {
+			d, ok := Table.Lookup(s, e)
+			want := s == Standing && e == PilotPassed
+			if ok != want || (ok && d != Lifted) {
+				t.Errorf("%v --%v--> %v, %v", s, e, d, ok)
+			}
+		}
+	}
+	if Table.Terminal(Standing) || !Table.Terminal(Lifted) {
+		t.Error("Standing must be left only by PilotPassed; Lifted must absorb")
+	}
+}
+
+// The diagram in doc.go is the one drawn from Events, so it cannot drift.
+func TestDocDiagram(t *testing.T) {
+	d, err := lifecycle.Diagram(Events, Standing.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
+		b.WriteString("//\t" + line + "\n")
+	}
+	if !strings.Contains(string(doc), b.String()) {
+		t.Fatalf("doc.go lacks the diagram:\n%s", b.String())
+	}
+}
+
+func TestStateText(t *testing.T) {
+	for _, s := range allStates {
+		b, err := s.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back State = 7
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Fatalf("%v: round trip %v, %v", s, back, err)
+		}
+	}
+	if _, err := State(2).MarshalText(); !errors.Is(err, ErrInvalidGate) {
+		t.Fatalf("MarshalText(State(2)) = %v", err)
+	}
+	s := Lifted
+	var ge *GateError
+	if err := s.UnmarshalText([]byte("standing")); !errors.As(err, &ge) || ge.Field != "State" || ge.Value != "standing" || s != Lifted {
+		t.Fatalf("UnmarshalText(standing) = %v, state %v", err, s)
+	}
+}
+
+func TestEndingText(t *testing.T) {
+	for _, e := range []Ending{EndedNormally, Cancelled, Aborted, Failed} {
+		b, err := e.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Ending
+		if err := back.UnmarshalText(b); err != nil || back != e {
+			t.Fatalf("%v: round trip %v, %v", e, back, err)
+		}
+	}
+	for _, e := range []Ending{0, 5, 255} {
+		if _, err := e.MarshalText(); !errors.Is(err, ErrInvalidOutcome) {
+			t.Errorf("MarshalText(%d) = %v", e, err)
+		}
+	}
+	e := Aborted
+	if err := e.UnmarshalText([]byte("")); !errors.Is(err, ErrInvalidOutcome) || e != Aborted {
+		t.Fatalf("UnmarshalText(\"\") = %v, %v", err, e)
+	}
+}
