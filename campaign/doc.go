@@ -88,10 +88,11 @@
 //   - HTTP cancel from CampaignRequestPending is allowed, beyond DESIGN's
 //     table and the v2 flow (which names only Queued). The v2 cancel page
 //     makes cancelling a matter of time ("can be canceled before the start
-//     date"), the campaign id is returned while the campaign is still
-//     CampaignRequestPending, and devices may be changed in that status, so
-//     the campaign is visible and editable there; refusing the DELETE would
-//     leave the user no way to withdraw it. The push table allows the same.
+//     date"); the schedule call returns the campaign id with status
+//     CampaignRequestPending (thingspace-api §3.3); devices may be changed
+//     in that status. The campaign is visible and editable there, and
+//     refusing the DELETE would leave the user no way to withdraw it. The
+//     push table allows the same.
 //   - "RequestFailed ... may bypass Pending" (v2): every campaign starts in
 //     InitialStatus and Reject takes it to RequestFailed; a host that checks
 //     parameters within the scheduling call applies Reject before anyone

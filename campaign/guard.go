@@ -38,7 +38,7 @@ type GuardError struct {
 }
 
 func (e *GuardError) Error() string {
-	if e.Now.IsZero() && e.Bound.IsZero() {
+	if e.err == ErrDevicesFrozen { // a status guard: no instants involved
 		return fmt.Sprintf("fota: campaign %s refused in status %s: %v", e.Op, e.Status, e.err)
 	}
 	bound := "start"

@@ -50,7 +50,7 @@ var Statuses = []Status{
 type statusInfo struct {
 	wire   string        // ThingSpace spelling
 	name   string        // state name in the family's fsm.Events
-	family device.Family //
+	family device.Family // whose table the status belongs to
 	active bool          // the campaign still holds its devices
 }
 
