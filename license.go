@@ -1,0 +1,63 @@
+package fota
+
+import (
+	"context"
+
+	"github.com/fotakit/fota/device"
+)
+
+// LicenseResult is one device's outcome of a licence assignment or
+// removal.
+type LicenseResult struct {
+	DeviceID string
+	Status   device.LicenseStatus
+	Reason   device.Reason
+}
+
+// AssignLicenses assigns FOTA licences to devices of an account.
+func (m *Manager) AssignLicenses(ctx context.Context, account string, deviceIDs []string) ([]LicenseResult, error) {
+	return m.licenses(ctx, "assignLicenses", account, deviceIDs, func(d DeviceRecord) (device.License, device.LicenseOutcome, error) {
+		return device.AssignLicense(d.License)
+	})
+}
+
+// RemoveLicenses removes devices' licences. A device that ever upgraded
+// its firmware keeps its licence: LicenseRemoveFailed with "License removal
+// not allowed for devices that have ever upgraded firmware."
+func (m *Manager) RemoveLicenses(ctx context.Context, account string, deviceIDs []string) ([]LicenseResult, error) {
+	return m.licenses(ctx, "removeLicenses", account, deviceIDs, func(d DeviceRecord) (device.License, device.LicenseOutcome, error) {
+		return device.RemoveLicense(d.License, d.EverUpgraded)
+	})
+}
+
+func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs []string, fn func(DeviceRecord) (device.License, device.LicenseOutcome, error)) ([]LicenseResult, error) {
+	if len(deviceIDs) == 0 {
+		return nil, &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
+	}
+	if err := uniqueDevices(deviceIDs); err != nil {
+		return nil, err
+	}
+	var out []LicenseResult
+	err := m.update(ctx, name, func(tx Tx, o *op) error {
+		out = out[:0]
+		for _, id := range deviceIDs {
+			d, err := tx.Device(id)
+			if err != nil {
+				return err
+			}
+			l, res, err := fn(d)
+			if err != nil {
+				return err
+			}
+			d.Account, d.License = account, l
+			if err := tx.PutDevice(d); err != nil {
+				return err
+			}
+			out = append(out, LicenseResult{DeviceID: id, Status: res.Status, Reason: res.Reason})
+			o.changes = append(o.changes, Change{Kind: LicenseChanged, Time: o.now, Account: account, DeviceID: id,
+				Family: device.FamilyHTTP, License: res.Status, Reason: res.Reason})
+		}
+		return nil
+	})
+	return out, err
+}

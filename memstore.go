@@ -1,0 +1,578 @@
+package fota
+
+import (
+	"container/heap"
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/verboselog"
+)
+
+// MemoryStore is the in-memory reference Store. Update transactions are
+// serialized by one lock and write in place, keeping an undo log that a
+// failed transaction replays backwards; View transactions share a read
+// lock. It is the default store of a Manager and the model the storetest
+// suite is written against.
+type MemoryStore struct {
+	mu          sync.RWMutex
+	seq         uint64
+	campaigns   map[string]*memCampaign
+	active      map[string]string
+	devices     map[string]DeviceRecord
+	history     map[string][]verboselog.CheckIn // oldest first
+	historyKeep int                             // the last keep asked for
+	deadlines   deadlineHeap
+	gates       map[pilot.Target]pilot.Gate
+	sessions    map[string]LogSession
+	bundles     map[string][]verboselog.Bundle
+	tx          memTx // the one read-write transaction; reused under mu
+}
+
+type memCampaign struct {
+	rec     Campaign
+	members map[string]memberRec
+	counts  Counts
+
+	orderMu sync.Mutex // guards order and sorted, rebuilt lazily by readers
+	order   []string
+	sorted  bool
+}
+
+// memberRec is a member without the keys it is stored under, to keep a
+// device's footprint small.
+type memberRec struct {
+	at     int64 // UpdatedAt, Unix nanoseconds
+	state  device.State
+	reason device.Reason
+}
+
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore() *MemoryStore {
+	s := &MemoryStore{
+		campaigns: make(map[string]*memCampaign),
+		active:    make(map[string]string),
+		devices:   make(map[string]DeviceRecord),
+		history:   make(map[string][]verboselog.CheckIn),
+		deadlines: deadlineHeap{index: make(map[deadlineKey]int)},
+		gates:     make(map[pilot.Target]pilot.Gate),
+		sessions:  make(map[string]LogSession),
+		bundles:   make(map[string][]verboselog.Bundle),
+	}
+	s.tx.s = s
+	return s
+}
+
+// Update runs fn in the store's single read-write transaction.
+func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &s.tx
+	tx.undo = tx.undo[:0]
+	defer func() {
+		if p := recover(); p != nil {
+			tx.rollback()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		tx.rollback()
+		return err
+	}
+	clear(tx.undo)
+	tx.undo = tx.undo[:0]
+	return nil
+}
+
+// View runs fn in a read-only transaction.
+func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(&memTx{s: s, ro: true})
+}
+
+type memTx struct {
+	s    *MemoryStore
+	ro   bool
+	undo []func()
+}
+
+func (tx *memTx) rollback() {
+	for i := len(tx.undo) - 1; i >= 0; i-- {
+		tx.undo[i]()
+	}
+	clear(tx.undo)
+	tx.undo = tx.undo[:0]
+}
+
+func (tx *memTx) write() error {
+	if tx.ro {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+func (tx *memTx) Campaign(id string) (Campaign, error) {
+	c, ok := tx.s.campaigns[id]
+	if !ok {
+		return Campaign{}, &NotFoundError{Kind: "campaign", ID: id}
+	}
+	return c.rec, nil
+}
+
+func (tx *memTx) PutCampaign(c Campaign) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	s := tx.s
+	if old, ok := s.campaigns[c.ID]; ok {
+		prev := old.rec
+		old.rec = c
+		tx.undo = append(tx.undo, func() { old.rec = prev })
+		return nil
+	}
+	s.campaigns[c.ID] = &memCampaign{rec: c, members: make(map[string]memberRec)}
+	tx.undo = append(tx.undo, func() { delete(s.campaigns, c.ID) })
+	return nil
+}
+
+func (tx *memTx) Campaigns(account, afterID string, limit int) ([]Campaign, error) {
+	var out []Campaign
+	for id, c := range tx.s.campaigns {
+		if c.rec.Account == account && id > afterID {
+			out = append(out, c.rec)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (tx *memTx) campaign(id string) (*memCampaign, error) {
+	c, ok := tx.s.campaigns[id]
+	if !ok {
+		return nil, &NotFoundError{Kind: "campaign", ID: id}
+	}
+	return c, nil
+}
+
+func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return Member{}, err
+	}
+	r, ok := c.members[deviceID]
+	if !ok {
+		return Member{}, &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
+	}
+	return r.member(campaignID, deviceID), nil
+}
+
+func (r memberRec) member(campaignID, deviceID string) Member {
+	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason, UpdatedAt: time.Unix(0, r.at).UTC()}
+}
+
+func (tx *memTx) PutMember(m Member) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	c, err := tx.campaign(m.CampaignID)
+	if err != nil {
+		return err
+	}
+	if int(m.State) >= len(c.counts) {
+		return &NotFoundError{Kind: "device state", ID: m.State.String()}
+	}
+	rec := memberRec{at: m.UpdatedAt.UnixNano(), state: m.State, reason: m.Reason}
+	old, existed := c.members[m.DeviceID]
+	if existed {
+		c.counts[old.state]--
+	} else {
+		c.markUnsorted()
+	}
+	c.members[m.DeviceID] = rec
+	c.counts[rec.state]++
+	id := m.DeviceID
+	tx.undo = append(tx.undo, func() {
+		c.counts[rec.state]--
+		if existed {
+			c.members[id] = old
+			c.counts[old.state]++
+		} else {
+			delete(c.members, id)
+			c.markUnsorted()
+		}
+	})
+	return nil
+}
+
+func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return err
+	}
+	old, ok := c.members[deviceID]
+	if !ok {
+		return &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
+	}
+	delete(c.members, deviceID)
+	c.counts[old.state]--
+	c.markUnsorted()
+	tx.undo = append(tx.undo, func() {
+		c.members[deviceID] = old
+		c.counts[old.state]++
+		c.markUnsorted()
+	})
+	return nil
+}
+
+func (c *memCampaign) markUnsorted() {
+	c.orderMu.Lock()
+	c.sorted = false
+	c.orderMu.Unlock()
+}
+
+// sortedIDs returns the member ids in order, rebuilding them after
+// membership changed. Readers share the store's read lock, so the rebuild
+// has a lock of its own.
+func (c *memCampaign) sortedIDs() []string {
+	c.orderMu.Lock()
+	defer c.orderMu.Unlock()
+	if !c.sorted {
+		c.order = c.order[:0]
+		for id := range c.members {
+			c.order = append(c.order, id)
+		}
+		slices.Sort(c.order)
+		c.sorted = true
+	}
+	return c.order
+}
+
+func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member, error) {
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return nil, err
+	}
+	ids := c.sortedIDs()
+	i, _ := slices.BinarySearch(ids, afterDeviceID)
+	if i < len(ids) && ids[i] == afterDeviceID {
+		i++
+	}
+	n := len(ids) - i
+	if limit >= 0 && n > limit {
+		n = limit
+	}
+	out := make([]Member, 0, n)
+	for _, id := range ids[i : i+n] {
+		out = append(out, c.members[id].member(campaignID, id))
+	}
+	return out, nil
+}
+
+func (tx *memTx) Counts(campaignID string) (Counts, error) {
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return Counts{}, err
+	}
+	return c.counts, nil
+}
+
+func (tx *memTx) ActiveCampaign(deviceID string) (string, error) {
+	return tx.s.active[deviceID], nil
+}
+
+func (tx *memTx) SetActiveCampaign(deviceID, campaignID string) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	undoMapSet(tx, tx.s.active, deviceID, campaignID, campaignID == "")
+	return nil
+}
+
+// undoMapSet sets (or, with del, deletes) m[k] and logs how to undo it.
+func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V, del bool) {
+	old, existed := m[k]
+	if del {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
+	tx.undo = append(tx.undo, func() {
+		if existed {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+func (tx *memTx) Device(deviceID string) (DeviceRecord, error) {
+	if d, ok := tx.s.devices[deviceID]; ok {
+		return d, nil
+	}
+	return DeviceRecord{DeviceID: deviceID}, nil
+}
+
+func (tx *memTx) PutDevice(d DeviceRecord) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	undoMapSet(tx, tx.s.devices, d.DeviceID, d, false)
+	return nil
+}
+
+func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	if keep <= 0 {
+		return nil
+	}
+	tx.s.historyKeep = keep
+	h := tx.s.history[c.DeviceID]
+	if len(h) >= 2*keep {
+		// Compact to the newest entries now and then, so an append costs
+		// O(1) amortised. The copy leaves the old slice intact for undo.
+		h = append(make([]verboselog.CheckIn, 0, 2*keep), h[len(h)-keep+1:]...)
+	}
+	// Appending never overwrites what the old slice header covers, so
+	// restoring that header undoes it.
+	undoMapSet(tx, tx.s.history, c.DeviceID, append(h, c), false)
+	return nil
+}
+
+func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
+	h := tx.s.history[deviceID]
+	if k := tx.s.historyKeep; len(h) > k {
+		h = h[len(h)-k:]
+	}
+	var out []verboselog.CheckIn
+	for i := len(h) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
+		if before.IsZero() || h[i].TimeCompleted.Before(before) {
+			out = append(out, h[i])
+		}
+	}
+	return out, nil
+}
+
+func (tx *memTx) PutDeadline(d Deadline) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	h := &tx.s.deadlines
+	k := deadlineKey{d.Kind, d.Key}
+	old, existed := h.get(k)
+	h.put(d)
+	tx.undo = append(tx.undo, func() {
+		if existed {
+			h.put(old)
+		} else {
+			h.remove(k)
+		}
+	})
+	return nil
+}
+
+func (tx *memTx) DeleteDeadline(kind DeadlineKind, key string) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	h := &tx.s.deadlines
+	k := deadlineKey{kind, key}
+	old, existed := h.get(k)
+	if !existed {
+		return nil
+	}
+	h.remove(k)
+	tx.undo = append(tx.undo, func() { h.put(old) })
+	return nil
+}
+
+func (tx *memTx) Due(now time.Time, limit int) ([]Deadline, error) {
+	// The heap's order is partial: collect what is due by walking it.
+	var out []Deadline
+	h := &tx.s.deadlines
+	var walk func(i int)
+	walk = func(i int) {
+		if i >= len(h.items) || h.items[i].At.After(now) {
+			return
+		}
+		out = append(out, h.items[i])
+		walk(2*i + 1)
+		walk(2*i + 2)
+	}
+	walk(0)
+	sort.Slice(out, func(i, j int) bool { return deadlineLess(out[i], out[j]) })
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (tx *memTx) NextDeadline() (time.Time, bool, error) {
+	if len(tx.s.deadlines.items) == 0 {
+		return time.Time{}, false, nil
+	}
+	return tx.s.deadlines.items[0].At, true, nil
+}
+
+func (tx *memTx) Gate(t pilot.Target) (pilot.Gate, error) {
+	if g, ok := tx.s.gates[t]; ok {
+		return g, nil
+	}
+	return pilot.Gate{Target: t}, nil
+}
+
+func (tx *memTx) PutGate(g pilot.Gate) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	undoMapSet(tx, tx.s.gates, g.Target, g, false)
+	return nil
+}
+
+func (tx *memTx) Session(deviceID string) (LogSession, error) {
+	if s, ok := tx.s.sessions[deviceID]; ok {
+		return s, nil
+	}
+	return LogSession{Session: verboselog.Session{DeviceID: deviceID}}, nil
+}
+
+func (tx *memTx) PutSession(s LogSession) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	undoMapSet(tx, tx.s.sessions, s.DeviceID, s, false)
+	return nil
+}
+
+func (tx *memTx) Sessions(account string) ([]LogSession, error) {
+	var out []LogSession
+	for _, s := range tx.s.sessions {
+		if s.Account == account {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DeviceID < out[j].DeviceID })
+	return out, nil
+}
+
+func (tx *memTx) AddBundle(b verboselog.Bundle) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	old := tx.s.bundles[b.DeviceID]
+	next := append(slices.Clip(old), b)
+	undoMapSet(tx, tx.s.bundles, b.DeviceID, next, false)
+	return nil
+}
+
+func (tx *memTx) Bundles(deviceID string) ([]verboselog.Bundle, error) {
+	return slices.Clone(tx.s.bundles[deviceID]), nil
+}
+
+func (tx *memTx) DeleteBundles(deviceID string, before time.Time) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	old := tx.s.bundles[deviceID]
+	keep := make([]verboselog.Bundle, 0, len(old))
+	for _, b := range old {
+		if !b.UploadedAt.Before(before) {
+			keep = append(keep, b)
+		}
+	}
+	undoMapSet(tx, tx.s.bundles, deviceID, keep, len(keep) == 0)
+	return nil
+}
+
+func (tx *memTx) NextSeq() (uint64, error) {
+	if err := tx.write(); err != nil {
+		return 0, err
+	}
+	tx.s.seq++
+	tx.undo = append(tx.undo, func() { tx.s.seq-- })
+	return tx.s.seq, nil
+}
+
+type deadlineKey struct {
+	kind DeadlineKind
+	key  string
+}
+
+func deadlineLess(a, b Deadline) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	return strings.Compare(a.Key, b.Key) < 0
+}
+
+// deadlineHeap is a min-heap of deadlines with an index by (kind, key), so
+// that replacing or removing one costs O(log n).
+type deadlineHeap struct {
+	items []Deadline
+	index map[deadlineKey]int
+}
+
+func (h *deadlineHeap) Len() int           { return len(h.items) }
+func (h *deadlineHeap) Less(i, j int) bool { return deadlineLess(h.items[i], h.items[j]) }
+func (h *deadlineHeap) Swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.index[deadlineKey{h.items[i].Kind, h.items[i].Key}] = i
+	h.index[deadlineKey{h.items[j].Kind, h.items[j].Key}] = j
+}
+func (h *deadlineHeap) Push(x any) {
+	d := x.(Deadline)
+	h.index[deadlineKey{d.Kind, d.Key}] = len(h.items)
+	h.items = append(h.items, d)
+}
+func (h *deadlineHeap) Pop() any {
+	d := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	delete(h.index, deadlineKey{d.Kind, d.Key})
+	return d
+}
+
+func (h *deadlineHeap) get(k deadlineKey) (Deadline, bool) {
+	i, ok := h.index[k]
+	if !ok {
+		return Deadline{}, false
+	}
+	return h.items[i], true
+}
+
+func (h *deadlineHeap) put(d Deadline) {
+	k := deadlineKey{d.Kind, d.Key}
+	if i, ok := h.index[k]; ok {
+		h.items[i] = d
+		heap.Fix(h, i)
+		return
+	}
+	heap.Push(h, d)
+}
+
+func (h *deadlineHeap) remove(k deadlineKey) {
+	if i, ok := h.index[k]; ok {
+		heap.Remove(h, i)
+	}
+}
