@@ -58,8 +58,9 @@
 // at the end date) counts against it. Exactly 50% passes ("at least a 50%
 // success rate"): 3 of 6 and 10 of 20 pass, 2 of 5 does not, 3 of 5 does.
 // The share is one correctly rounded float64 division compared with the
-// ratio, so any ratio written as a fraction (0.5, 0.3, 0.1) is met exactly
-// at that fraction; Policy.met explains why not multiplication.
+// ratio, so any ratio written as a fraction (0.5, 0.3, 0.56) is met exactly
+// at that fraction; multiplying (succeeded >= ratio*devices) would round
+// twice and refuse, say, 14 of 25 against 0.56.
 //
 // Gate.Pilots counts every counted pilot, passed or not, up to and including
 // the one that lifted the gate. Any number of pilots may run, one after
@@ -87,9 +88,11 @@
 //     learnt by a standing gate (say, one admitted under an older, larger
 //     policy) does not count. The policy given to Learn is the one that
 //     judges; a campaign of fewer than MinDevices may be admitted (it is
-//     under the limit) but never counts.
-//   - Campaigns of at most MaxDevices are admitted whether or not they are pilots:
-//     the rule limits size only.
+//     under the limit) but never counts: the rule limits size only.
+//   - Reading the sentence. "at least 5 devices and no more than 20 devices
+//     have had at least a 50% success rate" is read, as the issue does, as
+//     a pilot of 5..20 devices of which at least half succeeded (so 3 of 5
+//     lifts), not as "at least 5 devices succeeded".
 //   - Ending's zero value is not an ending, so an Outcome whose Ending was
 //     never set is an error rather than silently counting.
 //   - No error code for the refusal is given by ThingSpace; ErrPilotRequired

@@ -47,8 +47,8 @@ func (p Policy) pilotSize(n int) bool { return p.MinDevices <= n && n <= p.MaxDe
 // ratio is written as a fraction k/n (0.5, 0.1, 0.3, or float64(2)/3), any
 // share exactly equal to k/n rounds to the same float64 and meets it, so
 // 3 of 6 and 10 of 20 meet 0.5 while 2 of 5 does not. Multiplying instead
-// (succeeded >= ratio*devices) would fail 1 of 10 against 0.1, whose
-// float64 is slightly above one tenth.
+// (succeeded >= ratio*devices) rounds twice and would refuse 14 of 25
+// against 0.56, or 7 of 100 against 0.07.
 func (p Policy) met(succeeded, devices int) bool {
 	return float64(succeeded)/float64(devices) >= p.SuccessRatio
 }

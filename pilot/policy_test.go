@@ -149,6 +149,8 @@ func TestRatioDecimalLiterals(t *testing.T) {
 		{0.5, 3, 6, true}, {0.5, 2, 5, false}, {0.5, 3, 5, true}, {0.5, 10, 20, true}, {0.5, 9, 19, false},
 		{0.1, 1, 10, true}, {0.1, 1, 11, false}, {0.2, 1, 5, true}, {0.3, 3, 10, true}, {0.3, 2, 7, false},
 		{0.7, 7, 10, true}, {0.9, 9, 10, true}, {0.35, 7, 20, true}, {0.35, 6, 20, false}, {1, 20, 20, true}, {1, 19, 20, false},
+		// Where succeeded >= ratio*devices would round the wrong way.
+		{0.56, 14, 25, true}, {0.07, 7, 100, true}, {0.55, 55, 100, true}, {0.28, 7, 25, true}, {0.56, 13, 25, false},
 	} {
 		p := Policy{1, 100, tc.ratio}
 		if got := p.met(tc.succeeded, tc.devices); got != tc.want {
