@@ -2,6 +2,8 @@ package device
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/looplab/fsm"
@@ -343,15 +345,27 @@ func TestStateEventText(t *testing.T) {
 	}
 }
 
-// Names in the declarations must be Mermaid-safe, so the diagram draws.
-func TestDiagrams(t *testing.T) {
+// The diagrams in doc.go are the ones lifecycle.Diagram draws from the
+// declarations (which also proves the names are Mermaid-safe).
+func TestDocDiagrams(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		ev      fsm.Events
 		initial string
 	}{{HTTPEvents, "Accepted"}, {PushEvents, "Accepted"}, {LicenseEvents, "Unlicensed"}} {
 		d, err := lifecycle.Diagram(c.ev, c.initial)
-		if err != nil || d == "" {
+		if err != nil {
 			t.Fatalf("Diagram: %v", err)
+		}
+		var quoted strings.Builder
+		for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
+			quoted.WriteString("//\t" + line + "\n")
+		}
+		if !strings.Contains(string(doc), quoted.String()) {
+			t.Errorf("doc.go lacks the current diagram:\n%s", quoted.String())
 		}
 	}
 }
