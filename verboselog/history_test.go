@@ -1,8 +1,11 @@
 package verboselog
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +159,31 @@ func TestHistoryRefusals(t *testing.T) {
 	page, _, more := r.Page(Cursor{}, 0)
 	if len(page) != 2 || more || !page[0].TimeCompleted.Equal(t0.Add(2*time.Hour)) || !page[1].TimeCompleted.Equal(t0.Add(time.Hour)) {
 		t.Errorf("NewHistory kept %v", page)
+	}
+}
+
+// "0- Uknown, 1 - Device, 3 - RovaContainer, 5 - WiFiClient, 6 -
+// RovaClient, 7 - RovaClientAppStore …" (sic): the names, the wire spelling
+// kept, the JSON a number.
+func TestClientTypes(t *testing.T) {
+	for _, tc := range []struct {
+		c    ClientType
+		name string
+	}{
+		{0, "Uknown"}, {1, "Device"}, {3, "RovaContainer"}, {5, "WiFiClient"}, {6, "RovaClient"}, {7, "RovaClientAppStore"}, {2, "ClientType(2)"},
+	} {
+		if got := tc.c.String(); got != tc.name {
+			t.Errorf("%d.String() = %q, want %q", int(tc.c), got, tc.name)
+		}
+		j, err := json.Marshal(CheckIn{ClientType: tc.c})
+		if err != nil || !strings.Contains(string(j), `"clientType":`+strconv.Itoa(int(tc.c))+`,`) {
+			t.Errorf("%d as JSON: %s, %v", int(tc.c), j, err)
+		}
+	}
+	if _, err := ClientType(-2).MarshalJSON(); !errors.Is(err, ErrClientType) {
+		t.Errorf("negative: %v", err)
+	}
+	if _, err := ClientType(-2).MarshalText(); !errors.Is(err, ErrClientType) {
+		t.Errorf("negative: %v", err)
 	}
 }
