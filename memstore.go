@@ -20,18 +20,52 @@ import (
 // lock. It is the default store of a Manager and the model the storetest
 // suite is written against.
 type MemoryStore struct {
-	mu          sync.RWMutex
-	seq         uint64
-	campaigns   map[string]*memCampaign
-	active      map[string]string
-	devices     map[string]DeviceRecord
-	history     map[string][]verboselog.CheckIn // oldest first
-	historyKeep int                             // the last keep asked for
+	mu        sync.RWMutex
+	seq       uint64
+	campaigns map[string]*memCampaign
+	// devices holds everything kept per device in one place, so that a
+	// check-in finds its device with one map lookup.
+	devices     map[string]*memDevice
+	historyKeep int // the last keep asked for
 	deadlines   deadlineHeap
 	gates       map[pilot.Target]pilot.Gate
-	sessions    map[string]LogSession
-	bundles     map[string][]verboselog.Bundle
 	tx          memTx // the one read-write transaction; reused under mu
+}
+
+// memDevice is one device's records: what every check-in touches inline,
+// the rest behind a pointer that most devices never need. Fields are
+// replaced, never mutated in place, so an undo entry can hold the old
+// value.
+type memDevice struct {
+	active string      // campaign holding the device
+	hist   []histEntry // oldest first; may hold up to 2*keep
+	more   *memDeviceMore
+}
+
+// memDeviceMore is copied on write.
+type memDeviceMore struct {
+	rec        DeviceRecord
+	session    LogSession
+	hasSession bool
+	bundles    []verboselog.Bundle
+}
+
+// moreForWrite returns a copy of d's rarely written records, to change and
+// store back in d.more.
+func (d *memDevice) moreForWrite() *memDeviceMore {
+	if d.more == nil {
+		return &memDeviceMore{}
+	}
+	m := *d.more
+	return &m
+}
+
+// histEntry is a check-in without its device id.
+type histEntry struct {
+	at          int64 // Unix nanoseconds
+	clientType  verboselog.ClientType
+	result      string
+	failureType string
 }
 
 type memCampaign struct {
@@ -56,13 +90,9 @@ type memberRec struct {
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{
 		campaigns: make(map[string]*memCampaign),
-		active:    make(map[string]string),
-		devices:   make(map[string]DeviceRecord),
-		history:   make(map[string][]verboselog.CheckIn),
+		devices:   make(map[string]*memDevice),
 		deadlines: deadlineHeap{index: make(map[deadlineKey]int)},
 		gates:     make(map[pilot.Target]pilot.Gate),
-		sessions:  make(map[string]LogSession),
-		bundles:   make(map[string][]verboselog.Bundle),
 	}
 	s.tx.s = s
 	return s
@@ -87,8 +117,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) (err error)
 		tx.rollback()
 		return err
 	}
-	clear(tx.undo)
-	tx.undo = tx.undo[:0]
+	tx.reset()
 	return nil
 }
 
@@ -105,15 +134,80 @@ func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 type memTx struct {
 	s    *MemoryStore
 	ro   bool
-	undo []func()
+	undo []undoEntry
+}
+
+// undoEntry restores what one write replaced. The hot writes (a member, a
+// device's record) are typed, so a transaction allocates no closure for
+// them; rare writes carry a function.
+type undoEntry struct {
+	dev     *memDevice // restore *dev = devOld
+	devOld  memDevice
+	camp    *memCampaign // restore a member
+	key     string
+	mem     memberRec
+	existed bool
+	fn      func()
+}
+
+func (u *undoEntry) apply(s *MemoryStore) {
+	switch {
+	case u.fn != nil:
+		u.fn()
+	case u.dev != nil:
+		*u.dev = u.devOld
+	case u.camp != nil:
+		c := u.camp
+		if cur, ok := c.members[u.key]; ok {
+			c.counts[cur.state]--
+			if !u.existed {
+				delete(c.members, u.key)
+				c.markUnsorted()
+			}
+		}
+		if u.existed {
+			if _, ok := c.members[u.key]; !ok {
+				c.markUnsorted()
+			}
+			c.members[u.key] = u.mem
+			c.counts[u.mem.state]++
+		}
+	}
 }
 
 func (tx *memTx) rollback() {
 	for i := len(tx.undo) - 1; i >= 0; i-- {
-		tx.undo[i]()
+		tx.undo[i].apply(tx.s)
+	}
+	tx.reset()
+}
+
+// reset empties the undo log, keeping a small one for the next
+// transaction and letting a large one (a campaign of a million devices)
+// go.
+func (tx *memTx) reset() {
+	if cap(tx.undo) > 4096 {
+		tx.undo = nil
+		return
 	}
 	clear(tx.undo)
 	tx.undo = tx.undo[:0]
+}
+
+func (tx *memTx) onUndo(fn func()) { tx.undo = append(tx.undo, undoEntry{fn: fn}) }
+
+// device returns the device's records for writing, creating them, and logs
+// their old value for undo.
+func (tx *memTx) device(id string) *memDevice {
+	d, ok := tx.s.devices[id]
+	if !ok {
+		d = &memDevice{}
+		tx.s.devices[id] = d
+		tx.onUndo(func() { delete(tx.s.devices, id) })
+		return d
+	}
+	tx.undo = append(tx.undo, undoEntry{dev: d, devOld: *d})
+	return d
 }
 
 func (tx *memTx) write() error {
@@ -139,11 +233,11 @@ func (tx *memTx) PutCampaign(c Campaign) error {
 	if old, ok := s.campaigns[c.ID]; ok {
 		prev := old.rec
 		old.rec = c
-		tx.undo = append(tx.undo, func() { old.rec = prev })
+		tx.onUndo(func() { old.rec = prev })
 		return nil
 	}
 	s.campaigns[c.ID] = &memCampaign{rec: c, members: make(map[string]memberRec)}
-	tx.undo = append(tx.undo, func() { delete(s.campaigns, c.ID) })
+	tx.onUndo(func() { delete(s.campaigns, c.ID) })
 	return nil
 }
 
@@ -205,17 +299,7 @@ func (tx *memTx) PutMember(m Member) error {
 	}
 	c.members[m.DeviceID] = rec
 	c.counts[rec.state]++
-	id := m.DeviceID
-	tx.undo = append(tx.undo, func() {
-		c.counts[rec.state]--
-		if existed {
-			c.members[id] = old
-			c.counts[old.state]++
-		} else {
-			delete(c.members, id)
-			c.markUnsorted()
-		}
-	})
+	tx.undo = append(tx.undo, undoEntry{camp: c, key: m.DeviceID, mem: old, existed: existed})
 	return nil
 }
 
@@ -234,11 +318,7 @@ func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
 	delete(c.members, deviceID)
 	c.counts[old.state]--
 	c.markUnsorted()
-	tx.undo = append(tx.undo, func() {
-		c.members[deviceID] = old
-		c.counts[old.state]++
-		c.markUnsorted()
-	})
+	tx.undo = append(tx.undo, undoEntry{camp: c, key: deviceID, mem: old, existed: true})
 	return nil
 }
 
@@ -295,26 +375,25 @@ func (tx *memTx) Counts(campaignID string) (Counts, error) {
 }
 
 func (tx *memTx) ActiveCampaign(deviceID string) (string, error) {
-	return tx.s.active[deviceID], nil
+	if d, ok := tx.s.devices[deviceID]; ok {
+		return d.active, nil
+	}
+	return "", nil
 }
 
 func (tx *memTx) SetActiveCampaign(deviceID, campaignID string) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	undoMapSet(tx, tx.s.active, deviceID, campaignID, campaignID == "")
+	tx.device(deviceID).active = campaignID
 	return nil
 }
 
-// undoMapSet sets (or, with del, deletes) m[k] and logs how to undo it.
-func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V, del bool) {
+// undoMapSet sets m[k] and logs how to undo it.
+func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V) {
 	old, existed := m[k]
-	if del {
-		delete(m, k)
-	} else {
-		m[k] = v
-	}
-	tx.undo = append(tx.undo, func() {
+	m[k] = v
+	tx.onUndo(func() {
 		if existed {
 			m[k] = old
 		} else {
@@ -324,8 +403,8 @@ func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V, del bool) {
 }
 
 func (tx *memTx) Device(deviceID string) (DeviceRecord, error) {
-	if d, ok := tx.s.devices[deviceID]; ok {
-		return d, nil
+	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil && d.more.rec.DeviceID != "" {
+		return d.more.rec, nil
 	}
 	return DeviceRecord{DeviceID: deviceID}, nil
 }
@@ -334,7 +413,10 @@ func (tx *memTx) PutDevice(d DeviceRecord) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	undoMapSet(tx, tx.s.devices, d.DeviceID, d, false)
+	dev := tx.device(d.DeviceID)
+	m := dev.moreForWrite()
+	m.rec = d
+	dev.more = m
 	return nil
 }
 
@@ -346,27 +428,34 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 		return nil
 	}
 	tx.s.historyKeep = keep
-	h := tx.s.history[c.DeviceID]
+	d := tx.device(c.DeviceID)
+	h := d.hist
 	if len(h) >= 2*keep {
 		// Compact to the newest entries now and then, so an append costs
 		// O(1) amortised. The copy leaves the old slice intact for undo.
-		h = append(make([]verboselog.CheckIn, 0, 2*keep), h[len(h)-keep+1:]...)
+		h = append(make([]histEntry, 0, 2*keep), h[len(h)-keep+1:]...)
 	}
 	// Appending never overwrites what the old slice header covers, so
 	// restoring that header undoes it.
-	undoMapSet(tx, tx.s.history, c.DeviceID, append(h, c), false)
+	d.hist = append(h, histEntry{at: c.TimeCompleted.UnixNano(), clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
 	return nil
 }
 
 func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
-	h := tx.s.history[deviceID]
+	d, ok := tx.s.devices[deviceID]
+	if !ok {
+		return nil, nil
+	}
+	h := d.hist
 	if k := tx.s.historyKeep; len(h) > k {
 		h = h[len(h)-k:]
 	}
 	var out []verboselog.CheckIn
 	for i := len(h) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
-		if before.IsZero() || h[i].TimeCompleted.Before(before) {
-			out = append(out, h[i])
+		if before.IsZero() || h[i].at < before.UnixNano() {
+			e := h[i]
+			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: e.clientType, Result: e.result,
+				FailureType: e.failureType, TimeCompleted: time.Unix(0, e.at).UTC()})
 		}
 	}
 	return out, nil
@@ -380,7 +469,7 @@ func (tx *memTx) PutDeadline(d Deadline) error {
 	k := deadlineKey{d.Kind, d.Key}
 	old, existed := h.get(k)
 	h.put(d)
-	tx.undo = append(tx.undo, func() {
+	tx.onUndo(func() {
 		if existed {
 			h.put(old)
 		} else {
@@ -401,7 +490,7 @@ func (tx *memTx) DeleteDeadline(kind DeadlineKind, key string) error {
 		return nil
 	}
 	h.remove(k)
-	tx.undo = append(tx.undo, func() { h.put(old) })
+	tx.onUndo(func() { h.put(old) })
 	return nil
 }
 
@@ -444,13 +533,13 @@ func (tx *memTx) PutGate(g pilot.Gate) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	undoMapSet(tx, tx.s.gates, g.Target, g, false)
+	undoMapSet(tx, tx.s.gates, g.Target, g)
 	return nil
 }
 
 func (tx *memTx) Session(deviceID string) (LogSession, error) {
-	if s, ok := tx.s.sessions[deviceID]; ok {
-		return s, nil
+	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil && d.more.hasSession {
+		return d.more.session, nil
 	}
 	return LogSession{Session: verboselog.Session{DeviceID: deviceID}}, nil
 }
@@ -459,15 +548,18 @@ func (tx *memTx) PutSession(s LogSession) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	undoMapSet(tx, tx.s.sessions, s.DeviceID, s, false)
+	dev := tx.device(s.DeviceID)
+	m := dev.moreForWrite()
+	m.session, m.hasSession = s, true
+	dev.more = m
 	return nil
 }
 
 func (tx *memTx) Sessions(account string) ([]LogSession, error) {
 	var out []LogSession
-	for _, s := range tx.s.sessions {
-		if s.Account == account {
-			out = append(out, s)
+	for _, d := range tx.s.devices {
+		if d.more != nil && d.more.hasSession && d.more.session.Account == account {
+			out = append(out, d.more.session)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DeviceID < out[j].DeviceID })
@@ -478,28 +570,38 @@ func (tx *memTx) AddBundle(b verboselog.Bundle) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	old := tx.s.bundles[b.DeviceID]
-	next := append(slices.Clip(old), b)
-	undoMapSet(tx, tx.s.bundles, b.DeviceID, next, false)
+	dev := tx.device(b.DeviceID)
+	m := dev.moreForWrite()
+	m.bundles = append(slices.Clip(m.bundles), b)
+	dev.more = m
 	return nil
 }
 
 func (tx *memTx) Bundles(deviceID string) ([]verboselog.Bundle, error) {
-	return slices.Clone(tx.s.bundles[deviceID]), nil
+	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil {
+		return slices.Clone(d.more.bundles), nil
+	}
+	return nil, nil
 }
 
 func (tx *memTx) DeleteBundles(deviceID string, before time.Time) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	old := tx.s.bundles[deviceID]
-	keep := make([]verboselog.Bundle, 0, len(old))
-	for _, b := range old {
+	d, ok := tx.s.devices[deviceID]
+	if !ok || d.more == nil {
+		return nil
+	}
+	keep := make([]verboselog.Bundle, 0, len(d.more.bundles))
+	for _, b := range d.more.bundles {
 		if !b.UploadedAt.Before(before) {
 			keep = append(keep, b)
 		}
 	}
-	undoMapSet(tx, tx.s.bundles, deviceID, keep, len(keep) == 0)
+	dev := tx.device(deviceID)
+	m := dev.moreForWrite()
+	m.bundles = keep
+	dev.more = m
 	return nil
 }
 
@@ -508,7 +610,7 @@ func (tx *memTx) NextSeq() (uint64, error) {
 		return 0, err
 	}
 	tx.s.seq++
-	tx.undo = append(tx.undo, func() { tx.s.seq-- })
+	tx.onUndo(func() { tx.s.seq-- })
 	return tx.s.seq, nil
 }
 
