@@ -216,9 +216,12 @@ func (h *History) Add(c CheckIn, p Policy) error {
 	return nil
 }
 
+// trim drops the oldest beyond HistoryMax by re-slicing, not copying: the
+// next append that outgrows the array copies only the kept check-ins, so a
+// full history takes a check-in in amortised O(1).
 func (h *History) trim(p Policy) {
 	if n := len(h.entries) - max(p.HistoryMax, 1); n > 0 {
-		h.entries = slices.Delete(h.entries, 0, n)
+		h.entries = h.entries[n:]
 	}
 }
 
@@ -233,7 +236,7 @@ func (h *History) Prune(now time.Time, p Policy) int {
 	for n < len(h.entries) && !now.Before(h.entries[n].TimeCompleted.Add(p.HistoryRetention)) {
 		n++
 	}
-	h.entries = slices.Delete(h.entries, 0, n)
+	h.entries = h.entries[n:] // as trim
 	return n
 }
 
