@@ -101,11 +101,11 @@ func Upload(s Session, b Bundle, now time.Time) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	if b.DeviceID != s.DeviceID {
+	if s.DeviceID != "" && b.DeviceID != s.DeviceID {
 		return &FieldError{Field: "deviceId", Value: b.DeviceID, Reason: "the session belongs to device " + strconv.Quote(s.DeviceID), Err: ErrDeviceID}
 	}
 	refuse := func(reason string) error {
-		return &UploadError{Device: s.DeviceID, State: s.State, LogTime: b.LogTime, Reason: reason}
+		return &UploadError{Device: b.DeviceID, State: s.State, LogTime: b.LogTime, Reason: reason}
 	}
 	switch s.State {
 	case Collecting:

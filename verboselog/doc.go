@@ -81,6 +81,8 @@
 //     late. The device's logTime is compared only with EndedAt.
 //   - UploadedAt is this library's field (ThingSpace's DeviceLog has none);
 //     purging is measured from it, stamped by the host at upload.
+//   - logTime, timeCompleted and our uploadedAt travel as RFC 3339 times
+//     (time.Time's JSON); the sources do not give their format.
 //   - logType must be one of the eight documented values; the payload is
 //     carried as sent (base64 is not decoded).
 //   - clientType's list is incomplete ("…"), so any non-negative number is

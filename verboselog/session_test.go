@@ -259,6 +259,7 @@ func TestUpload(t *testing.T) {
 		{"collecting", col, log(t0.Add(90 * time.Minute)), nil},
 		{"collecting, device clock behind", col, log(t0.Add(-time.Hour)), nil},
 		{"never enabled", Session{DeviceID: "d1"}, log(t0), ErrUploadRefused},
+		{"no session at all", Session{}, log(t0), ErrUploadRefused},
 		{"enabled, not checked in", en, log(t0), ErrUploadRefused},
 		{"disabled, log from before", dis, log(t0.Add(90 * time.Minute)), nil},
 		{"disabled, log from the end", dis, log(t0.Add(2 * time.Hour)), ErrUploadRefused},
