@@ -128,20 +128,18 @@ func (a *Account) Disable(deviceID string, now time.Time) (Session, error) {
 // logging, and starts collection if logging is Enabled. It returns the
 // device's session. An invalid check-in changes nothing.
 func (a *Account) CheckIn(c CheckIn, now time.Time) (Session, error) {
-	if err := c.Validate(); err != nil {
+	h := a.histories[c.DeviceID]
+	if h == nil {
+		h = &History{}
+	}
+	if err := h.check(c); err != nil {
 		return Session{}, err
 	}
 	if err := a.advance(now); err != nil {
 		return Session{}, err
 	}
-	h := a.histories[c.DeviceID]
-	if h == nil {
-		h = &History{}
-		a.histories[c.DeviceID] = h
-	}
-	if err := h.Add(c, a.policy); err != nil {
-		return Session{}, err // unreachable: c was validated and h is c's
-	}
+	h.insert(c, a.policy)
+	a.histories[c.DeviceID] = h
 	s, ok := a.sessions[c.DeviceID]
 	if !ok {
 		return Session{DeviceID: c.DeviceID}, nil

@@ -205,6 +205,12 @@ func (h *History) Add(c CheckIn, p Policy) error {
 	if err := h.check(c); err != nil {
 		return err
 	}
+	h.insert(c, p)
+	return nil
+}
+
+// insert is Add after the checks.
+func (h *History) insert(c CheckIn, p Policy) {
 	h.deviceID = c.DeviceID
 	// Check-ins usually arrive in order, so this is an append.
 	i := len(h.entries)
@@ -213,7 +219,6 @@ func (h *History) Add(c CheckIn, p Policy) error {
 	}
 	h.entries = slices.Insert(h.entries, i, c)
 	h.trim(p)
-	return nil
 }
 
 // trim drops the oldest beyond HistoryMax by re-slicing, not copying: the
