@@ -155,7 +155,9 @@ func (o *op) device(c *Campaign, deviceID string, s device.State, r device.Reaso
 // update runs fn in one Update transaction and, once it committed,
 // delivers the changes it gathered.
 func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op) error) error {
-	o := &op{now: m.clock.Now().UTC()}
+	o := opPool.Get().(*op)
+	defer o.release()
+	o.now = m.clock.Now().UTC()
 	err := m.store.Update(ctx, func(tx Tx) error {
 		o.changes = o.changes[:0] // a store may retry fn
 		return fn(tx, o)
@@ -170,6 +172,18 @@ func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op)
 		}
 	}
 	return nil
+}
+
+// opPool recycles ops: a check-in should not allocate one.
+var opPool = sync.Pool{New: func() any { return new(op) }}
+
+func (o *op) release() {
+	clear(o.changes)
+	o.changes = o.changes[:0]
+	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
+		o.changes = nil
+	}
+	opPool.Put(o)
 }
 
 // view runs fn in one View transaction.

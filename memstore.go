@@ -135,6 +135,22 @@ type memTx struct {
 	s    *MemoryStore
 	ro   bool
 	undo []undoEntry
+	// lastID and lastDev remember the device found last: an operation asks
+	// about one device several times (history, session, campaign).
+	lastID  string
+	lastDev *memDevice
+}
+
+// find looks a device up, through the one-entry cache.
+func (tx *memTx) find(id string) (*memDevice, bool) {
+	if tx.lastDev != nil && tx.lastID == id {
+		return tx.lastDev, true
+	}
+	d, ok := tx.s.devices[id]
+	if ok {
+		tx.lastID, tx.lastDev = id, d
+	}
+	return d, ok
 }
 
 // undoEntry restores what one write replaced. The hot writes (a member, a
@@ -186,6 +202,7 @@ func (tx *memTx) rollback() {
 // transaction and letting a large one (a campaign of a million devices)
 // go.
 func (tx *memTx) reset() {
+	tx.lastID, tx.lastDev = "", nil
 	if cap(tx.undo) > 4096 {
 		tx.undo = nil
 		return
@@ -199,10 +216,11 @@ func (tx *memTx) onUndo(fn func()) { tx.undo = append(tx.undo, undoEntry{fn: fn}
 // device returns the device's records for writing, creating them, and logs
 // their old value for undo.
 func (tx *memTx) device(id string) *memDevice {
-	d, ok := tx.s.devices[id]
+	d, ok := tx.find(id)
 	if !ok {
 		d = &memDevice{}
 		tx.s.devices[id] = d
+		tx.lastID, tx.lastDev = id, d
 		tx.onUndo(func() { delete(tx.s.devices, id) })
 		return d
 	}
@@ -375,7 +393,7 @@ func (tx *memTx) Counts(campaignID string) (Counts, error) {
 }
 
 func (tx *memTx) ActiveCampaign(deviceID string) (string, error) {
-	if d, ok := tx.s.devices[deviceID]; ok {
+	if d, ok := tx.find(deviceID); ok {
 		return d.active, nil
 	}
 	return "", nil
@@ -403,7 +421,7 @@ func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V) {
 }
 
 func (tx *memTx) Device(deviceID string) (DeviceRecord, error) {
-	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil && d.more.rec.DeviceID != "" {
+	if d, ok := tx.find(deviceID); ok && d.more != nil && d.more.rec.DeviceID != "" {
 		return d.more.rec, nil
 	}
 	return DeviceRecord{DeviceID: deviceID}, nil
@@ -442,7 +460,7 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 }
 
 func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
-	d, ok := tx.s.devices[deviceID]
+	d, ok := tx.find(deviceID)
 	if !ok {
 		return nil, nil
 	}
@@ -538,7 +556,7 @@ func (tx *memTx) PutGate(g pilot.Gate) error {
 }
 
 func (tx *memTx) Session(deviceID string) (LogSession, error) {
-	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil && d.more.hasSession {
+	if d, ok := tx.find(deviceID); ok && d.more != nil && d.more.hasSession {
 		return d.more.session, nil
 	}
 	return LogSession{Session: verboselog.Session{DeviceID: deviceID}}, nil
@@ -578,7 +596,7 @@ func (tx *memTx) AddBundle(b verboselog.Bundle) error {
 }
 
 func (tx *memTx) Bundles(deviceID string) ([]verboselog.Bundle, error) {
-	if d, ok := tx.s.devices[deviceID]; ok && d.more != nil {
+	if d, ok := tx.find(deviceID); ok && d.more != nil {
 		return slices.Clone(d.more.bundles), nil
 	}
 	return nil, nil
@@ -588,7 +606,7 @@ func (tx *memTx) DeleteBundles(deviceID string, before time.Time) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	d, ok := tx.s.devices[deviceID]
+	d, ok := tx.find(deviceID)
 	if !ok || d.more == nil {
 		return nil
 	}
