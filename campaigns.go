@@ -404,6 +404,13 @@ func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []strin
 		if err := campaign.CanChangeDevices(c.Status); err != nil {
 			return err
 		}
+		for _, id := range ids {
+			if _, err := tx.Member(c.ID, id); err == nil {
+				return &RequestError{Field: "deviceList", Value: id, Reason: "already in the campaign"}
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
 		counts, err := tx.Counts(c.ID)
 		if err != nil {
 			return err
@@ -415,12 +422,7 @@ func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []strin
 		if err := gate.Admit(counts.Accepted()+len(ids), m.pilot); err != nil {
 			return err
 		}
-		for i, id := range ids {
-			if _, err := tx.Member(c.ID, id); err == nil {
-				return &RequestError{Field: "deviceList", Value: id, Reason: "already in the campaign"}
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
+		for i := range ids {
 			if _, err := m.admit(tx, o, &c, infos[i], found[i]); err != nil {
 				return err
 			}

@@ -45,6 +45,9 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 			if err != nil {
 				return err
 			}
+			if d.License == 0 { // never licensed through the Manager
+				d.License = device.Unlicensed
+			}
 			l, res, err := fn(d)
 			if err != nil {
 				return err
