@@ -2,6 +2,7 @@ package fota_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
@@ -71,4 +72,28 @@ func BenchmarkCheckIn(b *testing.B) {
 		b.ReportMetric(perDevice, "B/device")
 		runtime.KeepAlive(store)
 	})
+}
+
+// BenchmarkTick measures a Tick with nothing due over a campaign of 1,000
+// and of 100,000 devices: the deadline index makes its cost independent of
+// the fleet (the ratio of the two is the figure to read).
+func BenchmarkTick(b *testing.B) {
+	for _, n := range []int{1_000, benchDevices} {
+		b.Run(fmt.Sprintf("idle/%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			clk := clock.NewMock()
+			clk.Set(time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC))
+			m, ids := fleet(b, n, fota.NewMemoryStore(), clk)
+			if _, err := m.Schedule(ctx, "acme", onDemand(clk, ids)); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := m.Tick(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -69,76 +69,86 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 	if req.DeviceID == "" {
 		return Instruction{}, &RequestError{Field: "deviceId", Value: "", Reason: "required"}
 	}
-	var in Instruction
-	err := m.update(ctx, "checkIn", func(tx Tx, o *op) error {
-		in = Instruction{}
-		if err := tx.AddCheckIn(verboselog.CheckIn{
-			DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result,
-			FailureType: req.FailureType, TimeCompleted: o.now,
-		}, m.logging.HistoryMax); err != nil {
-			return err
-		}
-		if err := m.collect(tx, req.DeviceID, o.now); err != nil {
-			return err
-		}
-		id, err := tx.ActiveCampaign(req.DeviceID)
-		if err != nil || id == "" {
-			return err
-		}
-		c, err := m.load(tx, o, id)
-		if err != nil {
-			return err
-		}
-		if c.Protocol.Family() != device.FamilyHTTP {
-			return &FamilyError{Op: "check in", ID: req.DeviceID, Protocol: c.Protocol}
-		}
-		sched, err := m.httpSchedule(&c)
-		if err != nil {
-			return err
-		}
-		mem, err := tx.Member(c.ID, req.DeviceID)
-		if err != nil {
-			return err
-		}
-		in.CampaignID, in.SoftwareName, in.SoftwareTo = c.ID, c.SoftwareName, c.Target.SoftwareTo
-		if c.Status != campaign.HTTPScheduled && c.Status != campaign.HTTPInProgress {
-			// Not started yet (or just ended): come back at the opening.
-			in.RetryAt, _ = sched.NextOpen(schedule.PhaseDownload, o.now)
-			return nil
-		}
-		var phase schedule.Phase
-		var ev device.Event
-		switch mem.State {
-		case device.StateAccepted:
-			phase, ev, in.Action = schedule.PhaseDownload, device.EventDownload, ActionDownload
-		case device.StateDownloading:
-			phase, in.Action = schedule.PhaseDownload, ActionDownload
-		case device.StateDownloaded:
-			phase, ev, in.Action = schedule.PhaseInstall, device.EventInstall, ActionInstall
-		case device.StateInstalling:
-			phase, in.Action = schedule.PhaseInstall, ActionInstall
-		default:
-			in = Instruction{} // finished in this campaign
-			return nil
-		}
-		if !sched.Open(phase, o.now) {
-			in.Action = ActionNone
-			in.RetryAt, _ = sched.NextOpen(phase, o.now)
-			return nil
-		}
-		in.Until, _ = sched.NextClose(phase, o.now)
-		if ev == 0 {
-			return nil // asked again: the same answer, no transition
-		}
-		if err := m.move(tx, o, &c, mem, ev); err != nil {
-			return err
-		}
-		if c.Status == campaign.HTTPScheduled {
-			return m.apply(tx, o, &c, campaign.Begin)
-		}
+	// The hot path: the request and answer travel in the pooled op and the
+	// transaction function is bound once in New, so a check-in allocates
+	// no closure.
+	o := opPool.Get().(*op)
+	defer o.release()
+	o.checkIn = req
+	if err := m.updateOp(ctx, "checkIn", o, m.checkInTx); err != nil {
+		return Instruction{}, err
+	}
+	return o.answer, nil
+}
+
+func (m *Manager) checkIn(tx Tx, o *op) error {
+	req, in := &o.checkIn, &o.answer
+	*in = Instruction{}
+	if err := tx.AddCheckIn(verboselog.CheckIn{
+		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result,
+		FailureType: req.FailureType, TimeCompleted: o.now,
+	}, m.logging.HistoryMax); err != nil {
+		return err
+	}
+	if err := m.collect(tx, req.DeviceID, o.now); err != nil {
+		return err
+	}
+	id, err := tx.ActiveCampaign(req.DeviceID)
+	if err != nil || id == "" {
+		return err
+	}
+	c, err := m.load(tx, o, id)
+	if err != nil {
+		return err
+	}
+	if c.Protocol.Family() != device.FamilyHTTP {
+		return &FamilyError{Op: "check in", ID: req.DeviceID, Protocol: c.Protocol}
+	}
+	sched, err := m.httpSchedule(&c)
+	if err != nil {
+		return err
+	}
+	mem, err := tx.Member(c.ID, req.DeviceID)
+	if err != nil {
+		return err
+	}
+	in.CampaignID, in.SoftwareName, in.SoftwareTo = c.ID, c.SoftwareName, c.Target.SoftwareTo
+	if c.Status != campaign.HTTPScheduled && c.Status != campaign.HTTPInProgress {
+		// Not started yet (or just ended): come back at the opening.
+		in.RetryAt, _ = sched.NextOpen(schedule.PhaseDownload, o.now)
 		return nil
-	})
-	return in, err
+	}
+	var phase schedule.Phase
+	var ev device.Event
+	switch mem.State {
+	case device.StateAccepted:
+		phase, ev, in.Action = schedule.PhaseDownload, device.EventDownload, ActionDownload
+	case device.StateDownloading:
+		phase, in.Action = schedule.PhaseDownload, ActionDownload
+	case device.StateDownloaded:
+		phase, ev, in.Action = schedule.PhaseInstall, device.EventInstall, ActionInstall
+	case device.StateInstalling:
+		phase, in.Action = schedule.PhaseInstall, ActionInstall
+	default:
+		*in = Instruction{} // finished in this campaign
+		return nil
+	}
+	if !sched.Open(phase, o.now) {
+		in.Action = ActionNone
+		in.RetryAt, _ = sched.NextOpen(phase, o.now)
+		return nil
+	}
+	in.Until, _ = sched.NextClose(phase, o.now)
+	if ev == 0 {
+		return nil // asked again: the same answer, no transition
+	}
+	if err := m.move(tx, o, &c, mem, ev); err != nil {
+		return err
+	}
+	if c.Status == campaign.HTTPScheduled {
+		return m.apply(tx, o, &c, campaign.Begin)
+	}
+	return nil
 }
 
 // move applies a device event to a member and stores the result.

@@ -63,6 +63,8 @@ type Manager struct {
 	// compiled caches each campaign's compiled schedule by revision, so a
 	// check-in does not re-parse dates or reload time zones.
 	compiled sync.Map // campaign id -> *compiledSchedule
+
+	checkInTx func(Tx, *op) error // m.checkIn, bound once
 }
 
 type compiledSchedule struct {
@@ -108,6 +110,7 @@ func New(cfg Config) (*Manager, error) {
 	if m.newID == nil {
 		m.newID = randomUUID
 	}
+	m.checkInTx = m.checkIn
 	if err := m.schedule.Validate(); err != nil {
 		return nil, err
 	}
@@ -133,6 +136,11 @@ func randomUUID(uint64) string {
 type op struct {
 	now     time.Time
 	changes []Change
+	fn      func(Tx, *op) error
+	call    func(Tx) error // runs fn; bound once per pooled op, so passing it allocates nothing
+
+	checkIn CheckInRequest // CheckIn's request and answer
+	answer  Instruction
 }
 
 func (o *op) campaign(c *Campaign) {
@@ -157,11 +165,13 @@ func (o *op) device(c *Campaign, deviceID string, s device.State, r device.Reaso
 func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op) error) error {
 	o := opPool.Get().(*op)
 	defer o.release()
-	o.now = m.clock.Now().UTC()
-	err := m.store.Update(ctx, func(tx Tx) error {
-		o.changes = o.changes[:0] // a store may retry fn
-		return fn(tx, o)
-	})
+	return m.updateOp(ctx, name, o, fn)
+}
+
+// updateOp is update with an op the caller took from the pool.
+func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error) error {
+	o.now, o.fn = m.clock.Now().UTC(), fn
+	err := m.store.Update(ctx, o.call)
 	if err != nil {
 		m.log.Debug("fota: operation failed", "op", name, "err", err)
 		return err
@@ -175,9 +185,17 @@ func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op)
 }
 
 // opPool recycles ops: a check-in should not allocate one.
-var opPool = sync.Pool{New: func() any { return new(op) }}
+var opPool = sync.Pool{New: func() any {
+	o := new(op)
+	o.call = func(tx Tx) error {
+		o.changes = o.changes[:0] // a store may retry fn
+		return o.fn(tx, o)
+	}
+	return o
+}}
 
 func (o *op) release() {
+	o.fn, o.checkIn, o.answer = nil, CheckInRequest{}, Instruction{}
 	clear(o.changes)
 	o.changes = o.changes[:0]
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
