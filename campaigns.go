@@ -345,6 +345,9 @@ func (m *Manager) finish(tx Tx, o *op, c *Campaign, ev device.Event) error {
 	if err := tx.DeleteDeadline(DeadlineCampaignStart, c.ID); err != nil {
 		return err
 	}
+	// A finished campaign's windows are never asked again. Should the
+	// transaction roll back, the schedule is simply compiled anew.
+	m.compiled.Delete(c.ID)
 	return tx.DeleteDeadline(DeadlineCampaignEnd, c.ID)
 }
 

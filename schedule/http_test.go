@@ -170,3 +170,48 @@ func TestQueriesAllocationFree(t *testing.T) {
 		t.Fatalf("queries allocate %v times", allocs)
 	}
 }
+
+// TestLongCampaign: campaigns of up to four years cross many clock
+// changes, so the offset table has many segments; queries still agree with
+// the hour rule and the naive scan.
+func TestLongCampaign(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		zone := rapid.SampledFrom(testZones[2:5]).Draw(t, "zone") // New York, Berlin, Lord Howe
+		loc := mustZone(t, zone)
+		now := genNow(t, "")
+		start := DateOf(now)
+		req := HTTPRequest{
+			StartDate:              start,
+			EndDate:                start.AddDays(rapid.IntRange(0, 1500).Draw(t, "days")),
+			CampaignTimeWindowList: append(genList(t, "campaign", 2), genWindow(t, "w")),
+			TimeZone:               zone,
+		}
+		h, err := NewHTTP(req, now, DefaultPolicy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		span := h.EndsAt().Sub(h.StartsAt())
+		for i := range 8 {
+			at := h.StartsAt().Add(time.Duration(rapid.Int64Range(0, int64(span/time.Second)).Draw(t, "t"+string(rune('a'+i)))) * time.Second)
+			if h.Open(PhaseCampaign, at) != oracleOpen(req, loc, PhaseCampaign, at) {
+				t.Fatalf("Open(%v) disagrees", at)
+			}
+			got, ok := h.NextOpen(PhaseCampaign, at)
+			want, wantOK := naiveNext(req, loc, PhaseCampaign, at, true)
+			if ok != wantOK || !got.Equal(want) {
+				t.Fatalf("NextOpen(%v) = %v %v, naive %v %v", at, got, ok, want, wantOK)
+			}
+			if !ok {
+				continue
+			}
+			c, _ := h.NextClose(PhaseCampaign, got)
+			want, found := naiveNext(req, loc, PhaseCampaign, got, false)
+			if !found {
+				want = h.EndsAt()
+			}
+			if !c.Equal(want) {
+				t.Fatalf("NextClose(%v) = %v, naive %v", got, c, want)
+			}
+		}
+	})
+}

@@ -154,11 +154,11 @@ func genRequest(t *rapid.T, now time.Time, zone string) HTTPRequest {
 func genInstant(t *rapid.T, h *HTTP, label string) time.Time {
 	from := h.StartsAt().Add(-24 * time.Hour)
 	span := h.EndsAt().Add(24 * time.Hour).Sub(from)
-	// Often within six hours of the zone's first transition in the campaign.
+	// Often within three hours of the zone's first transition in the campaign.
 	trs := transitions[h.Request().TimeZone]
 	if i, _ := slices.BinarySearchFunc(trs, h.StartsAt(), time.Time.Compare); i < len(trs) && trs[i].Before(h.EndsAt()) &&
 		rapid.IntRange(0, 3).Draw(t, label+".nearTransition") > 0 {
-		from, span = trs[i].Add(-6*time.Hour), 12*time.Hour
+		from, span = trs[i].Add(-3*time.Hour), 6*time.Hour
 	}
 	at := from.Add(time.Duration(rapid.Int64Range(0, int64(span/time.Second)).Draw(t, label)) * time.Second)
 	switch rapid.IntRange(0, 2).Draw(t, label+".kind") {
