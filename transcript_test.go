@@ -144,19 +144,8 @@ func imeiOf(alias string) string {
 	if !strings.HasPrefix(alias, "d") || err != nil || n < 0 || n > 999 {
 		return alias
 	}
-	body := fmt.Sprintf("35693803564%03d", n)
-	sum := 0
-	for i := len(body) - 1; i >= 0; i-- {
-		d := int(body[i] - '0')
-		if (len(body)-1-i)%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return body + strconv.Itoa((10-sum%10)%10)
+	id, _ := device.IMEIOf(fmt.Sprintf("35693803564%03d", n))
+	return id
 }
 
 func aliasOf(id string) string {

@@ -74,3 +74,18 @@ func ParseIMEI(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// IMEIOf completes a 14-digit body (TAC and serial number) with its Luhn
+// check digit. Test harnesses and simulators use it to mint valid IMEIs;
+// a body that is not 14 ASCII digits is an *IMEIError.
+func IMEIOf(body string) (string, error) {
+	if len(body) != imeiLen-1 {
+		return "", &IMEIError{Value: body, Why: fmt.Sprintf("%d characters, want a 14-digit body", len(body))}
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] < '0' || body[i] > '9' {
+			return "", &IMEIError{Value: body, Why: fmt.Sprintf("character %d is not a digit", i+1)}
+		}
+	}
+	return body + string(luhnDigit(body)), nil
+}

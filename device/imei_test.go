@@ -111,3 +111,21 @@ func TestValidIMEIAllocs(t *testing.T) {
 		t.Fatalf("ValidIMEI allocates %v times", n)
 	}
 }
+
+func TestIMEIOf(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		body := rapid.StringMatching(`[0-9]{14}`).Draw(t, "body")
+		id, err := IMEIOf(body)
+		if err != nil || !ValidIMEI(id) || id[:14] != body {
+			t.Fatalf("IMEIOf(%q) = %q, %v", body, id, err)
+		}
+	})
+	if id, _ := IMEIOf("49015420323751"); id != "490154203237518" {
+		t.Fatalf("known IMEI: %q", id)
+	}
+	for _, bad := range []string{"", "4901542032375", "490154203237518", "4901542032375x"} {
+		if _, err := IMEIOf(bad); !errors.Is(err, ErrInvalidIMEI) {
+			t.Errorf("IMEIOf(%q): %v", bad, err)
+		}
+	}
+}

@@ -41,8 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *n < 21 || *failRate < 0 || *failRate > 1 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "rollout: -devices must be at least 21 and -fail in [0, 1]")
+	if *n < 21 || *n > 10_000_000 || *failRate < 0 || *failRate > 1 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "rollout: -devices must be in [21, 10000000] and -fail in [0, 1]")
 		fs.Usage()
 		return 2
 	}
@@ -61,7 +61,11 @@ func simulate(out io.Writer, n int, seed uint64, failRate float64) error {
 	inv := fota.NewMemoryInventory()
 	fleet := make([]fleetDevice, n)
 	for i := range fleet {
-		fleet[i] = fleetDevice{id: imei(i), hour: rng.IntN(24), failRate: failRate}
+		id, err := device.IMEIOf(fmt.Sprintf("35%012d", i))
+		if err != nil {
+			return err
+		}
+		fleet[i] = fleetDevice{id: id, hour: rng.IntN(24), failRate: failRate}
 		inv.Put(fota.DeviceInfo{DeviceID: fleet[i].id, Account: "acme", Protocol: device.HTTP, Make: "Acme",
 			Model: "Lamp", Software: "1.0", FOTACapable: true, ActiveConnected: true})
 	}
@@ -207,20 +211,4 @@ func report(ctx context.Context, out io.Writer, m *fota.Manager, info fota.Campa
 		fmt.Fprintf(tw, "    %d\t%s\n", tally[k], k)
 	}
 	return tw.Flush()
-}
-
-// imei is the i-th IMEI of the simulated fleet, with its Luhn check digit.
-func imei(i int) string {
-	body := fmt.Sprintf("35%012d", i)
-	sum := 0
-	for j := len(body) - 1; j >= 0; j-- {
-		d := int(body[j] - '0')
-		if (len(body)-1-j)%2 == 0 {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return body + fmt.Sprint((10-sum%10)%10)
 }
