@@ -91,13 +91,14 @@ func (r *CampaignRequest) validate() error {
 	if r.DistributionType != "" && r.DistributionType != "HTTP" {
 		return &RequestError{Field: "distributionType", Value: r.DistributionType, Reason: "only HTTP campaigns are scheduled through this call"}
 	}
-	if len(r.DeviceList) == 0 {
-		return &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
-	}
-	return uniqueDevices(r.DeviceList)
+	return checkDeviceList(r.DeviceList)
 }
 
-func uniqueDevices(ids []string) error {
+// checkDeviceList requires a non-empty list of distinct device ids.
+func checkDeviceList(ids []string) error {
+	if len(ids) == 0 {
+		return &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
+	}
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
 		if id == "" {
@@ -388,10 +389,7 @@ func (m *Manager) learn(tx Tx, o *op, c *Campaign, ending pilot.Ending) error {
 // eligibility checks or joins as Rejected with its reason; the pilot gate
 // bounds the campaign's size while it stands.
 func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []string) (CampaignInfo, error) {
-	if len(ids) == 0 {
-		return CampaignInfo{}, &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
-	}
-	if err := uniqueDevices(ids); err != nil {
+	if err := checkDeviceList(ids); err != nil {
 		return CampaignInfo{}, err
 	}
 	infos, found, err := m.lookup(ctx, ids)
@@ -445,10 +443,7 @@ func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []strin
 // ("Type": "remove"). In the push family, removing the last device cancels
 // the campaign.
 func (m *Manager) RemoveDevices(ctx context.Context, campaignID string, ids []string) (CampaignInfo, error) {
-	if len(ids) == 0 {
-		return CampaignInfo{}, &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
-	}
-	if err := uniqueDevices(ids); err != nil {
+	if err := checkDeviceList(ids); err != nil {
 		return CampaignInfo{}, err
 	}
 	var info CampaignInfo

@@ -31,10 +31,7 @@ func (m *Manager) RemoveLicenses(ctx context.Context, account string, deviceIDs 
 }
 
 func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs []string, fn func(DeviceRecord) (device.License, device.LicenseOutcome, error)) ([]LicenseResult, error) {
-	if len(deviceIDs) == 0 {
-		return nil, &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
-	}
-	if err := uniqueDevices(deviceIDs); err != nil {
+	if err := checkDeviceList(deviceIDs); err != nil {
 		return nil, err
 	}
 	var out []LicenseResult

@@ -34,7 +34,7 @@ func (m *Manager) collect(tx Tx, deviceID string, now time.Time) error {
 // (7 days); collection starts at each device's next check-in. All devices
 // are enabled or none.
 func (m *Manager) EnableLogging(ctx context.Context, account string, deviceIDs []string) ([]LoggingStatus, error) {
-	if err := uniqueDevices(deviceIDs); err != nil {
+	if err := checkDeviceList(deviceIDs); err != nil {
 		return nil, err
 	}
 	infos, found, err := m.lookup(ctx, deviceIDs)
@@ -96,7 +96,7 @@ func (m *Manager) sessionsOn(tx Tx, account string, now time.Time) ([]verboselog
 // DisableLogging turns verbose logging off early for devices of an
 // account. Uploaded logs stay fetchable until they are purged.
 func (m *Manager) DisableLogging(ctx context.Context, account string, deviceIDs []string) error {
-	if err := uniqueDevices(deviceIDs); err != nil {
+	if err := checkDeviceList(deviceIDs); err != nil {
 		return err
 	}
 	return m.update(ctx, "disableLogging", func(tx Tx, o *op) error {
