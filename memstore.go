@@ -26,7 +26,6 @@ type MemoryStore struct {
 	// devices holds everything kept per device in one place, so that a
 	// check-in finds its device with one map lookup.
 	devices     map[string]*memDevice
-	historyKeep int // the last keep asked for
 	deadlines   deadlineHeap
 	gates       map[pilot.Target]pilot.Gate
 	tx          memTx // the one read-write transaction; reused under mu
@@ -38,7 +37,7 @@ type MemoryStore struct {
 // value.
 type memDevice struct {
 	active string      // campaign holding the device
-	hist   []histEntry // oldest first; may hold up to 2*keep
+	hist   []histEntry // the newest keep check-ins, oldest first
 	more   *memDeviceMore
 }
 
@@ -62,7 +61,7 @@ func (d *memDevice) moreForWrite() *memDeviceMore {
 
 // histEntry is a check-in without its device id.
 type histEntry struct {
-	at          int64 // Unix nanoseconds
+	at          int64 // Unix microseconds: the store keeps instants to the microsecond
 	clientType  verboselog.ClientType
 	result      string
 	failureType string
@@ -81,7 +80,7 @@ type memCampaign struct {
 // memberRec is a member without the keys it is stored under, to keep a
 // device's footprint small.
 type memberRec struct {
-	at     int64 // UpdatedAt, Unix nanoseconds
+	at     int64 // UpdatedAt, Unix microseconds (zero time included)
 	state  device.State
 	reason device.Reason
 }
@@ -294,7 +293,7 @@ func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
 }
 
 func (r memberRec) member(campaignID, deviceID string) Member {
-	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason, UpdatedAt: time.Unix(0, r.at).UTC()}
+	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason, UpdatedAt: time.UnixMicro(r.at).UTC()}
 }
 
 func (tx *memTx) PutMember(m Member) error {
@@ -308,7 +307,7 @@ func (tx *memTx) PutMember(m Member) error {
 	if int(m.State) >= len(c.counts) {
 		return &NotFoundError{Kind: "device state", ID: m.State.String()}
 	}
-	rec := memberRec{at: m.UpdatedAt.UnixNano(), state: m.State, reason: m.Reason}
+	rec := memberRec{at: m.UpdatedAt.UnixMicro(), state: m.State, reason: m.Reason}
 	old, existed := c.members[m.DeviceID]
 	if existed {
 		c.counts[old.state]--
@@ -445,17 +444,15 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	if keep <= 0 {
 		return nil
 	}
-	tx.s.historyKeep = keep
 	d := tx.device(c.DeviceID)
-	h := d.hist
-	if len(h) >= 2*keep {
-		// Compact to the newest entries now and then, so an append costs
-		// O(1) amortised. The copy leaves the old slice intact for undo.
-		h = append(make([]histEntry, 0, 2*keep), h[len(h)-keep+1:]...)
+	// Appending never overwrites what the old slice header covers, and
+	// dropping the oldest only reslices, so restoring the header undoes
+	// both. append copies just the kept window when it grows the array.
+	h := append(d.hist, histEntry{at: c.TimeCompleted.UnixMicro(), clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
+	if len(h) > keep {
+		h = h[len(h)-keep:]
 	}
-	// Appending never overwrites what the old slice header covers, so
-	// restoring that header undoes it.
-	d.hist = append(h, histEntry{at: c.TimeCompleted.UnixNano(), clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
+	d.hist = h
 	return nil
 }
 
@@ -464,16 +461,13 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 	if !ok {
 		return nil, nil
 	}
-	h := d.hist
-	if k := tx.s.historyKeep; len(h) > k {
-		h = h[len(h)-k:]
-	}
 	var out []verboselog.CheckIn
-	for i := len(h) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
-		if before.IsZero() || h[i].at < before.UnixNano() {
-			e := h[i]
+	for i := len(d.hist) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
+		e := d.hist[i]
+		at := time.UnixMicro(e.at).UTC()
+		if before.IsZero() || at.Before(before) {
 			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: e.clientType, Result: e.result,
-				FailureType: e.failureType, TimeCompleted: time.Unix(0, e.at).UTC()})
+				FailureType: e.failureType, TimeCompleted: at})
 		}
 	}
 	return out, nil

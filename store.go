@@ -41,6 +41,11 @@ type Store interface {
 // Tx is one transaction's view of the store. A Tx must not be used after
 // the function it was passed to returns. Lookups of missing records return
 // an error matching ErrNotFound.
+//
+// What every implementation keeps (storetest checks each): instants to the
+// microsecond, the zero time as zero; ids ordered bytewise (COLLATE "C" on
+// PostgreSQL); a limit is positive, and a negative one means no limit;
+// "newest" and "oldest" are by the record's own time.
 type Tx interface {
 	// Campaign returns the campaign with this id.
 	Campaign(id string) (Campaign, error)
@@ -54,7 +59,8 @@ type Tx interface {
 	Member(campaignID, deviceID string) (Member, error)
 	// PutMember inserts or replaces a device's record in a campaign.
 	PutMember(m Member) error
-	// DeleteMember removes a device from a campaign.
+	// DeleteMember removes a device from a campaign; a missing member is
+	// an error matching ErrNotInCampaign.
 	DeleteMember(campaignID, deviceID string) error
 	// Members returns up to limit members of the campaign with device ids
 	// greater than afterDeviceID, ordered by device id.
@@ -67,7 +73,7 @@ type Tx interface {
 	// device, or "" when it is in none.
 	ActiveCampaign(deviceID string) (string, error)
 	// SetActiveCampaign records that the device is held by campaignID;
-	// "" releases it.
+	// "" releases it. The campaign need not exist in this transaction.
 	SetActiveCampaign(deviceID, campaignID string) error
 
 	// Device returns what the Manager itself records about a device
@@ -78,7 +84,8 @@ type Tx interface {
 	PutDevice(d DeviceRecord) error
 
 	// AddCheckIn appends to the device's check-in history, keeping at most
-	// keep entries (the newest).
+	// keep entries (the newest). keep applies to that device's history as
+	// it is after this call; a later call may pass another keep.
 	AddCheckIn(c verboselog.CheckIn, keep int) error
 	// CheckIns returns up to limit of the device's check-ins, newest first,
 	// strictly older than before (zero: from the newest).
@@ -114,7 +121,8 @@ type Tx interface {
 	// DeleteBundles removes the device's bundles uploaded before t.
 	DeleteBundles(deviceID string, before time.Time) error
 
-	// NextSeq returns a number never returned before by this store.
+	// NextSeq returns a number greater than any a committed transaction
+	// received; a rolled-back transaction's number may be handed out again.
 	NextSeq() (uint64, error)
 }
 

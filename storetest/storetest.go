@@ -53,6 +53,7 @@ var groups = []group{
 	{"CheckIns", checkInCases},
 	{"Deadlines", deadlineCases},
 	{"Transactions", txCases},
+	{"Edges", edgeCases},
 	{"Concurrency", concurrencyCases},
 }
 
