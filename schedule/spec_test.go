@@ -196,18 +196,20 @@ type interval struct{ from, to time.Time }
 // openings lists the campaign's open stretches via NextOpen/NextClose.
 func openings(t *testing.T, h *HTTP, ph Phase) []interval {
 	var out []interval
-	for at := h.StartsAt(); ; {
+	for at := h.StartsAt(); len(out) < 100; {
 		o, ok := h.NextOpen(ph, at)
 		if !ok {
 			return out
 		}
 		c, ok := h.NextClose(ph, o)
-		if !ok {
-			t.Fatalf("open at %v but no NextClose", o)
+		if !ok || !c.After(o) {
+			t.Fatalf("open at %v but NextClose %v %v", o, c, ok)
 		}
 		out = append(out, interval{o, c})
 		at = c
 	}
+	t.Fatalf("more than 100 openings: %v", out[:3])
+	return nil
 }
 
 // TestDaylightSaving: windows are wall-clock hours in the campaign's zone.

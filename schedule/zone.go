@@ -71,7 +71,7 @@ func segmentAt(segs []segment, sec int64) int {
 	lo, hi := 0, len(segs) // invariant: segs[lo].from <= sec; answer in [lo, hi)
 	for hi-lo > 1 {
 		mid := int(uint(lo+hi) >> 1)
-		if segs[mid].from < sec-3600 {
+		if segs[mid].from <= sec {
 			lo = mid
 		} else {
 			hi = mid
