@@ -1,6 +1,7 @@
 package schedule_test
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,4 +80,42 @@ func ExamplePolicy_Attempt() {
 	// attempt 3 2026-03-08 04:00:00 +0000 UTC
 	// give up: 2026-03-09 04:00:00 +0000 UTC
 	// on-demand starts: 2026-03-05 15:00:00 +0000 UTC
+}
+
+// After the start of a /v2 campaign the end date may move, but not to
+// earlier than 24 hours from now, and windows may be added but not
+// removed.
+func ExampleHTTP_Change() {
+	scheduled := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	req := schedule.HTTPRequest{
+		StartDate:              schedule.Date{Year: 2026, Month: time.March, Day: 2},
+		EndDate:                schedule.Date{Year: 2026, Month: time.March, Day: 8},
+		DownloadTimeWindowList: []schedule.Window{{StartTime: 2, EndTime: 4}},
+	}
+	h, _ := schedule.NewHTTP(req, scheduled, schedule.DefaultPolicy())
+
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	shorter := h.Request()
+	shorter.EndDate = schedule.Date{Year: 2026, Month: time.March, Day: 4}
+	_, err := h.Change(shorter, now)
+	fmt.Println(errors.Is(err, schedule.ErrEndTooSoon), err)
+
+	fewer := h.Request()
+	fewer.DownloadTimeWindowList = []schedule.Window{{StartTime: 20, EndTime: 22}}
+	_, err = h.Change(fewer, now)
+	fmt.Println(errors.Is(err, schedule.ErrWindowRemoved))
+
+	more := h.Request()
+	more.EndDate = schedule.Date{Year: 2026, Month: time.March, Day: 5}
+	more.DownloadTimeWindowList = append(more.DownloadTimeWindowList, schedule.Window{StartTime: 20, EndTime: 22})
+	n, err := h.Change(more, now)
+	fmt.Println(n.EndsAt(), err)
+
+	_, err = h.ChangeV3(more, now) // /v3: only the end date may change
+	fmt.Println(errors.Is(err, schedule.ErrFixedAfterStart))
+	// Output:
+	// true schedule: endDate "2026-03-04": end date too soon: must run until at least 2026-03-05T12:00:00Z
+	// true
+	// 2026-03-06 00:00:00 +0000 UTC <nil>
+	// true
 }
