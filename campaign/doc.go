@@ -56,7 +56,6 @@
 //	    Queued --> Scheduled: start
 //	    RequestPending --> Queued: accept
 //	    RequestPending --> Scheduled: acceptOnDemand
-//	    RequestPending --> Cancelled: cancel
 //	    RequestPending --> Failed: fail
 //	    RequestPending --> RequestFailed: reject
 //	    Scheduled --> Aborted: abort
@@ -85,14 +84,13 @@
 //     (RequestPending, Queued, RequestFailed, InProgress, Finished,
 //     UpgradeFailed) has no cancelled status, yet the v1 flow lets the user
 //     cancel or empty a queued campaign.
-//   - HTTP cancel from CampaignRequestPending is allowed, beyond DESIGN's
-//     table and the v2 flow (which names only Queued). The v2 cancel page
-//     makes cancelling a matter of time ("can be canceled before the start
-//     date"); the schedule call returns the campaign id with status
-//     CampaignRequestPending (thingspace-api §3.3); devices may be changed
-//     in that status. The campaign is visible and editable there, and
-//     refusing the DELETE would leave the user no way to withdraw it. The
-//     push table allows the same.
+//   - HTTP cancel is allowed from CampaignQueued only, as DESIGN §5 and
+//     the v2 flow ("The user can choose to cancel the campaign in "Queued"
+//     status") say, although the v2 cancel page speaks only of time ("can
+//     be canceled before the start date") and the push table also allows
+//     cancel from RequestPending. fota's Manager decides a request within
+//     the scheduling call, so an HTTP campaign is never left waiting in
+//     CampaignRequestPending for a user to cancel.
 //   - "RequestFailed ... may bypass Pending" (v2): every campaign starts in
 //     InitialStatus and Reject takes it to RequestFailed; a host that checks
 //     parameters within the scheduling call applies Reject before anyone

@@ -18,14 +18,14 @@ var PushEvents = fsm.Events{
 	{Name: "end", Src: []string{"InProgress"}, Dst: "Finished"},
 }
 
-// HTTPEvents declares the HTTP-family campaign lifecycle (/v2), as in
-// DESIGN §5, plus cancel from RequestPending (see the package doc).
+// HTTPEvents declares the HTTP-family campaign lifecycle (/v2), exactly as
+// DESIGN §5 draws it: cancel only from Queued.
 var HTTPEvents = fsm.Events{
 	{Name: "accept", Src: []string{"RequestPending"}, Dst: "Queued"},
 	{Name: "acceptOnDemand", Src: []string{"RequestPending"}, Dst: "Scheduled"},
 	{Name: "reject", Src: []string{"RequestPending"}, Dst: "RequestFailed"},
 	{Name: "start", Src: []string{"Queued"}, Dst: "Scheduled"},
-	{Name: "cancel", Src: []string{"RequestPending", "Queued"}, Dst: "Cancelled"},
+	{Name: "cancel", Src: []string{"Queued"}, Dst: "Cancelled"},
 	{Name: "begin", Src: []string{"Scheduled"}, Dst: "InProgress"},
 	{Name: "abort", Src: []string{"Scheduled", "InProgress"}, Dst: "Aborted"},
 	{Name: "end", Src: []string{"Scheduled", "InProgress"}, Dst: "Ended"},

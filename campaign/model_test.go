@@ -21,7 +21,6 @@ var httpModel = map[modelKey]string{
 	{"CampaignRequestPending", "accept"}:         "CampaignQueued",
 	{"CampaignRequestPending", "acceptOnDemand"}: "CampaignScheduled",
 	{"CampaignRequestPending", "reject"}:         "CampaignRequestFailed",
-	{"CampaignRequestPending", "cancel"}:         "CampaignCancelled",
 	{"CampaignRequestPending", "fail"}:           "CampaignFailed",
 	{"CampaignQueued", "start"}:                  "CampaignScheduled",
 	{"CampaignQueued", "cancel"}:                 "CampaignCancelled",

@@ -58,6 +58,8 @@ type FieldError struct {
 	Reason string // optional detail, e.g. "startTime must be in 0..23"
 }
 
+// Error reads "schedule: <field> <value>: <sentinel>[: <reason>]", with
+// the value quoted and cut at 80 bytes.
 func (e *FieldError) Error() string {
 	v := e.Value
 	if len(v) > 80 { // fuzzed megabyte values must not flood logs
