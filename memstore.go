@@ -25,10 +25,10 @@ type MemoryStore struct {
 	campaigns map[string]*memCampaign
 	// devices holds everything kept per device in one place, so that a
 	// check-in finds its device with one map lookup.
-	devices     map[string]*memDevice
-	deadlines   deadlineHeap
-	gates       map[pilot.Target]pilot.Gate
-	tx          memTx // the one read-write transaction; reused under mu
+	devices   map[string]*memDevice
+	deadlines deadlineHeap
+	gates     map[pilot.Target]pilot.Gate
+	tx        memTx // the one read-write transaction; reused under mu
 }
 
 // memDevice is one device's records: what every check-in touches inline,
