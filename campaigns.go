@@ -138,6 +138,11 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, info DeviceInfo, found bool) 
 	if err != nil {
 		return false, err
 	}
+	// The inventory may know which account a device belongs to: another
+	// account's device is not found in this one.
+	if info.Account != "" && info.Account != c.Account {
+		found = false
+	}
 	v := device.Check(device.Facts{
 		Exists:          found,
 		IMEI:            info.DeviceID,

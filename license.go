@@ -54,8 +54,10 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 				return err
 			}
 			out = append(out, LicenseResult{DeviceID: id, Status: res.Status, Reason: res.Reason})
-			o.changes = append(o.changes, Change{Kind: LicenseChanged, Time: o.now, Account: account, DeviceID: id,
-				Family: device.FamilyHTTP, License: res.Status, Reason: res.Reason})
+			if o.observe {
+				o.changes = append(o.changes, Change{Kind: LicenseChanged, Time: o.now, Account: account, DeviceID: id,
+					Family: device.FamilyHTTP, License: res.Status, Reason: res.Reason})
+			}
 		}
 		return nil
 	})

@@ -42,7 +42,7 @@ func (m *Manager) EnableLogging(ctx context.Context, account string, deviceIDs [
 		return nil, err
 	}
 	for i, ok := range found {
-		if !ok {
+		if !ok || (infos[i].Account != "" && infos[i].Account != account) {
 			return nil, &NotFoundError{Kind: "device", ID: deviceIDs[i]}
 		}
 	}

@@ -135,6 +135,7 @@ func randomUUID(uint64) string {
 // op gathers what one operation decided, for delivery after it commits.
 type op struct {
 	now     time.Time
+	observe bool // someone listens: gather changes
 	changes []Change
 	fn      func(Tx, *op) error
 	call    func(Tx) error // runs fn; bound once per pooled op, so passing it allocates nothing
@@ -144,6 +145,9 @@ type op struct {
 }
 
 func (o *op) campaign(c *Campaign) {
+	if !o.observe {
+		return
+	}
 	o.changes = append(o.changes, Change{
 		Kind: CampaignChanged, Time: o.now, Account: c.Account, CampaignID: c.ID,
 		Family: c.Protocol.Family(), Campaign: c.Status,
@@ -151,6 +155,9 @@ func (o *op) campaign(c *Campaign) {
 }
 
 func (o *op) device(c *Campaign, deviceID string, s device.State, r device.Reason) {
+	if !o.observe {
+		return
+	}
 	if r == 0 {
 		r = s.Reason()
 	}
@@ -170,7 +177,7 @@ func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op)
 
 // updateOp is update with an op the caller took from the pool.
 func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error) error {
-	o.now, o.fn = m.clock.Now().UTC(), fn
+	o.now, o.fn, o.observe = m.clock.Now().UTC(), fn, m.observer != nil
 	err := m.store.Update(ctx, o.call)
 	if err != nil {
 		m.log.Debug("fota: operation failed", "op", name, "err", err)

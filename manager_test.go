@@ -379,3 +379,29 @@ func TestCampaignRequestJSON(t *testing.T) {
 		t.Fatalf("round trip: %s -> %+v", out, back)
 	}
 }
+
+// A device the inventory places in another account is "Device not found."
+// in this one, for campaigns and for logging alike.
+func TestAnotherAccountsDevice(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: testIMEI(1), Account: "other", Protocol: device.HTTP,
+		Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	m, err := fota.New(fota.Config{Inventory: inv, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := m.Schedule(ctx, "acme", onDemand(clk, []string{testIMEI(1)}))
+	if err != nil || info.Status != campaign.HTTPRequestFailed {
+		t.Fatalf("schedule: %v %s", err, info.Status)
+	}
+	page, err := m.Devices(ctx, info.ID, "", 0)
+	if err != nil || page.DeviceList[0].ResultReason != "Device not found." {
+		t.Fatalf("devices: %v %+v", err, page)
+	}
+	_, err = m.EnableLogging(ctx, "acme", []string{testIMEI(1)})
+	mustErr(t, err, fota.ErrNotFound)
+	if _, err := m.EnableLogging(ctx, "other", []string{testIMEI(1)}); err != nil {
+		t.Fatalf("its own account: %v", err)
+	}
+}
