@@ -28,7 +28,10 @@ type MemoryStore struct {
 	devices   map[string]*memDevice
 	deadlines deadlineHeap
 	gates     map[pilot.Target]pilot.Gate
-	tx        memTx // the one read-write transaction; reused under mu
+	// sessionsByAccount lists the devices with a logging session per
+	// account.
+	sessionsByAccount map[string]map[string]struct{}
+	tx                memTx // the one read-write transaction; reused under mu
 }
 
 // memDevice is one device's records: what every check-in touches inline,
@@ -92,6 +95,8 @@ func NewMemoryStore() *MemoryStore {
 		devices:   make(map[string]*memDevice),
 		deadlines: deadlineHeap{index: make(map[deadlineKey]int)},
 		gates:     make(map[pilot.Target]pilot.Gate),
+
+		sessionsByAccount: make(map[string]map[string]struct{}),
 	}
 	s.tx.s = s
 	return s
@@ -562,15 +567,42 @@ func (tx *memTx) PutSession(s LogSession) error {
 	}
 	dev := tx.device(s.DeviceID)
 	m := dev.moreForWrite()
+	old := m.session
 	m.session, m.hasSession = s, true
 	dev.more = m
+	if old.Account != s.Account || old.DeviceID == "" {
+		tx.indexSession(old.Account, s.DeviceID, false)
+		tx.indexSession(s.Account, s.DeviceID, true)
+	}
 	return nil
+}
+
+// indexSession adds (or removes) a device in its account's session index,
+// so that listing an account's sessions does not scan every device.
+func (tx *memTx) indexSession(account, deviceID string, add bool) {
+	idx := tx.s.sessionsByAccount
+	set := idx[account]
+	_, had := set[deviceID]
+	if had == add {
+		return
+	}
+	if add {
+		if set == nil {
+			set = make(map[string]struct{})
+			idx[account] = set
+		}
+		set[deviceID] = struct{}{}
+		tx.onUndo(func() { delete(set, deviceID) })
+		return
+	}
+	delete(set, deviceID)
+	tx.onUndo(func() { set[deviceID] = struct{}{} })
 }
 
 func (tx *memTx) Sessions(account string) ([]LogSession, error) {
 	var out []LogSession
-	for _, d := range tx.s.devices {
-		if d.more != nil && d.more.hasSession && d.more.session.Account == account {
+	for id := range tx.s.sessionsByAccount[account] {
+		if d, ok := tx.s.devices[id]; ok && d.more != nil && d.more.hasSession {
 			out = append(out, d.more.session)
 		}
 	}
