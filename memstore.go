@@ -40,6 +40,7 @@ type MemoryStore struct {
 // value.
 type memDevice struct {
 	active string      // campaign holding the device
+	slot   int32       // its member slot in that campaign; -1 unknown
 	hist   []histEntry // the newest keep check-ins, oldest first
 	more   *memDeviceMore
 }
@@ -71,9 +72,13 @@ type histEntry struct {
 }
 
 type memCampaign struct {
-	rec     Campaign
-	members map[string]memberRec
-	counts  Counts
+	rec Campaign
+	// index finds a member's slot in recs. A removed member's slot is
+	// zeroed and never reused, so a device may remember its slot in the
+	// campaign that holds it and skip the index on its next check-in.
+	index  map[string]int32
+	recs   []memberRec
+	counts Counts
 
 	orderMu sync.Mutex // guards order and sorted, rebuilt lazily by readers
 	order   []string
@@ -83,8 +88,8 @@ type memCampaign struct {
 // memberRec is a member without the keys it is stored under, to keep a
 // device's footprint small.
 type memberRec struct {
-	at     int64 // UpdatedAt, Unix microseconds (zero time included)
-	state  device.State
+	at     int64        // UpdatedAt, Unix microseconds (zero time included)
+	state  device.State // 0: the slot of a removed member
 	reason device.Reason
 }
 
@@ -161,14 +166,24 @@ func (tx *memTx) find(id string) (*memDevice, bool) {
 // device's record) are typed, so a transaction allocates no closure for
 // them; rare writes carry a function.
 type undoEntry struct {
-	dev     *memDevice // restore *dev = devOld
-	devOld  memDevice
-	camp    *memCampaign // restore a member
-	key     string
-	mem     memberRec
-	existed bool
-	fn      func()
+	dev    *memDevice // restore *dev = devOld
+	devOld memDevice
+	camp   *memCampaign // restore a member
+	key    string
+	slot   int32
+	mem    memberRec
+	member memberChange
+	fn     func()
 }
+
+// memberChange says what a member write did, for its undo.
+type memberChange uint8
+
+const (
+	memberReplaced memberChange = iota + 1
+	memberInserted
+	memberDeleted
+)
 
 func (u *undoEntry) apply(s *MemoryStore) {
 	switch {
@@ -178,19 +193,25 @@ func (u *undoEntry) apply(s *MemoryStore) {
 		*u.dev = u.devOld
 	case u.camp != nil:
 		c := u.camp
-		if cur, ok := c.members[u.key]; ok {
-			c.counts[cur.state]--
-			if !u.existed {
-				delete(c.members, u.key)
-				c.markUnsorted()
-			}
-		}
-		if u.existed {
-			if _, ok := c.members[u.key]; !ok {
-				c.markUnsorted()
-			}
-			c.members[u.key] = u.mem
+		switch u.member {
+		case memberReplaced:
+			c.counts[c.recs[u.slot].state]--
+			c.recs[u.slot] = u.mem
 			c.counts[u.mem.state]++
+		case memberInserted:
+			c.counts[c.recs[u.slot].state]--
+			delete(c.index, u.key)
+			if int(u.slot) == len(c.recs)-1 {
+				c.recs = c.recs[:u.slot]
+			} else {
+				c.recs[u.slot] = memberRec{}
+			}
+			c.markUnsorted()
+		case memberDeleted:
+			c.recs[u.slot] = u.mem
+			c.index[u.key] = u.slot
+			c.counts[u.mem.state]++
+			c.markUnsorted()
 		}
 	}
 }
@@ -222,7 +243,7 @@ func (tx *memTx) onUndo(fn func()) { tx.undo = append(tx.undo, undoEntry{fn: fn}
 func (tx *memTx) device(id string) *memDevice {
 	d, ok := tx.find(id)
 	if !ok {
-		d = &memDevice{}
+		d = &memDevice{slot: -1}
 		tx.s.devices[id] = d
 		tx.lastID, tx.lastDev = id, d
 		tx.onUndo(func() { delete(tx.s.devices, id) })
@@ -258,7 +279,7 @@ func (tx *memTx) PutCampaign(c Campaign) error {
 		tx.onUndo(func() { old.rec = prev })
 		return nil
 	}
-	s.campaigns[c.ID] = &memCampaign{rec: c, members: make(map[string]memberRec)}
+	s.campaigns[c.ID] = &memCampaign{rec: c, index: make(map[string]int32)}
 	tx.onUndo(func() { delete(s.campaigns, c.ID) })
 	return nil
 }
@@ -290,11 +311,22 @@ func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	r, ok := c.members[deviceID]
+	slot, ok := tx.slotOf(c, campaignID, deviceID)
 	if !ok {
 		return Member{}, &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
 	}
-	return r.member(campaignID, deviceID), nil
+	return c.recs[slot].member(campaignID, deviceID), nil
+}
+
+// slotOf finds a member's slot: through the device just looked up when
+// the campaign holds it (a check-in's path), else through the index.
+func (tx *memTx) slotOf(c *memCampaign, campaignID, deviceID string) (int32, bool) {
+	if d := tx.lastDev; d != nil && tx.lastID == deviceID && d.active == campaignID &&
+		d.slot >= 0 && int(d.slot) < len(c.recs) && c.recs[d.slot].state != 0 {
+		return d.slot, true
+	}
+	slot, ok := c.index[deviceID]
+	return slot, ok
 }
 
 func (r memberRec) member(campaignID, deviceID string) Member {
@@ -309,19 +341,24 @@ func (tx *memTx) PutMember(m Member) error {
 	if err != nil {
 		return err
 	}
-	if int(m.State) >= len(c.counts) {
+	if m.State == 0 || int(m.State) >= len(c.counts) {
 		return &NotFoundError{Kind: "device state", ID: m.State.String()}
 	}
 	rec := memberRec{at: m.UpdatedAt.UnixMicro(), state: m.State, reason: m.Reason}
-	old, existed := c.members[m.DeviceID]
-	if existed {
+	if slot, ok := tx.slotOf(c, m.CampaignID, m.DeviceID); ok {
+		old := c.recs[slot]
 		c.counts[old.state]--
-	} else {
-		c.markUnsorted()
+		c.recs[slot] = rec
+		c.counts[rec.state]++
+		tx.undo = append(tx.undo, undoEntry{camp: c, slot: slot, mem: old, member: memberReplaced})
+		return nil
 	}
-	c.members[m.DeviceID] = rec
+	slot := int32(len(c.recs))
+	c.recs = append(c.recs, rec)
+	c.index[m.DeviceID] = slot
 	c.counts[rec.state]++
-	tx.undo = append(tx.undo, undoEntry{camp: c, key: m.DeviceID, mem: old, existed: existed})
+	c.markUnsorted()
+	tx.undo = append(tx.undo, undoEntry{camp: c, key: m.DeviceID, slot: slot, member: memberInserted})
 	return nil
 }
 
@@ -333,14 +370,16 @@ func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
 	if err != nil {
 		return err
 	}
-	old, ok := c.members[deviceID]
+	slot, ok := c.index[deviceID]
 	if !ok {
 		return &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
 	}
-	delete(c.members, deviceID)
+	old := c.recs[slot]
+	c.recs[slot] = memberRec{}
+	delete(c.index, deviceID)
 	c.counts[old.state]--
 	c.markUnsorted()
-	tx.undo = append(tx.undo, undoEntry{camp: c, key: deviceID, mem: old, existed: true})
+	tx.undo = append(tx.undo, undoEntry{camp: c, key: deviceID, slot: slot, mem: old, member: memberDeleted})
 	return nil
 }
 
@@ -358,7 +397,7 @@ func (c *memCampaign) sortedIDs() []string {
 	defer c.orderMu.Unlock()
 	if !c.sorted {
 		c.order = c.order[:0]
-		for id := range c.members {
+		for id := range c.index {
 			c.order = append(c.order, id)
 		}
 		slices.Sort(c.order)
@@ -383,7 +422,7 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 	}
 	out := make([]Member, 0, n)
 	for _, id := range ids[i : i+n] {
-		out = append(out, c.members[id].member(campaignID, id))
+		out = append(out, c.recs[c.index[id]].member(campaignID, id))
 	}
 	return out, nil
 }
@@ -407,7 +446,13 @@ func (tx *memTx) SetActiveCampaign(deviceID, campaignID string) error {
 	if err := tx.write(); err != nil {
 		return err
 	}
-	tx.device(deviceID).active = campaignID
+	d := tx.device(deviceID)
+	d.active, d.slot = campaignID, -1
+	if c, ok := tx.s.campaigns[campaignID]; ok {
+		if slot, ok := c.index[deviceID]; ok {
+			d.slot = slot
+		}
+	}
 	return nil
 }
 
