@@ -1,0 +1,349 @@
+package lwm2m
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/lifecycle"
+)
+
+// Observation is what one Read or Notify of /5/0/3 and /5/0/5 told the
+// server: the device's State and Update Result at that moment.
+type Observation struct {
+	State  State
+	Result Result
+}
+
+// ParseObservation reads the raw values of /5/0/3 and /5/0/5. A value off
+// either range is a *RangeError naming the resource.
+func ParseObservation(state, result int64) (Observation, error) {
+	s, err := ParseState(state)
+	if err != nil {
+		return Observation{}, err
+	}
+	r, err := ParseResult(result)
+	if err != nil {
+		return Observation{}, err
+	}
+	return Observation{State: s, Result: r}, nil
+}
+
+// String writes the observation as "(Downloaded, Initial)".
+func (o Observation) String() string { return "(" + o.State.String() + ", " + o.Result.String() + ")" }
+
+func (o Observation) check() error {
+	if o.State >= numStates {
+		return &RangeError{Resource: ResourceState, Value: int64(o.State)}
+	}
+	if o.Result >= numResults {
+		return &RangeError{Resource: ResourceResult, Value: int64(o.Result)}
+	}
+	return nil
+}
+
+// Event is the device-in-campaign event (push family) that a final
+// observation with this result means: EventSucceeded for Success, and for
+// failures the table in the package doc. Initial and Deferred end nothing
+// and give 0.
+func (r Result) Event() device.Event {
+	switch r {
+	case Success:
+		return device.EventSucceeded
+	case NotEnoughFlash, OutOfRAM, ConnectionLost, IntegrityCheckFailure, UnsupportedPackageType, UpdateFailed:
+		return device.EventUpdateFailed // the device or its package failed
+	case InvalidURI, UnsupportedProtocol, Cancelled:
+		return device.EventInternalError // the server's request failed; a retry may work
+	}
+	return 0
+}
+
+// Verdict is what an observation means for the campaign.
+type Verdict uint8
+
+// The verdicts.
+const (
+	InProgress Verdict = iota // nothing to report yet
+	Succeeded                 // the update is installed: report device.EventSucceeded
+	Failed                    // the update failed: report Outcome.Event
+	Settled                   // an earlier observation already decided the outcome
+)
+
+var verdictNames = [...]string{"InProgress", "Succeeded", "Failed", "Settled"}
+
+// String is the verdict's name ("Succeeded").
+func (v Verdict) String() string {
+	if int(v) >= len(verdictNames) {
+		return fmt.Sprintf("Verdict(%d)", uint8(v))
+	}
+	return verdictNames[v]
+}
+
+// Outcome is what Tracker.Observe concluded from one observation.
+type Outcome struct {
+	Verdict Verdict
+	Event   device.Event // the device-in-campaign event to apply; 0 unless Succeeded or Failed
+	Result  Result       // the Update Result that decided it (Succeeded, Failed)
+}
+
+// Command is what the server should do next (Cumulocity's flow, spec
+// §3.2), as Tracker.Next says.
+type Command uint8
+
+// The commands.
+const (
+	CommandWait          Command = iota // send nothing; wait for a notification, Read /5/0 if none comes
+	CommandReset                        // Write "" to /5/0/1 (or '\0' to /5/0/0)
+	CommandWritePackage                 // Write the Package URI /5/0/1 (or the package to /5/0/0, block-wise)
+	CommandExecuteUpdate                // Execute /5/0/2
+	CommandDone                         // the outcome is settled; nothing more to do
+
+	numCommands
+)
+
+var commandNames = [numCommands]string{"wait", "reset", "writePackage", "executeUpdate", "done"}
+
+// String is the command's name ("executeUpdate").
+func (c Command) String() string {
+	if c >= numCommands {
+		return fmt.Sprintf("Command(%d)", uint8(c))
+	}
+	return commandNames[c]
+}
+
+// Tracker is what the server knows of one device's firmware update: the
+// last observation and the commands the device acknowledged. It is a
+// value: Observe and Sent return the new one and leave the receiver as it
+// was, so a host can store it with the device and drop it on error. The
+// zero Tracker knows nothing.
+type Tracker struct {
+	last     Observation
+	known    bool // last holds an observation (or the state an acknowledged write implies)
+	reset    bool // a reset was acknowledged in this attempt
+	written  bool // the package or its URI was acknowledged in this attempt
+	executed bool // Execute /5/0/2 acknowledged, not yet seen taking effect
+	started  bool // an observation showed the Execute taking effect
+	settled  bool // an observation decided the outcome
+}
+
+// Last is the last observation (or the state an acknowledged command
+// implies) and whether there is one.
+func (t Tracker) Last() (Observation, bool) { return t.last, t.known }
+
+// Settled reports whether an observation has decided the outcome.
+func (t Tracker) Settled() bool { return t.settled }
+
+// ErrUnreachable is matched by errors reporting an observation that the
+// state machine cannot reach from the last one.
+var ErrUnreachable = errors.New("unreachable observation")
+
+// JumpError names the last observation and the one that cannot follow it.
+// When Known is false there was no last observation and To is a
+// (State, Result) pair that no transition produces.
+type JumpError struct {
+	From  Observation
+	Known bool
+	To    Observation
+}
+
+func (e *JumpError) Error() string {
+	if !e.Known {
+		return "fota: lwm2m: observation " + e.To.String() + " is no state of the firmware update machine"
+	}
+	return "fota: lwm2m: observation " + e.To.String() + " cannot follow " + e.From.String()
+}
+
+// Is reports whether target is ErrUnreachable.
+func (e *JumpError) Is(target error) bool { return target == ErrUnreachable }
+
+// Observe takes one Read or Notify of /5/0/3 and /5/0/5 and says what it
+// means. Notifications may be lost (Observe is best effort, OMA #464), so
+// an observation is accepted when the machine can reach it from the last
+// one through transitions nobody told the server about: the device's own,
+// another server's Cancel, and one answer to an acknowledged Execute. A
+// repeat of the last observation is accepted too. Anything else is a
+// *JumpError, and t is returned unchanged.
+func (t Tracker) Observe(o Observation) (Tracker, Outcome, error) {
+	if err := o.check(); err != nil {
+		return t, Outcome{}, err
+	}
+	b := bitOf(o)
+	used := false
+	switch {
+	case !t.known:
+		if graph.consistent&b == 0 {
+			return t, Outcome{}, &JumpError{To: o}
+		}
+	case graph.reach0[nodeOf(t.last)]&b != 0:
+	case t.executed && graph.reach1[nodeOf(t.last)]&b != 0:
+		used = true
+	default:
+		return t, Outcome{}, &JumpError{From: t.last, Known: true, To: o}
+	}
+	n := t
+	n.last, n.known = o, true
+	if used {
+		n.executed, n.started = false, true
+	}
+	var out Outcome
+	switch {
+	case t.settled:
+		out.Verdict = Settled
+	case o == Observation{Idle, Success} && n.started:
+		out = Outcome{Verdict: Succeeded, Event: device.EventSucceeded, Result: Success}
+	case isFinal(o) && (n.written || n.started):
+		out = Outcome{Verdict: Failed, Event: o.Result.Event(), Result: o.Result}
+	}
+	n.settled = t.settled || out.Verdict != InProgress
+	return n, out, nil
+}
+
+// isFinal reports whether o ends an attempt in failure: Idle with a failure
+// result, or Downloaded after a failed update (T9).
+func isFinal(o Observation) bool {
+	if o.Result == Initial || o.Result == Success || o.Result == Deferred {
+		return false
+	}
+	return o.State == Idle || o == Observation{Downloaded, UpdateFailed}
+}
+
+// Sent records that the device acknowledged command c (2.04 Changed, or
+// 2.31 Continue then 2.04 for a block-wise package). A reset starts a new
+// attempt at (Idle, Initial); a package write moves to (Downloading,
+// Initial), since the client changes state when it receives the package
+// or URI (OMA #163); an Execute changes nothing visible until the device
+// reports Updating or a deferral. A command the last known state refuses
+// (or any command but a reset before the first observation, or Wait and
+// Done) is a *lifecycle.TransitionError, and t is returned unchanged.
+func (t Tracker) Sent(c Command) (Tracker, error) {
+	refuse := func() (Tracker, error) {
+		st := "Unknown"
+		if t.known {
+			st = t.last.State.String()
+		}
+		return t, &lifecycle.TransitionError{Lifecycle: Table.Name(), State: st, Event: c.String()}
+	}
+	switch c {
+	case CommandReset:
+		if t.known && !Table.Can(t.last.State, EventReset) {
+			return refuse()
+		}
+		return Tracker{last: Observation{Idle, Initial}, known: true, reset: true}, nil
+	case CommandWritePackage:
+		if !t.known {
+			return refuse()
+		}
+		s, ok := Table.Lookup(t.last.State, EventWritePackage)
+		if !ok {
+			return refuse()
+		}
+		n := t
+		n.last, n.written = Observation{s, Initial}, true
+		return n, nil
+	case CommandExecuteUpdate:
+		if !t.known || !Table.Can(t.last.State, EventUpdate) {
+			return refuse()
+		}
+		n := t
+		n.executed = true
+		return n, nil
+	}
+	return refuse()
+}
+
+// Next says what the server should do now, following Cumulocity's flow
+// (spec §3.2): reset, write the package, execute the update on
+// Downloaded, then wait for the result.
+func (t Tracker) Next() Command {
+	switch {
+	case t.settled:
+		return CommandDone
+	case !t.reset:
+		if t.known && t.last.State == Updating {
+			return CommandWait // a reset would be refused (4.05); wait for the update to end
+		}
+		return CommandReset
+	case !t.written:
+		return CommandWritePackage
+	case !t.executed && !t.started && t.last == Observation{Downloaded, Initial}:
+		return CommandExecuteUpdate
+	}
+	return CommandWait
+}
+
+// The (State, Result) graph the Tracker searches, derived from Table and
+// the events' results at init. A node is State*numResults+Result; sets of
+// nodes are bit sets.
+const numNodes = numStates * numResults
+
+func nodeOf(o Observation) uint  { return uint(o.State)*numResults + uint(o.Result) }
+func bitOf(o Observation) uint64 { return 1 << nodeOf(o) }
+func obsOf(n uint) Observation   { return Observation{State(n / numResults), Result(n % numResults)} }
+func each(set uint64, f func(uint)) {
+	for n := uint(0); n < numNodes; n++ {
+		if set&(1<<n) != 0 {
+			f(n)
+		}
+	}
+}
+
+var graph = buildGraph()
+
+type reachGraph struct {
+	consistent uint64           // pairs some transition produces, and (Idle, Initial)
+	free       [numNodes]uint64 // edges the server is not told about
+	gated      [numNodes]uint64 // edges answering an acknowledged Execute
+	reach0     [numNodes]uint64 // reachable through free edges (including staying)
+	reach1     [numNodes]uint64 // reachable through free edges and at most one gated edge
+}
+
+func buildGraph() *reachGraph {
+	g := &reachGraph{consistent: bitOf(Observation{Idle, Initial})}
+	for _, s := range States {
+		for _, e := range EventList {
+			if d, ok := Table.Lookup(s, e); ok {
+				for _, r := range eventInfos[e].results {
+					g.consistent |= bitOf(Observation{d, r})
+				}
+			}
+		}
+	}
+	each(g.consistent, func(n uint) {
+		from := obsOf(n)
+		for _, e := range EventList {
+			d, ok := Table.Lookup(from.State, e)
+			// Only a deferred update waits for the user's acceptance.
+			if !ok || (e == EventAcceptDeferred && from.Result != Deferred) {
+				continue
+			}
+			for _, r := range eventInfos[e].results {
+				switch eventInfos[e].by {
+				case byDevice:
+					g.free[n] |= bitOf(Observation{d, r})
+				case byExecute:
+					g.gated[n] |= bitOf(Observation{d, r})
+				}
+			}
+		}
+	})
+	for n := range uint(numNodes) {
+		set := uint64(1) << n
+		for {
+			next := set
+			each(set, func(m uint) { next |= g.free[m] })
+			if next == set {
+				break
+			}
+			set = next
+		}
+		g.reach0[n] = set
+	}
+	for n := range uint(numNodes) {
+		set := g.reach0[n]
+		each(g.reach0[n], func(m uint) {
+			each(g.gated[m], func(k uint) { set |= g.reach0[k] })
+		})
+		g.reach1[n] = set
+	}
+	return g
+}

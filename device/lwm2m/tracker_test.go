@@ -1,0 +1,395 @@
+package lwm2m
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/lifecycle"
+	"pgregory.net/rapid"
+)
+
+func obs(s State, r Result) Observation { return Observation{s, r} }
+
+// modelPairs lists by hand the (State, Result) pairs the machine can hold
+// (package doc, "The observer").
+var modelPairs = func() []Observation {
+	var ps []Observation
+	for r := Initial; r <= Cancelled; r++ {
+		ps = append(ps, obs(Idle, r))
+	}
+	return append(ps, obs(Downloading, 0), obs(Downloaded, 0), obs(Downloaded, UpdateFailed), obs(Downloaded, Deferred), obs(Updating, 0))
+}()
+
+// modelMoves is the pair graph written out by hand: moves the server is
+// not told about (free) and answers to an acknowledged Execute (gated).
+func modelMoves(o Observation) (free, gated []Observation) {
+	switch o.State {
+	case Downloading:
+		free = []Observation{obs(Downloaded, 0), obs(Idle, 10)}
+		for _, r := range []Result{2, 3, 4, 5, 6, 7, 9} {
+			free = append(free, obs(Idle, r))
+		}
+	case Downloaded:
+		free = []Observation{obs(Idle, Cancelled)}
+		if o.Result == Deferred {
+			free = append(free, obs(Updating, 0))
+		}
+		gated = []Observation{obs(Updating, 0), obs(Downloaded, Deferred)}
+	case Updating:
+		free = []Observation{obs(Idle, Success), obs(Downloaded, UpdateFailed), obs(Idle, IntegrityCheckFailure), obs(Idle, UpdateFailed)}
+	}
+	return free, gated
+}
+
+// modelReach reports whether to is reachable from from, and whether only
+// by spending the one Execute.
+func modelReach(from, to Observation, exec bool) (ok, spendsExec bool) {
+	var walk func(o Observation, exec bool, seen map[Observation]bool) bool
+	walk = func(o Observation, exec bool, seen map[Observation]bool) bool {
+		if o == to {
+			return true
+		}
+		if seen[o] {
+			return false
+		}
+		seen[o] = true
+		free, gated := modelMoves(o)
+		for _, n := range free {
+			if walk(n, exec, seen) {
+				return true
+			}
+		}
+		if exec {
+			for _, n := range gated {
+				if walk(n, false, map[Observation]bool{}) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if walk(from, false, map[Observation]bool{}) {
+		return true, false
+	}
+	if exec && walk(from, true, map[Observation]bool{}) {
+		return true, true
+	}
+	return false, false
+}
+
+// Observe accepts exactly what the hand-written pair graph reaches from
+// the last observation; a refusal names both and changes nothing. The
+// space is small, so every case is checked.
+func TestObserveAcceptsExactlyTheReachable(t *testing.T) {
+	for _, last := range modelPairs {
+		for flags := range 1 << 6 {
+			tr := Tracker{
+				last: last, known: flags&1 != 0, reset: flags&2 != 0, written: flags&4 != 0,
+				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0,
+			}
+			for _, s := range States {
+				for _, r := range Results {
+					checkObserve(t, tr, obs(s, r))
+				}
+			}
+		}
+	}
+}
+
+func checkObserve(t *testing.T, tr Tracker, o Observation) {
+	t.Helper()
+	ok, spends := modelReach(tr.last, o, tr.executed)
+	if !tr.known {
+		ok, spends = slices.Contains(modelPairs, o), false
+	}
+	n, out, err := tr.Observe(o)
+	if !ok {
+		var je *JumpError
+		if !errors.Is(err, ErrUnreachable) || !errors.As(err, &je) || je.To != o || je.Known != tr.known || (tr.known && je.From != tr.last) {
+			t.Fatalf("%v after %+v: err %v", o, tr, err)
+		}
+		if n != tr || out != (Outcome{}) {
+			t.Fatalf("refusal changed the tracker: %+v -> %+v, %+v", tr, n, out)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%v after %+v refused: %v", o, tr, err)
+	}
+	if n.last != o || !n.known || n.executed != (tr.executed && !spends) || n.started != (tr.started || spends) ||
+		n.reset != tr.reset || n.written != tr.written {
+		t.Fatalf("%v after %+v gave %+v (spends %v)", o, tr, n, spends)
+	}
+	// Verdicts, as the package doc states them.
+	var want Outcome
+	switch {
+	case tr.settled:
+		want.Verdict = Settled
+	case o == obs(Idle, Success) && n.started:
+		want = Outcome{Succeeded, device.EventSucceeded, Success}
+	case (o.State == Idle && o.Result >= NotEnoughFlash && o.Result <= Cancelled || o == obs(Downloaded, UpdateFailed)) && (tr.written || n.started):
+		want = Outcome{Failed, o.Result.Event(), o.Result}
+	}
+	if out != want || n.settled != (want.Verdict != InProgress) {
+		t.Fatalf("%v after %+v: outcome %+v, want %+v", o, tr, out, want)
+	}
+}
+
+func final(o Observation) bool { return isFinal(o) }
+
+// A device runs its machine (from whatever state a previous life left it
+// in); the host follows Next and acknowledges commands as the device would;
+// notifications are lost at random but arrive in order, and a last Read
+// ends the run. Every delivered observation is accepted, and the outcome
+// is reported exactly once, matching where the device ended.
+func TestTrackerFollowsALossyDevice(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		dev := rapid.SampledFrom(modelPairs).Draw(t, "leftover")
+		var (
+			tr                   Tracker
+			execPending, ourExec bool // the device holds an Execute to answer; our Execute took effect
+			written, finalSeen   bool
+			reports              []Outcome
+		)
+		deliver := func(t *rapid.T) {
+			n, out, err := tr.Observe(dev)
+			if err != nil {
+				t.Fatalf("delivered %v refused: %v", dev, err)
+			}
+			tr = n
+			switch out.Verdict {
+			case Succeeded:
+				if dev != obs(Idle, Success) || !ourExec || out.Event != device.EventSucceeded {
+					t.Fatalf("succeeded on %v (our execute %v)", dev, ourExec)
+				}
+				reports = append(reports, out)
+			case Failed:
+				if !final(dev) || !written || out.Event != dev.Result.Event() || out.Event == 0 {
+					t.Fatalf("failed %+v on %v (written %v)", out, dev, written)
+				}
+				reports = append(reports, out)
+			}
+		}
+		sent := func(t *rapid.T, c Command) {
+			var err error
+			if tr, err = tr.Sent(c); err != nil {
+				t.Fatalf("Sent(%v): %v", c, err)
+			}
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"host": func(t *rapid.T) {
+				switch c := tr.Next(); c {
+				case CommandReset:
+					if dev.State == Updating {
+						return // the device answers 4.05
+					}
+					dev, written, ourExec, execPending = obs(Idle, Initial), false, false, false
+					sent(t, c)
+				case CommandWritePackage:
+					if dev.State != Idle {
+						t.Fatalf("write asked with the device in %v", dev)
+					}
+					dev, written = obs(Downloading, Initial), true
+					sent(t, c)
+				case CommandExecuteUpdate:
+					if dev.State != Downloaded {
+						return // 4.05
+					}
+					execPending = true
+					sent(t, c)
+				}
+			},
+			"device": func(t *rapid.T) {
+				free, gated := modelMoves(dev)
+				if finalSeen {
+					free = slices.DeleteFunc(free, func(o Observation) bool { return o.Result == Cancelled })
+				}
+				moves := free
+				if execPending {
+					moves = append(slices.Clone(free), gated...)
+				}
+				if len(moves) == 0 {
+					t.Skip("the device has nothing to do")
+				}
+				i := rapid.IntRange(0, len(moves)-1).Draw(t, "move")
+				if i >= len(free) {
+					execPending, ourExec = false, true
+				}
+				dev = moves[i]
+				if written && (final(dev) || dev == obs(Idle, Success) && ourExec) {
+					finalSeen = true
+				}
+			},
+			"notify": deliver,
+			"": func(t *rapid.T) {
+				if len(reports) > 1 {
+					t.Fatalf("outcome reported %d times: %+v", len(reports), reports)
+				}
+				if tr.Settled() != (len(reports) == 1) || (tr.Next() == CommandDone) != tr.Settled() {
+					t.Fatalf("settled %v with %d reports, next %v", tr.Settled(), len(reports), tr.Next())
+				}
+			},
+		})
+		deliver(t) // the host's Read when notifications stop
+		wantSuccess := dev == obs(Idle, Success) && ourExec
+		wantFailure := final(dev) && written
+		if (wantSuccess || wantFailure) != (len(reports) == 1) || len(reports) > 1 {
+			t.Fatalf("device ended %v (our execute %v, written %v); reports %+v", dev, ourExec, written, reports)
+		}
+	})
+}
+
+// Coiote's expected sequence (spec §3.2) "(1,0) → (2,0) → (3,0) → (0,1)",
+// once complete and once with Downloaded and Updating lost.
+func TestCoioteSequence(t *testing.T) {
+	for name, seq := range map[string][]Observation{
+		"all":  {obs(Downloading, 0), obs(Downloaded, 0), obs(Updating, 0), obs(Idle, Success)},
+		"lost": {obs(Downloading, 0), obs(Idle, Success)}, // Downloaded read, Updating lost
+	} {
+		tr, _ := Tracker{}.Sent(CommandReset)
+		tr, _ = tr.Sent(CommandWritePackage)
+		var got []Verdict
+		for i, o := range seq {
+			if i > 0 && seq[i-1] == obs(Downloading, 0) && o != obs(Downloaded, 0) {
+				// The Downloaded notification was lost; a Read showed it.
+				tr, _, _ = tr.Observe(obs(Downloaded, 0))
+			}
+			if tr.last == obs(Downloaded, 0) {
+				if tr.Next() != CommandExecuteUpdate {
+					t.Fatalf("%s: next %v on %v", name, tr.Next(), tr.last)
+				}
+				tr, _ = tr.Sent(CommandExecuteUpdate)
+			}
+			var out Outcome
+			var err error
+			if tr, out, err = tr.Observe(o); err != nil {
+				t.Fatalf("%s: %v: %v", name, o, err)
+			}
+			got = append(got, out.Verdict)
+		}
+		if got[len(got)-1] != Succeeded || tr.Next() != CommandDone {
+			t.Fatalf("%s: verdicts %v", name, got)
+		}
+		if _, out, _ := tr.Observe(obs(Idle, Success)); out.Verdict != Settled {
+			t.Fatalf("%s: repeated success %v", name, out.Verdict)
+		}
+	}
+}
+
+// The mapping table of the package doc.
+func TestResultEvents(t *testing.T) {
+	want := map[Result]device.Event{
+		Initial: 0, Success: device.EventSucceeded,
+		NotEnoughFlash: device.EventUpdateFailed, OutOfRAM: device.EventUpdateFailed,
+		ConnectionLost: device.EventUpdateFailed, IntegrityCheckFailure: device.EventUpdateFailed,
+		UnsupportedPackageType: device.EventUpdateFailed, InvalidURI: device.EventInternalError,
+		UpdateFailed: device.EventUpdateFailed, UnsupportedProtocol: device.EventInternalError,
+		Cancelled: device.EventInternalError, Deferred: 0,
+	}
+	for _, r := range Results {
+		if r.Event() != want[r] {
+			t.Errorf("%v -> %v, want %v", r, r.Event(), want[r])
+		}
+		// Every event reported is one the push lifecycle accepts from Notified.
+		if e := r.Event(); e != 0 && !device.PushTable.Can(device.StateNotified, e) {
+			t.Errorf("%v -> %v, which Notified refuses", r, e)
+		}
+	}
+	if Result(12).Event() != 0 {
+		t.Error("Result(12) has an event")
+	}
+}
+
+func TestSentRefusals(t *testing.T) {
+	updating := Tracker{last: obs(Updating, 0), known: true, reset: true, written: true, started: true}
+	for _, c := range []struct {
+		tr Tracker
+		c  Command
+	}{
+		{Tracker{}, CommandWritePackage}, {Tracker{}, CommandExecuteUpdate}, {Tracker{}, CommandWait},
+		{updating, CommandReset}, {updating, CommandWritePackage}, {updating, CommandExecuteUpdate},
+		{updating, CommandDone}, {updating, Command(9)},
+		{Tracker{last: obs(Downloading, 0), known: true}, CommandWritePackage},
+		{Tracker{last: obs(Idle, 0), known: true}, CommandExecuteUpdate},
+	} {
+		n, err := c.tr.Sent(c.c)
+		var te *lifecycle.TransitionError
+		if !errors.Is(err, lifecycle.ErrInvalidTransition) || !errors.As(err, &te) || te.Event != c.c.String() || n != c.tr {
+			t.Errorf("Sent(%v) on %+v: %v, %+v", c.c, c.tr, err, n)
+		}
+	}
+	if n, err := (Tracker{}).Sent(CommandReset); err != nil || n.last != obs(Idle, 0) || !n.known {
+		t.Errorf("reset from nothing: %+v %v", n, err)
+	}
+}
+
+func TestNextFollowsCumulocity(t *testing.T) {
+	var tr Tracker
+	step := func(want Command) {
+		t.Helper()
+		if got := tr.Next(); got != want {
+			t.Fatalf("next %v, want %v (tracker %+v)", got, want, tr)
+		}
+	}
+	observe := func(o Observation) {
+		t.Helper()
+		var err error
+		if tr, _, err = tr.Observe(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	observe(obs(Updating, 0)) // a previous update still running
+	step(CommandWait)
+	observe(obs(Idle, UpdateFailed))
+	step(CommandReset) // 1. Reset
+	tr, _ = tr.Sent(CommandReset)
+	step(CommandWritePackage) // 4. Write the URI
+	tr, _ = tr.Sent(CommandWritePackage)
+	step(CommandWait)
+	observe(obs(Downloaded, 0))
+	step(CommandExecuteUpdate) // 5. On Downloaded, Execute /5/0/2
+	tr, _ = tr.Sent(CommandExecuteUpdate)
+	step(CommandWait)
+	observe(obs(Downloaded, Deferred))
+	step(CommandWait)
+	observe(obs(Downloaded, UpdateFailed)) // 6. Finish on the Result
+	step(CommandDone)
+	// A reset starts a new attempt (the host's choice, e.g. a retry).
+	var err error
+	if tr, err = tr.Sent(CommandReset); err != nil || tr.Settled() {
+		t.Fatalf("reset after the outcome: %v, settled %v", err, tr.Settled())
+	}
+	step(CommandWritePackage)
+}
+
+func TestObserveOutOfRange(t *testing.T) {
+	tr := Tracker{last: obs(Idle, 0), known: true}
+	for _, o := range []Observation{obs(4, 0), obs(0, 12)} {
+		n, out, err := tr.Observe(o)
+		if !errors.Is(err, ErrOutOfRange) || n != tr || out != (Outcome{}) {
+			t.Errorf("%v: %v", o, err)
+		}
+	}
+	if (&JumpError{To: obs(Updating, 5)}).Error() != "fota: lwm2m: observation (Updating, IntegrityCheckFailure) is no state of the firmware update machine" {
+		t.Error("JumpError message")
+	}
+}
+
+func TestNames(t *testing.T) {
+	if Succeeded.String() != "Succeeded" || Verdict(9).String() != "Verdict(9)" ||
+		CommandExecuteUpdate.String() != "executeUpdate" || Command(9).String() != "Command(9)" {
+		t.Error("names")
+	}
+	if o, ok := (Tracker{}).Last(); ok || o != (Observation{}) {
+		t.Error("zero tracker knows something")
+	}
+}
+
+func TestObserveAllocs(t *testing.T) {
+	tr := Tracker{last: obs(Downloaded, 0), known: true, written: true, executed: true}
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = tr.Observe(obs(Idle, Success)) }); n != 0 {
+		t.Fatalf("Observe allocates %v", n)
+	}
+}
