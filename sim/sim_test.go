@@ -1,0 +1,344 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	_ "time/tzdata" // window hours in a named zone, the same on every machine
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/sim"
+	"pgregory.net/rapid"
+)
+
+// render runs s and returns its report as JSON and as a table.
+func render(t *testing.T, s sim.Scenario) (*sim.Report, []byte, []byte) {
+	t.Helper()
+	rep, err := sim.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	return rep, js, table.Bytes()
+}
+
+// TestDeterminism: "the same seed and config give byte-identical output";
+// another seed gives another run.
+func TestDeterminism(t *testing.T) {
+	s := sim.DefaultScenario(400)
+	a, ajs, atab := render(t, s)
+	b, bjs, btab := render(t, s)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("two runs with seed %d differ:\n%s\n%s", s.Seed, ajs, bjs)
+	}
+	if !bytes.Equal(ajs, bjs) || !bytes.Equal(atab, btab) {
+		t.Fatal("same report, different bytes")
+	}
+	s.Seed++
+	_, cjs, ctab := render(t, s)
+	if bytes.Equal(ajs, cjs) || bytes.Equal(atab, ctab) {
+		t.Fatalf("seeds %d and %d gave the same output", s.Seed-1, s.Seed)
+	}
+}
+
+// checkConservation: every device ends in exactly one final status; the
+// tally read device by device equals the campaign's Counts; the
+// campaigns hold every device of the fleet once.
+func checkConservation(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, s sim.Scenario, rep *sim.Report) {
+	t.Helper()
+	final := map[string]bool{"UpgradeSuccess": true, "UpgradeFailed": true, "DeviceRejected": true,
+		"CampaignCancelled": true, "CampaignAborted": true}
+	total := 0
+	for _, c := range rep.Campaigns {
+		if c.Refused != "" {
+			if len(c.Tally) != 0 || c.ID != "" {
+				t.Fatalf("%s refused but has a campaign: %+v", c.Name, c)
+			}
+			continue
+		}
+		total += c.Devices
+		byStatus := map[string]int{}
+		n := 0
+		for _, row := range c.Tally {
+			if !final[row.Status] {
+				t.Fatalf("%s: %d devices still %s after the campaign %s", c.Name, row.Count, row.Status, c.Status)
+			}
+			byStatus[row.Status] += row.Count
+			n += row.Count
+		}
+		if n != c.Devices {
+			t.Fatalf("%s: tally holds %d devices, the campaign %d", c.Name, n, c.Devices)
+		}
+		counted := 0
+		for _, sc := range c.Counts {
+			if byStatus[sc.Status] != sc.Count {
+				t.Fatalf("%s: %s: tally %d, Counts %d", c.Name, sc.Status, byStatus[sc.Status], sc.Count)
+			}
+			counted += sc.Count
+		}
+		if counted != c.Devices {
+			t.Fatalf("%s: Counts hold %d devices, the campaign %d", c.Name, counted, c.Devices)
+		}
+		for _, d := range c.Days {
+			k := 0
+			for _, sc := range d.Counts {
+				k += sc.Count
+			}
+			if k != c.Devices {
+				t.Fatalf("%s at %v: %d devices counted, want %d", c.Name, d.At, k, c.Devices)
+			}
+		}
+	}
+	if rep.Campaigns[len(rep.Campaigns)-1].Refused == "" && total != s.Devices {
+		t.Fatalf("campaigns hold %d devices, the fleet %d", total, s.Devices)
+	}
+}
+
+func TestConservation(t *testing.T) {
+	s := sim.DefaultScenario(500)
+	s.Behaviour.DownloadFail, s.Behaviour.InstallFail, s.Behaviour.UnknownError, s.Behaviour.Offline = 0.1, 0.1, 0.05, 0.05
+	rep, _, _ := render(t, s)
+	checkConservation(t, s, rep)
+	// Each kind of ending happened, so the check above saw them all.
+	reasons := map[string]bool{}
+	for _, row := range rep.Campaigns[1].Tally {
+		reasons[row.Reason] = true
+	}
+	for _, want := range []string{"Download and install succeeded.", "RovaClientDownloadFailed",
+		"RovaClientDownloadedInstallFailed", "Uknown device error.", "RovaClientDidNotReportStatus"} {
+		if !reasons[want] {
+			t.Errorf("no device ended with %q: %+v", want, rep.Campaigns[1].Tally)
+		}
+	}
+}
+
+// TestPilotGate: "until a pilot campaign of 5..20 devices finishes with at
+// least 50% UpgradeSuccess, no campaign for that software may hold more
+// than 20 devices" (DESIGN §8). A failed pilot leaves the rollout refused,
+// reported rather than returned as an error.
+func TestPilotGate(t *testing.T) {
+	s := sim.DefaultScenario(100)
+	s.Behaviour.InstallFail = 1
+	rep, _, _ := render(t, s)
+	if len(rep.Campaigns) != 2 {
+		t.Fatalf("%d campaigns", len(rep.Campaigns))
+	}
+	p, r := rep.Campaigns[0], rep.Campaigns[1]
+	if p.Status != "CampaignEnded" {
+		t.Fatalf("pilot %s", p.Status)
+	}
+	for _, row := range p.Tally {
+		if row.Status == "UpgradeSuccess" {
+			t.Fatalf("a device succeeded with every install failing: %+v", p.Tally)
+		}
+	}
+	if !errors.Is(r.Err, fota.ErrPilotRequired) || r.Refused == "" || r.ID != "" {
+		t.Fatalf("rollout after a failed pilot: %+v", r)
+	}
+	if rep.PilotGate != "Standing" {
+		t.Fatalf("gate %s", rep.PilotGate)
+	}
+	checkConservation(t, s, rep)
+
+	// The same fleet with installs that work: the pilot lifts the gate.
+	s.Behaviour.InstallFail = 0
+	rep, _, _ = render(t, s)
+	if rep.PilotGate != "Lifted" || rep.Campaigns[1].Refused != "" || rep.Campaigns[1].Status != "CampaignEnded" {
+		t.Fatalf("after a good pilot: gate %s, rollout %+v", rep.PilotGate, rep.Campaigns[1])
+	}
+
+	// No pilot: a fleet of 20 runs, a fleet of 21 is refused.
+	for n, refused := range map[int]bool{20: false, 21: true} {
+		s := sim.DefaultScenario(n)
+		s.Pilot = 0
+		rep, _, _ := render(t, s)
+		if len(rep.Campaigns) != 1 || (rep.Campaigns[0].Refused != "") != refused {
+			t.Fatalf("%d devices without a pilot: %+v", n, rep.Campaigns)
+		}
+	}
+}
+
+// windowOracle is the windows rule checked by hand: "open while
+// startTime <= hour < endTime", the hour read in the campaign's zone;
+// an empty list is all hours.
+func inWindows(ws []schedule.Window, at time.Time, loc *time.Location) bool {
+	if len(ws) == 0 {
+		return true
+	}
+	h := at.In(loc).Hour()
+	for _, w := range ws {
+		if w.StartTime <= h && h < w.EndTime {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWindowsRespected(t *testing.T) {
+	s := sim.DefaultScenario(300)
+	s.PilotShape.TimeZone, s.Rollout.TimeZone = "America/New_York", "America/New_York"
+	s.Rollout.DownloadAfter, s.Rollout.InstallAfter = 1, 2
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []sim.Step
+	s.OnStep = func(st sim.Step) { steps = append(steps, st) }
+	rep, _, _ := render(t, s)
+	shapes := map[string]sim.Shape{}
+	scheduled := map[string]time.Time{}
+	for _, c := range rep.Campaigns {
+		scheduled[c.ID] = c.ScheduledAt
+		shapes[c.ID] = map[string]sim.Shape{"pilot": s.PilotShape, "rollout": s.Rollout}[c.Name]
+	}
+	counts := map[fota.Action]int{}
+	for _, st := range steps {
+		if st.Kind != sim.StepCheckIn || st.Instruction.Action == fota.ActionNone {
+			continue
+		}
+		counts[st.Instruction.Action]++
+		sh := shapes[st.Campaign]
+		start := time.Date(scheduled[st.Campaign].Year(), scheduled[st.Campaign].Month(), scheduled[st.Campaign].Day(), 0, 0, 0, 0, time.UTC)
+		end := start.AddDate(0, 0, sh.Days)
+		ws, after := sh.DownloadWindows, sh.DownloadAfter
+		if st.Instruction.Action == fota.ActionInstall {
+			ws, after = sh.InstallWindows, sh.InstallAfter
+		}
+		if !inWindows(ws, st.At, loc) || st.At.Before(start.AddDate(0, 0, after)) || !st.At.Before(end) {
+			t.Fatalf("%s told to %s at %v (%v in New York), outside windows %v after day %d of [%v, %v)",
+				st.Device, st.Instruction.Action, st.At, st.At.In(loc), ws, after, start, end)
+		}
+		if !st.At.Before(st.Instruction.Until) {
+			t.Fatalf("%s told to %s at %v until %v", st.Device, st.Instruction.Action, st.At, st.Instruction.Until)
+		}
+	}
+	if counts[fota.ActionDownload] < 250 || counts[fota.ActionInstall] < 200 {
+		t.Fatalf("too few instructions to judge: %v", counts)
+	}
+}
+
+// TestRandomScenarios: small random fleets and behaviours. Whatever
+// happens, devices are conserved, events are handled in time order, and
+// the Manager's deadlines lie ahead of the tick that returned them.
+func TestRandomScenarios(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(21, 200).Draw(t, "devices")
+		s := sim.DefaultScenario(n)
+		s.Seed = rapid.Uint64().Draw(t, "seed")
+		// Mostly a pilot that can count (5..20 devices), sometimes none.
+		s.Pilot = rapid.SampledFrom([]int{0, 5, 10, 20, 3}).Draw(t, "pilot")
+		s.PilotShape.Days = rapid.IntRange(1, 3).Draw(t, "pilotDays")
+		s.Rollout.Days = rapid.IntRange(1, 3).Draw(t, "rolloutDays")
+		s.Rollout.StartIn = rapid.IntRange(0, 2).Draw(t, "rolloutStartIn")
+		if rapid.Bool().Draw(t, "allHours") {
+			s.Rollout.DownloadWindows, s.Rollout.InstallWindows = nil, nil
+		}
+		// Cubed: mostly small chances, so that most pilots pass and the
+		// rollout runs, sometimes large ones.
+		p := func(name string) float64 { x := rapid.Float64Range(0, 1).Draw(t, name); return x * x * x }
+		b := &s.Behaviour
+		b.DownloadFail, b.InstallFail, b.UnknownError, b.Offline = p("downloadFail"), p("installFail"), p("unknownError")/4, p("offline")/2
+		b.CheckInEvery = time.Duration(rapid.IntRange(4, 48).Draw(t, "everyHours")) * time.Hour
+		var last time.Time
+		s.OnStep = func(st sim.Step) {
+			if st.At.Before(last) {
+				t.Fatalf("%s at %v handled after an event at %v", st.Kind, st.At, last)
+			}
+			last = st.At
+			if st.Kind == sim.StepTick && !st.Next.IsZero() && !st.Next.After(st.At) {
+				t.Fatalf("tick at %v: next deadline %v", st.At, st.Next)
+			}
+		}
+		rep, err := sim.Run(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkConservation(t, s, rep)
+		// Every event is one Manager call; each scheduled campaign also
+		// asked Tick once when it was scheduled.
+		scheduled := int64(len(rep.Campaigns) - refused(rep))
+		if tt := rep.Totals; tt.Events != tt.CheckIns+tt.Reports+tt.Ticks-scheduled || tt.ManagerCalls < tt.Events+int64(len(rep.Campaigns)) {
+			t.Fatalf("totals %+v for %d campaigns", rep.Totals, len(rep.Campaigns))
+		}
+	})
+}
+
+func refused(rep *sim.Report) int {
+	n := 0
+	for _, c := range rep.Campaigns {
+		if c.Refused != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		field  string
+		change func(*sim.Scenario)
+	}{
+		{"Devices", func(s *sim.Scenario) { s.Devices = 0 }},
+		{"Devices", func(s *sim.Scenario) { s.Devices = sim.MaxDevices + 1 }},
+		{"Pilot", func(s *sim.Scenario) { s.Pilot = 101 }},
+		{"Pilot", func(s *sim.Scenario) { s.Pilot = -1 }},
+		{"Start", func(s *sim.Scenario) { s.Start = time.Time{} }},
+		{"HistoryMax", func(s *sim.Scenario) { s.HistoryMax = 0 }},
+		{"Behaviour.CheckInEvery", func(s *sim.Scenario) { s.Behaviour.CheckInEvery = 0 }},
+		{"Behaviour.Download.Max", func(s *sim.Scenario) { s.Behaviour.Download = sim.Range{Min: time.Hour, Max: time.Minute} }},
+		{"Behaviour.RetryJitter", func(s *sim.Scenario) { s.Behaviour.RetryJitter = -time.Second }},
+		{"Behaviour.InstallFail", func(s *sim.Scenario) { s.Behaviour.InstallFail = 1.5 }},
+		{"Rollout.Days", func(s *sim.Scenario) { s.Rollout.Days = 0 }},
+		{"PilotShape.StartIn", func(s *sim.Scenario) { s.PilotShape.StartIn = -1 }},
+		// "startTime 0..23, endTime 1..24" (DESIGN §7), checked by package schedule.
+		{"Rollout.downloadTimeWindowList[0].endTime", func(s *sim.Scenario) { s.Rollout.DownloadWindows = []schedule.Window{{StartTime: 3, EndTime: 25}} }},
+		{"PilotShape.timeZone", func(s *sim.Scenario) { s.PilotShape.TimeZone = "Mars/Olympus" }},
+		// An after-date must lie in [startDate, endDate].
+		{"Rollout.installAfterDate", func(s *sim.Scenario) { s.Rollout.InstallAfter = 7 }},
+	}
+	for _, tt := range tests {
+		s := sim.DefaultScenario(100)
+		tt.change(&s)
+		_, err := sim.Run(context.Background(), s)
+		var se *sim.ScenarioError
+		if !errors.Is(err, sim.ErrBadScenario) || !errors.As(err, &se) || se.Field != tt.field {
+			t.Errorf("%s: got %v (field %q)", tt.field, err, fieldOf(se))
+		}
+	}
+	s := sim.DefaultScenario(100)
+	s.Rollout.DownloadWindows = []schedule.Window{{StartTime: 5, EndTime: 2}}
+	if err := s.Validate(); !errors.Is(err, schedule.ErrBadWindow) {
+		t.Errorf("a bad window: %v, want it to wrap schedule.ErrBadWindow", err)
+	}
+}
+
+func fieldOf(se *sim.ScenarioError) string {
+	if se == nil {
+		return ""
+	}
+	return se.Field
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.Run(ctx, sim.DefaultScenario(3000)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run with a cancelled context: %v", err)
+	}
+}
