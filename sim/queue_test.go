@@ -1,0 +1,128 @@
+package sim_test
+
+import (
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fotakit/fota/sim"
+	"pgregory.net/rapid"
+)
+
+// queueModel is the obvious queue: a slice kept sorted by (time, push
+// order), popped from the front.
+type queueModel struct {
+	items []modelItem
+	seq   int
+}
+
+type modelItem struct {
+	at  time.Time
+	seq int
+	v   int
+}
+
+func (m *queueModel) push(at time.Time, v int) {
+	m.seq++
+	m.items = append(m.items, modelItem{at, m.seq, v})
+	sort.SliceStable(m.items, func(i, j int) bool { return m.items[i].at.Before(m.items[j].at) })
+}
+
+// TestQueue checks Queue against the model: Pop returns the earliest
+// event, the first pushed among equal instants, whatever the instants
+// (sub-second, before 1970, far future), and Len, Peek and Reset agree.
+func TestQueue(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var q sim.Queue[int]
+		var m queueModel
+		base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+		instant := rapid.Custom(func(t *rapid.T) time.Time {
+			switch rapid.IntRange(0, 3).Draw(t, "kind") {
+			case 0: // a few distinct seconds: many ties
+				return base.Add(time.Duration(rapid.IntRange(0, 5).Draw(t, "s")) * time.Second)
+			case 1: // nanoseconds apart
+				return base.Add(time.Duration(rapid.IntRange(-3, 3).Draw(t, "ns")))
+			case 2: // long before the Unix epoch
+				return time.Date(1601, 1, 1, 0, 0, rapid.IntRange(0, 3).Draw(t, "s"), 0, time.UTC)
+			}
+			return time.Date(9999, 12, 31, 23, 59, 59, rapid.IntRange(0, 999999999).Draw(t, "ns"), time.UTC)
+		})
+		next := 0
+		t.Repeat(map[string]func(*rapid.T){
+			"push": func(t *rapid.T) {
+				at := instant.Draw(t, "at")
+				next++
+				q.Push(at, next)
+				m.push(at, next)
+			},
+			"pop": func(t *rapid.T) {
+				at, v, ok := q.Pop()
+				if len(m.items) == 0 {
+					if ok {
+						t.Fatalf("popped %d at %v from an empty queue", v, at)
+					}
+					return
+				}
+				want := m.items[0]
+				m.items = m.items[1:]
+				if !ok || v != want.v || !at.Equal(want.at) {
+					t.Fatalf("popped %d at %v (%v), want %d at %v", v, at, ok, want.v, want.at)
+				}
+			},
+			"reset": func(t *rapid.T) {
+				if rapid.IntRange(0, 9).Draw(t, "rarely") == 0 {
+					q.Reset()
+					m.items = nil
+				}
+			},
+			"": func(t *rapid.T) {
+				if q.Len() != len(m.items) {
+					t.Fatalf("Len %d, model %d", q.Len(), len(m.items))
+				}
+				at, v, ok := q.Peek()
+				if ok != (len(m.items) > 0) || ok && (v != m.items[0].v || !at.Equal(m.items[0].at)) {
+					t.Fatalf("Peek %d at %v (%v), model %v", v, at, ok, m.items)
+				}
+			},
+		})
+	})
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := sim.NewClock(start)
+	if !c.Now().Equal(start) {
+		t.Fatalf("NewClock: %v", c.Now())
+	}
+	if got := c.Advance(90 * time.Minute); !got.Equal(start.Add(90*time.Minute)) || !c.Now().Equal(got) {
+		t.Fatalf("Advance: %v, Now %v", got, c.Now())
+	}
+	c.Set(start.Add(-time.Hour))
+	if !c.Now().Equal(start.Add(-time.Hour)) {
+		t.Fatalf("Set backwards: %v", c.Now())
+	}
+	if got := c.Advance(-time.Hour); !got.Equal(start.Add(-2 * time.Hour)) {
+		t.Fatalf("Advance backwards: %v", got)
+	}
+	var zero sim.Clock
+	if !zero.Now().IsZero() {
+		t.Fatalf("zero Clock reads %v", zero.Now())
+	}
+	// Safe for concurrent use: a harness may share it (go test -race).
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				c.Advance(time.Second)
+				_ = c.Now()
+			}
+		}()
+	}
+	wg.Wait()
+	if got := c.Now(); !got.Equal(start.Add(-2*time.Hour + 400*time.Second)) {
+		t.Fatalf("after 400 concurrent advances of 1 s: %v", got)
+	}
+}
