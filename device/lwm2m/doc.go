@@ -58,7 +58,11 @@
 //   - An immediately refused URI (Anjay: Result 9 and 4.00 without
 //     entering Downloading; OMA #136 asks whether (Idle, 7) right away is
 //     legal) needs no event: to the server it is T1 then T3 with the
-//     Downloading notification lost, which Observe accepts.
+//     Downloading notification lost. The device did receive the URI, so
+//     the host calls Sent(CommandWritePackage) for a write answered 4.00
+//     too; the (Idle, 9) that follows is then accepted as this attempt's
+//     failure. Without that call the Tracker, still at (Idle, Initial),
+//     refuses it.
 //   - Result values 10 and 11 are v1.1; ParseResult accepts 0..11 for every
 //     object version, since a v1.0 client simply never sends them.
 //   - Resource 14 (v1.2, update without Execute) is not modelled: the
@@ -98,6 +102,11 @@
 //     restored from the permanent storage") reports (Idle, Initial) after
 //     Updating. That is not a result, and it is refused: the host decides
 //     (read again, or fail the device as it does for a silent one).
+//
+// Observe assumes observations arrive in order. CoAP notifications carry
+// sequence numbers (RFC 7641 §3.4) from which the host drops reordered
+// ones; a stale failure result delivered late could otherwise be taken for
+// this attempt's.
 //
 // Verdicts. An observation decides the outcome once; later ones are
 // Settled until a reset starts a new attempt.

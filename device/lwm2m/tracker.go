@@ -208,7 +208,9 @@ func isFinal(o Observation) bool {
 }
 
 // Sent records that the device acknowledged command c (2.04 Changed, or
-// 2.31 Continue then 2.04 for a block-wise package). A reset starts a new
+// 2.31 Continue then 2.04 for a block-wise package; for a package write
+// also 4.00 Bad Request, which a client may answer while recording the
+// refusal in the Update Result, see the package doc). A reset starts a new
 // attempt at (Idle, Initial); a package write moves to (Downloading,
 // Initial), since the client changes state when it receives the package
 // or URI (OMA #163); an Execute changes nothing visible until the device

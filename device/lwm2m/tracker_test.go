@@ -393,3 +393,18 @@ func TestObserveAllocs(t *testing.T) {
 		t.Fatalf("Observe allocates %v", n)
 	}
 }
+
+// spec §1.5: Anjay "An unsupported URI scheme sets Result 9 and returns
+// 4.00, without entering Downloading." The host records the write anyway
+// (package doc) and the failure is this attempt's.
+func TestImmediatelyRefusedURI(t *testing.T) {
+	tr, _ := Tracker{}.Sent(CommandReset)
+	if _, _, err := tr.Observe(obs(Idle, UnsupportedProtocol)); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("(Idle, 9) without a write: %v", err)
+	}
+	tr, _ = tr.Sent(CommandWritePackage)
+	tr, out, err := tr.Observe(obs(Idle, UnsupportedProtocol))
+	if err != nil || out != (Outcome{Failed, device.EventInternalError, UnsupportedProtocol}) || tr.Next() != CommandDone {
+		t.Fatalf("%+v %v", out, err)
+	}
+}
