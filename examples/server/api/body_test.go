@@ -1,0 +1,101 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fotakit/fota/examples/server/api"
+)
+
+// bodyRoute is a route that reads a JSON body.
+type bodyRoute struct {
+	method, path string
+	valid        string // a body the route accepts (in a fresh body fixture)
+	field        string // a field of the body ...
+	wrongType    string // ... and a body where it has the wrong type
+}
+
+// bodyRoutes lists every route with a body, for the malformed-JSON test
+// and the fuzz target. Their paths refer to bodyFixture's campaigns.
+func bodyRoutes(f *fixture) []bodyRoute {
+	d := f.ids[3]
+	return []bodyRoute{
+		{"POST", v2 + "/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[5:6], ""), "deviceList", `{"deviceList":"` + d + `"}`},
+		{"POST", v2 + "/campaigns/software/acme", campaignBody(tomorrow, "2026-03-05", f.ids[6:7], `"installTimeWindowList":[{"startTime":"1","endTime":3}]`), "installTimeWindowList", `{"installTimeWindowList":{}}`},
+		{"PUT", v2 + "/campaigns/acme/c1", `{"Type":"append","deviceList":` + list(f.ids[7]) + `}`, "Type", `{"Type":["append"]}`},
+		{"PUT", v2 + "/campaigns/acme/c1/dates", `{"startDate":"2026-03-03","endDate":"2026-03-09"}`, "endDate", `{"startDate":"2026-03-03","endDate":20260309}`},
+		{"PUT", v2 + "/logging/acme/devices", `{"deviceIds":` + list(f.ids[8]) + `}`, "deviceIds", `{"deviceIds":[1,2]}`},
+		{"DELETE", v2 + "/logging/acme/devices", `{"deviceIds":` + list(d) + `}`, "deviceIds", `{"deviceIds":true}`},
+		{"POST", v2 + "/licenses/acme/assign", `{"deviceList":` + list(f.ids[9]) + `}`, "deviceList", `{"deviceList":[{}]}`},
+		{"POST", v2 + "/licenses/acme/remove", `{"deviceList":` + list(d) + `}`, "deviceList", `{"deviceList":7}`},
+		{"POST", dev + "/checkin", `{"deviceId":"` + d + `","clientType":1,"result":"ok"}`, "clientType", `{"deviceId":"x","clientType":1.5}`},
+		{"POST", dev + "/report", `{"deviceId":"` + f.ids[0] + `","campaignId":"c2","outcome":"downloaded"}`, "outcome", `{"deviceId":"x","campaignId":"c2","outcome":3}`},
+		{"POST", dev + "/logs", `{"deviceId":"` + d + `","logTime":"2026-03-01T22:10:00Z","logType":"Event"}`, "logTime", `{"deviceId":"x","logTime":"yesterday","logType":"Event"}`},
+	}
+}
+
+// bodyFixture: c1 queued (ids 1, 2), c2 started with ids[0] downloading,
+// ids[3] logging and collecting, ids[3] licensed.
+func bodyFixture(t testing.TB) *fixture {
+	f := newFixture(t, fixtureConfig{})
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[1:3], ""), nil)
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", f.ids[0:1], ""), nil)
+	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[0]+`"}`, nil)
+	f.ok("PUT", v2+"/logging/acme/devices/"+f.ids[3], "", nil)
+	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[3]+`"}`, nil)
+	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.ids[3])+`}`, nil)
+	return f
+}
+
+// Every body type: its valid body passes; malformed JSON and a wrong
+// field type are 400 BadRequest, naming the field when there is one.
+func TestMalformedBodies(t *testing.T) {
+	malformed := []string{`{`, `{"deviceList":[}`, `[]`, `"text"`, `42`, `{"a":1}}`, `{"a":1} {"b":2}`, `nul`, "\xff", `{"deviceList":["a",]}`}
+	for _, r := range bodyRoutes(bodyFixture(t)) {
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			f := bodyFixture(t)
+			for _, b := range malformed {
+				f.fails(r.method, r.path, b, http.StatusBadRequest, api.CodeBadRequest)
+			}
+			if msg := f.fails(r.method, r.path, r.wrongType, http.StatusBadRequest, api.CodeBadRequest); !strings.Contains(msg, r.field) {
+				t.Errorf("wrong type of %s: message %q does not name it", r.field, msg)
+			}
+			f.ok(r.method, r.path, r.valid, nil)
+		})
+	}
+}
+
+// No body makes the handler panic or answer 500, and every answer is
+// JSON: a 200 value or an Error with a code and a message.
+func FuzzBodies(f *testing.F) {
+	routes := bodyRoutes(bodyFixture(f))
+	for i, r := range routes {
+		f.Add(uint8(i), r.valid)
+		f.Add(uint8(i), r.wrongType)
+		f.Add(uint8(i), `{}`)
+		f.Add(uint8(i), `null`)
+	}
+	f.Add(uint8(0), `{"startDate":"2026-03-01","endDate":"9999-12-31","downloadTimeWindowList":[{"startTime":0,"endTime":24}],"timeZone":"Pacific/Kiritimati","softwareName":"a","softwareFrom":"b","softwareTo":"c","deviceList":["350000000000006"]}`)
+	f.Add(uint8(3), `{"startDate":"2026-03-01","endDate":"2026-03-09","campaignTimeWindowList":[{"startTime":"23","endTime":"24"}]}`)
+	f.Add(uint8(9), `{"deviceId":"350000000000006","campaignId":"c2","outcome":"installed"}`)
+	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		fx := bodyFixture(t)
+		r := bodyRoutes(fx)[int(route)%len(routes)]
+		code, b := fx.do(r.method, r.path, body)
+		if !json.Valid(b) {
+			t.Fatalf("%s %s %q: %d, body not JSON: %q", r.method, r.path, body, code, b)
+		}
+		switch code {
+		case http.StatusOK:
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
+			var e api.Error
+			if err := json.Unmarshal(b, &e); err != nil || e.ErrorCode == "" || e.ErrorMessage == "" {
+				t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, code, b)
+			}
+		default:
+			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, code, b)
+		}
+	})
+}

@@ -1,0 +1,71 @@
+package api
+
+import (
+	"time"
+
+	"net/http"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/verboselog"
+)
+
+// checkIn: POST /api/fota/device/checkin.
+func (s *server) checkIn(r *http.Request) (any, error) {
+	var req CheckInRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if req.DeviceID == "" {
+		return nil, &fota.RequestError{Field: "deviceId", Value: "", Reason: "required"}
+	}
+	if err := s.authorizeDevice(r, req.DeviceID); err != nil {
+		return nil, err
+	}
+	in, err := s.m.CheckIn(r.Context(), fota.CheckInRequest{
+		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result, FailureType: req.FailureType,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return CheckInResponse{Action: in.Action.String(), CampaignID: in.CampaignID, SoftwareName: in.SoftwareName,
+		SoftwareTo: in.SoftwareTo, Until: in.Until, RetryAt: in.RetryAt}, nil
+}
+
+// report: POST /api/fota/device/report.
+func (s *server) report(r *http.Request) (any, error) {
+	var req ReportRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ name, value string }{{"deviceId", req.DeviceID}, {"campaignId", req.CampaignID}} {
+		if f.value == "" {
+			return nil, &fota.RequestError{Field: f.name, Value: "", Reason: "required"}
+		}
+	}
+	if err := s.authorizeDevice(r, req.DeviceID); err != nil {
+		return nil, err
+	}
+	state, err := s.m.Report(r.Context(), req.CampaignID, req.DeviceID, req.Outcome)
+	if err != nil {
+		return nil, err
+	}
+	return ReportResponse{DeviceID: req.DeviceID, CampaignID: req.CampaignID, State: state,
+		Status: state.Status().Wire(device.FamilyHTTP), ResultReason: state.Reason().Text(device.FamilyHTTP)}, nil
+}
+
+// uploadLog: POST /api/fota/device/logs with one DeviceLog.
+func (s *server) uploadLog(r *http.Request) (any, error) {
+	var b verboselog.Bundle
+	if err := decode(r, &b); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeDevice(r, b.DeviceID); err != nil {
+		return nil, err
+	}
+	b.UploadedAt = time.Time{} // the Manager stamps it; a device may not choose its purge time
+	if err := s.m.UploadLog(r.Context(), b); err != nil {
+		return nil, err
+	}
+	return Success{Success: true}, nil
+}

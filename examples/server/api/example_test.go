@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/examples/server/api"
+)
+
+// Schedule a campaign over HTTP, as a ThingSpace client would.
+func ExampleNew() {
+	clk := &fakeClock{now: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{
+		DeviceID: "356938035643809", Account: "acme", Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
+		Software: "1.0", FOTACapable: true, ActiveConnected: true,
+	})
+	m, err := fota.New(fota.Config{Inventory: inv, Clock: clk, NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(api.New(m, api.Options{Inventory: inv}))
+	defer srv.Close()
+
+	resp, err := http.Post(srv.URL+"/api/fota/v2/campaigns/software/acme", "application/json", strings.NewReader(`{
+		"campaignName": "lamp 2.0", "softwareName": "lamp-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
+		"distributionType": "HTTP", "startDate": "2026-03-02", "endDate": "2026-03-08",
+		"downloadTimeWindowList": [{"startTime": 2, "endTime": 4}],
+		"deviceList": ["356938035643809"]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out bytes.Buffer
+	_ = json.Indent(&out, body, "", "  ")
+	fmt.Println(resp.Status)
+	fmt.Print(out.String())
+	// Output:
+	// 200 OK
+	// {
+	//   "id": "c1",
+	//   "accountName": "acme",
+	//   "campaignName": "lamp 2.0",
+	//   "softwareName": "lamp-fw",
+	//   "distributionType": "HTTP",
+	//   "make": "",
+	//   "model": "",
+	//   "softwareFrom": "1.0",
+	//   "softwareTo": "2.0",
+	//   "startDate": "2026-03-02",
+	//   "endDate": "2026-03-08",
+	//   "downloadTimeWindowList": [
+	//     {
+	//       "startTime": 2,
+	//       "endTime": 4
+	//     }
+	//   ],
+	//   "status": "CampaignQueued"
+	// }
+}

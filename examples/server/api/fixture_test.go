@@ -1,0 +1,205 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/examples/server/api"
+	"github.com/fotakit/fota/pilot"
+)
+
+// fakeClock is a fota.Clock the test moves by hand. (benbjohnson's Mock
+// sleeps on every Set, which adds up in loops.)
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// start is the fixture's first instant: 22:00 UTC, so a campaign starting
+// tomorrow opens two hours later.
+var start = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+
+const (
+	today    = "2026-03-01"
+	tomorrow = "2026-03-02"
+)
+
+// fixture is a Manager over an in-memory store with an inventory of HTTP
+// devices: ids (account "acme"), others (account "other") and lwm2m (an
+// "acme" device that is not HTTP), served by api.New.
+type fixture struct {
+	t      testing.TB
+	clk    *fakeClock
+	inv    *fota.MemoryInventory
+	m      *fota.Manager
+	h      http.Handler
+	ids    []string
+	others []string
+	lwm2m  string
+}
+
+type fixtureConfig struct {
+	devices int
+	pilot   pilot.Policy
+	opts    api.Options
+}
+
+func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
+	t.Helper()
+	if cfg.devices == 0 {
+		cfg.devices = 25
+	}
+	f := &fixture{t: t, clk: &fakeClock{now: start}, inv: fota.NewMemoryInventory()}
+	imei := func(n int) string {
+		id, err := device.IMEIOf(fmt.Sprintf("35%012d", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	put := func(id, acc string, p device.Protocol) {
+		f.inv.Put(fota.DeviceInfo{DeviceID: id, Account: acc, Protocol: p, Make: "Acme", Model: "Lamp",
+			Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
+	for i := range cfg.devices {
+		f.ids = append(f.ids, imei(i))
+		put(f.ids[i], "acme", device.HTTP)
+	}
+	for i := range 3 {
+		f.others = append(f.others, imei(900000+i))
+		put(f.others[i], "other", device.HTTP)
+	}
+	f.lwm2m = imei(800000)
+	put(f.lwm2m, "acme", device.LWM2M)
+	m, err := fota.New(fota.Config{
+		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot,
+		NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m = m
+	if cfg.opts.Inventory == nil {
+		cfg.opts.Inventory = f.inv
+	}
+	if cfg.opts.Logger == nil {
+		cfg.opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	f.h = api.New(m, cfg.opts)
+	return f
+}
+
+// testWriter sends the handler's log to the test log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// do sends one request and returns the status and body.
+func (f *fixture) do(method, path, body string) (int, []byte) {
+	f.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	req.Header.Set("Authorization", "Bearer any")
+	req.Header.Set("VZ-M2M-Token", "any")
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}
+
+// ok sends a request that must answer 200 and decodes the answer into out
+// (if not nil).
+func (f *fixture) ok(method, path, body string, out any) {
+	f.t.Helper()
+	code, b := f.do(method, path, body)
+	if code != http.StatusOK {
+		f.t.Fatalf("%s %s: %d %s", method, path, code, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			f.t.Fatalf("%s %s: answer %s: %v", method, path, b, err)
+		}
+	}
+}
+
+// fails sends a request that must fail with status and code, and returns
+// the error message.
+func (f *fixture) fails(method, path, body string, status int, code string) string {
+	f.t.Helper()
+	got, b := f.do(method, path, body)
+	var e api.Error
+	if err := json.Unmarshal(b, &e); err != nil {
+		f.t.Fatalf("%s %s: error body %q is not JSON: %v", method, path, b, err)
+	}
+	if got != status || e.ErrorCode != code {
+		f.t.Fatalf("%s %s %s: got %d %s (%s), want %d %s", method, path, body, got, e.ErrorCode, e.ErrorMessage, status, code)
+	}
+	if e.ErrorMessage == "" {
+		f.t.Fatalf("%s %s: empty errorMessage", method, path)
+	}
+	return e.ErrorMessage
+}
+
+func (f *fixture) tick() {
+	f.t.Helper()
+	if _, err := f.m.Tick(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// campaignBody is a schedule request for devs, with extra JSON fields
+// (without braces) appended.
+func campaignBody(start, end string, devs []string, extra string) string {
+	b, _ := json.Marshal(devs)
+	s := fmt.Sprintf(`{"campaignName":"lamp 2.0","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0",`+
+		`"distributionType":"HTTP","make":"Acme","model":"Lamp","startDate":%q,"endDate":%q,"deviceList":%s`, start, end, b)
+	if extra != "" {
+		s += "," + extra
+	}
+	return s + "}"
+}
+
+func list(ids ...string) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+const (
+	v2  = "/api/fota/v2"
+	dev = "/api/fota/device"
+)
+
+// quietLogger drops the handler's log, for tests that make many calls.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func quietOptions() api.Options { return api.Options{Logger: quietLogger()} }
