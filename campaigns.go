@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
@@ -125,6 +126,21 @@ func (m *Manager) lookup(ctx context.Context, ids []string) ([]DeviceInfo, []boo
 		infos[i], found[i] = info, ok
 	}
 	return infos, found, nil
+}
+
+// owned asks the inventory about devices an account acts on directly
+// (licences, logging): each must be known, and not another account's.
+func (m *Manager) owned(ctx context.Context, account string, ids []string) ([]DeviceInfo, error) {
+	infos, found, err := m.lookup(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, ok := range found {
+		if !ok || (infos[i].Account != "" && infos[i].Account != account) {
+			return nil, &NotFoundError{Kind: "device", ID: ids[i]}
+		}
+	}
+	return infos, nil
 }
 
 // admit runs the eligibility checks for one device joining c and writes
@@ -285,12 +301,22 @@ func (m *Manager) load(tx Tx, o *op, id string) (Campaign, error) {
 	return c, m.settle(tx, o, &c)
 }
 
+// startDue and endDue say whether the clock has passed a start or an end
+// that the campaign's status does not show yet.
+func (c *Campaign) startDue(now time.Time) bool {
+	return c.Status == campaign.HTTPQueued && !now.Before(c.StartsAt)
+}
+
+func (c *Campaign) endDue(now time.Time) bool {
+	return (c.Status == campaign.HTTPScheduled || c.Status == campaign.HTTPInProgress) && !now.Before(c.EndsAt)
+}
+
 // settle applies the campaign's due start and end.
 func (m *Manager) settle(tx Tx, o *op, c *Campaign) error {
 	if c.Protocol.Family() != device.FamilyHTTP {
 		return nil
 	}
-	if c.Status == campaign.HTTPQueued && !o.now.Before(c.StartsAt) {
+	if c.startDue(o.now) {
 		if err := m.apply(tx, o, c, campaign.Start); err != nil {
 			return err
 		}
@@ -298,10 +324,29 @@ func (m *Manager) settle(tx Tx, o *op, c *Campaign) error {
 			return err
 		}
 	}
-	if (c.Status == campaign.HTTPScheduled || c.Status == campaign.HTTPInProgress) && !o.now.Before(c.EndsAt) {
+	if c.endDue(o.now) {
 		return m.end(tx, o, c)
 	}
 	return nil
+}
+
+// settleDue brings the campaign up to date with the clock for a query:
+// a read first, and a write only when a start or end fell due since the
+// last Tick, so that a query never shows a stale status.
+func (m *Manager) settleDue(ctx context.Context, id string) error {
+	due := false
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
+		c, err := tx.Campaign(id)
+		due = err == nil && (c.startDue(now) || c.endDue(now))
+		return err
+	})
+	if err != nil || !due {
+		return err
+	}
+	return m.update(ctx, "settle", func(tx Tx, o *op) error {
+		_, err := m.load(tx, o, id)
+		return err
+	})
 }
 
 // end closes a started campaign: every device still waiting fails with

@@ -34,7 +34,23 @@ func (a Action) String() string {
 }
 
 // MarshalText writes the action's name.
-func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+func (a Action) MarshalText() ([]byte, error) {
+	if a > ActionInstall {
+		return nil, &RequestError{Field: "action", Value: a.String(), Reason: "unknown action"}
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText reads an action's name.
+func (a *Action) UnmarshalText(b []byte) error {
+	for _, x := range []Action{ActionNone, ActionDownload, ActionInstall} {
+		if x.String() == string(b) {
+			*a = x
+			return nil
+		}
+	}
+	return &RequestError{Field: "action", Value: string(b), Reason: "unknown action"}
+}
 
 // CheckInRequest is one HTTP device check-in: who, and what the check-in
 // history records of it.
@@ -68,6 +84,13 @@ type Instruction struct {
 func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction, error) {
 	if req.DeviceID == "" {
 		return Instruction{}, &RequestError{Field: "deviceId", Value: "", Reason: "required"}
+	}
+	// A device the host does not know leaves no trace: its check-ins
+	// would otherwise grow the history without bound.
+	if _, found, err := m.inventory.Lookup(ctx, req.DeviceID); err != nil {
+		return Instruction{}, err
+	} else if !found {
+		return Instruction{}, &NotFoundError{Kind: "device", ID: req.DeviceID}
 	}
 	// The hot path: the request and answer travel in the pooled op and the
 	// transaction function is bound once in New, so a check-in allocates

@@ -34,6 +34,9 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 	if err := checkDeviceList(deviceIDs); err != nil {
 		return nil, err
 	}
+	if _, err := m.owned(ctx, account, deviceIDs); err != nil {
+		return nil, err
+	}
 	var out []LicenseResult
 	err := m.update(ctx, name, func(tx Tx, o *op) error {
 		out = out[:0]

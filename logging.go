@@ -37,14 +37,9 @@ func (m *Manager) EnableLogging(ctx context.Context, account string, deviceIDs [
 	if err := checkDeviceList(deviceIDs); err != nil {
 		return nil, err
 	}
-	infos, found, err := m.lookup(ctx, deviceIDs)
+	infos, err := m.owned(ctx, account, deviceIDs)
 	if err != nil {
 		return nil, err
-	}
-	for i, ok := range found {
-		if !ok || (infos[i].Account != "" && infos[i].Account != account) {
-			return nil, &NotFoundError{Kind: "device", ID: deviceIDs[i]}
-		}
 	}
 	var out []LoggingStatus
 	err = m.update(ctx, "enableLogging", func(tx Tx, o *op) error {

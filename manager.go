@@ -177,7 +177,9 @@ func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op)
 
 // updateOp is update with an op the caller took from the pool.
 func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error) error {
-	o.now, o.fn, o.observe = m.clock.Now().UTC(), fn, m.observer != nil
+	// Stores keep instants to the microsecond: so does every decision, so
+	// that what an operation returns equals what a query reads back.
+	o.now, o.fn, o.observe = m.clock.Now().UTC().Truncate(time.Microsecond), fn, m.observer != nil
 	err := m.store.Update(ctx, o.call)
 	if err != nil {
 		m.log.Debug("fota: operation failed", "op", name, "err", err)
@@ -213,7 +215,7 @@ func (o *op) release() {
 
 // view runs fn in one View transaction.
 func (m *Manager) view(ctx context.Context, fn func(tx Tx, now time.Time) error) error {
-	now := m.clock.Now().UTC()
+	now := m.clock.Now().UTC().Truncate(time.Microsecond)
 	return m.store.View(ctx, func(tx Tx) error { return fn(tx, now) })
 }
 

@@ -405,3 +405,61 @@ func TestAnotherAccountsDevice(t *testing.T) {
 		t.Fatalf("its own account: %v", err)
 	}
 }
+
+// A query never shows a stale status: a start or end that fell due since
+// the last Tick is applied first.
+func TestQueriesSettleDueChanges(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	m, ids := fleet(t, 2, fota.NewMemoryStore(), clk)
+	req := onDemand(clk, ids)
+	req.Timing.StartDate = req.Timing.StartDate.AddDays(1)
+	req.Timing.EndDate = req.Timing.StartDate.AddDays(1)
+	info, err := m.Schedule(ctx, "acme", req)
+	if err != nil || info.Status != campaign.HTTPQueued {
+		t.Fatalf("schedule: %v %s", err, info.Status)
+	}
+	clk.Set(info.StartsAt)
+	if got, _ := m.Campaign(ctx, info.ID); got.Status != campaign.HTTPScheduled {
+		t.Fatalf("at the start, without Tick: %s", got.Status)
+	}
+	clk.Set(info.EndsAt)
+	page, err := m.Devices(ctx, info.ID, "", 0)
+	if err != nil || page.DeviceList[0].Status != "UpgradeFailed" || page.DeviceList[0].ResultReason != "RovaClientDidNotReportStatus" {
+		t.Fatalf("at the end, without Tick: %v %+v", err, page.DeviceList)
+	}
+	list, err := m.Campaigns(ctx, "acme", campaign.HTTPEnded, "0", 0)
+	if err != nil || len(list.CampaignList) != 1 {
+		t.Fatalf("ended campaigns: %v %+v", err, list)
+	}
+}
+
+func TestUnknownDevicesLeaveNoTrace(t *testing.T) {
+	ctx := context.Background()
+	m, _ := fleet(t, 1, fota.NewMemoryStore(), newClock())
+	stranger := "490154203237518"
+	_, err := m.CheckIn(ctx, fota.CheckInRequest{DeviceID: stranger})
+	mustErr(t, err, fota.ErrNotFound)
+	if h, _ := m.CheckInHistory(ctx, stranger, time.Time{}, 10); len(h) != 0 {
+		t.Fatalf("an unknown device's check-in was recorded: %+v", h)
+	}
+	_, err = m.AssignLicenses(ctx, "acme", []string{stranger})
+	mustErr(t, err, fota.ErrNotFound)
+}
+
+func TestActionText(t *testing.T) {
+	for _, a := range []fota.Action{fota.ActionNone, fota.ActionDownload, fota.ActionInstall} {
+		b, err := a.MarshalText()
+		var back fota.Action
+		if err != nil || back.UnmarshalText(b) != nil || back != a {
+			t.Fatalf("%v: %s %v -> %v", a, b, err, back)
+		}
+	}
+	var a fota.Action
+	if err := a.UnmarshalText([]byte("reboot")); !errors.Is(err, fota.ErrBadRequest) {
+		t.Fatalf("unknown action: %v", err)
+	}
+	if _, err := fota.Action(9).MarshalText(); !errors.Is(err, fota.ErrBadRequest) {
+		t.Fatalf("Action(9): %v", err)
+	}
+}

@@ -47,6 +47,9 @@ func pageSize(limit int) int {
 
 // Campaign returns a campaign and its device counts.
 func (m *Manager) Campaign(ctx context.Context, id string) (CampaignInfo, error) {
+	if err := m.settleDue(ctx, id); err != nil {
+		return CampaignInfo{}, err
+	}
 	var info CampaignInfo
 	err := m.view(ctx, func(tx Tx, _ time.Time) error {
 		c, err := tx.Campaign(id)
@@ -66,6 +69,9 @@ func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID stri
 	n := pageSize(limit)
 	if lastSeenDeviceID == "0" {
 		lastSeenDeviceID = ""
+	}
+	if err := m.settleDue(ctx, campaignID); err != nil {
+		return DevicePage{}, err
 	}
 	page := DevicePage{MaxPageSize: MaxPageSize}
 	err := m.view(ctx, func(tx Tx, _ time.Time) error {
@@ -111,6 +117,12 @@ func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID stri
 // lastSeenCampaignID, optionally only those in status (zero: any).
 func (m *Manager) Campaigns(ctx context.Context, account string, status campaign.Status, lastSeenCampaignID string, limit int) (CampaignPage, error) {
 	n := pageSize(limit)
+	if lastSeenCampaignID == "0" {
+		lastSeenCampaignID = ""
+	}
+	if err := m.settleAccount(ctx, account); err != nil {
+		return CampaignPage{}, err
+	}
 	var page CampaignPage
 	err := m.view(ctx, func(tx Tx, _ time.Time) error {
 		after := lastSeenCampaignID
@@ -138,4 +150,34 @@ func (m *Manager) Campaigns(ctx context.Context, account string, status campaign
 		return nil
 	})
 	return page, err
+}
+
+// settleAccount settles every campaign of the account whose start or end
+// fell due, so that a listing by status is current.
+func (m *Manager) settleAccount(ctx context.Context, account string) error {
+	var due []string
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
+		after := ""
+		for {
+			batch, err := tx.Campaigns(account, after, MaxPageSize)
+			if err != nil {
+				return err
+			}
+			for _, c := range batch {
+				if c.startDue(now) || c.endDue(now) {
+					due = append(due, c.ID)
+				}
+			}
+			if len(batch) < MaxPageSize {
+				return nil
+			}
+			after = batch[len(batch)-1].ID
+		}
+	})
+	for _, id := range due {
+		if err == nil {
+			err = m.settleDue(ctx, id)
+		}
+	}
+	return err
 }
