@@ -2,6 +2,7 @@ package fota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -85,28 +86,52 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 	if req.DeviceID == "" {
 		return Instruction{}, &RequestError{Field: "deviceId", Value: "", Reason: "required"}
 	}
-	// A device the host does not know leaves no trace: its check-ins
-	// would otherwise grow the history without bound.
-	if _, found, err := m.inventory.Lookup(ctx, req.DeviceID); err != nil {
-		return Instruction{}, err
-	} else if !found {
-		return Instruction{}, &NotFoundError{Kind: "device", ID: req.DeviceID}
-	}
+
 	// The hot path: the request and answer travel in the pooled op and the
 	// transaction function is bound once in New, so a check-in allocates
 	// no closure.
 	o := opPool.Get().(*op)
 	defer o.release()
 	o.checkIn = req
-	if err := m.updateOp(ctx, "checkIn", o, m.checkInTx); err != nil {
+	err := m.updateOp(ctx, "checkIn", o, m.checkInTx)
+	if errors.Is(err, errUnseen) {
+		// A device the store has never seen is asked about once: one the
+		// host does not know leaves no trace, as its check-ins would
+		// otherwise grow the history without bound.
+		if _, found, err := m.inventory.Lookup(ctx, req.DeviceID); err != nil {
+			return Instruction{}, err
+		} else if !found {
+			return Instruction{}, &NotFoundError{Kind: "device", ID: req.DeviceID}
+		}
+		o.known = true
+		err = m.updateOp(ctx, "checkIn", o, m.checkInTx)
+	}
+	if err != nil {
 		return Instruction{}, err
 	}
 	return o.answer, nil
 }
 
+// errUnseen stops a check-in from a device the store holds nothing about,
+// until the inventory has vouched for it.
+var errUnseen = errors.New("fota: device unseen")
+
 func (m *Manager) checkIn(tx Tx, o *op) error {
 	req, in := &o.checkIn, &o.answer
 	*in = Instruction{}
+	id, err := tx.ActiveCampaign(req.DeviceID)
+	if err != nil {
+		return err
+	}
+	if id == "" && !o.known {
+		h, err := tx.CheckIns(req.DeviceID, time.Time{}, 1)
+		if err != nil {
+			return err
+		}
+		if len(h) == 0 {
+			return errUnseen
+		}
+	}
 	if err := tx.AddCheckIn(verboselog.CheckIn{
 		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result,
 		FailureType: req.FailureType, TimeCompleted: o.now,
@@ -116,9 +141,8 @@ func (m *Manager) checkIn(tx Tx, o *op) error {
 	if err := m.collect(tx, req.DeviceID, o.now); err != nil {
 		return err
 	}
-	id, err := tx.ActiveCampaign(req.DeviceID)
-	if err != nil || id == "" {
-		return err
+	if id == "" {
+		return nil
 	}
 	c, err := m.load(tx, o, id)
 	if err != nil {

@@ -142,6 +142,7 @@ type op struct {
 
 	checkIn CheckInRequest // CheckIn's request and answer
 	answer  Instruction
+	known   bool // the inventory knows the device checking in
 }
 
 func (o *op) campaign(c *Campaign) {
@@ -204,7 +205,7 @@ var opPool = sync.Pool{New: func() any {
 }}
 
 func (o *op) release() {
-	o.fn, o.checkIn, o.answer = nil, CheckInRequest{}, Instruction{}
+	o.fn, o.checkIn, o.answer, o.known = nil, CheckInRequest{}, Instruction{}, false
 	clear(o.changes)
 	o.changes = o.changes[:0]
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
