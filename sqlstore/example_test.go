@@ -1,0 +1,72 @@
+package sqlstore_test
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/sqlstore"
+)
+
+// A Manager on PostgreSQL: open the pool, open the store in its schema,
+// migrate once, and hand the store to fota.New. Every replica of a server
+// does the same against the same database.
+func Example() {
+	ctx := context.Background()
+	url := cmp.Or(os.Getenv("FOTA_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(8) // operations in flight on this replica
+
+	schema := fmt.Sprintf("fota_example_%d", os.Getpid())
+	store, err := sqlstore.Open(ctx, db, sqlstore.Options{Schema: schema})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	if err := store.Migrate(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	imei, _ := device.IMEIOf("35000000000001")
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: imei, Account: "acme", Protocol: device.HTTP,
+		Make: "Acme", Model: "Lamp", Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	m, err := fota.New(fota.Config{Store: store, Inventory: inv})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A lifted pilot gate lets the campaign run without a pilot first.
+	if err := store.Update(ctx, func(tx fota.Tx) error {
+		return tx.PutGate(pilot.Gate{Target: pilot.Target{SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted})
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	info, err := m.Schedule(ctx, "acme", fota.CampaignRequest{SoftwareName: "fw", SoftwareFrom: "1.0", SoftwareTo: "2.0",
+		Timing: schedule.HTTPRequest{StartDate: schedule.DateOf(time.Now())}, DeviceList: []string{imei}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in, err := m.CheckIn(ctx, fota.CheckInRequest{DeviceID: imei})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(info.Status, in.Action)
+	// Output: CampaignScheduled download
+}

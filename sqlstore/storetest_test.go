@@ -1,0 +1,21 @@
+package sqlstore
+
+import (
+	"testing"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/storetest"
+)
+
+// TestStore runs the fota.Store conformance suite against PostgreSQL: one
+// schema for the whole run, emptied with DELETE for every store the
+// suite asks for.
+func TestStore(t *testing.T) {
+	db := openDB(t)
+	s := newStore(t, db, Options{})
+	t.Cleanup(func() { t.Logf("retries: %+v", s.Stats()) })
+	storetest.Run(t, func(t *testing.T) fota.Store {
+		empty(t, s)
+		return s
+	})
+}
