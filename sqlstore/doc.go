@@ -15,7 +15,7 @@
 //     all of them at start-up (it takes an advisory lock and creates only
 //     what is missing, in one transaction);
 //   - size the pool: every Update and View holds one connection for its
-//     whole transaction (a check-in, five statements), so
+//     whole transaction (a check-in, four statements), so
 //     db.SetMaxOpenConns bounds the operations in flight per replica. Keep
 //     the sum over all replicas under the server's max_connections, less
 //     what other clients need. More connections than cores rarely help:
@@ -122,15 +122,17 @@
 //
 // # How a check-in reads and writes
 //
-// A check-in is five statements: BEGIN, one statement that records the
-// check-in (inserting it, counting the device's history in its devices
-// row and trimming the oldest beyond the history limit) and returns the
-// device's active campaign and logging session, reads of the campaign and
-// of the member, and COMMIT (plus the member's write when it moves). The
-// statements read only the device's own rows and the campaign's, so
-// concurrent check-ins of different devices rarely conflict; a
-// transaction remembers what the first statement returned about its
-// device until it writes that device's campaign or session.
+// A check-in in a campaign is four statements: BEGIN; one read of the
+// device's context (its active campaign, its logging session, the
+// campaign's record and its member in it, joined on the device's rows and
+// the campaign's); one statement that records the check-in (inserting it,
+// counting the device's history in its devices row and trimming the
+// oldest beyond the history limit); and COMMIT — plus the member's write
+// when it moves. The transaction keeps what the first read returned and
+// answers the Manager's next reads of the session, the campaign and the
+// member from it, until it writes one of them. The statements touch only
+// the device's own rows and the campaign's, so concurrent check-ins of
+// different devices rarely conflict.
 //
 // # Choices where the contract is silent
 //

@@ -10,7 +10,7 @@ type queries struct {
 
 	member, putMember, deleteMember, members, counts string
 
-	activeCampaign, setActive, release, device, putDevice string
+	deviceContext, setActive, release, device, putDevice string
 
 	addCheckIn, checkIns string
 
@@ -61,7 +61,25 @@ func buildQueries(schema string) queries {
 			WHERE campaign_id = $1 AND device_id > $2 ORDER BY device_id LIMIT $3`),
 		counts: x(`SELECT state, count(*) FROM {s}.members WHERE campaign_id = $1 GROUP BY state`),
 
-		activeCampaign: x(`SELECT active_campaign FROM {s}.devices WHERE device_id = $1`),
+		// What a check-in asks about its device, in one statement: the
+		// active campaign, the logging session, and the campaign's record
+		// and the device's member in it. Missing rows read as NULLs (and
+		// the campaign's NOT NULL columns as placeholders), with a flag.
+		deviceContext: x(`SELECT coalesce(d.active_campaign, ''),
+				s.device_id IS NOT NULL, coalesce(s.account, ''), coalesce(s.state, 0),
+				s.enabled_at, s.collecting_at, s.ended_at,
+				c.id IS NOT NULL, coalesce(c.id, ''), coalesce(c.account, ''), coalesce(c.name, ''),
+				coalesce(c.protocol, 0), coalesce(c.status, 0), coalesce(c.make, ''), coalesce(c.model, ''),
+				coalesce(c.software_from, ''), coalesce(c.software_to, ''), coalesce(c.software_name, ''),
+				coalesce(c.timing, '{}'), c.starts_at, c.ends_at, coalesce(c.on_demand, false),
+				coalesce(c.pilot, false), coalesce(c.revision, 0), coalesce(c.created_at, 'epoch'),
+				coalesce(c.updated_at, 'epoch'),
+				m.device_id IS NOT NULL, coalesce(m.state, 0), coalesce(m.reason, 0), coalesce(m.updated_at, 'epoch')
+			FROM (SELECT $1::text AS id) AS k
+			LEFT JOIN {s}.devices AS d ON d.device_id = k.id
+			LEFT JOIN {s}.sessions AS s ON s.device_id = k.id
+			LEFT JOIN {s}.campaigns AS c ON c.id = d.active_campaign
+			LEFT JOIN {s}.members AS m ON m.campaign_id = d.active_campaign AND m.device_id = k.id`),
 		setActive: x(`INSERT INTO {s}.devices (device_id, active_campaign) VALUES ($1, $2)
 			ON CONFLICT (device_id) DO UPDATE SET active_campaign = EXCLUDED.active_campaign`),
 		release: x(`UPDATE {s}.devices SET active_campaign = '' WHERE device_id = $1 AND active_campaign <> ''`),
@@ -71,32 +89,25 @@ func buildQueries(schema string) queries {
 				license = EXCLUDED.license, ever_upgraded = EXCLUDED.ever_upgraded`),
 
 		// One statement: count the device's stored check-ins, up to at
-		// most $6, in its devices row; insert the new one; delete the
-		// oldest of the old ones beyond $6 - 1; and return the device's
-		// active campaign and logging session, which a check-in asks for
-		// next. Every part sees the tables as they were before the
-		// statement, so "old" is the count before this check-in. Reading
-		// only the oldest rows (none until the history is full, then what
-		// goes) keeps a check-in's reads, and so its serialization
-		// conflicts, to its own device.
+		// most $6, in its devices row; insert the new one; and delete the
+		// oldest of the old ones beyond $6 - 1. Every part sees the
+		// tables as they were before the statement, so "old" is the count
+		// before this check-in. Reading only the oldest rows (none until
+		// the history is full, then what goes) keeps a check-in's reads,
+		// and so its serialization conflicts, to its own device.
 		addCheckIn: x(`WITH old AS (
 				SELECT coalesce((SELECT history FROM {s}.devices WHERE device_id = $1), 0) AS n
 			), counted AS (
 				INSERT INTO {s}.devices (device_id, history) VALUES ($1, 1)
 				ON CONFLICT (device_id) DO UPDATE SET history = least((SELECT n FROM old) + 1, $6::bigint)
-				RETURNING active_campaign
 			), ins AS (
 				INSERT INTO {s}.check_ins (device_id, at, client_type, result, failure_type)
 				VALUES ($1, $2, $3, $4, $5)
-			), trimmed AS (
-				DELETE FROM {s}.check_ins WHERE id IN (
-					SELECT id FROM {s}.check_ins WHERE device_id = $1 ORDER BY at, id
-					LIMIT greatest((SELECT n FROM old) + 1 - $6::bigint, 0)
-				)
 			)
-			SELECT c.active_campaign, s.device_id IS NOT NULL, coalesce(s.account, ''), coalesce(s.state, 0),
-				s.enabled_at, s.collecting_at, s.ended_at
-			FROM counted AS c LEFT JOIN {s}.sessions AS s ON s.device_id = $1`),
+			DELETE FROM {s}.check_ins WHERE id IN (
+				SELECT id FROM {s}.check_ins WHERE device_id = $1 ORDER BY at, id
+				LIMIT greatest((SELECT n FROM old) + 1 - $6::bigint, 0)
+			)`),
 		checkIns: x(`SELECT client_type, result, failure_type, at FROM {s}.check_ins
 			WHERE device_id = $1 AND ($2::timestamptz IS NULL OR at < $2)
 			ORDER BY at DESC, id DESC LIMIT $3`),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fotakit/fota/schedule"
@@ -108,4 +109,13 @@ func decodeTiming(campaignID string, b []byte) (schedule.HTTPRequest, error) {
 		InstallTimeWindowList:  windows(j.InstallWindows),
 		TimeZone:               j.TimeZone,
 	}, nil
+}
+
+// cloneTiming copies r's window lists, so that a cached campaign handed
+// out twice shares none.
+func cloneTiming(r schedule.HTTPRequest) schedule.HTTPRequest {
+	r.CampaignTimeWindowList = slices.Clone(r.CampaignTimeWindowList)
+	r.DownloadTimeWindowList = slices.Clone(r.DownloadTimeWindowList)
+	r.InstallTimeWindowList = slices.Clone(r.InstallTimeWindowList)
+	return r
 }

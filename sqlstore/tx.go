@@ -25,26 +25,42 @@ type tx struct {
 	// statement after one failed, so later calls return it again, and
 	// attempt hands it to the retry loop whatever fn returned.
 	failed error
-	// dev caches what AddCheckIn learnt of its device (its active
-	// campaign and logging session), which a check-in reads next; the
-	// writes of either keep it current.
+	// dev caches what ActiveCampaign learnt of its device, for the
+	// reads a check-in makes next; every write to a cached record
+	// invalidates its part.
 	dev devCache
 }
 
+// devCache is one device's context: its active campaign, its logging
+// session, the active campaign's record and the device's member in it.
+// Each part is valid until this transaction writes that record.
 type devCache struct {
-	id         string
-	valid      bool
-	active     string
-	session    fota.LogSession
+	id       string
+	activeOK bool
+	active   string
+
+	sessionOK  bool
 	hasSession bool
+	session    fota.LogSession
+
+	campaignOK bool // the record of active
+	campFound  bool
+	camp       fota.Campaign
+
+	memberOK bool // the device in active
+	memFound bool
+	mem      fota.Member
 }
 
-// cached returns the cache if it holds deviceID.
+// cached returns the cache if it is of deviceID.
 func (t *tx) cached(deviceID string) (*devCache, bool) {
-	return &t.dev, t.dev.valid && t.dev.id == deviceID
+	return &t.dev, t.dev.activeOK && t.dev.id == deviceID
 }
 
-var _ fota.Tx = (*tx)(nil)
+// cachedCampaign returns the cache if it holds campaign id's record.
+func (t *tx) cachedCampaign(id string) (*devCache, bool) {
+	return &t.dev, t.dev.activeOK && t.dev.campaignOK && t.dev.active == id && id != ""
+}
 
 // check is called first by every method.
 func (t *tx) check() error {
@@ -160,43 +176,68 @@ func (t *tx) missingCampaign(id string) error {
 	return &fota.NotFoundError{Kind: "campaign", ID: id}
 }
 
-// scanCampaign reads the columns campaignColumns lists.
-func scanCampaign(scan func(...any) error) (fota.Campaign, error) {
-	var (
-		c                      fota.Campaign
-		protocol, status       int64
-		timing                 []byte
-		startsAt, endsAt       sql.NullTime
-		revision               int64
-		createdAt, updatedAt   time.Time
-		make, model, from, to_ string
-	)
-	if err := scan(&c.ID, &c.Account, &c.Name, &protocol, &status, &make, &model, &from, &to_,
-		&c.SoftwareName, &timing, &startsAt, &endsAt, &c.OnDemand, &c.Pilot, &revision, &createdAt, &updatedAt); err != nil {
-		return fota.Campaign{}, err
-	}
-	p, err := byteOf("protocol", protocol)
+// campaignRow holds a campaign's columns (as campaignColumns lists them)
+// as scanned, before they are checked.
+type campaignRow struct {
+	c                    fota.Campaign
+	protocol, status     int64
+	timing               []byte
+	startsAt, endsAt     sql.NullTime
+	revision             int64
+	createdAt, updatedAt time.Time
+	make, model          string
+	from, to             string
+}
+
+// dest lists where Scan puts the columns, in campaignColumns' order.
+func (r *campaignRow) dest() []any {
+	c := &r.c
+	return []any{&c.ID, &c.Account, &c.Name, &r.protocol, &r.status, &r.make, &r.model, &r.from, &r.to,
+		&c.SoftwareName, &r.timing, &r.startsAt, &r.endsAt, &c.OnDemand, &c.Pilot, &r.revision, &r.createdAt, &r.updatedAt}
+}
+
+// campaign checks and converts what was scanned.
+func (r *campaignRow) campaign() (fota.Campaign, error) {
+	c := r.c
+	p, err := byteOf("protocol", r.protocol)
 	if err != nil {
 		return fota.Campaign{}, err
 	}
-	st, err := byteOf("status", status)
+	st, err := byteOf("status", r.status)
 	if err != nil {
 		return fota.Campaign{}, err
 	}
-	if c.Timing, err = decodeTiming(c.ID, timing); err != nil {
+	if c.Timing, err = decodeTiming(c.ID, r.timing); err != nil {
 		return fota.Campaign{}, err
 	}
 	c.Protocol, c.Status = device.Protocol(p), campaign.Status(st)
-	c.Target = pilot.Target{Make: make, Model: model, SoftwareFrom: from, SoftwareTo: to_}
-	c.StartsAt, c.EndsAt = fromOpt(startsAt), fromOpt(endsAt)
-	c.Revision = uint64(revision) // stored bit for bit: a revision past 2^63 reads back as written
-	c.CreatedAt, c.UpdatedAt = createdAt.UTC(), updatedAt.UTC()
+	c.Target = pilot.Target{Make: r.make, Model: r.model, SoftwareFrom: r.from, SoftwareTo: r.to}
+	c.StartsAt, c.EndsAt = fromOpt(r.startsAt), fromOpt(r.endsAt)
+	c.Revision = uint64(r.revision) // stored bit for bit: a revision past 2^63 reads back as written
+	c.CreatedAt, c.UpdatedAt = r.createdAt.UTC(), r.updatedAt.UTC()
 	return c, nil
+}
+
+// scanCampaign reads the columns campaignColumns lists.
+func scanCampaign(scan func(...any) error) (fota.Campaign, error) {
+	var r campaignRow
+	if err := scan(r.dest()...); err != nil {
+		return fota.Campaign{}, err
+	}
+	return r.campaign()
 }
 
 func (t *tx) Campaign(id string) (fota.Campaign, error) {
 	if err := t.check(); err != nil {
 		return fota.Campaign{}, err
+	}
+	if d, ok := t.cachedCampaign(id); ok {
+		if !d.campFound {
+			return fota.Campaign{}, &fota.NotFoundError{Kind: "campaign", ID: id}
+		}
+		c := d.camp
+		c.Timing = cloneTiming(c.Timing) // the caller may change its window lists
+		return c, nil
 	}
 	var c fota.Campaign
 	found := false
@@ -217,6 +258,9 @@ func (t *tx) Campaign(id string) (fota.Campaign, error) {
 func (t *tx) PutCampaign(c fota.Campaign) error {
 	if err := t.write(); err != nil {
 		return err
+	}
+	if d, ok := t.cachedCampaign(c.ID); ok {
+		d.campaignOK = false
 	}
 	_, err := t.exec(t.s.q.putCampaign, c.ID, c.Account, c.Name, int64(c.Protocol), int64(c.Status),
 		c.Target.Make, c.Target.Model, c.Target.SoftwareFrom, c.Target.SoftwareTo, c.SoftwareName,
@@ -245,6 +289,9 @@ func (t *tx) Member(campaignID, deviceID string) (fota.Member, error) {
 	if err := t.check(); err != nil {
 		return fota.Member{}, err
 	}
+	if d, ok := t.cached(deviceID); ok && d.memberOK && d.memFound && d.active == campaignID {
+		return d.mem, nil
+	}
 	var state, reason int64
 	var at time.Time
 	found, err := t.queryRow(t.s.q.member, []any{campaignID, deviceID}, &state, &reason, &at)
@@ -260,6 +307,14 @@ func (t *tx) Member(campaignID, deviceID string) (fota.Member, error) {
 		return fota.Member{}, &fota.NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
 	}
 	return member(campaignID, deviceID, state, reason, at)
+}
+
+// forgetMember drops the cached member (campaignID, deviceID), about to
+// be written.
+func (t *tx) forgetMember(campaignID, deviceID string) {
+	if d, ok := t.cached(deviceID); ok && d.active == campaignID {
+		d.memberOK = false
+	}
 }
 
 func member(campaignID, deviceID string, state, reason int64, at time.Time) (fota.Member, error) {
@@ -282,6 +337,7 @@ func (t *tx) PutMember(m fota.Member) error {
 		// As MemoryStore: Counts has no slot for it.
 		return &fota.NotFoundError{Kind: "device state", ID: m.State.String()}
 	}
+	t.forgetMember(m.CampaignID, m.DeviceID)
 	n, err := t.exec(t.s.q.putMember, m.CampaignID, m.DeviceID, int64(m.State), int64(m.Reason), m.UpdatedAt)
 	if err != nil {
 		return err
@@ -296,6 +352,7 @@ func (t *tx) DeleteMember(campaignID, deviceID string) error {
 	if err := t.write(); err != nil {
 		return err
 	}
+	t.forgetMember(campaignID, deviceID)
 	n, err := t.exec(t.s.q.deleteMember, campaignID, deviceID)
 	if err != nil || n > 0 {
 		return err
@@ -364,6 +421,9 @@ func (t *tx) Counts(campaignID string) (fota.Counts, error) {
 	return c, nil
 }
 
+// ActiveCampaign reads the device's whole context in one statement and
+// keeps it (see devCache): a check-in asks next for the session, the
+// campaign and the member.
 func (t *tx) ActiveCampaign(deviceID string) (string, error) {
 	if err := t.check(); err != nil {
 		return "", err
@@ -371,9 +431,47 @@ func (t *tx) ActiveCampaign(deviceID string) (string, error) {
 	if d, ok := t.cached(deviceID); ok {
 		return d.active, nil
 	}
-	var id string
-	_, err := t.queryRow(t.s.q.activeCampaign, []any{deviceID}, &id)
-	return id, err
+	t.dev = devCache{}
+	var (
+		d                          = devCache{id: deviceID}
+		sessionState               int64
+		enabled, collecting, ended sql.NullTime
+		camp                       campaignRow
+		memState, memReason        int64
+		memAt                      time.Time
+	)
+	dest := append([]any{&d.active, &d.hasSession, &d.session.Account, &sessionState, &enabled, &collecting, &ended, &d.campFound},
+		camp.dest()...)
+	dest = append(dest, &d.memFound, &memState, &memReason, &memAt)
+	if _, err := t.queryRow(t.s.q.deviceContext, []any{deviceID}, dest...); err != nil {
+		return "", err
+	}
+	d.session.DeviceID = deviceID
+	if d.hasSession {
+		st, err := byteOf("session state", sessionState)
+		if err != nil {
+			return "", t.fail(err)
+		}
+		d.session.State = verboselog.State(st)
+		d.session.EnabledAt, d.session.CollectingAt, d.session.EndedAt = fromOpt(enabled), fromOpt(collecting), fromOpt(ended)
+	}
+	if d.campFound {
+		c, err := camp.campaign()
+		if err != nil {
+			return "", t.fail(err)
+		}
+		d.camp = c
+	}
+	if d.memFound {
+		m, err := member(d.active, deviceID, memState, memReason, memAt)
+		if err != nil {
+			return "", t.fail(err)
+		}
+		d.mem = m
+	}
+	d.activeOK, d.sessionOK, d.campaignOK, d.memberOK = true, true, true, true
+	t.dev = d
+	return d.active, nil
 }
 
 func (t *tx) SetActiveCampaign(deviceID, campaignID string) error {
@@ -388,8 +486,8 @@ func (t *tx) SetActiveCampaign(deviceID, campaignID string) error {
 		_, err = t.exec(t.s.q.setActive, deviceID, campaignID)
 	}
 	if d, ok := t.cached(deviceID); ok {
-		d.active = campaignID
-		d.valid = err == nil
+		d.active, d.campaignOK, d.memberOK = campaignID, false, false
+		d.activeOK = err == nil
 	}
 	return err
 }
@@ -427,26 +525,9 @@ func (t *tx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	if keep <= 0 {
 		return nil // as MemoryStore: a history of none keeps nothing
 	}
-	d := devCache{id: c.DeviceID}
-	var state int64
-	var enabled, collecting, ended sql.NullTime
-	t.dev.valid = false
-	if _, err := t.queryRow(t.s.q.addCheckIn, []any{c.DeviceID, c.TimeCompleted, int64(c.ClientType), c.Result, c.FailureType, int64(keep)},
-		&d.active, &d.hasSession, &d.session.Account, &state, &enabled, &collecting, &ended); err != nil {
-		return err
-	}
-	d.session.DeviceID = c.DeviceID
-	if d.hasSession {
-		st, err := byteOf("session state", state)
-		if err != nil {
-			return t.fail(err)
-		}
-		d.session.State = verboselog.State(st)
-		d.session.EnabledAt, d.session.CollectingAt, d.session.EndedAt = fromOpt(enabled), fromOpt(collecting), fromOpt(ended)
-	}
-	d.valid = true
-	t.dev = d
-	return nil
+	// The devices row's history count changes; nothing the cache holds.
+	_, err := t.exec(t.s.q.addCheckIn, c.DeviceID, c.TimeCompleted, int64(c.ClientType), c.Result, c.FailureType, int64(keep))
+	return err
 }
 
 func (t *tx) CheckIns(deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
@@ -570,7 +651,7 @@ func (t *tx) Session(deviceID string) (fota.LogSession, error) {
 		return fota.LogSession{}, err
 	}
 	zero := fota.LogSession{Session: verboselog.Session{DeviceID: deviceID}}
-	if d, ok := t.cached(deviceID); ok {
+	if d, ok := t.cached(deviceID); ok && d.sessionOK {
 		if !d.hasSession {
 			return zero, nil
 		}
@@ -596,8 +677,8 @@ func (t *tx) PutSession(s fota.LogSession) error {
 	}
 	_, err := t.exec(t.s.q.putSession, s.DeviceID, s.Account, int64(s.State),
 		optTime(s.EnabledAt), optTime(s.CollectingAt), optTime(s.EndedAt))
-	if _, ok := t.cached(s.DeviceID); ok {
-		t.dev.valid = false // read back as stored: UTC, to the microsecond
+	if d, ok := t.cached(s.DeviceID); ok {
+		d.sessionOK = false // read back as stored: UTC, to the microsecond
 	}
 	return err
 }
