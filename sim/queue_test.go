@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"testing"
@@ -25,20 +26,33 @@ type modelItem struct {
 
 func (m *queueModel) push(at time.Time, v int) {
 	m.seq++
-	m.items = append(m.items, modelItem{at, m.seq, v})
-	sort.SliceStable(m.items, func(i, j int) bool { return m.items[i].at.Before(m.items[j].at) })
+	i := sort.Search(len(m.items), func(i int) bool { return m.items[i].at.After(at) })
+	m.items = append(m.items, modelItem{})
+	copy(m.items[i+1:], m.items[i:])
+	m.items[i] = modelItem{at, m.seq, v}
 }
 
 // TestQueue checks Queue against the model: Pop returns the earliest
 // event, the first pushed among equal instants, whatever the instants
-// (sub-second, before 1970, far future), and Len, Peek and Reset agree.
+// (sub-second, before 1970, far future, spread over days), and Len, Peek
+// and Reset agree.
 func TestQueue(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var q sim.Queue[int]
+		// Most runs use a queue whose calendar ring is tiny (8 buckets of
+		// 16 s) and grows early, so that every path of the ring is taken;
+		// the others use the real sizes.
+		q := new(sim.Queue[int])
+		if rapid.IntRange(0, 3).Draw(t, "small") > 0 {
+			q = sim.NewSmallQueue[int](8, rapid.IntRange(1, 8).Draw(t, "growAt"))
+		}
 		var m queueModel
 		base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 		instant := rapid.Custom(func(t *rapid.T) time.Time {
-			switch rapid.IntRange(0, 3).Draw(t, "kind") {
+			switch rapid.IntRange(0, 6).Draw(t, "kind") {
+			case 5, 6: // minutes: several buckets, several events in each
+				return base.Add(time.Duration(rapid.IntRange(0, 120).Draw(t, "s")) * time.Second)
+			case 4: // over days: many buckets of the ring, and beyond it
+				return base.Add(time.Duration(rapid.IntRange(-100, 5*24*3600).Draw(t, "s")) * time.Second)
 			case 0: // a few distinct seconds: many ties
 				return base.Add(time.Duration(rapid.IntRange(0, 5).Draw(t, "s")) * time.Second)
 			case 1: // nanoseconds apart
@@ -124,5 +138,49 @@ func TestClock(t *testing.T) {
 	wg.Wait()
 	if got := c.Now(); !got.Equal(start.Add(-2*time.Hour + 400*time.Second)) {
 		t.Fatalf("after 400 concurrent advances of 1 s: %v", got)
+	}
+}
+
+// TestQueueRing drives a queue with a tiny calendar ring (8 buckets of
+// 16 s, a 128 s window) through uniformly random pushes and pops around
+// its window, including its edges, the past and sub-second instants, and
+// checks every pop against the model. rapid's generators favour small
+// values; these sequences put events out of order inside buckets.
+func TestQueueRing(t *testing.T) {
+	base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for seed := range uint64(300) {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		q := sim.NewSmallQueue[int](8, 1+int(seed%4))
+		var m queueModel
+		for i := range 400 {
+			if rng.IntN(3) > 0 {
+				at := base.Add(time.Duration(rng.IntN(400)-40)*time.Second + time.Duration(rng.IntN(3))*time.Millisecond)
+				q.Push(at, i)
+				m.push(at, i)
+				continue
+			}
+			at, v, ok := q.Pop()
+			if len(m.items) == 0 {
+				if ok {
+					t.Fatalf("seed %d: popped %d from an empty queue", seed, v)
+				}
+				continue
+			}
+			want := m.items[0]
+			m.items = m.items[1:]
+			if !ok || v != want.v || !at.Equal(want.at) {
+				t.Fatalf("seed %d, step %d: popped %d at %v, want %d at %v", seed, i, v, at.Sub(base), want.v, want.at.Sub(base))
+			}
+		}
+		for len(m.items) > 0 {
+			at, v, _ := q.Pop()
+			if v != m.items[0].v || !at.Equal(m.items[0].at) {
+				t.Fatalf("seed %d, draining: popped %d at %v, want %d at %v", seed, v, at.Sub(base), m.items[0].v, m.items[0].at.Sub(base))
+			}
+			m.items = m.items[1:]
+		}
+		if q.Len() != 0 {
+			t.Fatalf("seed %d: %d left", seed, q.Len())
+		}
 	}
 }

@@ -47,7 +47,8 @@ type CampaignReport struct {
 	// Timeline is every campaign status change, in order.
 	Timeline []StatusChange `json:"timeline,omitempty"`
 	// Days holds the device counts at every simulated midnight while the
-	// campaign ran (the end of the day before), then at its end.
+	// campaign ran (the end of the day before, as Manager.Campaign reports
+	// it then), and at its end.
 	Days []Day `json:"days,omitempty"`
 	// Counts is the campaign's final Counts by device status.
 	Counts []StatusCount `json:"counts,omitempty"`

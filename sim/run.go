@@ -273,7 +273,11 @@ func (r *runner) campaign(name string, lo, hi int, shape Shape) (CampaignReport,
 	}
 	rep.Status = final.Status.String()
 	rep.Counts = statusCounts(final.Counts)
-	rep.Days = append(rep.Days, Day{At: r.clock.Now(), Status: rep.Status, Counts: rep.Counts})
+	// The end, unless the last midnight's query already saw it (a query
+	// settles a due end).
+	if n := len(rep.Days); n == 0 || rep.Days[n-1].Status != rep.Status || !rep.Days[n-1].At.Equal(r.clock.Now()) {
+		rep.Days = append(rep.Days, Day{At: r.clock.Now(), Status: rep.Status, Counts: rep.Counts})
+	}
 	rep.Tally, err = r.tally(rep.ID)
 	r.cur = nil
 	return rep, err
