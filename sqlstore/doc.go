@@ -75,9 +75,15 @@
 // Counts in queries, when a device succeeds (to end the campaign early)
 // and when devices are added or removed; never on a plain check-in. The
 // price is that two devices finishing at once both read every member of
-// the campaign, so one of the two may be retried (see below); a tally row
+// the campaign, so one of the two is retried (see below); a tally row
 // would instead make every transition of every device in the campaign
-// conflict on one row.
+// conflict on one row. PostgreSQL tracks what a SERIALIZABLE transaction
+// read in pages and, past max_pred_locks_per_relation pages (by default
+// half of max_pred_locks_per_transaction, 64), in whole tables: a Counts
+// over a campaign of more than a few thousand members then marks all of
+// members as read, and finishing devices of different campaigns conflict
+// too. A host running large campaigns should raise those two server
+// settings.
 //
 // # Isolation, and why
 //
@@ -97,8 +103,10 @@
 // any statement or by the commit, rolls the transaction back, and Update
 // runs its function again in a new transaction: at once the first time,
 // then after a random pause whose bound doubles from 100µs up to
-// Options.MaxBackoff (20 ms), at most Options.MaxRetries times (100), then
-// gives up with a *ConflictError (ErrConflict). The Manager's functions
+// Options.MaxBackoff (20 ms), at most Options.MaxRetries times (1,000), then
+// gives up with a *ConflictError (ErrConflict): the contract wants no
+// Update to fail, conflicts pass, and ctx bounds the wait, so the limit is
+// there to stop a livelock, not to shed load. The Manager's functions
 // are safe to re-run: each resets what it gathered, and its observers
 // hear only of the run that committed. Once a statement failed the
 // transaction is aborted: every later call through the Tx returns that

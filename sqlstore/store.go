@@ -18,7 +18,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultSchema     = "fota"
-	DefaultMaxRetries = 100
+	DefaultMaxRetries = 1000
 	DefaultMaxBackoff = 20 * time.Millisecond
 )
 
