@@ -75,6 +75,15 @@ func TestSchemaNames(t *testing.T) {
 	ctx := context.Background()
 	odd := newStore(t, db, Options{Schema: `Fota "Odd" ` + newSchemaName()})
 	plain := newStore(t, db, Options{})
+	var seq [2]uint64
+	for i, s := range []*Store{odd, plain} {
+		if err := s.Update(ctx, func(tx fota.Tx) (err error) { seq[i], err = tx.NextSeq(); return err }); err != nil {
+			t.Fatalf("NextSeq in schema %q: %v", s.Schema(), err)
+		}
+	}
+	if seq != [2]uint64{1, 1} {
+		t.Fatalf("first NextSeq of two schemas = %v, want 1 each: one sequence per schema", seq)
+	}
 	if err := odd.Update(ctx, func(tx fota.Tx) error { return tx.PutCampaign(fota.Campaign{ID: "c1", Account: "a"}) }); err != nil {
 		t.Fatal(err)
 	}
