@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/fotakit/fota v0.0.0-00010101000000-000000000000
 	github.com/jackc/pgx/v5 v5.12.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (
@@ -14,7 +15,6 @@ require (
 	github.com/looplab/fsm v1.0.3 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
-	pgregory.net/rapid v1.3.0 // indirect
 )
 
 replace github.com/fotakit/fota => ../
