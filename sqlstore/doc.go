@@ -18,11 +18,12 @@
 //     whole transaction (a check-in, four statements), so
 //     db.SetMaxOpenConns bounds the operations in flight per replica. Keep
 //     the sum over all replicas under the server's max_connections, less
-//     what other clients need. More connections than cores rarely help:
-//     beyond that, concurrent transactions mostly add serialization
-//     retries. Each connection prepares the store's statements once (pgx's
-//     statement cache), so long-lived connections are cheapest
-//     (SetConnMaxIdleTime rather than a short SetConnMaxLifetime);
+//     what other clients need. More connections than the server has cores
+//     rarely help: beyond that, concurrent transactions mostly add
+//     serialization retries. Each connection prepares the store's
+//     statements once (pgx's statement cache), so long-lived connections
+//     are cheapest (SetConnMaxIdleTime rather than a short
+//     SetConnMaxLifetime);
 //   - watch Stats: Retries counts re-run transactions, MaxAttempts the
 //     worst single Update, Conflicts the Updates given up.
 //
@@ -161,4 +162,15 @@
 //     transaction's number is never handed out again.
 //   - Text must be valid UTF-8 without NUL (PostgreSQL's text type); a
 //     statement given other text fails, and with it the transaction.
+//
+// # Tests
+//
+// The tests need PostgreSQL: postgres://postgres@127.0.0.1:5432/test
+// (trust authentication), or the URL in FOTA_PG_URL. They fail, never
+// skip, when it does not answer. Each test works in a schema of its own
+// with a random name, dropped when it ends, so test binaries may run at
+// once; their connections set synchronous_commit off (commits do not
+// wait for the disk; isolation is unchanged). The conformance suite
+// makes a few hundred thousand round trips at rapid's default check
+// count, which makes it the bulk of the package's test time.
 package sqlstore
