@@ -148,6 +148,9 @@ type memTx struct {
 	// about one device several times (history, session, campaign).
 	lastID  string
 	lastDev *memDevice
+	// lastCampID and lastCamp do the same for campaigns.
+	lastCampID string
+	lastCamp   *memCampaign
 }
 
 // find looks a device up, through the one-entry cache.
@@ -228,6 +231,7 @@ func (tx *memTx) rollback() {
 // go.
 func (tx *memTx) reset() {
 	tx.lastID, tx.lastDev = "", nil
+	tx.lastCampID, tx.lastCamp = "", nil
 	if cap(tx.undo) > 4096 {
 		tx.undo = nil
 		return
@@ -261,9 +265,9 @@ func (tx *memTx) write() error {
 }
 
 func (tx *memTx) Campaign(id string) (Campaign, error) {
-	c, ok := tx.s.campaigns[id]
-	if !ok {
-		return Campaign{}, &NotFoundError{Kind: "campaign", ID: id}
+	c, err := tx.campaign(id)
+	if err != nil {
+		return Campaign{}, err
 	}
 	return c.rec, nil
 }
@@ -298,11 +302,17 @@ func (tx *memTx) Campaigns(account, afterID string, limit int) ([]Campaign, erro
 	return out, nil
 }
 
+// campaign looks a campaign up, through a one-entry cache: an operation
+// asks about the same campaign several times.
 func (tx *memTx) campaign(id string) (*memCampaign, error) {
+	if tx.lastCamp != nil && tx.lastCampID == id {
+		return tx.lastCamp, nil
+	}
 	c, ok := tx.s.campaigns[id]
 	if !ok {
 		return nil, &NotFoundError{Kind: "campaign", ID: id}
 	}
+	tx.lastCampID, tx.lastCamp = id, c
 	return c, nil
 }
 
@@ -321,7 +331,9 @@ func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
 // slotOf finds a member's slot: through the device just looked up when
 // the campaign holds it (a check-in's path), else through the index.
 func (tx *memTx) slotOf(c *memCampaign, campaignID, deviceID string) (int32, bool) {
-	if d := tx.lastDev; d != nil && tx.lastID == deviceID && d.active == campaignID &&
+	// Looking the device up also fills the one-entry cache for the calls
+	// that usually follow (release, licence, history).
+	if d, ok := tx.find(deviceID); ok && d.active == campaignID &&
 		d.slot >= 0 && int(d.slot) < len(c.recs) && c.recs[d.slot].state != 0 {
 		return d.slot, true
 	}
