@@ -25,7 +25,8 @@ type MemoryStore struct {
 	campaigns map[string]*memCampaign
 	// devices holds everything kept per device in one place, so that a
 	// check-in finds its device with one map lookup.
-	devices   map[string]*memDevice
+	devices   deviceIndex
+	texts     checkInTexts
 	deadlines deadlineHeap
 	gates     map[pilot.Target]pilot.Gate
 	// sessionsByAccount lists the devices with a logging session per
@@ -63,12 +64,68 @@ func (d *memDevice) moreForWrite() *memDeviceMore {
 	return &m
 }
 
-// histEntry is a check-in without its device id.
+// histEntry is a check-in without its device id, its client type, result
+// and failure type interned: sixteen bytes with no pointers, so a fleet's
+// history costs the garbage collector nothing to scan and an append
+// nothing to copy but bytes.
 type histEntry struct {
-	at          int64 // Unix microseconds: the store keeps instants to the microsecond
+	at   int64  // Unix microseconds: the store keeps instants to the microsecond
+	text uint32 // index in the store's checkInTexts
+}
+
+// checkInText is what a check-in says besides its time.
+type checkInText struct {
 	clientType  verboselog.ClientType
 	result      string
 	failureType string
+}
+
+// checkInTexts interns the few distinct check-in texts a fleet sends.
+// Texts no check-in refers to any more are dropped when the table grows
+// past maxCheckInTexts, so a device sending ever new results cannot grow
+// it without bound.
+type checkInTexts struct {
+	ids map[checkInText]uint32
+	all []checkInText
+}
+
+const maxCheckInTexts = 1 << 16
+
+func (t *checkInTexts) intern(x checkInText) uint32 {
+	if id, ok := t.ids[x]; ok {
+		return id
+	}
+	if t.ids == nil {
+		t.ids = make(map[checkInText]uint32)
+	}
+	id := uint32(len(t.all))
+	t.ids[x] = id
+	t.all = append(t.all, x)
+	return id
+}
+
+// compactTexts keeps only the texts some device's history refers to. It
+// runs between transactions, when no undo entry holds an old history.
+func (s *MemoryStore) compactTexts() {
+	live := make(map[uint32]uint32) // old id -> new id
+	var next checkInTexts
+	remap := func(d *memDevice) {
+		for i := range d.hist {
+			id, ok := live[d.hist[i].text]
+			if !ok {
+				id = next.intern(s.texts.all[d.hist[i].text])
+				live[d.hist[i].text] = id
+			}
+			d.hist[i].text = id
+		}
+	}
+	for _, d := range s.devices.byNum {
+		remap(d)
+	}
+	for _, d := range s.devices.byStr {
+		remap(d)
+	}
+	s.texts = next
 }
 
 type memCampaign struct {
@@ -97,7 +154,7 @@ type memberRec struct {
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{
 		campaigns: make(map[string]*memCampaign),
-		devices:   make(map[string]*memDevice),
+		devices:   deviceIndex{byNum: make(map[uint64]*memDevice), byStr: make(map[string]*memDevice)},
 		deadlines: deadlineHeap{index: make(map[deadlineKey]int)},
 		gates:     make(map[pilot.Target]pilot.Gate),
 
@@ -114,6 +171,9 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) (err error)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.texts.all) > maxCheckInTexts {
+		s.compactTexts()
+	}
 	tx := &s.tx
 	tx.undo = tx.undo[:0]
 	defer func() {
@@ -158,7 +218,7 @@ func (tx *memTx) find(id string) (*memDevice, bool) {
 	if tx.lastDev != nil && tx.lastID == id {
 		return tx.lastDev, true
 	}
-	d, ok := tx.s.devices[id]
+	d, ok := tx.s.devices.get(id)
 	if ok {
 		tx.lastID, tx.lastDev = id, d
 	}
@@ -248,9 +308,9 @@ func (tx *memTx) device(id string) *memDevice {
 	d, ok := tx.find(id)
 	if !ok {
 		d = &memDevice{slot: -1}
-		tx.s.devices[id] = d
+		tx.s.devices.put(id, d)
 		tx.lastID, tx.lastDev = id, d
-		tx.onUndo(func() { delete(tx.s.devices, id) })
+		tx.onUndo(func() { tx.s.devices.remove(id) })
 		return d
 	}
 	tx.undo = append(tx.undo, undoEntry{dev: d, devOld: *d})
@@ -510,7 +570,8 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	// Appending never overwrites what the old slice header covers, and
 	// dropping the oldest only reslices, so restoring the header undoes
 	// both. append copies just the kept window when it grows the array.
-	h := append(d.hist, histEntry{at: c.TimeCompleted.UnixMicro(), clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
+	text := tx.s.texts.intern(checkInText{clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
+	h := append(d.hist, histEntry{at: c.TimeCompleted.UnixMicro(), text: text})
 	if len(h) > keep {
 		h = h[len(h)-keep:]
 	}
@@ -528,8 +589,9 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 		e := d.hist[i]
 		at := time.UnixMicro(e.at).UTC()
 		if before.IsZero() || at.Before(before) {
-			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: e.clientType, Result: e.result,
-				FailureType: e.failureType, TimeCompleted: at})
+			x := tx.s.texts.all[e.text]
+			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: x.clientType, Result: x.result,
+				FailureType: x.failureType, TimeCompleted: at})
 		}
 	}
 	return out, nil
@@ -659,7 +721,7 @@ func (tx *memTx) indexSession(account, deviceID string, add bool) {
 func (tx *memTx) Sessions(account string) ([]LogSession, error) {
 	var out []LogSession
 	for id := range tx.s.sessionsByAccount[account] {
-		if d, ok := tx.s.devices[id]; ok && d.more != nil && d.more.hasSession {
+		if d, ok := tx.s.devices.get(id); ok && d.more != nil && d.more.hasSession {
 			out = append(out, d.more.session)
 		}
 	}
@@ -778,4 +840,55 @@ func (h *deadlineHeap) remove(k deadlineKey) {
 	if i, ok := h.index[k]; ok {
 		heap.Remove(h, i)
 	}
+}
+
+// deviceIndex finds a device's records. Device ids are IMEIs almost
+// always: a numeric id is kept under an integer key, which is hashed and
+// compared without reaching for the string's bytes (a cache miss per
+// check-in on a large fleet); any other id under its string.
+type deviceIndex struct {
+	byNum map[uint64]*memDevice
+	byStr map[string]*memDevice
+}
+
+// numKey packs an id of 1 to 17 decimal digits, with its length so that
+// leading zeros count, into one integer.
+func numKey(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > 17 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c)
+	}
+	return uint64(len(id))<<57 | v, true
+}
+
+func (x *deviceIndex) get(id string) (*memDevice, bool) {
+	if k, ok := numKey(id); ok {
+		d, ok := x.byNum[k]
+		return d, ok
+	}
+	d, ok := x.byStr[id]
+	return d, ok
+}
+
+func (x *deviceIndex) put(id string, d *memDevice) {
+	if k, ok := numKey(id); ok {
+		x.byNum[k] = d
+		return
+	}
+	x.byStr[id] = d
+}
+
+func (x *deviceIndex) remove(id string) {
+	if k, ok := numKey(id); ok {
+		delete(x.byNum, k)
+		return
+	}
+	delete(x.byStr, id)
 }
