@@ -93,7 +93,7 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 	o := opPool.Get().(*op)
 	defer o.release()
 	o.checkIn = req
-	err := m.updateOp(ctx, "checkIn", o, m.checkInTx)
+	err := m.updateOp(ctx, "checkIn", o, m.checkInTx, req.DeviceID)
 	if errors.Is(err, errUnseen) {
 		// A device the store has never seen is asked about once: one the
 		// host does not know leaves no trace, as its check-ins would
@@ -104,7 +104,7 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 			return Instruction{}, &NotFoundError{Kind: "device", ID: req.DeviceID}
 		}
 		o.known = true
-		err = m.updateOp(ctx, "checkIn", o, m.checkInTx)
+		err = m.updateOp(ctx, "checkIn", o, m.checkInTx, req.DeviceID)
 	}
 	if err != nil {
 		return Instruction{}, err

@@ -176,12 +176,19 @@ func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op)
 	return m.updateOp(ctx, name, o, fn)
 }
 
-// updateOp is update with an op the caller took from the pool.
-func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error) error {
+// updateOp is update with an op the caller took from the pool; a
+// non-empty deviceID marks a check-in, which goes through the store's
+// DeviceUpdater when it has one.
+func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error, deviceID ...string) error {
 	// Stores keep instants to the microsecond: so does every decision, so
 	// that what an operation returns equals what a query reads back.
 	o.now, o.fn, o.observe = m.clock.Now().UTC().Truncate(time.Microsecond), fn, m.observer != nil
-	err := m.store.Update(ctx, o.call)
+	var err error
+	if du, ok := m.store.(DeviceUpdater); ok && len(deviceID) == 1 {
+		err = du.UpdateDevice(ctx, deviceID[0], o.call)
+	} else {
+		err = m.store.Update(ctx, o.call)
+	}
 	if err != nil {
 		m.log.Debug("fota: operation failed", "op", name, "err", err)
 		return err

@@ -3,6 +3,7 @@ package fota
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -14,11 +15,13 @@ import (
 	"github.com/fotakit/fota/verboselog"
 )
 
-// MemoryStore is the in-memory reference Store. Update transactions are
-// serialized by one lock and write in place, keeping an undo log that a
-// failed transaction replays backwards; View transactions share a read
-// lock. It is the default store of a Manager and the model the storetest
-// suite is written against.
+// MemoryStore is the in-memory reference Store. Update and View
+// transactions run alone under the write lock; an Update writes in place,
+// keeping an undo log that a failed transaction replays backwards.
+// Check-ins through UpdateDevice run side by side under the read lock
+// while they touch one device's history only (see UpdateDevice). It is
+// the default store of a Manager and the model the storetest suite is
+// written against.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	seq       uint64
@@ -27,6 +30,9 @@ type MemoryStore struct {
 	// check-in finds its device with one map lookup.
 	devices   deviceIndex
 	texts     checkInTexts
+	textsMu   sync.Mutex // texts are interned by shared-mode check-ins too
+	stripes   [256]sync.Mutex
+	shared    sync.Pool // *memTx for shared mode
 	deadlines deadlineHeap
 	gates     map[pilot.Target]pilot.Gate
 	// sessionsByAccount lists the devices with a logging session per
@@ -161,14 +167,58 @@ func NewMemoryStore() *MemoryStore {
 		sessionsByAccount: make(map[string]map[string]struct{}),
 	}
 	s.tx.s = s
+	s.shared.New = func() any { return &memTx{s: s, shared: true} }
 	return s
 }
 
-// Update runs fn in the store's single read-write transaction.
-func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
+// Update runs fn in a read-write transaction, alone under the write lock.
+func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return s.updateExclusive(fn)
+}
+
+// UpdateDevice implements DeviceUpdater. A check-in that only appends to
+// its device's history while reading the rest runs in shared mode: under
+// the read lock, with the device's stripe lock held to the end, beside
+// other devices' check-ins. The first write shared mode does not allow
+// (anything but a check-in on a device already known, or a touch of a
+// second device) rolls the attempt back, and fn runs again alone.
+func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err, done := s.updateShared(fn); done {
+		return err
+	}
+	return s.updateExclusive(fn)
+}
+
+// updateShared runs fn in shared mode; done is false when fn needs the
+// store alone.
+func (s *MemoryStore) updateShared(fn func(Tx) error) (err error, done bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tx := s.shared.Get().(*memTx)
+	defer s.shared.Put(tx)
+	defer func() {
+		if p := recover(); p != nil {
+			tx.rollback()
+			panic(p)
+		}
+	}()
+	err = fn(tx)
+	if alone := tx.needAlone; alone || err != nil {
+		tx.rollback() // resets needAlone
+		return err, !alone
+	}
+	tx.reset()
+	return nil, true
+}
+
+// updateExclusive runs fn alone under the write lock.
+func (s *MemoryStore) updateExclusive(fn func(Tx) error) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.texts.all) > maxCheckInTexts {
@@ -190,20 +240,31 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) (err error)
 	return nil
 }
 
-// View runs fn in a read-only transaction.
+// View runs fn in a read-only transaction. It holds the store alone, so
+// that no check-in running in shared mode changes what it reads.
 func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return fn(&memTx{s: s, ro: true})
 }
+
+// errAlone stops a shared-mode attempt that needs the store alone.
+var errAlone = errors.New("fota: memory store: transaction needs the store alone")
 
 type memTx struct {
 	s    *MemoryStore
 	ro   bool
 	undo []undoEntry
+	// In shared mode the transaction may touch one device, whose stripe
+	// it locks at the first touch and holds to the end; needAlone records
+	// that it asked for more.
+	shared    bool
+	sharedDev string
+	stripe    *sync.Mutex
+	needAlone bool
 	// lastID and lastDev remember the device found last: an operation asks
 	// about one device several times (history, session, campaign).
 	lastID  string
@@ -218,11 +279,47 @@ func (tx *memTx) find(id string) (*memDevice, bool) {
 	if tx.lastDev != nil && tx.lastID == id {
 		return tx.lastDev, true
 	}
+	if tx.shared && !tx.touch(id) {
+		return nil, false
+	}
 	d, ok := tx.s.devices.get(id)
 	if ok {
 		tx.lastID, tx.lastDev = id, d
 	}
 	return d, ok
+}
+
+// touch claims device id for a shared-mode transaction: the first device
+// it touches is locked; any other means the transaction needs the store
+// alone, and what it reads of it does not matter (the attempt is undone).
+func (tx *memTx) touch(id string) bool {
+	if tx.sharedDev == "" {
+		tx.sharedDev = id
+		tx.stripe = tx.s.stripeOf(id)
+		tx.stripe.Lock()
+		return true
+	}
+	if id == tx.sharedDev {
+		return true
+	}
+	tx.needAlone = true
+	return false
+}
+
+// alone marks a shared-mode transaction as needing the store alone.
+func (tx *memTx) alone() error {
+	tx.needAlone = true
+	return errAlone
+}
+
+// stripeOf is the lock that serializes shared-mode transactions on one
+// device.
+func (s *MemoryStore) stripeOf(id string) *sync.Mutex {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return &s.stripes[h%uint32(len(s.stripes))]
 }
 
 // undoEntry restores what one write replaced. The hot writes (a member, a
@@ -290,6 +387,11 @@ func (tx *memTx) rollback() {
 // transaction and letting a large one (a campaign of a million devices)
 // go.
 func (tx *memTx) reset() {
+	if tx.stripe != nil {
+		tx.stripe.Unlock()
+		tx.stripe = nil
+	}
+	tx.sharedDev, tx.needAlone = "", false
 	tx.lastID, tx.lastDev = "", nil
 	tx.lastCampID, tx.lastCamp = "", nil
 	if cap(tx.undo) > 4096 {
@@ -320,6 +422,9 @@ func (tx *memTx) device(id string) *memDevice {
 func (tx *memTx) write() error {
 	if tx.ro {
 		return ErrReadOnly
+	}
+	if tx.shared {
+		return tx.alone()
 	}
 	return nil
 }
@@ -560,8 +665,14 @@ func (tx *memTx) PutDevice(d DeviceRecord) error {
 }
 
 func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
-	if err := tx.write(); err != nil {
-		return err
+	if tx.ro {
+		return ErrReadOnly
+	}
+	if tx.shared {
+		// The one write shared mode allows: on a device already known.
+		if _, ok := tx.find(c.DeviceID); !ok {
+			return tx.alone()
+		}
 	}
 	if keep <= 0 {
 		return nil
@@ -570,7 +681,9 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	// Appending never overwrites what the old slice header covers, and
 	// dropping the oldest only reslices, so restoring the header undoes
 	// both. append copies just the kept window when it grows the array.
+	tx.s.textsMu.Lock()
 	text := tx.s.texts.intern(checkInText{clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
+	tx.s.textsMu.Unlock()
 	h := append(d.hist, histEntry{at: c.TimeCompleted.UnixMicro(), text: text})
 	if len(h) > keep {
 		h = h[len(h)-keep:]
@@ -589,7 +702,9 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 		e := d.hist[i]
 		at := time.UnixMicro(e.at).UTC()
 		if before.IsZero() || at.Before(before) {
+			tx.s.textsMu.Lock()
 			x := tx.s.texts.all[e.text]
+			tx.s.textsMu.Unlock()
 			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: x.clientType, Result: x.result,
 				FailureType: x.failureType, TimeCompleted: at})
 		}
@@ -719,6 +834,9 @@ func (tx *memTx) indexSession(account, deviceID string, add bool) {
 }
 
 func (tx *memTx) Sessions(account string) ([]LogSession, error) {
+	if tx.shared {
+		return nil, tx.alone()
+	}
 	var out []LogSession
 	for id := range tx.s.sessionsByAccount[account] {
 		if d, ok := tx.s.devices.get(id); ok && d.more != nil && d.more.hasSession {

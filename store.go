@@ -38,6 +38,16 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
+// DeviceUpdater is an optional Store extension for the hot path. The
+// Manager runs each check-in through UpdateDevice when its store has it:
+// a transaction that usually writes only the device's own records, which
+// a store may run beside other devices' check-ins. UpdateDevice has
+// Update's guarantees, except that it may run fn more than once (fn must
+// tolerate it, as the Manager's do).
+type DeviceUpdater interface {
+	UpdateDevice(ctx context.Context, deviceID string, fn func(Tx) error) error
+}
+
 // Tx is one transaction's view of the store. A Tx must not be used after
 // the function it was passed to returns. Lookups of missing records return
 // an error matching ErrNotFound.

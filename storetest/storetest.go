@@ -54,6 +54,7 @@ var groups = []group{
 	{"Deadlines", deadlineCases},
 	{"Transactions", txCases},
 	{"Edges", edgeCases},
+	{"DeviceUpdater", deviceUpdaterCases},
 	{"Concurrency", concurrencyCases},
 }
 
