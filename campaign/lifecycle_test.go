@@ -2,10 +2,10 @@ package campaign
 
 import (
 	"errors"
-	"os"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/fotakit/fota/internal/doctest"
 
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/lifecycle"
@@ -249,23 +249,9 @@ func TestNextErrorNamesLifecycle(t *testing.T) {
 
 // TestDocDiagrams fails when doc.go's diagrams drift from the declarations.
 func TestDocDiagrams(t *testing.T) {
-	src, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range device.Families {
-		d, err := Diagram(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var block []string
-		for _, line := range strings.Split(strings.TrimRight(d, "\n "), "\n") {
-			block = append(block, "//\t"+line)
-		}
-		if !strings.Contains(string(src), strings.Join(block, "\n")+"\n") {
-			t.Errorf("doc.go lacks the %v diagram; paste:\n%s", f, strings.Join(block, "\n"))
-		}
-	}
+	doctest.Diagrams(t, "doc.go",
+		doctest.Lifecycle{Events: PushEvents, Initial: "RequestPending"},
+		doctest.Lifecycle{Events: HTTPEvents, Initial: "RequestPending"})
 	if _, err := Diagram(0); !errors.Is(err, device.ErrUnknownProtocol) {
 		t.Errorf("Diagram(0) error %v", err)
 	}

@@ -2,9 +2,9 @@ package device
 
 import (
 	"errors"
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/fotakit/fota/internal/doctest"
 
 	"github.com/looplab/fsm"
 	"pgregory.net/rapid"
@@ -348,26 +348,10 @@ func TestStateEventText(t *testing.T) {
 // The diagrams in doc.go are the ones lifecycle.Diagram draws from the
 // declarations (which also proves the names are Mermaid-safe).
 func TestDocDiagrams(t *testing.T) {
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		ev      fsm.Events
-		initial string
-	}{{HTTPEvents, "Accepted"}, {PushEvents, "Accepted"}, {LicenseEvents, "Unlicensed"}} {
-		d, err := lifecycle.Diagram(c.ev, c.initial)
-		if err != nil {
-			t.Fatalf("Diagram: %v", err)
-		}
-		var quoted strings.Builder
-		for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
-			quoted.WriteString("//\t" + line + "\n")
-		}
-		if !strings.Contains(string(doc), quoted.String()) {
-			t.Errorf("doc.go lacks the current diagram:\n%s", quoted.String())
-		}
-	}
+	doctest.Diagrams(t, "doc.go",
+		doctest.Lifecycle{Events: HTTPEvents, Initial: "Accepted"},
+		doctest.Lifecycle{Events: PushEvents, Initial: "Accepted"},
+		doctest.Lifecycle{Events: LicenseEvents, Initial: "Unlicensed"})
 }
 
 func TestTransitionAllocs(t *testing.T) {

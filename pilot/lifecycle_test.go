@@ -2,9 +2,9 @@ package pilot
 
 import (
 	"errors"
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/fotakit/fota/internal/doctest"
 
 	"github.com/fotakit/fota/lifecycle"
 	"pgregory.net/rapid"
@@ -57,21 +57,7 @@ func TestTableShape(t *testing.T) {
 
 // The diagram in doc.go is the one drawn from Events, so it cannot drift.
 func TestDocDiagram(t *testing.T) {
-	d, err := lifecycle.Diagram(Events, Standing.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
-		b.WriteString("//\t" + line + "\n")
-	}
-	if !strings.Contains(string(doc), b.String()) {
-		t.Fatalf("doc.go lacks the diagram:\n%s", b.String())
-	}
+	doctest.Diagrams(t, "doc.go", doctest.Lifecycle{Events: Events, Initial: Standing.String()})
 }
 
 func TestStateText(t *testing.T) {

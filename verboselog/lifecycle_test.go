@@ -3,9 +3,9 @@ package verboselog
 import (
 	"context"
 	"errors"
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/fotakit/fota/internal/doctest"
 
 	"github.com/fotakit/fota/lifecycle"
 	"github.com/looplab/fsm"
@@ -111,19 +111,5 @@ func TestStateText(t *testing.T) {
 
 // The diagram in doc.go is the one lifecycle.Diagram draws from Events.
 func TestDocDiagramIsCurrent(t *testing.T) {
-	d, err := lifecycle.Diagram(Events, "Off")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
-		want.WriteString("//\t" + line + "\n")
-	}
-	if !strings.Contains(string(doc), want.String()) {
-		t.Errorf("doc.go does not contain the current diagram; paste:\n%s", want.String())
-	}
+	doctest.Diagrams(t, "doc.go", doctest.Lifecycle{Events: Events, Initial: "Off"})
 }

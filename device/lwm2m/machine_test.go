@@ -2,10 +2,10 @@ package lwm2m
 
 import (
 	"errors"
-	"os"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/fotakit/fota/internal/doctest"
 
 	"github.com/fotakit/fota/lifecycle"
 	"pgregory.net/rapid"
@@ -178,21 +178,7 @@ func TestDeferSelfLoop(t *testing.T) {
 }
 
 func TestDocDiagram(t *testing.T) {
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := lifecycle.Diagram(Events, "Idle")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var quoted strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
-		quoted.WriteString("//\t" + line + "\n")
-	}
-	if !strings.Contains(string(doc), quoted.String()) {
-		t.Errorf("doc.go lacks the current diagram:\n%s", quoted.String())
-	}
+	doctest.Diagrams(t, "doc.go", doctest.Lifecycle{Events: Events, Initial: "Idle"})
 }
 
 func TestStepAllocs(t *testing.T) {
