@@ -22,6 +22,7 @@ const (
 	ActionInstall                // install what was downloaded
 )
 
+// String is the action's name: "none", "download" or "install".
 func (a Action) String() string {
 	switch a {
 	case ActionNone:
@@ -243,6 +244,7 @@ var outcomeEvents = [...]device.Event{
 	OutcomeOther:          device.EventOther,
 }
 
+// String is the outcome's name, e.g. "installed".
 func (o Outcome) String() string {
 	if o >= OutcomeDownloadFailed && int(o) < len(outcomeNames) {
 		return outcomeNames[o]

@@ -18,6 +18,7 @@ const (
 	LicenseChanged                        // a licence was assigned or removed (or removal failed)
 )
 
+// String is "campaign", "device" or "license".
 func (k ChangeKind) String() string {
 	switch k {
 	case CampaignChanged:

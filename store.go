@@ -213,6 +213,7 @@ const (
 	DeadlineLogPurge                              // Key: device id
 )
 
+// String names the deadline kind, e.g. "campaignEnd".
 func (k DeadlineKind) String() string {
 	switch k {
 	case DeadlineCampaignStart:
