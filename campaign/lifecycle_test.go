@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fotakit/fota/internal/doctest"
+	"github.com/fotakit/fota/internal/lifecycletest"
 
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/lifecycle"
@@ -45,12 +45,8 @@ func checkStep(t rapid.TB, s Status, e Event) Status {
 	}
 
 	if f := s.Family(); f != 0 {
-		dst, ok := lifecycle.LooplabNext(eventsOf(f), s.Name(), e.String())
-		if ok != (err == nil) {
-			t.Fatalf("Next(%v, %v) error %v; looplab allows: %v", s, e, err, ok)
-		}
-		if ok && dst != got.Name() {
-			t.Fatalf("Next(%v, %v) = %v; looplab says %s", s, e, got.Name(), dst)
+		if tg, terr := lifecycletest.Agree(t, Table(f), s, e); tg != got || (terr == nil) != (err == nil) {
+			t.Fatalf("Next(%v, %v) = %v, %v; its family's table says %v, %v", s, e, got, err, tg, terr)
 		}
 	}
 
@@ -249,9 +245,9 @@ func TestNextErrorNamesLifecycle(t *testing.T) {
 
 // TestDocDiagrams fails when doc.go's diagrams drift from the declarations.
 func TestDocDiagrams(t *testing.T) {
-	doctest.Diagrams(t, "doc.go",
-		doctest.Lifecycle{Events: PushEvents, Initial: "RequestPending"},
-		doctest.Lifecycle{Events: HTTPEvents, Initial: "RequestPending"})
+	lifecycletest.Diagrams(t, "doc.go",
+		lifecycletest.Lifecycle{Events: PushEvents, Initial: "RequestPending"},
+		lifecycletest.Lifecycle{Events: HTTPEvents, Initial: "RequestPending"})
 	if _, err := Diagram(0); !errors.Is(err, device.ErrUnknownProtocol) {
 		t.Errorf("Diagram(0) error %v", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fotakit/fota/internal/doctest"
+	"github.com/fotakit/fota/internal/lifecycletest"
 
 	"github.com/looplab/fsm"
 	"pgregory.net/rapid"
@@ -110,28 +110,14 @@ func (c lifecycleCase[S, E]) drawEvent(t *rapid.T, label string) E {
 // returns the state the table moved to.
 func (c lifecycleCase[S, E]) step(t rapid.TB, s S, e E) S {
 	t.Helper()
+	if c.table.Name() != c.name || len(c.table.Events()) != len(c.events) {
+		t.Fatalf("%s: the table is %q, compiled from another declaration", c.name, c.table.Name())
+	}
+	got, err := lifecycletest.Agree(t, c.table, s, e)
+	// Nothing outside the model succeeds, and everything in it does.
 	want, inModel := c.model[[2]string{s.String(), e.String()}]
-	lw, lok := lifecycle.LooplabNext(c.events, s.String(), e.String())
-	got, err := c.table.Next(s, e)
-	if lok != inModel || (lok && lw != want) {
-		t.Fatalf("%s: %s --%s-->: looplab (%q, %v), model (%q, %v)", c.name, s, e, lw, lok, want, inModel)
-	}
-	if inModel {
-		if err != nil || got.String() != want {
-			t.Fatalf("%s: %s --%s--> = (%s, %v), want %s", c.name, s, e, got, err, want)
-		}
-		return got
-	}
-	// Nothing outside the table succeeds; the state is left unchanged.
-	if err == nil || !errors.Is(err, lifecycle.ErrInvalidTransition) || got != s {
-		t.Fatalf("%s: %s --%s--> = (%s, %v), want refusal", c.name, s, e, got, err)
-	}
-	var te *lifecycle.TransitionError
-	if !errors.As(err, &te) || te.Lifecycle != c.name || te.State != c.table.StateName(s) || te.Event != c.table.EventName(e) {
-		t.Fatalf("%s: error %#v does not name the lifecycle, state and event", c.name, err)
-	}
-	if c.table.Can(s, e) {
-		t.Fatalf("%s: Can(%s, %s) but Next refused", c.name, s, e)
+	if inModel != (err == nil) || (inModel && got.String() != want) {
+		t.Fatalf("%s: %s --%s--> = (%s, %v); model (%q, %v)", c.name, s, e, got, err, want, inModel)
 	}
 	return got
 }
@@ -348,10 +334,10 @@ func TestStateEventText(t *testing.T) {
 // The diagrams in doc.go are the ones lifecycle.Diagram draws from the
 // declarations (which also proves the names are Mermaid-safe).
 func TestDocDiagrams(t *testing.T) {
-	doctest.Diagrams(t, "doc.go",
-		doctest.Lifecycle{Events: HTTPEvents, Initial: "Accepted"},
-		doctest.Lifecycle{Events: PushEvents, Initial: "Accepted"},
-		doctest.Lifecycle{Events: LicenseEvents, Initial: "Unlicensed"})
+	lifecycletest.Diagrams(t, "doc.go",
+		lifecycletest.Lifecycle{Events: HTTPEvents, Initial: "Accepted"},
+		lifecycletest.Lifecycle{Events: PushEvents, Initial: "Accepted"},
+		lifecycletest.Lifecycle{Events: LicenseEvents, Initial: "Unlicensed"})
 }
 
 func TestTransitionAllocs(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fotakit/fota/internal/doctest"
+	"github.com/fotakit/fota/internal/lifecycletest"
 
 	"github.com/fotakit/fota/lifecycle"
 	"github.com/looplab/fsm"
@@ -17,21 +17,7 @@ import (
 func TestTableMatchesLooplabOnEveryPair(t *testing.T) {
 	for _, s := range States {
 		for _, e := range EventList {
-			want, ok := lifecycle.LooplabNext(Events, s.String(), e.String())
-			got, err := Table.Next(s, e)
-			if ok != (err == nil) {
-				t.Errorf("%s --%s-->: looplab allows=%v, table err=%v", s, e, ok, err)
-				continue
-			}
-			if !ok {
-				if !errors.Is(err, lifecycle.ErrInvalidTransition) || got != s {
-					t.Errorf("%s --%s-->: refused with %v, state %s; want ErrInvalidTransition, state unchanged", s, e, err, got)
-				}
-				continue
-			}
-			if got.String() != want {
-				t.Errorf("%s --%s--> %s, looplab says %s", s, e, got, want)
-			}
+			lifecycletest.Agree(t, Table, s, e)
 		}
 	}
 }
@@ -111,5 +97,5 @@ func TestStateText(t *testing.T) {
 
 // The diagram in doc.go is the one lifecycle.Diagram draws from Events.
 func TestDocDiagramIsCurrent(t *testing.T) {
-	doctest.Diagrams(t, "doc.go", doctest.Lifecycle{Events: Events, Initial: "Off"})
+	lifecycletest.Diagrams(t, "doc.go", lifecycletest.Lifecycle{Events: Events, Initial: "Off"})
 }

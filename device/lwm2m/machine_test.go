@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fotakit/fota/internal/doctest"
+	"github.com/fotakit/fota/internal/lifecycletest"
 
 	"github.com/fotakit/fota/lifecycle"
 	"pgregory.net/rapid"
@@ -48,23 +48,16 @@ var (
 func TestTableAgreesWithLooplabAndModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s, e := anyState.Draw(t, "s"), anyEvent.Draw(t, "e")
-		got, err := Step(s, e)
+		got, err := lifecycletest.Agree(t, Table, s, e)
+		if s2, err2 := Step(s, e); s2 != got || (err2 == nil) != (err == nil) {
+			t.Fatalf("Step(%v, %v) = %v, %v; the table says %v, %v", s, e, s2, err2, got, err)
+		}
 		want, wantOK := modelStep(s, e)
 		if (err == nil) != wantOK || got != want {
 			t.Fatalf("%v --%v--> %v, %v; model %v, %v", s, e, got, err, want, wantOK)
 		}
-		if s < numStates && e.valid() {
-			dst, ok := lifecycle.LooplabNext(Events, s.String(), e.String())
-			if ok != (err == nil) || dst != got.String() {
-				t.Fatalf("%v --%v--> %v, %v; looplab %s, %v", s, e, got, err, dst, ok)
-			}
-		}
-		if err != nil {
-			var te *lifecycle.TransitionError
-			if got != s || !errors.Is(err, lifecycle.ErrInvalidTransition) || !errors.As(err, &te) ||
-				te.State != Table.StateName(s) || te.Event != Table.EventName(e) || te.Lifecycle != "LwM2M firmware update" {
-				t.Fatalf("refusal %v left %v", err, got)
-			}
+		if Table.Name() != "LwM2M firmware update" {
+			t.Fatalf("table named %q", Table.Name())
 		}
 	})
 }
@@ -178,7 +171,7 @@ func TestDeferSelfLoop(t *testing.T) {
 }
 
 func TestDocDiagram(t *testing.T) {
-	doctest.Diagrams(t, "doc.go", doctest.Lifecycle{Events: Events, Initial: "Idle"})
+	lifecycletest.Diagrams(t, "doc.go", lifecycletest.Lifecycle{Events: Events, Initial: "Idle"})
 }
 
 func TestStepAllocs(t *testing.T) {
