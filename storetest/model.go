@@ -322,7 +322,7 @@ func read(tx fota.Tx) (snapshot, error) {
 	}
 	due, err := tx.Due(farFuture, page)
 	if err != nil {
-		return s, fmt.Errorf("Due: %w", err)
+		return s, fmt.Errorf("reading deadlines: %w", err)
 	}
 	s.Due = normList(due, normDeadline)
 	if s.Next, s.HasNext, err = tx.NextDeadline(); err != nil {
