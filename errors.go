@@ -3,33 +3,49 @@ package fota
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
+	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/device/omadm"
+	"github.com/fotakit/fota/internal/reqerr"
 	"github.com/fotakit/fota/lifecycle"
 	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/verboselog"
 )
 
-// Sentinel errors; every error the Manager returns for bad input or a
-// refused operation matches one of these (or a sentinel of the pure
-// packages) with errors.Is, and carries its facts in a typed error for
-// errors.As.
+// Sentinel errors. Every error the Manager returns for bad input or a
+// refused operation matches one of these with errors.Is, and carries its
+// facts in a typed error for errors.As; the package doc has the table of
+// when each happens and the HTTP status the example server answers with.
 var (
-	// ErrNotFound: no campaign, device or member with that id.
+	// ErrBadRequest: a request field is missing, malformed or out of
+	// range. Every package's input errors match it (schedule.FieldError,
+	// device.IMEIError, lwm2m.RangeError, ...), and the Manager returns
+	// them as a *RequestError naming the field and the value, wrapping the
+	// package's error.
+	ErrBadRequest = reqerr.ErrBadRequest
+	// ErrNotFound: no campaign, device or member with that id, or one of
+	// another account.
 	ErrNotFound = errors.New("not found")
 	// ErrNotInCampaign: the device is not a member of the campaign.
 	ErrNotInCampaign = errors.New("device not in campaign")
-	// ErrDuplicateReport: the device already reported this outcome.
+	// ErrDuplicateReport: the device already reported this outcome (or
+	// observation, alert, confirmation); nothing changed.
 	ErrDuplicateReport = errors.New("duplicate report")
-	// ErrBadRequest: a request field is missing or malformed.
-	ErrBadRequest = errors.New("bad request")
 	// ErrWrongFamily: the operation does not apply to the campaign's or
 	// device's protocol family.
 	ErrWrongFamily = errors.New("wrong protocol family")
+	// ErrLeaseLost: a confirmation of a push command whose lease expired,
+	// that was handed out again since, or that was never handed out.
+	ErrLeaseLost = errors.New("command lease lost")
 	// ErrInvalidTransition: the event is not allowed in the current state
 	// (any lifecycle).
 	ErrInvalidTransition = lifecycle.ErrInvalidTransition
-	// ErrPilotRequired: the software target's pilot gate stands and the
-	// campaign would exceed its device limit.
+	// ErrPilotRequired: the software's pilot gate stands and the campaign
+	// would exceed its device limit.
 	ErrPilotRequired = pilot.ErrPilotRequired
 )
 
@@ -40,11 +56,18 @@ type NotFoundError struct {
 	Campaign string // set when a device was looked up in a campaign
 }
 
+// anyPushCampaign in NotFoundError.Campaign: the device is in no push
+// campaign at all.
+const anyPushCampaign = "*"
+
 func (e *NotFoundError) Error() string {
-	if e.Campaign != "" {
-		return fmt.Sprintf("fota: %s %q not in campaign %q", e.Kind, e.ID, e.Campaign)
+	switch e.Campaign {
+	case "":
+		return fmt.Sprintf("fota: %s %q not found", e.Kind, e.ID)
+	case anyPushCampaign:
+		return fmt.Sprintf("fota: %s %q is in no push campaign", e.Kind, e.ID)
 	}
-	return fmt.Sprintf("fota: %s %q not found", e.Kind, e.ID)
+	return fmt.Sprintf("fota: %s %q not in campaign %q", e.Kind, e.ID, e.Campaign)
 }
 
 // Is matches ErrNotFound, and ErrNotInCampaign for a device looked up in a
@@ -53,30 +76,40 @@ func (e *NotFoundError) Is(target error) bool {
 	return target == ErrNotFound || (target == ErrNotInCampaign && e.Campaign != "")
 }
 
-// RequestError names the request field and the value that was refused.
+// RequestError names the request field and the value that was refused,
+// and wraps the error of the package that found it, if another.
 type RequestError struct {
 	Field  string
 	Value  string
 	Reason string
+	Err    error // the underlying error (schedule.ErrBadWindow, ...), or nil
 }
 
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("fota: %s %q: %s", e.Field, e.Value, e.Reason)
+	v := e.Value
+	if len(v) > 80 { // a megabyte of bad input must not flood logs
+		v = v[:80] + "..."
+	}
+	return fmt.Sprintf("fota: %s %q: %s", e.Field, v, e.Reason)
 }
 
 // Is matches ErrBadRequest.
 func (e *RequestError) Is(target error) bool { return target == ErrBadRequest }
 
-// ReportError describes a device report that repeats one already applied.
+// Unwrap returns the underlying error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ReportError describes a device report that repeats one already applied:
+// an HTTP outcome, an LwM2M observation, a FUMO alert or a confirmation.
 type ReportError struct {
 	Campaign string
 	Device   string
-	Outcome  Outcome
+	Report   string       // what was repeated, e.g. "installed", "observation (Idle, Success)"
 	State    device.State // the state the device is already in
 }
 
 func (e *ReportError) Error() string {
-	return fmt.Sprintf("fota: device %q in campaign %q: duplicate report %q (already %s)", e.Device, e.Campaign, e.Outcome, e.State)
+	return fmt.Sprintf("fota: device %q in campaign %q: duplicate report %q (already %s)", e.Device, e.Campaign, e.Report, e.State)
 }
 
 // Is matches ErrDuplicateReport.
@@ -95,3 +128,91 @@ func (e *FamilyError) Error() string {
 
 // Is matches ErrWrongFamily.
 func (e *FamilyError) Is(target error) bool { return target == ErrWrongFamily }
+
+// LeaseError refuses the confirmation of a push command that the device
+// no longer waits for.
+type LeaseError struct {
+	Campaign string
+	Device   string
+	Lease    uint64 // the lease confirmed
+	Current  uint64 // the device's last hand-out
+	Expired  bool   // the lease is the last hand-out, but its time ran out
+}
+
+func (e *LeaseError) Error() string {
+	switch {
+	case e.Expired:
+		return fmt.Sprintf("fota: device %q in campaign %q: lease %d expired", e.Device, e.Campaign, e.Lease)
+	case e.Lease > e.Current || e.Lease == 0:
+		return fmt.Sprintf("fota: device %q in campaign %q: lease %d was never handed out (last %d)", e.Device, e.Campaign, e.Lease, e.Current)
+	}
+	return fmt.Sprintf("fota: device %q in campaign %q: lease %d was handed out again since (now %d)", e.Device, e.Campaign, e.Lease, e.Current)
+}
+
+// Is matches ErrLeaseLost.
+func (e *LeaseError) Is(target error) bool { return target == ErrLeaseLost }
+
+// asRequestError returns a pure package's bad-input error as a
+// *RequestError wrapping it, so that errors.As finds the field and the
+// value whichever package refused the request; any other error is
+// returned as it is.
+func asRequestError(err error) error {
+	var re *RequestError
+	if err == nil || errors.As(err, &re) || !errors.Is(err, ErrBadRequest) {
+		return err
+	}
+	field, value := "request", ""
+	var (
+		fe  *schedule.FieldError
+		vfe *verboselog.FieldError
+		ie  *device.IMEIError
+		pe  *device.ProtocolError
+		se  *device.StatusError
+		ste *device.StateError
+		ee  *device.EventError
+		rse *device.ReasonError
+		cse *campaign.StatusError
+		cee *campaign.EventError
+		rge *lwm2m.RangeError
+		ne  *lwm2m.NameError
+		ae  *omadm.AlertError
+		ose *omadm.StateError
+		rce *omadm.ResultCodeError
+		ce  *pilot.CountError
+	)
+	switch {
+	case errors.As(err, &fe):
+		field, value = fe.Field, fe.Value
+	case errors.As(err, &vfe):
+		field, value = vfe.Field, vfe.Value
+	case errors.As(err, &ie):
+		field, value = "deviceId", ie.Value
+	case errors.As(err, &pe):
+		field, value = pe.Field, pe.Value
+	case errors.As(err, &se):
+		field, value = se.Field, se.Value
+	case errors.As(err, &ste):
+		field, value = ste.Field, ste.Value
+	case errors.As(err, &ee):
+		field, value = ee.Field, ee.Value
+	case errors.As(err, &rse):
+		field, value = rse.Field, rse.Value
+	case errors.As(err, &cse):
+		field, value = cse.Field, cse.Value
+	case errors.As(err, &cee):
+		field, value = cee.Field, cee.Value
+	case errors.As(err, &rge):
+		field, value = rge.Resource, strconv.FormatInt(rge.Value, 10)
+	case errors.As(err, &ne):
+		field, value = ne.Field, ne.Value
+	case errors.As(err, &ae):
+		field, value = ae.Field, ae.Value
+	case errors.As(err, &ose):
+		field, value = ose.Field, ose.Value
+	case errors.As(err, &rce):
+		field, value = rce.Field, rce.Value
+	case errors.As(err, &ce):
+		field, value = ce.Field, strconv.Itoa(ce.Value)
+	}
+	return &RequestError{Field: field, Value: value, Reason: err.Error(), Err: err}
+}

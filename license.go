@@ -52,6 +52,9 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 			if err != nil {
 				return err
 			}
+			if l == device.Licensed && d.License != device.Licensed {
+				d.LicensedAt = o.now
+			}
 			d.Account, d.License = account, l
 			if err := tx.PutDevice(d); err != nil {
 				return err

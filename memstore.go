@@ -154,6 +154,7 @@ type memberRec struct {
 	at     int64        // UpdatedAt, Unix microseconds (zero time included)
 	state  device.State // 0: the slot of a removed member
 	reason device.Reason
+	push   Push
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -179,20 +180,21 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 	return s.updateExclusive(fn)
 }
 
-// UpdateDevice implements DeviceUpdater. A check-in that only appends to
+// UpdateDevice implements Store. A check-in that only appends to
 // its device's history while reading the rest runs in shared mode: under
 // the read lock, with the device's stripe lock held to the end, beside
 // other devices' check-ins. The first write shared mode does not allow
 // (anything but a check-in on a device already known, or a touch of a
 // second device) rolls the attempt back, and fn runs again alone.
-func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(Tx) error) error {
+func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(DeviceTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err, done := s.updateShared(fn); done {
+	run := func(tx Tx) error { return fn(devTx{tx.(*memTx), deviceID}) }
+	if err, done := s.updateShared(run); done {
 		return err
 	}
-	return s.updateExclusive(fn)
+	return s.updateExclusive(run)
 }
 
 // updateShared runs fn in shared mode; done is false when fn needs the
@@ -507,7 +509,8 @@ func (tx *memTx) slotOf(c *memCampaign, campaignID, deviceID string) (int32, boo
 }
 
 func (r memberRec) member(campaignID, deviceID string) Member {
-	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason, UpdatedAt: time.UnixMicro(r.at).UTC()}
+	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason,
+		UpdatedAt: time.UnixMicro(r.at).UTC(), Push: r.push}
 }
 
 func (tx *memTx) PutMember(m Member) error {
@@ -521,7 +524,8 @@ func (tx *memTx) PutMember(m Member) error {
 	if m.State == 0 || int(m.State) >= len(c.counts) {
 		return &NotFoundError{Kind: "device state", ID: m.State.String()}
 	}
-	rec := memberRec{at: m.UpdatedAt.UnixMicro(), state: m.State, reason: m.Reason}
+	rec := memberRec{at: m.UpdatedAt.UnixMicro(), state: m.State, reason: m.Reason, push: m.Push}
+	rec.push.DueAt = microUTC(m.Push.DueAt)
 	if slot, ok := tx.slotOf(c, m.CampaignID, m.DeviceID); ok {
 		old := c.recs[slot]
 		c.counts[old.state]--
@@ -1010,3 +1014,199 @@ func (x *deviceIndex) remove(id string) {
 	}
 	delete(x.byStr, id)
 }
+
+// microUTC is t as the store keeps it: to the microsecond, in UTC, the
+// zero time kept zero.
+func microUTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
+	if err := tx.write(); err != nil {
+		return err
+	}
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, dup := c.index[m.DeviceID]; dup {
+			return &RequestError{Field: "deviceList", Value: m.DeviceID, Reason: "already in campaign " + campaignID}
+		}
+		m.CampaignID = campaignID
+		if err := tx.PutMember(m.Member); err != nil {
+			return err
+		}
+		if m.Hold {
+			if err := tx.SetActiveCampaign(m.DeviceID, campaignID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
+	c, err := tx.campaign(campaignID)
+	if err != nil {
+		return false, err
+	}
+	for s, n := range c.counts {
+		if n > 0 && states.Has(device.State(s)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {
+	ids := make([]string, 0, len(tx.s.campaigns))
+	for id := range tx.s.campaigns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []Member
+	for _, id := range ids {
+		c := tx.s.campaigns[id]
+		if slot, ok := c.index[deviceID]; ok {
+			out = append(out, c.recs[slot].member(id, deviceID))
+		}
+	}
+	return out, nil
+}
+
+func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
+	if tx.shared {
+		return nil, tx.alone()
+	}
+	var out []Member
+	for id, c := range tx.s.campaigns {
+		for dev, slot := range c.index {
+			r := c.recs[slot]
+			if !r.push.DueAt.IsZero() && !r.push.DueAt.After(now) {
+				out = append(out, r.member(id, dev))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		if c := a.Push.DueAt.Compare(b.Push.DueAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.CampaignID, b.CampaignID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DeviceID, b.DeviceID)
+	})
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (tx *memTx) NextDue() (time.Time, bool, error) {
+	if tx.shared {
+		return time.Time{}, false, tx.alone()
+	}
+	var next time.Time
+	for _, c := range tx.s.campaigns {
+		for _, slot := range c.index {
+			if d := c.recs[slot].push.DueAt; !d.IsZero() && (next.IsZero() || d.Before(next)) {
+				next = d
+			}
+		}
+	}
+	return next, !next.IsZero(), nil
+}
+
+func (tx *memTx) DeviceRecords(account, afterID string, limit int) ([]DeviceRecord, error) {
+	if tx.shared {
+		return nil, tx.alone()
+	}
+	var out []DeviceRecord
+	each := func(d *memDevice) {
+		if d.more != nil && d.more.rec.DeviceID != "" && d.more.rec.Account == account && d.more.rec.DeviceID > afterID {
+			out = append(out, d.more.rec)
+		}
+	}
+	for _, d := range tx.s.devices.byNum {
+		each(d)
+	}
+	for _, d := range tx.s.devices.byStr {
+		each(d)
+	}
+	slices.SortFunc(out, func(a, b DeviceRecord) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// devTx is a memTx seen as one device's transaction.
+type devTx struct {
+	tx *memTx
+	id string
+}
+
+func (d devTx) DeviceID() string { return d.id }
+
+func (d devTx) Known() (bool, error) {
+	_, ok := d.tx.find(d.id)
+	return ok, nil
+}
+
+func (d devTx) ActiveCampaign() (string, error)      { return d.tx.ActiveCampaign(d.id) }
+func (d devTx) Campaign(id string) (Campaign, error) { return d.tx.Campaign(id) }
+func (d devTx) Member(campaignID string) (Member, error) {
+	return d.tx.Member(campaignID, d.id)
+}
+func (d devTx) Device() (DeviceRecord, error)         { return d.tx.Device(d.id) }
+func (d devTx) Session() (LogSession, error)          { return d.tx.Session(d.id) }
+func (d devTx) Bundles() ([]verboselog.Bundle, error) { return d.tx.Bundles(d.id) }
+
+func (d devTx) PutMember(m Member) error {
+	if m.DeviceID != d.id {
+		return &RequestError{Field: "deviceId", Value: m.DeviceID, Reason: "not the transaction's device " + d.id}
+	}
+	if _, err := d.tx.Member(m.CampaignID, m.DeviceID); err != nil {
+		return err
+	}
+	return d.tx.PutMember(m)
+}
+
+func (d devTx) SetActiveCampaign(campaignID string) error {
+	return d.tx.SetActiveCampaign(d.id, campaignID)
+}
+
+func (d devTx) PutDevice(r DeviceRecord) error {
+	if r.DeviceID != d.id {
+		return &RequestError{Field: "deviceId", Value: r.DeviceID, Reason: "not the transaction's device " + d.id}
+	}
+	return d.tx.PutDevice(r)
+}
+
+func (d devTx) PutSession(s LogSession) error {
+	if s.DeviceID != d.id {
+		return &RequestError{Field: "deviceId", Value: s.DeviceID, Reason: "not the transaction's device " + d.id}
+	}
+	return d.tx.PutSession(s)
+}
+
+func (d devTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
+	if c.DeviceID != d.id {
+		return &RequestError{Field: "deviceId", Value: c.DeviceID, Reason: "not the transaction's device " + d.id}
+	}
+	return d.tx.AddCheckIn(c, keep)
+}
+
+func (d devTx) AddBundle(b verboselog.Bundle) error {
+	if b.DeviceID != d.id {
+		return &RequestError{Field: "deviceId", Value: b.DeviceID, Reason: "not the transaction's device " + d.id}
+	}
+	return d.tx.AddBundle(b)
+}
+
+func (d devTx) DeleteBundles(before time.Time) error { return d.tx.DeleteBundles(d.id, before) }
+func (d devTx) PutDeadline(dl Deadline) error        { return d.tx.PutDeadline(dl) }

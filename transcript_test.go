@@ -280,21 +280,21 @@ func (r *runner) run(command string) []string {
 			out = append(out, fmt.Sprintf("campaign %s starts %s ends %s on-demand=%v pilot=%v", info.ID, ts(info.StartsAt), ts(info.EndsAt), info.OnDemand, info.Pilot))
 		}
 	case "add":
-		_, err = r.m.AddDevices(ctx, r.campaignArg(a), devices(fields[1]))
+		_, err = r.m.AddDevices(ctx, "acme", r.campaignArg(a), devices(fields[1]))
 	case "remove":
-		_, err = r.m.RemoveDevices(ctx, r.campaignArg(a), devices(fields[1]))
+		_, err = r.m.RemoveDevices(ctx, "acme", r.campaignArg(a), devices(fields[1]))
 	case "change":
 		var info fota.CampaignInfo
-		info, err = r.m.ChangeDates(ctx, r.campaignArg(a), r.timing(a))
+		info, err = r.m.ChangeDates(ctx, "acme", r.campaignArg(a), r.timing(a))
 		if err == nil {
 			out = append(out, fmt.Sprintf("campaign %s starts %s ends %s", info.ID, ts(info.StartsAt), ts(info.EndsAt)))
 		}
 	case "cancel":
-		_, err = r.m.Cancel(ctx, r.campaignArg(a))
+		_, err = r.m.Cancel(ctx, "acme", r.campaignArg(a))
 	case "abort":
-		_, err = r.m.Abort(ctx, r.campaignArg(a))
+		_, err = r.m.Abort(ctx, "acme", r.campaignArg(a))
 	case "delete":
-		_, err = r.m.Delete(ctx, r.campaignArg(a))
+		_, err = r.m.Delete(ctx, "acme", r.campaignArg(a))
 	case "checkin":
 		var in fota.Instruction
 		in, err = r.m.CheckIn(ctx, fota.CheckInRequest{DeviceID: imeiOf(fields[1]), ClientType: 6, Result: "ok"})
@@ -314,13 +314,13 @@ func (r *runner) run(command string) []string {
 		}
 	case "campaign":
 		var info fota.CampaignInfo
-		info, err = r.m.Campaign(ctx, r.campaignArg(a))
+		info, err = r.m.Campaign(ctx, "acme", r.campaignArg(a))
 		if err == nil {
 			out = append(out, fmt.Sprintf("%s %s accepted=%d succeeded=%d", info.ID, info.Status, info.Counts.Accepted(), info.Counts.Of(device.StateSucceeded)))
 		}
 	case "devices":
 		var page fota.DevicePage
-		page, err = r.m.Devices(ctx, r.campaignArg(a), a["after"], atoi(a["limit"]))
+		page, err = r.m.Devices(ctx, "acme", r.campaignArg(a), a["after"], atoi(a["limit"]))
 		if err == nil {
 			for _, d := range page.DeviceList {
 				out = append(out, fmt.Sprintf("%s %s %q", aliasOf(d.DeviceID), d.Status, d.ResultReason))

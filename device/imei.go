@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // ErrInvalidIMEI is matched by errors reporting a string that is not an
@@ -20,7 +21,9 @@ func (e *IMEIError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidIMEI.
-func (e *IMEIError) Is(target error) bool { return target == ErrInvalidIMEI }
+func (e *IMEIError) Is(target error) bool {
+	return target == ErrInvalidIMEI || target == reqerr.ErrBadRequest
+}
 
 const imeiLen = 15
 

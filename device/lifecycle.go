@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 
 	"github.com/looplab/fsm"
 
@@ -133,7 +134,9 @@ func (e *StateError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownState.
-func (e *StateError) Is(target error) bool { return target == ErrUnknownState }
+func (e *StateError) Is(target error) bool {
+	return target == ErrUnknownState || target == reqerr.ErrBadRequest
+}
 
 // MarshalText writes the state's name; the zero State is an error.
 func (s State) MarshalText() ([]byte, error) {
@@ -235,7 +238,9 @@ func (e *EventError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownEvent.
-func (e *EventError) Is(target error) bool { return target == ErrUnknownEvent }
+func (e *EventError) Is(target error) bool {
+	return target == ErrUnknownEvent || target == reqerr.ErrBadRequest
+}
 
 // MarshalText writes the event's name; the zero Event is an error.
 func (e Event) MarshalText() ([]byte, error) {

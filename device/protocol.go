@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Protocol is how a device is managed, and so which ThingSpace resource
@@ -46,7 +47,9 @@ func (e *ProtocolError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownProtocol.
-func (e *ProtocolError) Is(target error) bool { return target == ErrUnknownProtocol }
+func (e *ProtocolError) Is(target error) bool {
+	return target == ErrUnknownProtocol || target == reqerr.ErrBadRequest
+}
 
 // Family is the lifecycle family the protocol belongs to.
 func (p Protocol) Family() Family {

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Reason is why a device has its status: the "Device Detail Status" of
@@ -165,7 +166,9 @@ func (e *ReasonError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownReason.
-func (e *ReasonError) Is(target error) bool { return target == ErrUnknownReason }
+func (e *ReasonError) Is(target error) bool {
+	return target == ErrUnknownReason || target == reqerr.ErrBadRequest
+}
 
 func (r Reason) valid() bool { return r > ReasonNone && r < numReasons }
 

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Status is what a device's place in a campaign is reported as. There is
@@ -38,7 +39,9 @@ func (e *StatusError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownStatus.
-func (e *StatusError) Is(target error) bool { return target == ErrUnknownStatus }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
+}
 
 // statusNames holds the neutral name and the two wire spellings of each
 // status, indexed by Status.

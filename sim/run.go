@@ -159,7 +159,7 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 		rep.Campaigns = append(rep.Campaigns, c)
 	}
 	if err := r.store.View(ctx, func(tx fota.Tx) error {
-		g, err := tx.Gate(pilot.Target{Make: make_, Model: model, SoftwareFrom: from, SoftwareTo: to})
+		g, err := tx.Gate(pilot.Target{Account: account, SoftwareName: software, SoftwareFrom: from, SoftwareTo: to})
 		rep.PilotGate = g.State.String()
 		return err
 	}); err != nil {
@@ -266,7 +266,7 @@ func (r *runner) campaign(name string, lo, hi int, shape Shape) (CampaignReport,
 	}
 	r.q.Reset()
 
-	final, err := r.m.Campaign(r.ctx, rep.ID)
+	final, err := r.m.Campaign(r.ctx, account, rep.ID)
 	r.totals.ManagerCalls++
 	if err != nil {
 		return rep, err
@@ -325,7 +325,7 @@ func (r *runner) loop(rep *CampaignReport) error {
 // snapshot records the campaign's counts at a midnight.
 func (r *runner) snapshot(rep *CampaignReport, at time.Time) error {
 	r.clock.Set(at)
-	info, err := r.m.Campaign(r.ctx, rep.ID)
+	info, err := r.m.Campaign(r.ctx, account, rep.ID)
 	r.totals.ManagerCalls++
 	if err != nil {
 		return err
@@ -467,7 +467,7 @@ func (r *runner) tally(id string) ([]TallyRow, error) {
 	counts := map[key]int{}
 	last := ""
 	for {
-		page, err := r.m.Devices(r.ctx, id, last, fota.MaxPageSize)
+		page, err := r.m.Devices(r.ctx, account, id, last, fota.MaxPageSize)
 		r.totals.ManagerCalls++
 		if err != nil {
 			return nil, err

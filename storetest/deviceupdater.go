@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -11,29 +12,27 @@ import (
 	"github.com/fotakit/fota/verboselog"
 )
 
-var deviceUpdaterCases = []testCase{
-	{"Concurrent", testDeviceUpdater},
+var deviceTxCases = []testCase{
+	{"Concurrent", testDeviceTxConcurrent},
+	{"Atomic", testDeviceTxAtomic},
 }
 
-// testDeviceUpdater (stores that implement fota.DeviceUpdater): check-ins
-// through UpdateDevice on shared and distinct devices, some of which also
-// write a member (so the store must fall back to running them alone),
-// run beside Updates and Views. Every check-in lands exactly once, the
-// members written beside them add up, and Views see whole transactions.
-func testDeviceUpdater(t *testing.T, h *harness) {
+// testDeviceTxConcurrent: device transactions on shared and distinct
+// devices, some of which also move the device's member, run beside
+// Updates and Views. Every check-in lands exactly once, every member move
+// lands, and Views see whole transactions.
+func testDeviceTxConcurrent(t *testing.T, h *harness) {
 	ctx, s := h.env(t)
-	du, ok := s.(fota.DeviceUpdater)
-	if !ok {
-		t.Log("the store does not implement fota.DeviceUpdater; nothing to check")
-		return
-	}
 	putCampaigns(t, s, "c1")
 	devices := deviceIDs[:4]
 	const workers, rounds = 8, 40
 	at := func(w, r int) time.Time { return base.Add(time.Duration(w*rounds+r+1) * time.Microsecond) }
-	// Every device is known to the store before the check-ins start.
+	// Every device is a member of c1 before the check-ins start.
 	update(t, ctx, s, func(tx fota.Tx) error {
 		for _, d := range devices {
+			if err := tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: d, State: device.StateAccepted, UpdatedAt: base}); err != nil {
+				return err
+			}
 			if err := tx.SetActiveCampaign(d, "c1"); err != nil {
 				return err
 			}
@@ -49,8 +48,11 @@ func testDeviceUpdater(t *testing.T, h *harness) {
 			for r := range rounds {
 				d := devices[(w+r)%len(devices)]
 				withMember := r%5 == 0
-				err := du.UpdateDevice(ctx, d, func(tx fota.Tx) error {
-					if _, err := tx.ActiveCampaign(d); err != nil {
+				err := s.UpdateDevice(ctx, d, func(tx fota.DeviceTx) error {
+					if tx.DeviceID() != d {
+						return fmt.Errorf("DeviceID() = %q, want %q", tx.DeviceID(), d)
+					}
+					if _, err := tx.ActiveCampaign(); err != nil {
 						return err
 					}
 					if err := tx.AddCheckIn(verboselog.CheckIn{DeviceID: d, Result: "ok", TimeCompleted: at(w, r)}, 1_000_000); err != nil {
@@ -59,7 +61,12 @@ func testDeviceUpdater(t *testing.T, h *harness) {
 					if !withMember {
 						return nil
 					}
-					return tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: fmt.Sprintf("m-%d-%d", w, r), State: device.StateAccepted, UpdatedAt: base})
+					m, err := tx.Member("c1")
+					if err != nil {
+						return err
+					}
+					m.Push.Attempt++ // a counter: lost updates would show
+					return tx.PutMember(m)
 				})
 				if err != nil {
 					errs <- err
@@ -68,27 +75,26 @@ func testDeviceUpdater(t *testing.T, h *harness) {
 			}
 		}()
 	}
-	// A reader: every View sees whole transactions (members never more
-	// than check-ins allow).
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for range rounds {
 			err := s.View(ctx, func(tx fota.Tx) error {
-				counts, err := tx.Counts("c1")
-				if err != nil {
-					return err
-				}
-				total := 0
+				total, moves := 0, 0
 				for _, d := range devices {
 					h, err := tx.CheckIns(d, time.Time{}, page)
 					if err != nil {
 						return err
 					}
 					total += len(h)
+					m, err := tx.Member("c1", d)
+					if err != nil {
+						return err
+					}
+					moves += int(m.Push.Attempt)
 				}
-				if members := counts.Of(device.StateAccepted); members > total {
-					return fmt.Errorf("a View saw %d members written beside only %d check-ins", members, total)
+				if moves*5 > total+4*workers {
+					return fmt.Errorf("a View saw %d member moves beside only %d check-ins", moves, total)
 				}
 				return nil
 			})
@@ -104,21 +110,102 @@ func testDeviceUpdater(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	view(t, ctx, s, func(tx fota.Tx) error {
-		total := 0
+		total, moves := 0, 0
 		for _, d := range devices {
 			h, err := tx.CheckIns(d, time.Time{}, page)
 			if err != nil {
 				return err
 			}
 			total += len(h)
+			m, err := tx.Member("c1", d)
+			if err != nil {
+				return err
+			}
+			moves += int(m.Push.Attempt)
 		}
 		if total != workers*rounds {
 			t.Fatalf("%d check-ins landed, want %d", total, workers*rounds)
 		}
-		counts, err := tx.Counts("c1")
-		if err == nil && counts.Of(device.StateAccepted) != workers*rounds/5 {
-			t.Fatalf("%d members written beside check-ins, want %d", counts.Of(device.StateAccepted), workers*rounds/5)
+		if moves != workers*rounds/5 {
+			t.Fatalf("%d member moves landed, want %d", moves, workers*rounds/5)
 		}
-		return err
+		return nil
+	})
+}
+
+// testDeviceTxAtomic: a device transaction whose function fails writes
+// nothing, however many writes it made first; one that succeeds writes
+// them all; reads see the transaction's own writes.
+func testDeviceTxAtomic(t *testing.T, h *harness) {
+	ctx, s := h.env(t)
+	c1 := campaignIDs[0]
+	putCampaigns(t, s, c1)
+	d := deviceIDs[0]
+	update(t, ctx, s, func(tx fota.Tx) error {
+		return tx.PutMember(fota.Member{CampaignID: c1, DeviceID: d, State: device.StateAccepted, UpdatedAt: base})
+	})
+	before := readAll(t, ctx, s)
+	boom := errors.New("boom")
+	writes := func(tx fota.DeviceTx) error {
+		m, err := tx.Member(c1)
+		if err != nil {
+			return err
+		}
+		m.State, m.UpdatedAt = device.StateDownloading, base.Add(time.Second)
+		if err := tx.PutMember(m); err != nil {
+			return err
+		}
+		if got, err := tx.Member(c1); err != nil || got.State != device.StateDownloading {
+			return fmt.Errorf("the transaction does not see its own member write: %+v, %v", got, err)
+		}
+		if err := tx.SetActiveCampaign(c1); err != nil {
+			return err
+		}
+		if a, err := tx.ActiveCampaign(); err != nil || a != c1 {
+			return fmt.Errorf("the transaction does not see its own active campaign: %q, %v", a, err)
+		}
+		if err := tx.AddCheckIn(verboselog.CheckIn{DeviceID: d, Result: "ok", TimeCompleted: base}, 10); err != nil {
+			return err
+		}
+		if err := tx.PutDevice(fota.DeviceRecord{DeviceID: d, Account: accounts[0], LastCampaign: c1}); err != nil {
+			return err
+		}
+		if known, err := tx.Known(); err != nil || !known {
+			return fmt.Errorf("Known() after writes = %v, %v", known, err)
+		}
+		return tx.PutDeadline(fota.Deadline{Kind: fota.DeadlineLogPurge, Key: d, At: base})
+	}
+	err := s.UpdateDevice(ctx, d, func(tx fota.DeviceTx) error {
+		if err := writes(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateDevice returned %v, want the function's error", err)
+	}
+	if got := readAll(t, ctx, s); diff(got, before) != "" {
+		t.Fatalf("a failed device transaction changed the store: %s", diff(got, before))
+	}
+	if err := s.UpdateDevice(ctx, d, writes); err != nil {
+		t.Fatal(err)
+	}
+	view(t, ctx, s, func(tx fota.Tx) error {
+		m, err := tx.Member(c1, d)
+		if err != nil || m.State != device.StateDownloading {
+			t.Fatalf("member after commit: %+v, %v", m, err)
+		}
+		if a, err := tx.ActiveCampaign(d); err != nil || a != c1 {
+			t.Fatalf("active campaign after commit: %q, %v", a, err)
+		}
+		rec, err := tx.Device(d)
+		if err != nil || rec.LastCampaign != c1 {
+			t.Fatalf("device record after commit: %+v, %v", rec, err)
+		}
+		due, err := tx.Due(farFuture, page)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("deadlines after commit: %+v, %v", due, err)
+		}
+		return nil
 	})
 }

@@ -297,9 +297,11 @@ func read(tx fota.Tx) (snapshot, error) {
 		if a != "" {
 			s.Active[d] = a
 		}
-		if s.Devices[d], err = tx.Device(d); err != nil {
+		rec, err := tx.Device(d)
+		if err != nil {
 			return s, fmt.Errorf("Device(%s): %w", d, err)
 		}
+		s.Devices[d] = normDevice(rec)
 		cs, err := tx.CheckIns(d, time.Time{}, page)
 		if err != nil {
 			return s, fmt.Errorf("CheckIns(%s): %w", d, err)
@@ -373,7 +375,7 @@ func (m *model) snapshot() snapshot {
 		}
 		s.Devices[d] = fota.DeviceRecord{DeviceID: d}
 		if r, ok := m.devices[d]; ok {
-			s.Devices[d] = r
+			s.Devices[d] = normDevice(r)
 		}
 		if h := m.checkIns[d]; len(h) > 0 {
 			var cs []verboselog.CheckIn
@@ -457,7 +459,20 @@ func normCampaign(c fota.Campaign) fota.Campaign {
 
 func same[T any](x T) T { return x }
 
-func normMember(m fota.Member) fota.Member { m.UpdatedAt = m.UpdatedAt.UTC(); return m }
+func normMember(m fota.Member) fota.Member {
+	m.UpdatedAt = m.UpdatedAt.UTC()
+	if !m.Push.DueAt.IsZero() {
+		m.Push.DueAt = m.Push.DueAt.UTC()
+	}
+	return m
+}
+
+func normDevice(d fota.DeviceRecord) fota.DeviceRecord {
+	if !d.LicensedAt.IsZero() {
+		d.LicensedAt = d.LicensedAt.UTC()
+	}
+	return d
+}
 
 func normCheckIn(c verboselog.CheckIn) verboselog.CheckIn {
 	c.TimeCompleted = c.TimeCompleted.UTC()

@@ -54,7 +54,7 @@ var groups = []group{
 	{"Deadlines", deadlineCases},
 	{"Transactions", txCases},
 	{"Edges", edgeCases},
-	{"DeviceUpdater", deviceUpdaterCases},
+	{"DeviceTx", deviceTxCases},
 	{"Concurrency", concurrencyCases},
 }
 

@@ -182,6 +182,10 @@ func (s *optimistic) View(ctx context.Context, fn func(fota.Tx) error) error {
 	return s.inner.View(ctx, fn)
 }
 
+func (s *optimistic) UpdateDevice(ctx context.Context, id string, fn func(fota.DeviceTx) error) error {
+	return s.inner.UpdateDevice(ctx, id, fn)
+}
+
 func (s *optimistic) Update(ctx context.Context, fn func(fota.Tx) error) error {
 	b := &buffered{seq: &s.seq, writes: map[[2]string]fota.Member{}}
 	if err := s.inner.View(ctx, func(tx fota.Tx) error { b.Tx = tx; return fn(b) }); err != nil {

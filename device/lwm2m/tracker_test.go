@@ -408,3 +408,32 @@ func TestImmediatelyRefusedURI(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 }
+
+// Pack and UnpackTracker round-trip every tracker a run of the machine
+// reaches, and refuse values Pack never writes.
+func TestTrackerPackRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		tr := Tracker{}
+		for i := rapid.IntRange(0, 12).Draw(t, "steps"); i > 0; i-- {
+			if rapid.Bool().Draw(t, "send") {
+				if n, err := tr.Sent(rapid.SampledFrom([]Command{CommandReset, CommandWritePackage, CommandExecuteUpdate}).Draw(t, "command")); err == nil {
+					tr = n
+				}
+				continue
+			}
+			o := Observation{State: rapid.SampledFrom(States).Draw(t, "state"), Result: rapid.SampledFrom(Results).Draw(t, "result")}
+			if n, _, err := tr.Observe(o); err == nil {
+				tr = n
+			}
+		}
+		back, err := UnpackTracker(tr.Pack())
+		if err != nil || back != tr {
+			t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", tr.Pack(), back, err, tr)
+		}
+	})
+	for _, v := range []uint16{12 << 2, 15 << 2, 1 << 12, 0xffff} {
+		if _, err := UnpackTracker(v); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("UnpackTracker(%#x): err = %v, want ErrOutOfRange", v, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 
 	"github.com/fotakit/fota/device"
@@ -113,7 +114,9 @@ func (e *AlertError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidAlert.
-func (e *AlertError) Is(target error) bool { return target == ErrInvalidAlert }
+func (e *AlertError) Is(target error) bool {
+	return target == ErrInvalidAlert || target == reqerr.ErrBadRequest
+}
 
 // Unwrap returns the cause, if any.
 func (e *AlertError) Unwrap() error { return e.Err }

@@ -3,6 +3,7 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 
 	"github.com/fotakit/fota/device"
@@ -179,4 +180,6 @@ func (e *ResultCodeError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownResultCode.
-func (e *ResultCodeError) Is(target error) bool { return target == ErrUnknownResultCode }
+func (e *ResultCodeError) Is(target error) bool {
+	return target == ErrUnknownResultCode || target == reqerr.ErrBadRequest
+}

@@ -3,6 +3,7 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 )
 
@@ -118,4 +119,6 @@ func (e *StateError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownState.
-func (e *StateError) Is(target error) bool { return target == ErrUnknownState }
+func (e *StateError) Is(target error) bool {
+	return target == ErrUnknownState || target == reqerr.ErrBadRequest
+}

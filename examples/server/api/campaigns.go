@@ -29,14 +29,7 @@ func (s *server) scheduleCampaign(r *http.Request, acc string) (any, error) {
 // campaign returns the account's campaign: another account's is not
 // found, exactly like one that does not exist, so ids do not leak.
 func (s *server) campaign(ctx context.Context, acc, id string) (fota.CampaignInfo, error) {
-	info, err := s.m.Campaign(ctx, id)
-	if err != nil {
-		return fota.CampaignInfo{}, err
-	}
-	if info.Account != acc {
-		return fota.CampaignInfo{}, &fota.NotFoundError{Kind: "campaign", ID: id}
-	}
-	return info, nil
+	return s.m.Campaign(ctx, acc, id)
 }
 
 // getCampaign: GET /campaigns/{acc}/{campaignId}.
@@ -70,7 +63,7 @@ func (s *server) changeDevices(r *http.Request, acc string) (any, error) {
 	default:
 		return nil, &fota.RequestError{Field: "Type", Value: req.Type, Reason: `want "append" or "remove"`}
 	}
-	info, err := change(r.Context(), id, req.DeviceList)
+	info, err := change(r.Context(), acc, id, req.DeviceList)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +80,7 @@ func (s *server) changeDates(r *http.Request, acc string) (any, error) {
 	if err := decode(r, &timing); err != nil {
 		return nil, err
 	}
-	info, err := s.m.ChangeDates(r.Context(), id, timing)
+	info, err := s.m.ChangeDates(r.Context(), acc, id, timing)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +94,7 @@ func (s *server) deleteCampaign(r *http.Request, acc string) (any, error) {
 	if _, err := s.campaign(r.Context(), acc, id); err != nil {
 		return nil, err
 	}
-	if _, err := s.m.Delete(r.Context(), id); err != nil {
+	if _, err := s.m.Delete(r.Context(), acc, id); err != nil {
 		return nil, err
 	}
 	return Success{Success: true}, nil
@@ -140,7 +133,7 @@ func (s *server) campaignDevices(r *http.Request, acc string) (any, error) {
 	if _, err := s.campaign(r.Context(), acc, id); err != nil {
 		return nil, err
 	}
-	page, err := s.m.Devices(r.Context(), id, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
+	page, err := s.m.Devices(r.Context(), acc, id, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func TestClassifyEverySentinel(t *testing.T) {
 		{&fota.NotFoundError{Kind: "campaign", ID: "c9"}, 404, api.CodeNotFound},
 		{&fota.NotFoundError{Kind: "device", ID: "d", Campaign: "c9"}, 404, api.CodeNotFound},
 		{&fota.RequestError{Field: "deviceList", Value: "", Reason: "required"}, 400, api.CodeBadRequest},
-		{&fota.ReportError{Campaign: "c1", Device: "d", Outcome: fota.OutcomeInstalled}, 400, api.CodeDuplicateReport},
+		{&fota.ReportError{Campaign: "c1", Device: "d", Report: "installed"}, 400, api.CodeDuplicateReport},
 		{&fota.FamilyError{Op: "report", ID: "c1", Protocol: device.LWM2M}, 400, api.CodeWrongFamily},
 		{fmt.Errorf("schedule: %w", pilot.ErrPilotRequired), 400, api.CodePilotRequired},
 		{&lifecycle.TransitionError{Lifecycle: "campaign (HTTP)", State: "Ended", Event: "abort"}, 400, api.CodeInvalidTransition},

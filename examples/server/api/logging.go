@@ -96,7 +96,7 @@ func (s *server) deviceLogs(r *http.Request, acc string) (any, error) {
 	if err := s.ownDevices(r.Context(), acc, []string{id}); err != nil {
 		return nil, err
 	}
-	logs, err := s.m.FetchLogs(r.Context(), id)
+	logs, err := s.m.FetchLogs(r.Context(), acc, id)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *server) checkInHistory(r *http.Request, acc string) (any, error) {
 	if err := s.ownDevices(r.Context(), acc, []string{id}); err != nil {
 		return nil, err
 	}
-	h, err := s.m.CheckInHistory(r.Context(), id, time.Time{}, verboselog.MaxPage)
+	h, err := s.m.CheckInHistory(r.Context(), acc, id, time.Time{}, verboselog.MaxPage)
 	if err != nil {
 		return nil, err
 	}

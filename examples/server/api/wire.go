@@ -41,9 +41,9 @@ type CampaignSoftware struct {
 func campaignSoftware(c fota.Campaign) CampaignSoftware {
 	t := c.Timing
 	return CampaignSoftware{
-		ID: c.ID, AccountName: c.Account, CampaignName: c.Name, SoftwareName: c.SoftwareName,
+		ID: c.ID, AccountName: c.Account, CampaignName: c.Name, SoftwareName: c.Target.SoftwareName,
 		DistributionType: c.Protocol.String(),
-		Make:             c.Target.Make, Model: c.Target.Model,
+		Make:             c.Make, Model: c.Model,
 		SoftwareFrom: c.Target.SoftwareFrom, SoftwareTo: c.Target.SoftwareTo,
 		StartDate: t.StartDate, EndDate: t.EndDate,
 		DownloadAfterDate: t.DownloadAfterDate, DownloadTimeWindowList: t.DownloadTimeWindowList,
