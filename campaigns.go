@@ -216,7 +216,7 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []b
 		}
 		if nm.Hold {
 			accepted++
-			o.wakeAt(nm.Push.DueAt)
+			o.pushDue = o.pushDue || !nm.Push.DueAt.IsZero()
 		}
 		if gather {
 			o.device(c, nm.DeviceID, 0, nm.State, nm.Reason, 0)

@@ -110,9 +110,11 @@ type Manager struct {
 	compiled sync.Map // campaign id -> *compiledSchedule
 
 	// wake tells Run that an operation created a deadline earlier than the
-	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake).
+	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake);
+	// due tells the outbox's reader that a push command was planned.
 	wake       chan struct{}
 	sleepUntil atomic.Int64
+	dueCh      chan struct{}
 
 	checkInTx func(DeviceTx, *op) error // m.checkIn, bound once
 	reportTx  func(DeviceTx, *op) error // m.report, bound once
@@ -139,6 +141,7 @@ func New(cfg Config) (*Manager, error) {
 		newID:           cfg.NewID,
 		licenseRequired: cfg.LicenseRequired,
 		wake:            make(chan struct{}, 1),
+		dueCh:           make(chan struct{}, 1),
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()
@@ -196,9 +199,10 @@ type op struct {
 	// success): after the commit, each is brought up to date in a
 	// transaction of its own, never inside a device's.
 	settle []string
-	// earliest is the earliest deadline or due command the operation
-	// wrote, to wake Run.
+	// earliest is the earliest deadline the operation wrote, to wake Run;
+	// pushDue says it planned a push command, to wake the outbox's reader.
 	earliest time.Time
+	pushDue  bool
 
 	fn    func(Tx, *op) error
 	dfn   func(DeviceTx, *op) error
@@ -217,7 +221,7 @@ type op struct {
 // may run it more than once.
 func (o *op) reset() {
 	clear(o.changes)
-	o.changes, o.settle, o.earliest = o.changes[:0], o.settle[:0], time.Time{}
+	o.changes, o.settle, o.earliest, o.pushDue = o.changes[:0], o.settle[:0], time.Time{}, false
 }
 
 // wakeAt notes a deadline the operation wrote.
@@ -321,6 +325,12 @@ func (m *Manager) done(ctx context.Context, name string, o *op, began time.Time,
 		}
 	}
 	m.nudge(o.earliest)
+	if o.pushDue {
+		select {
+		case m.dueCh <- struct{}{}:
+		default:
+		}
+	}
 	for _, id := range o.settle {
 		if err := m.settleCampaign(ctx, id); err != nil {
 			// The operation itself committed; Tick and every later
