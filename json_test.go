@@ -147,7 +147,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	t.Run("Instruction", func(t *testing.T) {
 		rapid.Check(t, func(t *rapid.T) {
 			roundTrip(t, fota.Instruction{
-				Action: rapid.SampledFrom([]fota.Action{fota.ActionNone, fota.ActionDownload, fota.ActionInstall}).Draw(t, "action"),
+				Action:     rapid.SampledFrom([]fota.Action{fota.ActionNone, fota.ActionDownload, fota.ActionInstall}).Draw(t, "action"),
 				CampaignID: genText(t, "c"), SoftwareName: genText(t, "s"), SoftwareTo: genText(t, "to"),
 				PackageURL: genText(t, "url"), PackageSize: rapid.Int64Range(0, 1<<40).Draw(t, "size"),
 				PackageSHA256: genText(t, "hash"), Until: genInstant(t, "until"), RetryAt: genInstant(t, "retry"),
