@@ -11,7 +11,7 @@ import (
 // pilot and a week of rollout, simulated in milliseconds.
 func ExampleRun() {
 	s := sim.DefaultScenario(50)
-	s.Behaviour.InstallFail = 0.1
+	s.Fleet[0].InstallFail = 0.1
 	rep, err := sim.Run(context.Background(), s)
 	if err != nil {
 		fmt.Println(err)
