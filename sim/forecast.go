@@ -19,10 +19,11 @@ import (
 //
 // It follows the simulator's device model without drawing anything: for
 // every group, every phase a device can have (each whole hour of its
-// check-in period) and eight evenly spread check-in jitters, one
-// expected path through the campaign's compiled schedule (the same
-// schedule.HTTP queries the Manager answers with), with each random
-// duration at its mean and each failure as a probability. It assumes the
+// check-in period), eight evenly spread check-in jitters and four retry
+// jitters, one expected path through the campaign's compiled schedule
+// (the same schedule.HTTP queries the Manager answers with), with the
+// download at its mean duration, the install at four, and each failure
+// as a probability. It assumes the
 // campaigns as requested, scheduled when the scenario says (a rollout
 // sent at the pilot's end at the pilot's end date, or when the pilot
 // foresees every device upgraded), and no operator action.
@@ -73,9 +74,14 @@ type CampaignForecast struct {
 	Err string `json:"error,omitempty"`
 }
 
-// jitterPoints is how many check-in jitters the forecast follows per
-// phase: the midpoints of eight equal slices of the jitter's range.
-const jitterPoints = 8
+// The points the forecast follows per phase: the midpoints of equal
+// slices of the check-in jitter's range, of the retry jitter's, and of
+// the last step's duration.
+const (
+	jitterPoints = 8
+	retryPoints  = 4
+	finishPoints = 4
+)
 
 // Forecast computes the scenario's forecast. It fails only for a
 // scenario Run would refuse (a *ScenarioError, an *UnsupportedError).
@@ -240,7 +246,10 @@ func (s *Scenario) forecastCampaign(name string, c *Campaign, per []int, at time
 			for k := range jitterPoints {
 				u := time.Duration(float64(time.Duration(g.CheckInJitter)) * (float64(k) + 0.5) / jitterPoints).Truncate(time.Second)
 				base := anchor.Add(ph + u)
-				finishes = followPath(finishes, h, g, base, every, from, ends, w)
+				for r := range retryPoints {
+					back := time.Duration(float64(time.Duration(g.RetryJitter)) * (float64(r) + 0.5) / retryPoints).Truncate(time.Second)
+					finishes = followPath(finishes, h, g, base, every, back, from, ends, w/retryPoints)
+				}
 			}
 		}
 	}
@@ -300,13 +309,12 @@ func eligible(g *Group, c *Campaign) bool {
 
 // followPath follows one expected device through campaign h: regular
 // check-ins at base + k*every from after from, coming back at each
-// window's opening (plus half the retry jitter) when the group follows
-// RetryAt, each step at its mean duration. It appends the finishes, the
-// failures as shares of w.
-func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every time.Duration, from, ends time.Time, w float64) []finish {
+// window's opening (plus retry) when the group follows RetryAt, the
+// download at its mean duration. It appends the finishes, the failures
+// as shares of w, the successes spread over the install's durations.
+func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every, retry time.Duration, from, ends time.Time, w float64) []finish {
 	t := slotAfter(base, every, from)
 	downloaded := false
-	retry := time.Duration(g.RetryJitter) / 2
 	for range 10_000 {
 		if !t.Before(ends) {
 			return out
@@ -326,7 +334,14 @@ func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every 
 			}
 			w *= 1 - pf
 			if downloaded {
-				return append(out, finish{at: done, mass: w, success: true})
+				// The install's length spreads the finishes.
+				for k := range finishPoints {
+					d := time.Duration(step.Min) + time.Duration(float64(step.Max-step.Min)*(float64(k)+0.5)/finishPoints)
+					if at := t.Add(d.Truncate(time.Second)); at.Before(ends) {
+						out = append(out, finish{at: at, mass: w / finishPoints, success: true})
+					}
+				}
+				return out
 			}
 			downloaded, t = true, done // it checks in at once to ask about the install
 			continue
