@@ -214,17 +214,21 @@ func ReadScenario(r io.Reader, base Scenario) (Scenario, error) {
 	if err != nil {
 		return base, err
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var one json.RawMessage
+	if err := dec.Decode(&one); err != nil {
+		return base, fileError("", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return base, &ScenarioError{Field: "(file)", Value: short(b[dec.InputOffset():]), Reason: "more than one JSON value"}
+	}
 	if err := strict(b, reflect.TypeFor[Scenario](), ""); err != nil {
 		return base, err
 	}
 	s := base
 	s.Fleet = nil // a file's fleet replaces the base's
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return base, fileError("", err)
-	}
-	if dec.More() {
-		return base, &ScenarioError{Field: "(file)", Reason: "more than one JSON value"}
 	}
 	if s.Fleet == nil {
 		s.Fleet = base.Fleet
@@ -345,7 +349,12 @@ func strict(raw []byte, t reflect.Type, path string) error {
 		case errors.As(err, &typ):
 			se.Reason = "must be " + jsonKind(typ.Type)
 		case errors.As(err, &fe):
-			se.Field, se.Reason = join(path, fe.Field), strings.TrimPrefix(fe.Error(), "schedule: ")
+			// A window names itself "window"; the path already does.
+			se.Field, se.Value = join(path, strings.TrimPrefix(fe.Field, "window.")), fe.Value
+			se.Reason = fe.Err.Error()
+			if fe.Reason != "" {
+				se.Reason += ": " + fe.Reason
+			}
 		}
 		return se
 	}

@@ -572,7 +572,7 @@ func (r *runner) operator(now time.Time, i int) error {
 		err = r.schedule(now, op.camp)
 	} else {
 		a := &r.s.Actions[op.action]
-		what = strings.TrimSpace(a.Do + " " + a.Campaign + " " + a.Group)
+		what = strings.Join(strings.Fields(a.Do+" "+a.Campaign+" "+a.Group), " ")
 		err = r.act(now, a)
 	}
 	if err != nil {
