@@ -583,6 +583,9 @@ func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]
 // were scheduled at at (for a rollout scheduled when the pilot ends, the
 // earliest it can be); with old, as a change of old's timing.
 func (s *Scenario) validateTiming(path string, t *Timing, at time.Time, old *schedule.HTTP) error {
+	if err := checkDays(path, t); err != nil {
+		return err
+	}
 	if t.StartDate.IsZero() {
 		return &ScenarioError{Field: path + ".startDate", Reason: "required"}
 	}
@@ -619,6 +622,20 @@ func (s *Scenario) validateTiming(path string, t *Timing, at time.Time, old *sch
 	return se
 }
 
+// checkDays refuses a relative date a scenario file cannot write (only a
+// Go caller can): negative, or more than ten years on.
+func checkDays(path string, t *Timing) error {
+	for _, d := range []struct {
+		name string
+		d    DateSpec
+	}{{"startDate", t.StartDate}, {"endDate", t.EndDate}, {"downloadAfterDate", t.DownloadAfterDate}, {"installAfterDate", t.InstallAfterDate}} {
+		if d.d.From != FromNothing && (d.d.Days < 0 || d.d.Days > maxDays) {
+			return &ScenarioError{Field: path + "." + d.name, Value: strconv.Itoa(d.d.Days) + " days", Reason: "a relative date is 0..3660 days on"}
+		}
+	}
+	return nil
+}
+
 func (s *Scenario) validateAction(path string, a *Action, groups map[string]bool) error {
 	bad := func(field, value, reason string) error {
 		return &ScenarioError{Field: path + "." + field, Value: value, Reason: reason}
@@ -649,6 +666,9 @@ func (s *Scenario) validateAction(path string, a *Action, groups map[string]bool
 		return bad("count", strconv.Itoa(a.Count), "enableLogging takes 1..20 devices (ThingSpace's limit per account)")
 	}
 	if a.Dates != nil {
+		if err := checkDays(path+".dates", a.Dates); err != nil {
+			return err
+		}
 		if a.Dates.StartDate.IsZero() {
 			return bad("dates.startDate", "", "required (the full new timing)")
 		}

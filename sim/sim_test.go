@@ -313,6 +313,10 @@ func TestValidate(t *testing.T) {
 			s.Pilot.StartDate = sim.DateSpec{Abs: schedule.Date{Year: 2025, Month: 1, Day: 1}}
 		}},
 		{"rollout.softwareTo", func(s *sim.Scenario) { s.Rollout.SoftwareTo = "" }},
+		{"rollout.endDate", func(s *sim.Scenario) { s.Rollout.EndDate = sim.Relative(-1) }},
+		{"actions[0].dates.installAfterDate", func(s *sim.Scenario) {
+			s.Actions = []sim.Action{{Do: sim.DoChangeDates, Campaign: "rollout", Dates: &sim.Timing{StartDate: sim.Relative(0), EndDate: sim.Relative(3), InstallAfterDate: sim.Relative(5000)}}}
+		}},
 		{"rollout.groups[0]", func(s *sim.Scenario) { s.Rollout.Groups = []string{"nobody"} }},
 		// "Start hour in range [0..23]", "End hour in range [1..24]" (ThingSpace V2TimeWindow), checked by package schedule.
 		{"rollout.downloadTimeWindowList[0].endTime", func(s *sim.Scenario) {
