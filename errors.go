@@ -86,6 +86,9 @@ type RequestError struct {
 }
 
 func (e *RequestError) Error() string {
+	if e.Reason == "" && e.Err != nil {
+		return e.Err.Error() // a package's error, which names field and value itself
+	}
 	v := e.Value
 	if len(v) > 80 { // a megabyte of bad input must not flood logs
 		v = v[:80] + "..."
@@ -214,5 +217,5 @@ func asRequestError(err error) error {
 	case errors.As(err, &ce):
 		field, value = ce.Field, strconv.Itoa(ce.Value)
 	}
-	return &RequestError{Field: field, Value: value, Reason: err.Error(), Err: err}
+	return &RequestError{Field: field, Value: value, Err: err}
 }
