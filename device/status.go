@@ -70,7 +70,7 @@ func (s Status) String() string {
 	return statusNames[s].name
 }
 
-// Wire is family f's spelling of the status (DESIGN §6), or "" when the
+// Wire is family f's spelling of the status (fota's status table, package doc), or "" when the
 // family has no such status (Aborted in the push family) or f or s is not
 // valid.
 func (s Status) Wire(f Family) string {

@@ -20,7 +20,7 @@ const (
 	TypeDownloadAndUpdate = "org.openmobilealliance.dm.firmwareupdate.downloadandupdate"
 )
 
-// Alert is a Generic Alert reporting the outcome of an Exec (spec §2.3).
+// Alert is a Generic Alert reporting the outcome of an Exec (FUMO's Exec and Generic Alert rules).
 type Alert struct {
 	Code       int    // GenericAlert
 	Type       string // TypeDownload, TypeUpdate or TypeDownloadAndUpdate

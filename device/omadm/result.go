@@ -9,7 +9,7 @@ import (
 	"github.com/fotakit/fota/device"
 )
 
-// ResultCode is a FUMO result code (spec §2.4), carried in a Generic
+// ResultCode is a FUMO result code (FUMO's result codes), carried in a Generic
 // Alert's Data: 2xx is a successful outcome, 4xx and 5xx a failure.
 type ResultCode int
 
