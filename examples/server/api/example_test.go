@@ -27,14 +27,25 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	srv := httptest.NewServer(api.New(m, api.Options{Inventory: inv}))
+	tokens := &api.Tokens{}
+	if err := tokens.Add("acme-token-0123456789", "acme"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(api.New(m, api.Options{Inventory: inv, Tokens: tokens}))
 	defer srv.Close()
 
-	resp, err := http.Post(srv.URL+"/api/fota/v2/campaigns/software/acme", "application/json", strings.NewReader(`{
+	req, err := http.NewRequest("POST", srv.URL+"/api/fota/v2/campaigns/acme", strings.NewReader(`{
 		"campaignName": "lamp 2.0", "softwareName": "lamp-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
 		"distributionType": "HTTP", "startDate": "2026-03-02", "endDate": "2026-03-08",
 		"downloadTimeWindowList": [{"startTime": 2, "endTime": 4}],
 		"deviceList": ["356938035643809"]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	req.Header.Set("Authorization", "Bearer acme-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -65,6 +76,6 @@ func ExampleNew() {
 	//       "endTime": 4
 	//     }
 	//   ],
-	//   "status": "CampaignQueued"
+	//   "status": "CampaignRequestQueued"
 	// }
 }

@@ -61,6 +61,7 @@ type fixture struct {
 	ids    []string
 	others []string
 	lwm2m  string
+	tok    string // if set, the token every ThingSpace call carries instead of its path account's
 }
 
 type fixtureConfig struct {
@@ -107,6 +108,24 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	if cfg.opts.Inventory == nil {
 		cfg.opts.Inventory = f.inv
 	}
+	if cfg.opts.Tokens == nil {
+		cfg.opts.Tokens = &api.Tokens{}
+		for acc, tok := range tokens {
+			if err := cfg.opts.Tokens.Add(tok, acc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if cfg.opts.Subscriptions == nil {
+		cfg.opts.Subscriptions = map[string]api.Subscription{"acme": {PurchaseType: "TS-HFOTA-EVNT,TS-HFOTA-MRC", LicenseCount: 100, UpdateTime: start}}
+	}
+	if cfg.opts.Secrets == nil {
+		secrets := api.NewMemorySecrets()
+		for _, id := range append(append([]string{f.lwm2m}, f.ids...), f.others...) {
+			secrets.Put(id, secretOf(id))
+		}
+		cfg.opts.Secrets = secrets
+	}
 	if cfg.opts.Logger == nil {
 		cfg.opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
@@ -122,18 +141,61 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// do sends one request and returns the status and body.
+// tokens are the fixture's API tokens, one per account.
+var tokens = map[string]string{"acme": "acme-token-0123456789", "other": "other-token-0123456789"}
+
+// secretOf is a fixture device's secret.
+func secretOf(deviceID string) []byte { return []byte("secret-of-" + deviceID) }
+
+// do sends one request as the SDK would and returns the status and body,
+// after checking the answer against the OpenAPI document. A ThingSpace
+// call carries the token of the account its path names (and a
+// VZ-M2M-Token, as the SDK sends both); a device call is signed with the
+// secret of the device its body names.
 func (f *fixture) do(method, path, body string) (int, []byte) {
 	f.t.Helper()
+	req := newRequest(method, path, body)
+	if strings.HasPrefix(path, dev) {
+		var named struct{ DeviceID string }
+		if json.Unmarshal([]byte(body), &named) == nil && named.DeviceID != "" {
+			req.Header.Set(api.DeviceSignatureHeader, api.Sign(secretOf(named.DeviceID), []byte(body)))
+		}
+	} else if f.tok != "" {
+		req.Header.Set("Authorization", "Bearer "+f.tok)
+	} else {
+		for _, seg := range strings.Split(path, "/") {
+			if tok, ok := tokens[strings.SplitN(seg, "?", 2)[0]]; ok {
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("VZ-M2M-Token", "session-"+tok)
+				break
+			}
+		}
+	}
+	return f.send(req)
+}
+
+// newRequest is a request with the SDK's header set: its user agent,
+// Accept, and the */* Content-Type it sends with most JSON bodies.
+func newRequest(method, path, body string) *http.Request {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, path, r)
-	req.Header.Set("Authorization", "Bearer any")
-	req.Header.Set("VZ-M2M-Token", "any")
+	req.Header.Set("User-Agent", "APIMATIC 3.0")
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "*/*")
+	}
+	return req
+}
+
+// send serves req and checks the answer against the OpenAPI document.
+func (f *fixture) send(req *http.Request) (int, []byte) {
+	f.t.Helper()
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	checkContract(f.t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return rec.Code, rec.Body.Bytes()
 }
 
@@ -195,6 +257,7 @@ func list(ids ...string) string {
 }
 
 const (
+	v1  = "/api/fota/v1"
 	v2  = "/api/fota/v2"
 	dev = "/api/fota/device"
 )
