@@ -329,7 +329,7 @@ func (d *Dispatcher) enqueue(j job) {
 // once every worker has stopped; pending retries are then abandoned.
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	var timers sync.Map // *time.Timer → struct{}: the retries waiting
+	waiting := &retries{timers: map[*time.Timer]struct{}{}}
 	for range d.cfg.Workers {
 		wg.Go(func() {
 			for {
@@ -337,21 +337,29 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case j := <-d.queue:
-					d.attempt(ctx, j, &timers)
+					d.attempt(ctx, j, waiting)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	timers.Range(func(t, _ any) bool {
-		t.(*time.Timer).Stop()
-		return true
-	})
+	waiting.mu.Lock()
+	defer waiting.mu.Unlock()
+	for t := range waiting.timers {
+		t.Stop()
+	}
+	clear(waiting.timers)
+}
+
+// retries are the timers of the messages waiting for their next attempt.
+type retries struct {
+	mu     sync.Mutex
+	timers map[*time.Timer]struct{}
 }
 
 // attempt posts one message once, and on failure schedules its retry or
 // makes it a dead letter.
-func (d *Dispatcher) attempt(ctx context.Context, j job, timers *sync.Map) {
+func (d *Dispatcher) attempt(ctx context.Context, j job, waiting *retries) {
 	reg, ok := d.Registration(j.account, j.service)
 	if !ok {
 		d.unregistered.Add(1)
@@ -375,14 +383,18 @@ func (d *Dispatcher) attempt(ctx context.Context, j job, timers *sync.Map) {
 		return
 	}
 	d.retried.Add(1)
+	waiting.mu.Lock() // held until t is stored, so the timer's function sees it
+	defer waiting.mu.Unlock()
 	var t *time.Timer
 	t = time.AfterFunc(d.backoff(j.failed), func() {
-		timers.Delete(t)
+		waiting.mu.Lock()
+		delete(waiting.timers, t)
+		waiting.mu.Unlock()
 		if ctx.Err() == nil {
 			d.enqueue(j)
 		}
 	})
-	timers.Store(t, struct{}{})
+	waiting.timers[t] = struct{}{}
 }
 
 // backoff is the wait after the failed-th failed attempt: Backoff,
