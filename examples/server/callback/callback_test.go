@@ -103,7 +103,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 	got := rc.messages()
 	want := callback.Message{AccountName: "acme", Type: callback.TypeDevice, Username: "u", Password: "p", CampaignID: "c1",
 		DeviceList: []callback.DeviceStatus{{DeviceID: "350000000000006", Status: "UpgradeSuccess", ResultReason: device.ReasonUpgraded.Text(device.FamilyHTTP)}},
-		Time: at}
+		Time:       at}
 	if len(got) != 1 || got[0].Type != want.Type || got[0].Username != "u" || got[0].Password != "p" ||
 		len(got[0].DeviceList) != 1 || got[0].DeviceList[0] != want.DeviceList[0] || !got[0].Time.Equal(at) {
 		t.Fatalf("got %+v, want %+v", got, want)
