@@ -16,6 +16,7 @@ import (
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/server/api"
+	"github.com/fotakit/fota/examples/server/callback"
 	"github.com/fotakit/fota/pilot"
 )
 
@@ -62,12 +63,18 @@ type fixture struct {
 	others []string
 	lwm2m  string
 	tok    string // if set, the token every ThingSpace call carries instead of its path account's
+
+	options api.Options
 }
 
+// opts are the Options the handler was built with.
+func (f *fixture) opts() api.Options { return f.options }
+
 type fixtureConfig struct {
-	devices int
-	pilot   pilot.Policy
-	opts    api.Options
+	devices   int
+	pilot     pilot.Policy
+	opts      api.Options
+	callbacks bool // a running callback.Dispatcher as the Manager's Observer and Options.Callbacks
 }
 
 func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
@@ -97,8 +104,17 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	f.lwm2m = imei(800000)
 	put(f.lwm2m, "acme", device.LWM2M)
+	var observer fota.Observer
+	if cfg.callbacks {
+		d := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Backoff: time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { d.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		observer, cfg.opts.Callbacks = d, d
+	}
 	m, err := fota.New(fota.Config{
-		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot,
+		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer,
 		NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) },
 	})
 	if err != nil {
@@ -129,6 +145,7 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	if cfg.opts.Logger == nil {
 		cfg.opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	f.options = cfg.opts
 	f.h = api.New(m, cfg.opts)
 	return f
 }
