@@ -39,6 +39,7 @@ type TokenError struct {
 	Reason string
 }
 
+// Error names the line and the reason, never the token.
 func (e *TokenError) Error() string {
 	if e.Line == 0 {
 		return "token: " + e.Reason

@@ -79,3 +79,30 @@ func ExampleNew() {
 	//   "status": "CampaignRequestQueued"
 	// }
 }
+
+// A device signs each call with the HMAC of its body keyed by its
+// secret; the server checks it against Options.Secrets.
+func ExampleSign() {
+	body := []byte(`{"deviceId":"356938035643809","clientType":6}`)
+	req := httptest.NewRequest("POST", "/api/fota/device/checkin", bytes.NewReader(body))
+	req.Header.Set(api.DeviceSignatureHeader, api.Sign([]byte("the-device-secret-0001"), body))
+	fmt.Println(req.Header.Get("X-Device-Signature") != "", len(req.Header.Get("X-Device-Signature")))
+	// Output:
+	// true 64
+}
+
+// A token file maps API tokens to accounts; comments and blank lines are
+// skipped.
+func ExampleParseTokens() {
+	tokens, err := api.ParseTokens(strings.NewReader("# who may call\nacme-token-0123456789 acme\n"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tokens.Account("acme-token-0123456789"))
+	_, err = api.ParseTokens(strings.NewReader("short acme\n"))
+	fmt.Println(err)
+	// Output:
+	// acme true
+	// tokens line 1: a token needs at least 16 bytes
+}

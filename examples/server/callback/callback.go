@@ -433,6 +433,7 @@ func (d *Dispatcher) post(ctx context.Context, target string, msg Message) error
 // StatusError is a receiver's answer outside 2xx.
 type StatusError struct{ Code int }
 
+// Error gives the status.
 func (e *StatusError) Error() string {
 	return "callback: receiver answered " + strconv.Itoa(e.Code) + " " + http.StatusText(e.Code)
 }
