@@ -34,6 +34,9 @@ func checkJSON(b []byte, max int) error {
 	if !utf8.Valid(b) {
 		return &fota.RequestError{Field: "body", Value: "", Reason: "not valid UTF-8"}
 	}
+	if len(b) <= max && !bytes.Contains(b, []byte(`\u0000`)) {
+		return nil // no string in it can be too long or hold NUL (a raw NUL is malformed JSON)
+	}
 	type level struct {
 		object  bool   // an object (else an array)
 		wantKey bool   // in an object: the next string is a key

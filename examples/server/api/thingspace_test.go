@@ -63,6 +63,7 @@ func TestStringBounds(t *testing.T) {
 		{"long path value", "GET", v2 + "/campaigns/acme/" + long, "", "campaignId"},
 		{"long query value", "GET", v2 + "/reports/acme/campaigns?lastSeenCampaignId=" + long, "", "lastSeenCampaignId"},
 		{"long query", "GET", v2 + "/reports/acme/campaigns?x=" + strings.Repeat("y", 17<<10), "", "query"},
+		{"NUL in a short body", "POST", dev + "/checkin", `{"deviceId":"a\u0000"}`, "deviceId"},
 		{"device side", "POST", dev + "/checkin", `{"deviceId":"` + f.ids[0] + `","result":"` + long + `"}`, "result"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
