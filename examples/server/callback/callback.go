@@ -22,7 +22,7 @@
 // a push-family change to its ServiceV1 one. The registration is read
 // again before every attempt: an updated URL takes effect for queued
 // messages, and a deregistered service receives nothing more (its queued
-// messages are discarded and counted in Stats.Unregistered).
+// messages are discarded and counted in Stats.Discarded).
 //
 // # Messages
 //
@@ -134,13 +134,18 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Stats counts what became of the changes a Dispatcher observed.
+// Stats counts what became of the changes a Dispatcher observed. Every
+// change is Unregistered, Dropped or Queued; every queued message ends
+// Delivered, a dead letter or Discarded, so Queued minus those three is
+// what is still on its way.
 type Stats struct {
+	Unregistered uint64 // no registration for the change's account and service: not queued
+	Dropped      uint64 // the queue was full: not queued
+	Queued       uint64 // put on the queue
 	Delivered    uint64 // accepted by a receiver (2xx)
 	Retried      uint64 // failed attempts followed by another
-	DeadLetters  uint64 // given up after MaxAttempts failed attempts
-	Dropped      uint64 // not queued (the queue was full) or requeued for a retry (likewise)
-	Unregistered uint64 // no registration when observed or when due
+	DeadLetters  uint64 // given up: MaxAttempts attempts failed, or the queue was full for a retry
+	Discarded    uint64 // the registration was gone when the message was due
 }
 
 // Dispatcher keeps the registrations and delivers messages. Create it
@@ -153,7 +158,7 @@ type Dispatcher struct {
 	mu   sync.RWMutex
 	regs map[key]Registration
 
-	delivered, retried, dead, dropped, unregistered atomic.Uint64
+	unregistered, dropped, queued, delivered, retried, dead, discarded atomic.Uint64
 }
 
 type key struct{ account, service string }
@@ -277,13 +282,15 @@ func validate(reg Registration) error {
 
 // Stats returns the counts so far.
 func (d *Dispatcher) Stats() Stats {
-	return Stats{Delivered: d.delivered.Load(), Retried: d.retried.Load(), DeadLetters: d.dead.Load(),
-		Dropped: d.dropped.Load(), Unregistered: d.unregistered.Load()}
+	return Stats{Unregistered: d.unregistered.Load(), Dropped: d.dropped.Load(), Queued: d.queued.Load(),
+		Delivered: d.delivered.Load(), Retried: d.retried.Load(), DeadLetters: d.dead.Load(), Discarded: d.discarded.Load()}
 }
 
 // Observe queues the change's message for the registration of its
 // family's service, and returns at once: with no registration the change
 // is counted and forgotten, with a full queue it is dropped and counted.
+// It never blocks, so the Manager, which calls it after each commit, is
+// never slowed by a receiver.
 func (d *Dispatcher) Observe(c fota.Change) {
 	k := key{c.Account, ServiceV2}
 	if c.Family == device.FamilyPush && c.Kind != fota.LicenseChanged {
@@ -293,7 +300,14 @@ func (d *Dispatcher) Observe(c fota.Change) {
 		d.unregistered.Add(1)
 		return
 	}
-	d.enqueue(job{key: k, msg: d.message(c)})
+	j := job{key: k, msg: d.message(c)}
+	select {
+	case d.queue <- j:
+		d.queued.Add(1)
+	default:
+		d.dropped.Add(1)
+		d.log.Warn("callback: queue full, message dropped", "account", j.account, "service", j.service, "type", j.msg.Type)
+	}
 }
 
 // message is c as a callback body, without the registration's
@@ -312,15 +326,6 @@ func (d *Dispatcher) message(c fota.Change) Message {
 		m.DeviceList = []DeviceStatus{{DeviceID: c.DeviceID, Status: c.Status(), ResultReason: c.Detail()}}
 	}
 	return m
-}
-
-func (d *Dispatcher) enqueue(j job) {
-	select {
-	case d.queue <- j:
-	default:
-		d.dropped.Add(1)
-		d.log.Warn("callback: queue full, message dropped", "account", j.account, "service", j.service, "type", j.msg.Type)
-	}
 }
 
 // Run posts queued messages with Config.Workers workers until ctx ends.
@@ -362,7 +367,7 @@ type retries struct {
 func (d *Dispatcher) attempt(ctx context.Context, j job, waiting *retries) {
 	reg, ok := d.Registration(j.account, j.service)
 	if !ok {
-		d.unregistered.Add(1)
+		d.discarded.Add(1)
 		return
 	}
 	msg := j.msg
@@ -390,8 +395,14 @@ func (d *Dispatcher) attempt(ctx context.Context, j job, waiting *retries) {
 		waiting.mu.Lock()
 		delete(waiting.timers, t)
 		waiting.mu.Unlock()
-		if ctx.Err() == nil {
-			d.enqueue(j)
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case d.queue <- j:
+		default:
+			d.dead.Add(1)
+			d.log.Warn("callback: dead letter: queue full for a retry", "account", j.account, "service", j.service, "type", j.msg.Type)
 		}
 	})
 	waiting.timers[t] = struct{}{}

@@ -97,7 +97,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 	start(t, d)
 	d.Observe(deviceChange("acme"))
 	waitFor(t, "delivered", func() bool { return d.Stats().Delivered == 1 })
-	if st := d.Stats(); st.Retried != 2 || st.DeadLetters != 0 || st.Dropped != 0 || rc.attempts.Load() != 3 {
+	if st := d.Stats(); st.Queued != 1 || st.Retried != 2 || st.DeadLetters != 0 || st.Dropped != 0 || rc.attempts.Load() != 3 {
 		t.Fatalf("stats %+v after %d attempts", st, rc.attempts.Load())
 	}
 	got := rc.messages()
@@ -149,7 +149,7 @@ func TestObserveNeverBlocks(t *testing.T) {
 	}
 	d.Observe(deviceChange("other"))
 	d.Observe(fota.Change{Kind: fota.CampaignChanged, Account: "acme", Family: device.FamilyPush, Campaign: campaign.PushQueued}) // /v1: not registered
-	if st := d.Stats(); st.Dropped != 2 || st.Unregistered != 2 || st.Delivered != 0 {
+	if st := d.Stats(); st.Queued != 1 || st.Dropped != 2 || st.Unregistered != 2 || st.Delivered != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -168,7 +168,7 @@ func TestDeregistrationStopsDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 		start(t, d)
-		waitFor(t, "the queued message discarded", func() bool { return d.Stats().Unregistered == 1 })
+		waitFor(t, "the queued message discarded", func() bool { return d.Stats().Discarded == 1 })
 		if rc.attempts.Load() != 0 || d.Stats().Delivered != 0 {
 			t.Fatalf("delivered after deregistration: %d attempts, %+v", rc.attempts.Load(), d.Stats())
 		}
@@ -187,7 +187,7 @@ func TestDeregistrationStopsDelivery(t *testing.T) {
 		}
 		start(t, d)
 		d.Observe(deviceChange("acme"))
-		waitFor(t, "the retry discarded", func() bool { return d.Stats().Unregistered == 1 })
+		waitFor(t, "the retry discarded", func() bool { return d.Stats().Discarded == 1 })
 		if st := d.Stats(); rc.attempts.Load() != 1 || st.Retried != 1 || st.DeadLetters != 0 {
 			t.Fatalf("%d attempts, %+v", rc.attempts.Load(), st)
 		}
