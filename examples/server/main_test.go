@@ -167,7 +167,7 @@ func TestStartupWarningsAndFiles(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"-tokens", bad}, 1, "tokens line 1"},
+		{[]string{"-tokens", bad}, 1, bad + ": line 1"},
 		{[]string{"-tokens", filepath.Join(dir, "missing")}, 1, "missing"},
 		{[]string{"-device-secrets", bad}, 1, "line 1"},
 		{[]string{"-subscriptions", bad}, 1, "line 1"},

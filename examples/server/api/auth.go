@@ -32,32 +32,33 @@ type Tokens struct {
 	account map[[sha256.Size]byte]string
 }
 
-// TokenError is a refused token or token-file line: Line is the 1-based
-// line (0 for Add), Reason what is wrong with it.
-type TokenError struct {
+// ConfigError is a refused line of a token, device-secret or
+// subscription file (Line is 1-based), or a token Tokens.Add refused
+// (Line 0); Reason says what is wrong, without the token.
+type ConfigError struct {
 	Line   int
 	Reason string
 }
 
 // Error names the line and the reason, never the token.
-func (e *TokenError) Error() string {
+func (e *ConfigError) Error() string {
 	if e.Line == 0 {
 		return "token: " + e.Reason
 	}
-	return fmt.Sprintf("tokens line %d: %s", e.Line, e.Reason)
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 }
 
 // Add lets token act for account. A token shorter than MinTokenBytes,
 // holding spaces or control characters, or already given to another
-// account is a *TokenError; an empty account too.
+// account is a *ConfigError; an empty account too.
 func (t *Tokens) Add(token, account string) error {
 	switch {
 	case len(token) < MinTokenBytes:
-		return &TokenError{Reason: fmt.Sprintf("a token needs at least %d bytes", MinTokenBytes)}
+		return &ConfigError{Reason: fmt.Sprintf("a token needs at least %d bytes", MinTokenBytes)}
 	case strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		return &TokenError{Reason: "a token may not hold spaces or control characters"}
+		return &ConfigError{Reason: "a token may not hold spaces or control characters"}
 	case account == "" || checkText("account", account, DefaultMaxStringBytes) != nil:
-		return &TokenError{Reason: fmt.Sprintf("account %q is not an account name", account)}
+		return &ConfigError{Reason: fmt.Sprintf("account %q is not an account name", account)}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -66,7 +67,7 @@ func (t *Tokens) Add(token, account string) error {
 	}
 	key := sha256.Sum256([]byte(token))
 	if other, ok := t.account[key]; ok && other != account {
-		return &TokenError{Reason: "the token is already given to account " + other}
+		return &ConfigError{Reason: "the token is already given to account " + other}
 	}
 	t.account[key] = account
 	return nil
@@ -85,15 +86,15 @@ func (t *Tokens) Account(token string) (string, bool) {
 
 // ParseTokens reads a token file: one "TOKEN ACCOUNT" per line, fields
 // separated by spaces or tabs; blank lines and lines starting with # are
-// skipped. A bad line is a *TokenError naming it (not the token).
+// skipped. A bad line is a *ConfigError naming it (not the token).
 func ParseTokens(r io.Reader) (*Tokens, error) {
 	t := &Tokens{}
 	err := eachLine(r, func(line int, fields []string) error {
 		if len(fields) != 2 {
-			return &TokenError{Line: line, Reason: fmt.Sprintf("want TOKEN ACCOUNT, got %d fields", len(fields))}
+			return &ConfigError{Line: line, Reason: fmt.Sprintf("want TOKEN ACCOUNT, got %d fields", len(fields))}
 		}
 		if err := t.Add(fields[0], fields[1]); err != nil {
-			return &TokenError{Line: line, Reason: err.(*TokenError).Reason}
+			return &ConfigError{Line: line, Reason: err.(*ConfigError).Reason}
 		}
 		return nil
 	})
@@ -153,15 +154,15 @@ func (s *MemorySecrets) Secret(_ context.Context, deviceID string) ([]byte, bool
 
 // ParseSecrets reads a device-secret file: one "DEVICE SECRET" per line,
 // the secret taken as its bytes; blank lines and # comments are skipped.
-// A bad line is a *TokenError naming it.
+// A bad line is a *ConfigError naming it.
 func ParseSecrets(r io.Reader) (*MemorySecrets, error) {
 	s := NewMemorySecrets()
 	err := eachLine(r, func(line int, fields []string) error {
 		if len(fields) != 2 {
-			return &TokenError{Line: line, Reason: fmt.Sprintf("want DEVICE SECRET, got %d fields", len(fields))}
+			return &ConfigError{Line: line, Reason: fmt.Sprintf("want DEVICE SECRET, got %d fields", len(fields))}
 		}
 		if len(fields[1]) < MinTokenBytes {
-			return &TokenError{Line: line, Reason: fmt.Sprintf("a device secret needs at least %d bytes", MinTokenBytes)}
+			return &ConfigError{Line: line, Reason: fmt.Sprintf("a device secret needs at least %d bytes", MinTokenBytes)}
 		}
 		s.Put(fields[0], []byte(fields[1]))
 		return nil

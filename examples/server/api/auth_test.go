@@ -189,7 +189,7 @@ func TestTokenFiles(t *testing.T) {
 		"tok\x01en-0123456789abc acme\n":                                 1,
 	} {
 		_, err := api.ParseTokens(strings.NewReader(text))
-		var te *api.TokenError
+		var te *api.ConfigError
 		if !errors.As(err, &te) || te.Line != line {
 			t.Errorf("ParseTokens(%q) = %v, want an error on line %d", text, err, line)
 		}

@@ -104,5 +104,5 @@ func ExampleParseTokens() {
 	fmt.Println(err)
 	// Output:
 	// acme true
-	// tokens line 1: a token needs at least 16 bytes
+	// line 1: a token needs at least 16 bytes
 }

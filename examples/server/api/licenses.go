@@ -254,16 +254,16 @@ func (s *server) subscriptionV2(_ *http.Request, acc string) (any, error) {
 
 // ParseSubscriptions reads a subscription file: one "ACCOUNT LICENSES
 // [PURCHASETYPE]" per line (blank lines and # comments skipped), every
-// subscription updated at updated. A bad line is a *TokenError naming it.
+// subscription updated at updated. A bad line is a *ConfigError naming it.
 func ParseSubscriptions(r io.Reader, updated time.Time) (map[string]Subscription, error) {
 	subs := map[string]Subscription{}
 	err := eachLine(r, func(line int, fields []string) error {
 		if len(fields) < 2 || len(fields) > 3 {
-			return &TokenError{Line: line, Reason: fmt.Sprintf("want ACCOUNT LICENSES [PURCHASETYPE], got %d fields", len(fields))}
+			return &ConfigError{Line: line, Reason: fmt.Sprintf("want ACCOUNT LICENSES [PURCHASETYPE], got %d fields", len(fields))}
 		}
 		n, err := strconv.Atoi(fields[1])
 		if err != nil || n < 0 {
-			return &TokenError{Line: line, Reason: fmt.Sprintf("licences %q: want a count", fields[1])}
+			return &ConfigError{Line: line, Reason: fmt.Sprintf("licences %q: want a count", fields[1])}
 		}
 		sub := Subscription{LicenseCount: n, UpdateTime: updated}
 		if len(fields) == 3 {
