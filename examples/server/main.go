@@ -21,6 +21,14 @@
 //	                      curl commands that use them
 //	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
 //	-insecure             accept every call without credentials (warns on stderr)
+//	-db DSN               keep campaigns on PostgreSQL through sqlstore (e.g.
+//	                      postgres://postgres@127.0.0.1:5432/test), in schema
+//	-db-schema (default fota), migrated at start; default: in memory
+//
+// With -db, campaigns, devices' records, gates and logs survive a
+// restart; the demo inventory, the tokens and secrets, the callback
+// registrations and the count of licences in use (see package api) are
+// the process's own and start anew.
 //
 // Every request is logged (slog, to stderr): method, route, status,
 // duration. SIGINT or SIGTERM shuts the server down gracefully.
@@ -29,6 +37,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,6 +56,7 @@ import (
 	"github.com/fotakit/fota/examples/server/api"
 	"github.com/fotakit/fota/examples/server/callback"
 	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/sqlstore"
 )
 
 // maxSleep bounds the wait between Ticks: a campaign scheduled meanwhile
@@ -64,6 +74,7 @@ type config struct {
 	addr, account                      string
 	demo                               int
 	tokens, secrets, subs, demoSecrets string
+	db, dbSchema                       string
 	insecure                           bool
 }
 
@@ -81,6 +92,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
 	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
+	fs.StringVar(&cfg.db, "db", "", "PostgreSQL URL: keep campaigns there (sqlstore) instead of in memory")
+	fs.StringVar(&cfg.dbSchema, "db-schema", "fota", "the PostgreSQL schema of -db")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -101,8 +114,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	case cfg.tokens == "" && cfg.demo == 0:
 		fmt.Fprintln(stderr, "server: no API tokens: every API call will be refused (401); pass -tokens FILE, -demo N or -insecure")
 	}
+	store, closeStore, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "server:", err)
+		return 1
+	}
+	defer closeStore()
 	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
-	m, err := fota.New(fota.Config{Inventory: demo.inv, Logger: log, Observer: callbacks})
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Logger: log, Observer: callbacks})
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -157,6 +176,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	<-done
 	<-done
 	return code
+}
+
+// openStore opens and migrates the PostgreSQL store -db names, or
+// returns nil (the Manager's in-memory default) without -db.
+func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
+	if cfg.db == "" {
+		return nil, func() {}, nil
+	}
+	db, err := sql.Open("pgx", cfg.db) // sqlstore registers pgx's driver
+	if err != nil {
+		return nil, nil, fmt.Errorf("-db: %w", err)
+	}
+	store, err := sqlstore.Open(ctx, db, sqlstore.Options{Schema: cfg.dbSchema})
+	if err == nil {
+		err = store.Migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("-db: %w", err)
+	}
+	return store, func() { db.Close() }, nil
 }
 
 // demoSet is what -demo made: the inventory, the devices, the account's

@@ -171,6 +171,7 @@ func TestStartupWarningsAndFiles(t *testing.T) {
 		{[]string{"-tokens", filepath.Join(dir, "missing")}, 1, "missing"},
 		{[]string{"-device-secrets", bad}, 1, "line 1"},
 		{[]string{"-subscriptions", bad}, 1, "line 1"},
+		{[]string{"-db", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"}, 1, "-db"},
 		{[]string{}, 0, "every API call will be refused"},
 		{[]string{"-insecure"}, 0, "WARNING: -insecure"},
 	} {
