@@ -37,6 +37,10 @@
 // may repeat (a device downloading, then installing, is UpgradePending
 // both times): every change the Manager reports is delivered.
 //
+// The Dispatcher posts to whatever URL an account registers, private
+// addresses included: it is for a server whose accounts are trusted (a
+// local ThingSpace for tests), not for one open to strangers.
+//
 // Delivery is at least once (a receiver that accepted a message but
 // whose answer was lost gets it again) and unordered across retries.
 // Messages still queued or waiting for a retry when Run returns are not
