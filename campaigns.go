@@ -329,7 +329,7 @@ func (m *Manager) announce(ctx context.Context, c Campaign, at time.Time) error 
 
 // create writes a new campaign, admits its devices, and accepts or rejects
 // it: the common body of Schedule and ScheduleUpgrade.
-func (m *Manager) create(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool, onDemand bool) error {
+func (m *Manager) create(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) error {
 	seq, err := tx.NextSeq()
 	if err != nil {
 		return err
@@ -350,7 +350,7 @@ func (m *Manager) create(tx Tx, o *op, c *Campaign, ids []string, fs []facts, ga
 	switch {
 	case accepted == 0:
 		ev = campaign.Reject
-	case onDemand && c.Family == device.FamilyHTTP:
+	case c.OnDemand && c.Family == device.FamilyHTTP:
 		ev = campaign.AcceptOnDemand
 	}
 	if err := m.apply(tx, o, c, ev); err != nil {
@@ -390,34 +390,49 @@ func (m *Manager) Schedule(ctx context.Context, account string, req CampaignRequ
 	if err != nil {
 		return CampaignInfo{}, err
 	}
-	fs, err := m.survey(ctx, req.DeviceList, prerequisites{account, pkg.Make, pkg.Model, pkg.From})
-	if err != nil {
-		return CampaignInfo{}, err
-	}
-	gather := len(req.DeviceList) <= gatherLimit
-	var info CampaignInfo
-	o := getOp()
-	defer o.release()
-	err = m.updateOp(ctx, "schedule", o, func(tx Tx, o *op) error {
+	return m.scheduleCampaign(ctx, "schedule", account, req.DeviceList, pkg, func(tx Tx, o *op) (Campaign, error) {
 		sched, err := schedule.NewHTTP(req.Timing, o.now, m.schedule)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		target := pilot.Target{Account: account, SoftwareName: req.SoftwareName, SoftwareFrom: pkg.From, SoftwareTo: pkg.To}
 		gate, err := tx.Gate(target)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		if err := gate.Admit(len(req.DeviceList), m.pilot); err != nil {
-			return err
+			return Campaign{}, err
 		}
-		c := Campaign{
+		return Campaign{
 			Account: account, Name: req.CampaignName, Family: device.FamilyHTTP, Protocol: device.HTTP,
 			Status: campaign.HTTPRequestPending, Target: target, Make: pkg.Make, Model: pkg.Model, Package: pkg,
 			Timing: sched.Request(), StartsAt: sched.StartsAt(), EndsAt: sched.EndsAt(), OnDemand: sched.OnDemand(),
 			Pilot: !gate.Lifted(),
+		}, nil
+	})
+}
+
+// scheduleCampaign is the body of Schedule and ScheduleUpgrade: it asks
+// the inventory about the devices, then in one transaction has the
+// campaign built (build may still refuse the request), admits the devices
+// and accepts or rejects the campaign. A list larger than gatherLimit has
+// its devices announced to the observer after the commit.
+func (m *Manager) scheduleCampaign(ctx context.Context, name, account string, ids []string, pkg Package,
+	build func(tx Tx, o *op) (Campaign, error)) (CampaignInfo, error) {
+	fs, err := m.survey(ctx, ids, prerequisites{account, pkg.Make, pkg.Model, pkg.From})
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	gather := len(ids) <= gatherLimit
+	var info CampaignInfo
+	o := getOp()
+	defer o.release()
+	err = m.updateOp(ctx, name, o, func(tx Tx, o *op) error {
+		c, err := build(tx, o)
+		if err != nil {
+			return err
 		}
-		if err := m.create(tx, o, &c, req.DeviceList, fs, gather, sched.OnDemand()); err != nil {
+		if err := m.create(tx, o, &c, ids, fs, gather); err != nil {
 			return err
 		}
 		info, err = campaignInfo(tx, c, o.now)

@@ -170,6 +170,9 @@ func (e *ReasonError) Is(target error) bool {
 	return target == ErrUnknownReason || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *ReasonError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 func (r Reason) valid() bool { return r > ReasonNone && r < numReasons }
 
 // String is the reason's neutral Go-like name ("NotFound", "Upgraded"),

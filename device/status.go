@@ -43,6 +43,9 @@ func (e *StatusError) Is(target error) bool {
 	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *StatusError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // statusNames holds the neutral name and the two wire spellings of each
 // status, indexed by Status.
 var statusNames = [...]struct{ name, http, push string }{

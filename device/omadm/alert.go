@@ -118,5 +118,8 @@ func (e *AlertError) Is(target error) bool {
 	return target == ErrInvalidAlert || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *AlertError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // Unwrap returns the cause, if any.
 func (e *AlertError) Unwrap() error { return e.Err }

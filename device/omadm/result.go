@@ -183,3 +183,6 @@ func (e *ResultCodeError) Error() string {
 func (e *ResultCodeError) Is(target error) bool {
 	return target == ErrUnknownResultCode || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *ResultCodeError) FieldValue() (field, value string) { return e.Field, e.Value }

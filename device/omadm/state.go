@@ -122,3 +122,6 @@ func (e *StateError) Error() string {
 func (e *StateError) Is(target error) bool {
 	return target == ErrUnknownState || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *StateError) FieldValue() (field, value string) { return e.Field, e.Value }
