@@ -70,6 +70,7 @@ func TestDecodeKnownBodies(t *testing.T) {
 		{"TLV resources", TLV, "/5/0", []byte{0xC1, 3, 1, 0xC1, 5, 0}, map[string]int64{"/5/0/3": 1, "/5/0/5": 0}},
 		{"TLV wrapped in its instance", TLV, "/5/0", []byte{0x06, 0, 0xC1, 3, 2, 0xC1, 5, 8}, map[string]int64{"/5/0/3": 2, "/5/0/5": 8}},
 		{"TLV legacy number", tlvOld, "/5/0/3", []byte{0xC1, 3, 3}, map[string]int64{"/5/0/3": 3}},
+		{"text legacy number", textOld, "/5/0/5", []byte("8"), map[string]int64{"/5/0/5": 8}},
 		{"TLV 16-bit id, 8-bit length", TLV, "/5/0", []byte{0xE8, 0, 5, 1, 7}, map[string]int64{"/5/0/5": 7}},
 		{"plain text (lwm2m-node-lib)", TextPlain, "/5/0/3", []byte("1"), map[string]int64{"/5/0/3": 1}},
 		{"SenML JSON", SenMLJSON, "/5/0", []byte(`[{"bn":"/5/0/","n":"3","v":0},{"n":"5","v":1}]`), map[string]int64{"/5/0/3": 0, "/5/0/5": 1}},

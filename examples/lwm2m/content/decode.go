@@ -25,7 +25,7 @@ func Decode(f Format, base Path, body []byte) ([]Record, error) {
 		err  error
 	)
 	switch f {
-	case TextPlain:
+	case TextPlain, textOld:
 		if base.Len() < 3 {
 			return nil, malformed("text", base.String(), "plain text carries one resource, not an object or instance")
 		}
@@ -33,7 +33,7 @@ func Decode(f Format, base Path, body []byte) ([]Record, error) {
 			return nil, malformed("text", string(body), "not UTF-8")
 		}
 		recs = []Record{{Path: base, Value: Value{Kind: KindText, Text: string(body)}}}
-	case Opaque:
+	case Opaque, opaqueOld:
 		if base.Len() < 3 {
 			return nil, malformed("format", base.String(), "opaque content carries one resource, not an object or instance")
 		}

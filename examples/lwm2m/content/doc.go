@@ -18,9 +18,10 @@
 //
 // # Choices
 //
-//   - Formats are taken by their Content-Format number. 1542 and 1543 are the
-//     numbers LwM2M 1.0 drafts used for TLV and JSON; some deployed clients
-//     still send them, so they decode as 11542 and 11543. A body with no
+//   - Formats are taken by their Content-Format number. 1541 to 1544 are the
+//     numbers LwM2M 1.0 drafts used for text, TLV, JSON and opaque; some
+//     deployed clients still send them (lwm2m-node-lib registers 1541), so
+//     they decode as 0, 11542, 11543 and 42. A body with no
 //     Content-Format option is plain text: lwm2m-node-lib 1.4.0 answers reads
 //     and notifications of single resources that way.
 //   - TLV carries no types: a TLV value is kept as bytes and Int reads the

@@ -15,18 +15,20 @@ const (
 	SenMLCBOR  Format = 112
 	TLV        Format = 11542
 	JSON       Format = 11543 // LwM2M 1.0 JSON
+	textOld    Format = 1541  // LwM2M 1.0 drafts' plain text number (lwm2m-node-lib registers it)
 	tlvOld     Format = 1542  // LwM2M 1.0 drafts' TLV number
 	jsonOld    Format = 1543  // LwM2M 1.0 drafts' JSON number
+	opaqueOld  Format = 1544  // LwM2M 1.0 drafts' opaque number
 )
 
 // String names the format ("application/vnd.oma.lwm2m+tlv").
 func (f Format) String() string {
 	switch f {
-	case TextPlain:
+	case TextPlain, textOld:
 		return "text/plain"
 	case LinkFormat:
 		return "application/link-format"
-	case Opaque:
+	case Opaque, opaqueOld:
 		return "application/octet-stream"
 	case SenMLJSON:
 		return "application/senml+json"

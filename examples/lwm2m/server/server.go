@@ -234,7 +234,7 @@ func (s *Server) monitor(cc *udpClient.Conn, m *pool.Message) (bool, error) {
 	}
 	key := string(m.Token())
 	s.mu.Lock()
-	_, active := s.tokens[key]
+	_, active := s.tokens[string(m.Token())]
 	waiting := s.pending[key]
 	s.mu.Unlock()
 	if active || waiting {
