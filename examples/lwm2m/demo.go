@@ -35,9 +35,11 @@ type summary struct {
 	Devices  []push.Device
 	Server   server.Stats
 	Sent     map[push.CommandKind]int64
-	Refused  int64 // observations the Plan could not place
-	Dropped  int   // notifications the clients lost on purpose
-	Images   int   // clients holding an image identical to the server's
+	Refused  int64    // observations the Plan could not place
+	Dropped  int      // notifications the clients lost on purpose
+	Unsent   []bool   // per device: its outcome never went out in a notification
+	Clients  []string // per device: the client's own Object 5 state and counters at the end
+	Images   int      // clients holding an image identical to the server's
 	Firmware server.Firmware
 }
 
@@ -155,6 +157,9 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 	for _, c := range fleet.Clients {
 		st := c.Stats()
 		sum.Dropped += st.NotificationsDropped
+		sum.Unsent = append(sum.Unsent, st.OutcomeUnsent)
+		sum.Clients = append(sum.Clients, fmt.Sprintf("%v, %d registrations, %d downloads, %d updates, %d notifications sent, %d lost",
+			c.Observation(), st.Registrations, st.Downloads, st.Updates, st.NotificationsSent, st.NotificationsDropped))
 		if st.ImageSHA256 == fw.SHA256 {
 			sum.Images++
 		}

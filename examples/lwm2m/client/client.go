@@ -71,8 +71,12 @@ type Stats struct {
 	NotificationsDropped int // lost on purpose (NotificationLoss)
 	Downloads            int // completed downloads
 	Updates              int // updates started (Execute accepted)
-	Image                []byte
-	ImageSHA256          [32]byte
+	// OutcomeUnsent is true when the client's current State or Update
+	// Result never went out in a notification or observe answer (lost on
+	// purpose, or the sender was stuck): a server knows it only by Reading.
+	OutcomeUnsent bool
+	Image         []byte
+	ImageSHA256   [32]byte
 }
 
 // Client is one simulated LwM2M client: a CoAP endpoint on its own UDP
@@ -88,6 +92,7 @@ type Client struct {
 	result    lwm2m.Result
 	uri       string
 	observers [2]*observer // /5/0/3 and /5/0/5
+	told      [2]int64     // the last State and Result values sent to an observer, -1 none
 	rng       *rand.Rand
 	stats     Stats
 	outbox    chan notice
@@ -140,6 +145,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("lwm2m client: NotificationLoss %v outside 0..1", cfg.NotificationLoss)
 	}
 	return &Client{
+		told:   [2]int64{-1, -1},
 		cfg:    cfg,
 		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		outbox: make(chan notice, 64),
@@ -336,6 +342,7 @@ func (c *Client) Stats() Stats {
 	defer c.mu.Unlock()
 	s := c.stats
 	s.Image = bytes.Clone(s.Image)
+	s.OutcomeUnsent = c.told[stateIdx] != int64(c.state) || c.told[resultIdx] != int64(c.result)
 	return s
 }
 
@@ -419,6 +426,13 @@ func (c *Client) valueLocked(p content.Path) string {
 	return c.uri
 }
 
+func (c *Client) valueOfLocked(idx int) int64 {
+	if idx == stateIdx {
+		return int64(c.state)
+	}
+	return int64(c.result)
+}
+
 func (c *Client) readResource(w *responsewriter.ResponseWriter[*udpClient.Conn], r *pool.Message, p content.Path) {
 	obs, err := r.Options().Observe()
 	idx := stateIdx
@@ -434,6 +448,7 @@ func (c *Client) readResource(w *responsewriter.ResponseWriter[*udpClient.Conn],
 			// One observer per resource: a new Observe replaces the last.
 			ob := &observer{token: bytes.Clone(r.Token()), seq: 2}
 			c.observers[idx] = ob
+			c.told[idx] = c.valueOfLocked(idx)
 			opts = append(opts, observeOption(ob.seq))
 		case 1:
 			if ob := c.observers[idx]; ob != nil && bytes.Equal(ob.token, r.Token()) {
@@ -548,12 +563,20 @@ func (c *Client) fetch(uri string) ([]byte, lwm2m.Result) {
 		return nil, lwm2m.InvalidURI
 	}
 	defer func() { _ = cc.Close() }()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	resp, err := cc.Get(ctx, u.Path)
-	if err != nil {
-		c.report(fmt.Errorf("download %s: %w", uri, err))
-		return nil, lwm2m.ConnectionLost
+	// A transfer that stalls is started over, as clients resume downloads;
+	// three stalls are a lost connection (Update Result 4).
+	var resp *pool.Message
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		resp, err = cc.Get(ctx, u.Path)
+		cancel()
+		if err == nil {
+			break
+		}
+		c.report(fmt.Errorf("download %s, try %d: %w", uri, try, err))
+		if try == 3 {
+			return nil, lwm2m.ConnectionLost
+		}
 	}
 	defer cc.ReleaseMessage(resp)
 	if resp.Code() != codes.Content {
@@ -636,6 +659,7 @@ func (c *Client) notifyLocked(idx int) {
 	n := notice{cc: c.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx]))}
 	select {
 	case c.outbox <- n:
+		c.told[idx] = c.valueOfLocked(idx)
 	default:
 		c.stats.NotificationsDropped++ // the sender is stuck; a Read will tell the server
 	}

@@ -44,17 +44,18 @@ type Plan struct {
 }
 
 type entry struct {
-	id        string
-	state     device.State
-	tracker   lwm2m.Tracker
-	observed  bool      // observation established since the last registration
-	due       time.Time // when the next command is due; zero: nothing due (waiting or settled)
-	leased    *Command
-	lastHeard time.Time
-	attempts  int
-	early     []lwm2m.Observation // refused while a command was in flight; replayed after its Confirm
-	readFirst bool                // the device refused a command: Read it before the next one
-	reads     int
+	id         string
+	state      device.State
+	tracker    lwm2m.Tracker
+	observed   bool      // observation established since the last registration
+	due        time.Time // when the next command is due; zero: nothing due (waiting or settled)
+	leased     *Command
+	lastHeard  time.Time
+	attempts   int
+	early      []lwm2m.Observation // refused while a command was in flight; replayed after its Confirm
+	readFirst  bool                // the device refused a command: Read it before the next one
+	unanswered []CommandKind       // commands of this attempt that got no answer: the device may have acted on them
+	reads      int
 }
 
 // NewPlan makes a campaign that writes uri to every device in ids; their
@@ -210,6 +211,9 @@ func (p *Plan) Confirm(_ context.Context, cmd Command, rc Receipt) (Result, erro
 	if !rc.Delivered {
 		e.attempts++
 		e.early = nil
+		if cmd.Kind == CommandWritePackage || cmd.Kind == CommandExecute {
+			e.unanswered = append(e.unanswered, cmd.Kind)
+		}
 		if e.attempts >= p.policy.MaxAttempts {
 			if s, err := device.Next(device.FamilyPush, e.state, device.EventUnreachable); err == nil {
 				e.state = s
@@ -230,6 +234,7 @@ func (p *Plan) Confirm(_ context.Context, cmd Command, rc Receipt) (Result, erro
 		if ok {
 			if t, err := e.tracker.Sent(lwm2m.CommandReset); err == nil {
 				e.tracker = t
+				e.unanswered = nil
 			}
 		}
 	case CommandWritePackage:
@@ -295,7 +300,10 @@ func (p *Plan) Observation(_ context.Context, id string, o lwm2m.Observation) (R
 func (p *Plan) observeLocked(e *entry, o lwm2m.Observation) error {
 	t, out, err := e.tracker.Observe(o)
 	if err != nil {
-		return err
+		t, out, err = p.unansweredLocked(e, o, err)
+		if err != nil {
+			return err
+		}
 	}
 	e.tracker = t
 	if out.Verdict == lwm2m.Succeeded || out.Verdict == lwm2m.Failed {
@@ -304,6 +312,36 @@ func (p *Plan) observeLocked(e *entry, o lwm2m.Observation) error {
 		}
 	}
 	return nil
+}
+
+// unansweredLocked places an observation the Tracker refused by assuming
+// that the device acted on commands whose answer was lost (an Execute
+// taken, its 2.04 dropped, then (Idle, Success)): each unanswered command
+// in order is recorded as sent, and the first prefix that lets the
+// observation in is kept.
+func (p *Plan) unansweredLocked(e *entry, o lwm2m.Observation, refused error) (lwm2m.Tracker, lwm2m.Outcome, error) {
+	t := e.tracker
+	for i, k := range e.unanswered {
+		c := lwm2m.CommandWritePackage
+		if k == CommandExecute {
+			c = lwm2m.CommandExecuteUpdate
+		}
+		next, err := t.Sent(c)
+		if err != nil {
+			continue
+		}
+		t = next
+		if n, out, err := t.Observe(o); err == nil {
+			if k == CommandWritePackage {
+				if s, err := device.Next(device.FamilyPush, e.state, device.EventNotify); err == nil {
+					e.state = s
+				}
+			}
+			e.unanswered = e.unanswered[i+1:]
+			return n, out, nil
+		}
+	}
+	return e.tracker, lwm2m.Outcome{}, refused
 }
 
 // Connected re-initiates observation and makes the device's next command

@@ -66,6 +66,9 @@ type Config struct {
 	IdleTimeout time.Duration
 }
 
+// readBuffer is the socket receive buffer the server asks for.
+const readBuffer = 4 << 20
+
 // Server is an LwM2M server over UDP: the Registration interface, the
 // device operations a firmware update needs, and firmware downloads.
 type Server struct {
@@ -128,10 +131,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MinLifetime > cfg.MaxLifetime {
 		return nil, badRequest("MinLifetime", cfg.MinLifetime.String(), "above MaxLifetime "+cfg.MaxLifetime.String())
 	}
-	l, err := coapNet.NewListenUDP("udp", cfg.Addr)
+	laddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		return nil, badRequest("Addr", cfg.Addr, "not a UDP address: "+err.Error())
+	}
+	uc, err := net.ListenUDP("udp", laddr)
 	if err != nil {
 		return nil, fmt.Errorf("lwm2m server: listen on %s: %w", cfg.Addr, err)
 	}
+	// One socket takes every client's datagrams: a fleet downloading at once
+	// overflows the default buffer, and every lost block costs a CoAP
+	// retransmission timeout. The kernel caps this at net.core.rmem_max.
+	_ = uc.SetReadBuffer(readBuffer)
+	l := coapNet.NewUDPConn("udp", uc)
 	s := &Server{
 		cfg:       cfg,
 		listen:    l,
@@ -232,10 +244,10 @@ func (s *Server) monitor(cc *udpClient.Conn, m *pool.Message) (bool, error) {
 	if m.Code() < codes.Created || (m.Type() != message.Confirmable && m.Type() != message.NonConfirmable) {
 		return false, nil
 	}
-	key := string(m.Token())
+	tok := m.Token()
 	s.mu.Lock()
-	_, active := s.tokens[string(m.Token())]
-	waiting := s.pending[key]
+	_, active := s.tokens[string(tok)]
+	waiting := s.pending[string(tok)]
 	s.mu.Unlock()
 	if active || waiting {
 		return false, nil
