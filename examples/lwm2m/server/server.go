@@ -239,12 +239,18 @@ func (s *Server) idle(cc *udpClient.Conn) {
 // monitor sees every incoming message first. It counts them, and rejects
 // with Reset a notification whose token is neither an observation nor a
 // request of this server (RFC 7641 §3.6: a stale or foreign observation).
+// A response-class message without a token is dropped silently.
 func (s *Server) monitor(cc *udpClient.Conn, m *pool.Message) (bool, error) {
 	s.stats.messagesIn.Add(1)
 	if m.Code() < codes.Created || (m.Type() != message.Confirmable && m.Type() != message.NonConfirmable) {
 		return false, nil
 	}
 	tok := m.Token()
+	if len(tok) == 0 {
+		// No observation has an empty token; answering one with Reset could
+		// ping-pong with a peer that answers Resets.
+		return true, nil
+	}
 	s.mu.Lock()
 	_, active := s.tokens[string(tok)]
 	waiting := s.pending[string(tok)]
