@@ -136,16 +136,20 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 		defer close(done)
 		_ = runner.Run()
 	}()
-	tick := time.NewTicker(time.Second)
+	// Check for the end often, print progress once a second.
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	finished := false
-	for !finished {
+	lastPrint := time.Now()
+	for finished := false; !finished; {
 		select {
 		case <-ctx.Done():
 			finished = true
 		case <-tick.C:
-			p.printf("%s", strings.Join(push.SortedTally(plan.Tally()), ", "))
 			finished = plan.Done()
+			if time.Since(lastPrint) >= time.Second {
+				lastPrint = time.Now()
+				p.printf("%s", strings.Join(push.SortedTally(plan.Tally()), ", "))
+			}
 		}
 	}
 	elapsed := time.Since(start)

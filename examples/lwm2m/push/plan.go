@@ -98,7 +98,7 @@ func (p *Plan) Outbox(_ context.Context, limit int) ([]Command, time.Time, error
 	for _, id := range p.order {
 		e := p.devices[id]
 		if e.leased != nil && now.After(e.leased.LeaseUntil) {
-			e.leased = nil // lease expired unconfirmed: hand it out again
+			e.leased, e.due = nil, now // lease expired unconfirmed: hand it out again
 		}
 		if e.leased != nil {
 			next = earliest(next, e.leased.LeaseUntil)
