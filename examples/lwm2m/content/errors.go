@@ -31,6 +31,7 @@ type Error struct {
 	kind   error
 }
 
+// Error writes the refusal with its field, value and reason.
 func (e *Error) Error() string {
 	return "content: " + e.Field + " " + strconv.Quote(e.Value) + ": " + e.Reason
 }

@@ -24,6 +24,7 @@ type Error struct {
 	kind   error // ErrSyntax or ErrObjectList
 }
 
+// Error writes the refusal with its field, value and reason.
 func (e *Error) Error() string {
 	return "linkformat: " + e.Field + " " + strconv.Quote(e.Value) + " at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }

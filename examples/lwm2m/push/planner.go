@@ -89,6 +89,7 @@ type Error struct {
 	kind     error
 }
 
+// Error names the device, the lease and the refusal.
 func (e *Error) Error() string {
 	s := "push: device " + strconv.Quote(e.DeviceID) + ": " + e.kind.Error()
 	if e.Lease != 0 {

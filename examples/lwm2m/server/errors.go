@@ -31,6 +31,7 @@ type DeviceError struct {
 	kind     error
 }
 
+// Error names the device and what is wrong with it.
 func (e *DeviceError) Error() string {
 	return "lwm2m server: device " + strconv.Quote(e.DeviceID) + ": " + e.kind.Error()
 }
@@ -50,6 +51,7 @@ type ArgError struct {
 	cause  error
 }
 
+// Error writes the refusal with its field, value and reason.
 func (e *ArgError) Error() string {
 	v := e.Value
 	if len(v) > 80 {

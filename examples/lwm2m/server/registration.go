@@ -20,6 +20,7 @@ const (
 	Expired                           // the lifetime ran out without an Update
 )
 
+// String is the kind's name ("Registered").
 func (k EventKind) String() string {
 	switch k {
 	case Registered:

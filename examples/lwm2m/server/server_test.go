@@ -369,6 +369,15 @@ func TestOperationsOnAClient(t *testing.T) {
 			}
 			rc, err = h.CancelObservations(ctx, id)
 			step("cancel", rc, err, 205)
+			// The client forgot the observations; were it not to, its
+			// notifications would now be answered with Reset.
+			n := len(h.observations())
+			rc, err = h.Reset(ctx, id)
+			step("reset", rc, err, 204)
+			time.Sleep(200 * time.Millisecond)
+			if len(h.observations()) != n {
+				t.Fatalf("an observation arrived after the cancel: %v", h.observations()[n:])
+			}
 			if s := h.Stats(); s.ReadFallbacks != 0 || s.Reads != 1 {
 				t.Fatalf("reads %d, fallbacks %d; want 1 and 0", s.Reads, s.ReadFallbacks)
 			}
