@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/examples/lwm2m/client"
 	"github.com/fotakit/fota/examples/lwm2m/push"
@@ -169,6 +170,15 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 		}
 	}
 	p.printf("final tally after %v: %s", elapsed.Round(time.Millisecond), strings.Join(push.SortedTally(sum.Tally), ", "))
+	reasons := map[string]int{}
+	for _, d := range sum.Devices {
+		if r := d.State.Reason().Text(device.FamilyPush); d.State.Status() == device.Failed && r != "" {
+			reasons[fmt.Sprintf("%q (Update Result %d, %v)", r, d.Last.Result, d.Last.Result)]++
+		}
+	}
+	for _, line := range push.SortedTally(reasons) {
+		p.printf("  Upgrade Failed: %s", line)
+	}
 	s := sum.Server
 	p.printf("commands: observe %d, reset %d, write %d, execute %d, read %d; CoAP messages in %d, requests out %d (no answer %d)",
 		sum.Sent[push.CommandObserve], sum.Sent[push.CommandReset], sum.Sent[push.CommandWritePackage], sum.Sent[push.CommandExecute],

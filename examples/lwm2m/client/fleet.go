@@ -60,7 +60,7 @@ func StartFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 		}
 		f.Clients[i] = cl
 	}
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 64)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
