@@ -83,6 +83,7 @@ type Server struct {
 	closed    bool
 	devices   map[string]*dev         // by device ID
 	locations map[string]*dev         // by registration location
+	addrs     map[string]*dev         // by registered address
 	tokens    map[string]*observation // active observation tokens
 	pending   map[string]bool         // tokens of requests awaiting an answer
 	firmware  map[string]*Firmware    // by name
@@ -151,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 		done:      make(chan struct{}),
 		devices:   map[string]*dev{},
 		locations: map[string]*dev{},
+		addrs:     map[string]*dev{},
 		tokens:    map[string]*observation{},
 		pending:   map[string]bool{},
 		firmware:  map[string]*Firmware{},
@@ -223,13 +225,7 @@ func (s *Server) report(err error) {
 // registered client's connection stays, since its observations live there.
 func (s *Server) idle(cc *udpClient.Conn) {
 	s.mu.Lock()
-	held := false
-	for _, d := range s.devices {
-		if d.reg != nil && d.reg.Addr.String() == cc.RemoteAddr().String() {
-			held = true
-			break
-		}
-	}
+	_, held := s.addrs[cc.RemoteAddr().String()]
 	s.mu.Unlock()
 	if !held {
 		_ = cc.Close()
@@ -412,6 +408,7 @@ func (s *Server) register(w *responsewriter.ResponseWriter[*udpClient.Conn], r *
 	d.reg = reg
 	d.gen++
 	s.locations[loc] = d
+	s.addrs[addr.String()] = d
 	s.armLocked(d, reg)
 	ev := Event{Kind: Registered, DeviceID: id, Registration: reg.Registration}
 	d.enqueue(item{event: &ev})
@@ -458,7 +455,11 @@ func (s *Server) update(w *responsewriter.ResponseWriter[*udpClient.Conn], r *po
 	}
 	// LwM2M Core §6.2.2: the client's address may have changed (a NAT
 	// rebinding, or a client such as lwm2m-node-lib that sends from a new port).
+	if s.addrs[reg.Addr.String()] == d {
+		delete(s.addrs, reg.Addr.String())
+	}
 	reg.Addr = addr
+	s.addrs[addr.String()] = d
 	reg.Expires = time.Now().Add(reg.Lifetime)
 	s.armLocked(d, reg)
 	ev := Event{Kind: Updated, DeviceID: d.id, Registration: reg.Registration}
@@ -515,6 +516,9 @@ func (s *Server) endLocked(d *dev) {
 		d.reg.timer.Stop()
 	}
 	delete(s.locations, d.reg.Location)
+	if s.addrs[d.reg.Addr.String()] == d {
+		delete(s.addrs, d.reg.Addr.String())
+	}
 	for _, ob := range d.obs {
 		if ob != nil {
 			delete(s.tokens, string(ob.token))
