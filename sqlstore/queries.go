@@ -10,8 +10,8 @@ type queries struct {
 
 	campaign, putCampaign, campaigns, campaignExists, lockCampaigns string
 
-	member, memberLocked, members, counts, anyMember, deviceMembers, dueMembers, nextDue string
-	upsertMembers, deleteMembers, existingMembers, memberKnown                           string
+	member, memberLocked, members, membersPlain, counts, anyMember, deviceMembers, dueMembers, nextDue string
+	upsertMembers, deleteMembers, existingMembers, memberKnown                                         string
 
 	devicesFrom, upsertDevices, deviceRecords string
 
@@ -109,13 +109,20 @@ func buildQueries(schema string) queries {
 		memberLocked: x(`SELECT ` + memberColumns + ` FROM {s}.members WHERE campaign_id = $1 AND device_id = $2 FOR NO KEY UPDATE`),
 		// A page of members with their devices' rows: a sweep releases
 		// each device it moves, and reads nothing more.
+		// The page is taken first, in the primary key's order (whatever
+		// the planner's statistics say of a campaign just filled), then
+		// joined.
 		members: x(`SELECT m.device_id, m.state, m.reason, m.updated_at, m.push_protocol, m.push_attempt,
 				m.push_flags, m.push_machine, m.push_result, m.due_at, m.lease,
 				d.device_id IS NOT NULL, coalesce(d.active_campaign, ''), coalesce(d.recorded, false),
 				coalesce(d.account, ''), coalesce(d.license, 0), d.licensed_at, coalesce(d.ever_upgraded, false),
 				coalesce(d.last_campaign, '')
-			FROM {s}.members AS m LEFT JOIN {s}.devices AS d ON d.device_id = m.device_id
-			WHERE m.campaign_id = $1 AND m.device_id > $2 ORDER BY m.device_id LIMIT $3`),
+			FROM (SELECT * FROM {s}.members WHERE campaign_id = $1 AND device_id > $2
+				ORDER BY campaign_id, device_id LIMIT $3) AS m
+			LEFT JOIN {s}.devices AS d ON d.device_id = m.device_id
+			ORDER BY m.device_id`),
+		membersPlain: x(`SELECT device_id, ` + memberColumns + ` FROM {s}.members
+			WHERE campaign_id = $1 AND device_id > $2 ORDER BY campaign_id, device_id LIMIT $3`),
 		// From the (campaign_id, state) index: an index-only scan.
 		counts: x(`SELECT state, count(*) FROM {s}.members WHERE campaign_id = $1 GROUP BY state`),
 		// One probe of the (campaign_id, state) index per state asked.

@@ -594,6 +594,23 @@ func (t *tx) Members(campaignID, afterDeviceID string, limit int) ([]fota.Member
 		return nil, err
 	}
 	var out []fota.Member
+	if t.ro {
+		// A View releases no device: the members alone.
+		err := t.c.query(t.s.q.membersPlain, []any{campaignID, afterDeviceID, limitArg(limit)}, func(r pgx.Rows) error {
+			var id string
+			var mr memberRow
+			if err := r.Scan(append([]any{&id}, mr.dest()...)...); err != nil {
+				return err
+			}
+			m, err := mr.member(campaignID, id)
+			out = append(out, m)
+			return err
+		})
+		if err == nil && len(out) == 0 {
+			err = t.missingCampaign(campaignID)
+		}
+		return out, err
+	}
 	err := t.c.query(t.s.q.members, []any{campaignID, afterDeviceID, limitArg(limit)}, func(r pgx.Rows) error {
 		var id string
 		var mr memberRow

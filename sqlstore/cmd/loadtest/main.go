@@ -143,6 +143,7 @@ type Result struct {
 	P99Ms           float64 `json:"p99Ms"`
 	ScheduleSeconds float64 `json:"scheduleSeconds"`
 	EndSeconds      float64 `json:"endSeconds"`
+	SweptSeconds    float64 `json:"sweptSeconds"`
 	TruthOK         bool    `json:"truthOK"`
 
 	PgbenchTPS     float64 `json:"pgbenchTPS"`
@@ -246,10 +247,10 @@ func run(ctx context.Context, c config, out io.Writer) (Result, error) {
 	fmt.Fprintf(out, "load: %d device operations in %v: %.0f ops/s, p50 %.2f ms, p99 %.2f ms, %d retries, %d lock waits\n",
 		ops, c.duration, res.OpsPerSecond, res.P50Ms, res.P99Ms, mid.Retries-before.Retries, mid.LockWaits-before.LockWaits)
 
-	endSeconds, endErr := l.end(ctx, info.EndsAt, out)
+	endSeconds, sweptSeconds, endErr := l.end(ctx, info.EndsAt, out)
 	close(stop)
 	wg.Wait()
-	res.EndSeconds = endSeconds
+	res.EndSeconds, res.SweptSeconds = endSeconds, sweptSeconds
 	after := l.stats()
 	res.Ops, res.Errors = l.ops.Load(), l.errs.Load()
 	res.Retries, res.LockWaits, res.MaxAttempts = after.Retries-before.Retries, after.LockWaits-before.LockWaits, after.MaxAttempts
@@ -633,8 +634,9 @@ func (l *load) step(ctx context.Context, m, other *fota.Manager, i int, dup bool
 
 // end moves the clock past the campaign's end while the workers keep
 // going and the tickers tick, and returns how long the campaign took to
-// end and be swept (to end only, with no ticker).
-func (l *load) end(ctx context.Context, endsAt time.Time, out io.Writer) (float64, error) {
+// end (its status written) and to be swept (every device moved and
+// released; 0 with no ticker, which leaves the sweep to a later Tick).
+func (l *load) end(ctx context.Context, endsAt time.Time, out io.Writer) (ended, swept float64, err error) {
 	l.clock.offset.Store(int64(time.Until(endsAt) + time.Second))
 	l.ended.Store(true)
 	began := time.Now()
@@ -654,24 +656,30 @@ func (l *load) end(ctx context.Context, endsAt time.Time, out io.Writer) (float6
 	}
 	defer wg.Wait()
 	defer cancel()
+	var endedAt time.Duration
 	for {
 		var c fota.Campaign
 		err := l.stores[0].View(ctx, func(tx fota.Tx) (err error) { c, err = tx.Campaign(l.campaignID); return err })
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		if c.Status == campaign.HTTPEnded && (c.Swept || l.c.tickers == 0) {
-			d := time.Since(began).Seconds()
-			what := "ended and swept"
-			if !c.Swept {
-				what = "ended (no ticker: not swept)"
+		if c.Status == campaign.HTTPEnded && endedAt == 0 {
+			endedAt = time.Since(began)
+			fmt.Fprintf(out, "end: campaign ended (status written) %.2f s after its end date, %d tickers, %d workers checking in\n",
+				endedAt.Seconds(), l.c.tickers, l.c.replicas*l.c.workers)
+		}
+		if endedAt != 0 && (c.Swept || l.c.tickers == 0) {
+			swept := time.Since(began)
+			if c.Swept {
+				fmt.Fprintf(out, "end: every device swept %.2f s after the end date (%d tick errors)\n", swept.Seconds(), tickErrs.Load())
+			} else {
+				swept = 0
+				fmt.Fprintln(out, "end: no ticker: the rest of the sweep waits for a Tick")
 			}
-			fmt.Fprintf(out, "end: campaign %s in %.2f s with %d tickers and %d workers checking in (%d tick errors)\n",
-				what, d, l.c.tickers, l.c.replicas*l.c.workers, tickErrs.Load())
-			return d, nil
+			return endedAt.Seconds(), swept.Seconds(), nil
 		}
 		if time.Since(began) > l.c.endTimeout {
-			return time.Since(began).Seconds(), fmt.Errorf("livelock: campaign %s after %v (status %s, swept to %q)",
+			return time.Since(began).Seconds(), 0, fmt.Errorf("livelock: campaign %s %v after its end date: status %s, swept to %q",
 				l.campaignID, l.c.endTimeout, c.Status, c.Cursor)
 		}
 		time.Sleep(20 * time.Millisecond)
