@@ -167,10 +167,13 @@ func (m *Manager) UploadLog(ctx context.Context, b verboselog.Bundle) error {
 
 // FetchLogs returns an account's device's uploaded logs: not before 24
 // hours after logging was enabled (verboselog.ErrNotReady carries the
-// time), and never a bundle past its purge time. Another account's device
-// is not found.
+// time), and never a bundle past its purge time. A device the inventory
+// does not know, or knows as another account's, is not found.
 func (m *Manager) FetchLogs(ctx context.Context, account, deviceID string) ([]verboselog.Bundle, error) {
 	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return nil, err
+	}
+	if _, err := m.owned(ctx, account, []string{deviceID}); err != nil {
 		return nil, err
 	}
 	var out []verboselog.Bundle

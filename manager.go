@@ -50,6 +50,10 @@ type Config struct {
 	// LicenseRequired makes a licence one of the eligibility checks, as for
 	// ThingSpace accounts with only an MRC subscription.
 	LicenseRequired bool
+	// RunPoll bounds how long Run sleeps, so that deadlines another
+	// replica created on a shared store are seen within it. Default one
+	// minute; a Manager alone on its store may set it longer.
+	RunPoll time.Duration
 	// NewID names a new campaign from a number the store never returned
 	// before. Default: a random UUID (version 4). Simulations pass a
 	// deterministic function.
@@ -104,15 +108,18 @@ type Manager struct {
 	push            PushPolicy
 	newID           func(uint64) string
 	licenseRequired bool
+	runPoll         time.Duration
 
 	// compiled caches each campaign's compiled schedule by revision, so a
 	// check-in does not re-parse dates or reload time zones.
 	compiled sync.Map // campaign id -> *compiledSchedule
 
 	// wake tells Run that an operation created a deadline earlier than the
-	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake).
+	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake);
+	// due tells the outbox's reader that a push command was planned.
 	wake       chan struct{}
 	sleepUntil atomic.Int64
+	dueCh      chan struct{}
 
 	checkInTx func(DeviceTx, *op) error // m.checkIn, bound once
 	reportTx  func(DeviceTx, *op) error // m.report, bound once
@@ -138,7 +145,9 @@ func New(cfg Config) (*Manager, error) {
 		push:            cfg.Push,
 		newID:           cfg.NewID,
 		licenseRequired: cfg.LicenseRequired,
+		runPoll:         cfg.RunPoll,
 		wake:            make(chan struct{}, 1),
+		dueCh:           make(chan struct{}, 1),
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()
@@ -168,6 +177,9 @@ func New(cfg Config) (*Manager, error) {
 	if m.newID == nil {
 		m.newID = randomUUID
 	}
+	if m.runPoll <= 0 {
+		m.runPoll = time.Minute
+	}
 	m.checkInTx, m.reportTx = m.checkIn, m.report
 	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {
 		if err := v.Validate(); err != nil {
@@ -196,9 +208,10 @@ type op struct {
 	// success): after the commit, each is brought up to date in a
 	// transaction of its own, never inside a device's.
 	settle []string
-	// earliest is the earliest deadline or due command the operation
-	// wrote, to wake Run.
+	// earliest is the earliest deadline the operation wrote, to wake Run;
+	// pushDue says it planned a push command, to wake the outbox's reader.
 	earliest time.Time
+	pushDue  bool
 
 	fn    func(Tx, *op) error
 	dfn   func(DeviceTx, *op) error
@@ -217,7 +230,7 @@ type op struct {
 // may run it more than once.
 func (o *op) reset() {
 	clear(o.changes)
-	o.changes, o.settle, o.earliest = o.changes[:0], o.settle[:0], time.Time{}
+	o.changes, o.settle, o.earliest, o.pushDue = o.changes[:0], o.settle[:0], time.Time{}, false
 }
 
 // wakeAt notes a deadline the operation wrote.
@@ -321,6 +334,12 @@ func (m *Manager) done(ctx context.Context, name string, o *op, began time.Time,
 		}
 	}
 	m.nudge(o.earliest)
+	if o.pushDue {
+		select {
+		case m.dueCh <- struct{}{}:
+		default:
+		}
+	}
 	for _, id := range o.settle {
 		if err := m.settleCampaign(ctx, id); err != nil {
 			// The operation itself committed; Tick and every later

@@ -80,8 +80,9 @@ type Command struct {
 	// does not know it (the host then derives one from the firmware's
 	// name and version).
 	PackageURI string `json:"packageUri,omitempty"`
-	// Attempt is the attempt of the retry plan this hand-out belongs to:
-	// 0 from the start, k after the k-th daily retry time.
+	// Attempt is, for LwM2M, the attempt of the retry plan this hand-out
+	// belongs to: 0 from the start, k after the k-th daily retry time; for
+	// OMA-DM, which has no plan, how many pushes went unanswered before.
 	Attempt int `json:"attempt"`
 	// Lease identifies this hand-out; Confirm checks it.
 	Lease      uint64    `json:"lease"`
@@ -178,8 +179,18 @@ func (m *Manager) lease(c *Campaign, mem *Member, kind CommandKind, now time.Tim
 	return Command{
 		Kind: kind, Protocol: mem.Push.Protocol, Account: c.Account, CampaignID: c.ID, DeviceID: mem.DeviceID,
 		FirmwareName: c.Target.SoftwareName, FirmwareTo: c.Target.SoftwareTo, PackageURI: c.Package.URL,
-		Attempt: m.attemptAt(c, now), Lease: mem.Push.Lease, LeaseUntil: mem.Push.DueAt,
+		Attempt: m.attemptOf(c, mem.Push, now), Lease: mem.Push.Lease, LeaseUntil: mem.Push.DueAt,
 	}
+}
+
+// attemptOf is a hand-out's Command.Attempt: for LwM2M the attempt of the
+// retry plan at now, for OMA-DM (which has no plan) how many pushes went
+// unanswered.
+func (m *Manager) attemptOf(c *Campaign, p Push, now time.Time) int {
+	if p.Protocol == device.LWM2M {
+		return m.attemptAt(c, now)
+	}
+	return int(p.Attempt)
 }
 
 // Outbox hands out up to limit push commands that are due (at most
@@ -233,7 +244,6 @@ func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, 
 				mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
 			} else {
 				out = append(out, m.lease(c, &mem, kind, o.now))
-				o.wakeAt(mem.Push.DueAt)
 			}
 			if err := tx.PutMember(mem); err != nil {
 				return err
@@ -255,6 +265,13 @@ func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, 
 	}
 	return out, next, nil
 }
+
+// Due returns a channel that receives when an operation of this Manager
+// planned a push command (a schedule, a confirmation, a registration), so
+// that a transport sleeping until the time Outbox last reported wakes to
+// call Outbox again. Commands due at once after a device's answer come
+// back in PushResult.Next instead. One receiver per Manager.
+func (m *Manager) Due() <-chan struct{} { return m.dueCh }
 
 // pushMember is a push device's member record in the campaign holding it
 // (or, once it finished, the campaign it finished in), with the campaign.
@@ -377,7 +394,7 @@ func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) e
 		if err := tx.PutMember(p.mem); err != nil {
 			return err
 		}
-		o.wakeAt(p.mem.Push.DueAt)
+		o.pushDue = o.pushDue || !p.mem.Push.DueAt.IsZero()
 	}
 	if p.st != p.c.Status {
 		o.settleLater(p.c.ID) // a start (or end) that fell due
@@ -469,7 +486,11 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 			}
 			// The device refused the Exec: its FUMO client cannot take
 			// this package now.
-			return m.finishPush(tx, o, &p, device.EventUpdateFailed, uint16(r.Status))
+			if err := m.finishPush(tx, o, &p, device.EventUpdateFailed, uint16(r.Status)); err != nil {
+				return err
+			}
+			res = PushResult{State: p.mem.State}
+			return nil
 		}
 		return m.pushDone(tx, o, &p, &res)
 	})
@@ -563,7 +584,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		return PushResult{}, err
 	}
 	if _, err := lwm2m.ParseObservation(int64(obs.State), int64(obs.Result)); err != nil {
-		return PushResult{}, err
+		return PushResult{}, asRequestError(err)
 	}
 	var res PushResult
 	o := getOp()
@@ -581,8 +602,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		if err != nil {
 			return err
 		}
-		last, known := t.Last()
-		if out.Verdict == lwm2m.Settled || (known && last == obs && n == t) {
+		if out.Verdict == lwm2m.Settled {
 			return &ReportError{Campaign: p.c.ID, Device: deviceID, Report: "observation " + obs.String(), State: effectiveState(device.FamilyPush, p.st, p.mem.State)}
 		}
 		if !running(p.st) || p.mem.State.Terminal() {
@@ -619,7 +639,7 @@ func (m *Manager) Alert(ctx context.Context, deviceID string, a omadm.Alert) (Pu
 	}
 	ev, final, err := omadm.Outcome(a)
 	if err != nil {
-		return PushResult{}, err
+		return PushResult{}, asRequestError(err)
 	}
 	code, _ := a.Result() // Outcome validated it
 	var res PushResult

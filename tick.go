@@ -33,11 +33,12 @@ func (e *TickError) Unwrap() error { return e.Err }
 // then; Run is that loop. What is due: campaign starts and ends, the
 // sweeps that move a finished campaign's devices, the push give-up of
 // LwM2M devices whose retry plan ran out, logging expiry and log purges.
-// The next deadline includes the next push command due (see Outbox).
+// Push commands are not Tick's: the host's transport takes them from
+// Outbox, which says when the next one is due.
 //
 // Tick works in batches, each one transaction: up to 64 deadlines, of
-// which at most one moves devices (a sweep or give-up batch of up to 1,000
-// devices). So a campaign of a million devices ends in a thousand short
+// which at most one moves devices (an end with its first sweep, a sweep or
+// a give-up batch, each of up to 1,000 devices). So a campaign of a million devices ends in a thousand short
 // transactions, never one huge one, and its devices answer as ended from
 // the end date on whatever the sweep has reached. A batch that fails
 // changes nothing; the batches before it stay committed, and the error is
@@ -77,25 +78,15 @@ func (m *Manager) Tick(ctx context.Context) (time.Time, error) {
 	return m.nextDeadline(ctx)
 }
 
-// nextDeadline is the earliest deadline or push command due.
+// nextDeadline is the earliest deadline.
 func (m *Manager) nextDeadline(ctx context.Context) (time.Time, error) {
 	var next time.Time
 	err := m.store.View(ctx, func(tx Tx) error {
 		at, ok, err := tx.NextDeadline()
-		if err != nil {
-			return err
-		}
 		if ok {
 			next = at
 		}
-		at, ok, err = tx.NextDue()
-		if err != nil {
-			return err
-		}
-		if ok && (next.IsZero() || at.Before(next)) {
-			next = at
-		}
-		return nil
+		return err
 	})
 	return next, err
 }
@@ -134,7 +125,10 @@ func (m *Manager) due(tx Tx, o *op, d Deadline) (bool, error) {
 		if err := tx.DeleteDeadline(d.Kind, d.Key); err != nil {
 			return false, err
 		}
-		return false, m.settle(tx, o, &c)
+		before := c.Status
+		err = m.settle(tx, o, &c)
+		// An end moved its first batch of devices: the transaction ends.
+		return c.Status != before && !c.Status.Active(), err
 	case DeadlineLoggingExpiry:
 		if err := tx.DeleteDeadline(d.Kind, d.Key); err != nil {
 			return false, err

@@ -26,10 +26,13 @@
 //
 //	stateDiagram-v2
 //	    [*] --> Standing
+//	    Standing --> Lifted: OperatorLifted
 //	    Standing --> Lifted: PilotPassed
 //
 // Learn decides first whether an outcome is a PilotPassed event and only
-// then consults Table, so the table holds the one real transition. A failed
+// then consults Table, so the table holds the real transitions: a passed
+// pilot, and an operator's decision (Gate.Lift) for a pilot that ran
+// elsewhere. A failed
 // pilot changes no state and is not declared as an event (looplab treats a
 // self-transition as "no transition"); Lifted has no way out, which is how
 // "a lifted gate stays lifted" is enforced by the table itself.

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/fotakit/fota/sim"
 )
@@ -11,7 +12,7 @@ import (
 // pilot and a week of rollout, simulated in milliseconds.
 func ExampleRun() {
 	s := sim.DefaultScenario(50)
-	s.Behaviour.InstallFail = 0.1
+	s.Fleet[0].InstallFail = 0.1
 	rep, err := sim.Run(context.Background(), s)
 	if err != nil {
 		fmt.Println(err)
@@ -34,4 +35,52 @@ func ExampleRun() {
 	//     4 UpgradeFailed: RovaClientDownloadedInstallFailed
 	//    24 UpgradeSuccess: Download and install succeeded.
 	// pilot gate: Lifted
+}
+
+// A scenario file, read on top of the defaults: a fleet of two groups
+// and a rollout whose window is two hours a night.
+func ExampleReadScenario() {
+	file := `{
+	  "fleet": [
+	    {"name": "meters", "count": 900},
+	    {"name": "kiosks", "count": 100, "checkInJitter": "10m", "followRetry": false}
+	  ],
+	  "rollout": {
+	    "softwareName": "sensor-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
+	    "startDate": "+24h", "endDate": "+96h",
+	    "downloadTimeWindowList": [{"startTime": 2, "endTime": 4}]
+	  }
+	}`
+	s, err := sim.ReadScenario(strings.NewReader(file), sim.DefaultScenario(100_000))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.Devices(), "devices;", s.Fleet[1].Name, "check in within", s.Fleet[1].CheckInJitter, "of their hour")
+	fmt.Println("rollout:", s.Rollout.StartDate, "to", s.Rollout.EndDate, "after it is sent at", s.Rollout.ScheduleAt)
+
+	_, err = sim.ReadScenario(strings.NewReader(`{"fleet": [{"name": "a", "chekInEvery": "24h"}]}`), s)
+	fmt.Println(err)
+	// Output:
+	// 1000 devices; kiosks check in within 10m of their hour
+	// rollout: +24h to +96h after it is sent at pilotEnd
+	// sim: fleet[0].chekInEvery "24h": unknown field
+}
+
+// The forecast of the default scenario: the rollout's devices all check in
+// on its first day, so its last five days add nothing.
+func ExampleScenario_Forecast() {
+	s := sim.DefaultScenario(100_000)
+	f, err := s.Forecast()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range f.Campaigns {
+		fmt.Printf("%s: %.1f%% reachable, 90%% finished by %s; %d days add nothing\n",
+			c.Name, 100*c.Reachable, c.Finish90.Format("Mon 15:04"), len(c.QuietDays))
+	}
+	// Output:
+	// pilot: 99.0% reachable, 90% finished by Tue 02:15; 0 days add nothing
+	// rollout: 99.0% reachable, 90% finished by Thu 02:15; 5 days add nothing
 }

@@ -3,58 +3,87 @@ package sim
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/schedule"
 )
 
 // Report is what a run produced. It holds nothing that depends on the
 // machine (no wall time, no memory figures), so the same scenario always
-// gives an identical Report.
+// gives an identical Report. Its JSON is examples/simulate's -json output;
+// the package doc describes it.
 type Report struct {
 	Seed    uint64    `json:"seed"`
 	Devices int       `json:"devices"`
 	Offline int       `json:"offline"` // devices that never checked in
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"` // the simulated time when the run finished
-	// Campaigns are the pilot (when Scenario.Pilot > 0) and the rollout
-	// (when devices are left), in that order.
+	// Statuses are the HTTP device statuses, in the order of every
+	// Sample's counts.
+	Statuses []string `json:"statuses"`
+	// Forecast is what the scenario's timing promised before the run.
+	Forecast *Forecast `json:"forecast"`
+	// Campaigns are the campaigns scheduled (or refused), in the order
+	// they were requested: the pilot (when Scenario.Pilot.Devices > 0)
+	// and the rollout (when devices are left for it).
 	Campaigns []CampaignReport `json:"campaigns"`
-	// PilotGate is the software target's pilot gate at the end:
+	// Actions are the operator's actions, in the order they happened.
+	Actions []ActionReport `json:"actions,omitempty"`
+	// PilotGate is the rollout's target's pilot gate at the end:
 	// "Standing" or "Lifted".
 	PilotGate string `json:"pilotGate"`
-	Totals    Totals `json:"totals"`
+	// Refused is why a campaign was refused, the rollout's first: for a
+	// rollout the pilot gate stopped, what the pilot did ("pilot: 3 of 20
+	// succeeded, 15% < 50%"). Empty when every campaign was scheduled.
+	Refused string `json:"refused,omitempty"`
+	Totals  Totals `json:"totals"`
 }
 
 // CampaignReport is one campaign of a run.
 type CampaignReport struct {
 	Name    string `json:"name"` // "pilot" or "rollout"
 	ID      string `json:"id,omitempty"`
-	Devices int    `json:"devices"` // the devices requested
+	Devices int    `json:"devices"` // the devices requested, and added
+	// ScheduledAt is when the request was sent; Request its dates and
+	// windows, resolved to ThingSpace dates (the request the Manager got).
+	ScheduledAt time.Time            `json:"scheduledAt"`
+	Request     schedule.HTTPRequest `json:"request"`
 	// Refused is the Manager's error when it refused to schedule the
-	// campaign (a pilot gate that stands: fota.ErrPilotRequired); Err is
-	// that error, for errors.Is.
+	// campaign, Reason why in a sentence (for a rollout the pilot gate
+	// stopped, what the pilot did), and Err the error, for errors.Is.
 	Refused string `json:"refused,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 	Err     error  `json:"-"`
 	// Status is the campaign's final status, in its wire spelling.
-	Status      string    `json:"status,omitempty"`
-	ScheduledAt time.Time `json:"scheduledAt"`
-	StartsAt    time.Time `json:"startsAt,omitzero"`
-	EndsAt      time.Time `json:"endsAt,omitzero"` // the end date's exclusive end
-	EndedAt     time.Time `json:"endedAt,omitzero"`
+	Status   string    `json:"status,omitempty"`
+	StartsAt time.Time `json:"startsAt,omitzero"`
+	EndsAt   time.Time `json:"endsAt,omitzero"` // the end date's exclusive end
+	EndedAt  time.Time `json:"endedAt,omitzero"`
 	// Timeline is every campaign status change, in order.
 	Timeline []StatusChange `json:"timeline,omitempty"`
 	// Days holds the device counts at every simulated midnight while the
 	// campaign ran (the end of the day before, as Manager.Campaign reports
 	// it then), and at its end.
 	Days []Day `json:"days,omitempty"`
+	// Samples holds the counts every Scenario.SampleEvery while the
+	// campaign ran, and at its end, in Report.Statuses' order.
+	Samples []Sample `json:"samples,omitempty"`
 	// Counts is the campaign's final Counts by device status.
 	Counts []StatusCount `json:"counts,omitempty"`
 	// Tally is the final count of devices by status and reason, read
 	// device by device through Manager.Devices.
 	Tally []TallyRow `json:"tally,omitempty"`
+	// Reached is how many devices ended through their own report
+	// (UpgradeSuccess, or a failure they reported), not through the
+	// campaign's end or a rejection: what the forecast's Reachable
+	// foresees.
+	Reached int `json:"reached"`
 }
 
 // StatusChange is a campaign status and when it was entered.
@@ -68,6 +97,13 @@ type Day struct {
 	At     time.Time     `json:"at"`
 	Status string        `json:"status"` // the campaign's status then
 	Counts []StatusCount `json:"counts"`
+}
+
+// Sample is a campaign's device counts at one instant, in
+// Report.Statuses' order.
+type Sample struct {
+	At     time.Time `json:"at"`
+	Counts []int     `json:"counts"`
 }
 
 // StatusCount is how many devices are in one device status (HTTP wire
@@ -85,14 +121,30 @@ type TallyRow struct {
 	Count  int    `json:"count"`
 }
 
+// ActionReport is one operator action and what came of it.
+type ActionReport struct {
+	At       time.Time `json:"at"`
+	Do       string    `json:"do"`
+	Campaign string    `json:"campaign,omitempty"`
+	Group    string    `json:"group,omitempty"`
+	Devices  int       `json:"devices,omitzero"` // addDevices, enableLogging
+	// Request is the timing changeDates sent.
+	Request *schedule.HTTPRequest `json:"request,omitempty"`
+	// Result says what the action did when it says more than done
+	// (enableLogging: until when); Refused is the Manager's refusal.
+	Result  string `json:"result,omitempty"`
+	Refused string `json:"refused,omitempty"`
+}
+
 // Totals counts what the run did.
 type Totals struct {
-	Events   int64 `json:"events"`   // queue events handled: check-ins, reports, ticks
+	Events   int64 `json:"events"`   // queue events handled: check-ins, reports, ticks, operator events
 	CheckIns int64 `json:"checkIns"` // Manager.CheckIn calls
 	Reports  int64 `json:"reports"`  // Manager.Report calls
 	Ticks    int64 `json:"ticks"`    // Manager.Tick calls
 	// ManagerCalls is every call into the Manager: the above, Schedule,
-	// and the queries (Campaign, Devices) that build the report.
+	// the operator's actions, and the queries (Campaign, Devices) that
+	// build the report.
 	ManagerCalls int64 `json:"managerCalls"`
 	// LateReports are reports the Manager refused because the device's
 	// campaign had moved on (ErrInvalidTransition).
@@ -117,6 +169,14 @@ var httpStatuses = func() []device.Status {
 	return out
 }()
 
+func statusNames() []string {
+	out := make([]string, len(httpStatuses))
+	for i, s := range httpStatuses {
+		out[i] = s.Wire(device.FamilyHTTP)
+	}
+	return out
+}
+
 // statusCounts folds a campaign's per-state Counts into per-status counts,
 // every HTTP status present (zero or not), in the catalog's order.
 func statusCounts(c fota.Counts) []StatusCount {
@@ -133,19 +193,99 @@ func statusCounts(c fota.Counts) []StatusCount {
 	return out
 }
 
+func countsOnly(sc []StatusCount) []int {
+	out := make([]int, len(sc))
+	for i, c := range sc {
+		out[i] = c.Count
+	}
+	return out
+}
+
+// reachedReasons are the reasons of a device that ended through its own
+// report.
+var reachedReasons = map[string]bool{
+	device.ReasonUpgraded.Text(device.FamilyHTTP):       true,
+	device.ReasonDownloadFailed.Text(device.FamilyHTTP): true,
+	device.ReasonInstallFailed.Text(device.FamilyHTTP):  true,
+	device.ReasonUnknownError.Text(device.FamilyHTTP):   true,
+	device.ReasonOther.Text(device.FamilyHTTP):          true,
+}
+
+// reached counts the devices of a tally that ended through their own
+// report.
+func reached(tally []TallyRow) int {
+	n := 0
+	for _, t := range tally {
+		if reachedReasons[t.Reason] {
+			n += t.Count
+		}
+	}
+	return n
+}
+
+// gateReason says why the pilot gate refused a campaign of requested
+// devices, given the pilot's campaign (nil: there was none).
+func gateReason(p *fota.CampaignInfo, requested int, policy pilot.Policy) string {
+	need := fmt.Sprintf("a pilot of %d..%d devices with at least %s UpgradeSuccess", policy.MinDevices, policy.MaxDevices, percent(policy.SuccessRatio, -1))
+	if p == nil {
+		return fmt.Sprintf("no pilot: a campaign of %d devices (more than %d) needs %s first", requested, policy.MaxDevices, need)
+	}
+	if !p.Status.Terminal() {
+		return fmt.Sprintf("pilot: still %s when the rollout was sent; the gate judges a pilot once it ends", p.Status)
+	}
+	ending := map[string]pilot.Ending{"CampaignEnded": pilot.EndedNormally, "CampaignCancelled": pilot.Cancelled,
+		"CampaignAborted": pilot.Aborted}[p.Status.String()]
+	if ending != pilot.EndedNormally {
+		return fmt.Sprintf("pilot: %s; only a pilot that runs to its end counts", p.Status)
+	}
+	o := pilot.Outcome{Ending: ending, Devices: p.Counts.Accepted(), Succeeded: p.Counts.Of(device.StateSucceeded)}
+	if !policy.Counts(o) {
+		return fmt.Sprintf("pilot: %d devices accepted (%d rejected); the gate counts pilots of %d..%d",
+			o.Devices, p.Counts.Of(device.StateRejected), policy.MinDevices, policy.MaxDevices)
+	}
+	share := float64(o.Succeeded) / float64(o.Devices)
+	if policy.Passed(o) {
+		return fmt.Sprintf("pilot: %d of %d succeeded, %s >= %s", o.Succeeded, o.Devices, percent(share, policy.SuccessRatio), percent(policy.SuccessRatio, -1))
+	}
+	return fmt.Sprintf("pilot: %d of %d succeeded, %s < %s", o.Succeeded, o.Devices, percent(share, policy.SuccessRatio), percent(policy.SuccessRatio, -1))
+}
+
+// percent writes x as a whole percentage, with one decimal when that
+// would print the same as than (so 49.6% never reads "50% < 50%").
+func percent(x, than float64) string {
+	s := strconv.FormatFloat(100*x, 'f', 0, 64)
+	if than >= 0 && s == strconv.FormatFloat(100*than, 'f', 0, 64) && x != than {
+		s = strconv.FormatFloat(100*x, 'f', 1, 64)
+	}
+	return s + "%"
+}
+
+func targetString(t pilot.Target) string {
+	return fmt.Sprintf("%s %s->%s", t.SoftwareName, orAny(t.SoftwareFrom), orAny(t.SoftwareTo))
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "any"
+	}
+	return s
+}
+
 // WriteTable writes the report as readable text: for each campaign its
-// timeline, one row per simulated day, and the final tally.
+// request, timeline, one row per simulated day and the final tally; the
+// operator's actions; the forecast; and why a campaign was refused.
 func (r *Report) WriteTable(w io.Writer) error {
 	ew := &errWriter{w: w}
-	ew.printf("fota fleet simulation: %d devices (%d offline), seed %d, from %s\n",
+	ew.printf("fota fleet simulation: %d devices (%d never online), seed %d, from %s\n",
 		r.Devices, r.Offline, r.Seed, r.Start.UTC().Format("Mon 2006-01-02 15:04 MST"))
 	for _, c := range r.Campaigns {
 		ew.printf("\n%s: %d devices", c.Name, c.Devices)
 		if c.Refused != "" {
-			ew.printf(", refused at %s: %s\n", stamp(c.ScheduledAt), c.Refused)
+			ew.printf(", refused at %s\n  %s\n  why: %s\n", stamp(c.ScheduledAt), TimingString(c.Request), c.Reason)
 			continue
 		}
 		ew.printf(", campaign %s, %s\n", c.ID, c.Status)
+		ew.printf("  %s\n", TimingString(c.Request))
 		for _, t := range c.Timeline {
 			ew.printf("  %s  %s\n", stamp(t.At), t.Status)
 		}
@@ -183,13 +323,93 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		ew.printf("  reached: %d of %d devices (%s)", c.Reached, c.Devices, percent(share(c.Reached, c.Devices), -1))
+		if f := r.Forecast.campaign(c.Name); f != nil && f.Err == "" {
+			ew.printf("; forecast %s", percent(f.Reachable, -1))
+		}
+		ew.printf("\n")
+	}
+	if len(r.Actions) > 0 {
+		ew.printf("\nactions:\n")
+		for _, a := range r.Actions {
+			ew.printf("  %s  %s", stamp(a.At), a.Do)
+			if a.Campaign != "" {
+				ew.printf(" %s", a.Campaign)
+			}
+			if a.Group != "" {
+				ew.printf(", %d devices of group %s", a.Devices, a.Group)
+			}
+			if a.Request != nil {
+				ew.printf(" to %s", TimingString(*a.Request))
+			}
+			switch {
+			case a.Refused != "":
+				ew.printf(": refused: %s\n", a.Refused)
+			case a.Result != "":
+				ew.printf(": %s\n", a.Result)
+			default:
+				ew.printf(": done\n")
+			}
+		}
+	}
+	if r.Forecast != nil {
+		ew.printf("\n")
+		if err := r.Forecast.WriteTable(ew); err != nil {
+			return err
+		}
 	}
 	t := r.Totals
 	ew.printf("\npilot gate: %s\n", r.PilotGate)
+	if r.Refused != "" {
+		ew.printf("REFUSED: %s\n", r.Refused)
+	}
 	ew.printf("simulated until %s\n", stamp(r.End))
 	ew.printf("events: %d (%d check-ins, %d reports, %d ticks); %d Manager calls; %d status changes; %d late reports; %d dropped\n",
 		t.Events, t.CheckIns, t.Reports, t.Ticks, t.ManagerCalls, t.Changes, t.LateReports, t.Dropped)
 	return ew.err
+}
+
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+// TimingString writes a campaign's dates and windows in one line:
+// "2026-01-05..2026-01-11, download 00-06 20-24, install 02-07 (UTC)".
+func TimingString(t schedule.HTTPRequest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s..", t.StartDate)
+	if t.EndDate.IsZero() {
+		b.WriteString("(a week)")
+	} else {
+		b.WriteString(t.EndDate.String())
+	}
+	windows := func(name string, ws []schedule.Window, after schedule.Date) {
+		if len(ws) == 0 && after.IsZero() && name == "campaign" {
+			return
+		}
+		fmt.Fprintf(&b, ", %s", name)
+		if !after.IsZero() {
+			fmt.Fprintf(&b, " from %s", after)
+		}
+		if len(ws) == 0 {
+			b.WriteString(" all hours")
+		}
+		for _, w := range ws {
+			fmt.Fprintf(&b, " %02d-%02d", w.StartTime, w.EndTime)
+		}
+	}
+	windows("campaign", t.CampaignTimeWindowList, schedule.Date{})
+	windows("download", t.DownloadTimeWindowList, t.DownloadAfterDate)
+	windows("install", t.InstallTimeWindowList, t.InstallAfterDate)
+	zone := t.TimeZone
+	if zone == "" {
+		zone = "UTC"
+	}
+	fmt.Fprintf(&b, " (%s)", zone)
+	return b.String()
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("Mon 01-02 15:04:05") }
