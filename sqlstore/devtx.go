@@ -220,7 +220,7 @@ func (d *devTx) Known() (bool, error) {
 	if err := d.load(nil); err != nil {
 		return false, err
 	}
-	if d.dev.exists || d.hist || d.hasSess || len(d.checkIns) > 0 {
+	if d.dev.recorded || d.dev.active != "" || d.hist || d.hasSess || len(d.checkIns) > 0 {
 		return true, nil
 	}
 	for _, e := range d.mems {
