@@ -15,9 +15,11 @@
 //  2. Schedule: one replica schedules an on-demand campaign of -devices
 //     devices (every device accepted), timed.
 //  3. Load: -workers goroutines per replica send check-ins and reports for
-//     -duration. Each device goes check-in (download), steady check-ins,
-//     downloaded, check-in (install), steady check-ins, installed; a few
-//     fail their download. Some check-ins and reports are sent to two
+//     -duration, each to a window of -window devices under way at once.
+//     Each device goes check-in (download), -steady steady check-ins,
+//     downloaded, check-in (install), -steady steady check-ins, installed;
+//     one in twenty fails its download instead. A finished device gives
+//     its place in the window to the worker's next. Some check-ins and reports are sent to two
 //     replicas at once (duplicates): one moves the device, the other is
 //     answered as a repeat.
 //  4. End: the shared clock jumps past the campaign's end while the
@@ -49,6 +51,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +77,7 @@ type config struct {
 	conns      int
 	tickers    int
 	steady     int
+	window     int
 	dupEvery   int
 	endTimeout time.Duration
 	pgbench    bool
@@ -92,6 +96,7 @@ func main() {
 	flag.IntVar(&c.conns, "conns", 4, "connections in each replica's pool")
 	flag.IntVar(&c.tickers, "tickers", -1, "replicas running Tick while the campaign ends (0 to -replicas; -1: all)")
 	flag.IntVar(&c.steady, "steady", 4, "steady check-ins a device makes in each phase (download, install)")
+	flag.IntVar(&c.window, "window", 32, "devices each worker has under way at once")
 	flag.IntVar(&c.dupEvery, "dup-every", 20, "one operation in this many is sent to two replicas at once (0: none)")
 	flag.DurationVar(&c.endTimeout, "end-timeout", 2*time.Minute, "a campaign not ended and swept by then is a livelock")
 	flag.BoolVar(&c.pgbench, "pgbench", true, "measure pgbench -N on the same server first")
@@ -131,6 +136,8 @@ func (c *config) check() error {
 		return fmt.Errorf("-workers %d, -conns %d: at least 1 each", c.workers, c.conns)
 	case c.steady < 0 || c.dupEvery < 0:
 		return fmt.Errorf("-steady %d, -dup-every %d: not negative", c.steady, c.dupEvery)
+	case c.window < 1:
+		return fmt.Errorf("-window %d: at least 1", c.window)
 	}
 	return nil
 }
@@ -481,21 +488,32 @@ func (l *load) startWorkers(ctx context.Context, wg *sync.WaitGroup, stop chan s
 				mine = append(mine, i)
 			}
 			m, other := l.managers[w%l.c.replicas], l.managers[(w+1)%l.c.replicas]
+			// A window of devices under way: each step goes to the next
+			// in it, and a device that finished gives its place to the
+			// next of the worker's own (finished devices stay in the
+			// window, checking in, once none is left).
+			window := slices.Clone(mine[:min(l.c.window, len(mine))])
+			next := len(window)
 			for k := 0; ; k++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if len(mine) == 0 {
+				if len(window) == 0 {
 					return
 				}
-				i := mine[k%len(mine)]
+				slot := k % len(window)
+				i := window[slot]
 				dup := l.c.dupEvery > 0 && k%l.c.dupEvery == l.c.dupEvery-1
 				began := time.Now()
 				n := l.step(ctx, m, other, i, dup)
 				if !l.ended.Load() && n > 0 {
 					l.lat.add(time.Since(began), n)
+				}
+				if l.devs[i].state.Terminal() && next < len(mine) {
+					window[slot] = mine[next]
+					next++
 				}
 			}
 		})
