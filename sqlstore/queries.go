@@ -28,7 +28,7 @@ type queries struct {
 
 	addBundle, bundles, deleteBundles string
 
-	nextSeq string
+	nextSeq, analyze string
 }
 
 const campaignColumns = `id, seq, account, name, family, protocol, status, target_account, software_name,
@@ -253,6 +253,7 @@ func buildQueries(schema string) queries {
 		deleteBundles: x(`DELETE FROM {s}.bundles WHERE device_id = $1 AND uploaded_at < $2`),
 
 		nextSeq: `SELECT nextval($1::regclass)`,
+		analyze: x(`ANALYZE {s}.members, {s}.devices`),
 	}
 }
 

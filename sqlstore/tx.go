@@ -41,7 +41,19 @@ type tx struct {
 	pendDev map[string]bool // device rows to write (their values in devs)
 
 	pendDl map[dlKey]dlEntry
+
+	// added counts the members AddMembers wrote: a transaction that
+	// filled a large campaign refreshes the planner's statistics before
+	// it commits (see commit).
+	added int
 }
+
+// analyzeAfter is how many members one transaction adds before it
+// refreshes the statistics of members and devices: a campaign just filled
+// is otherwise planned as if it were empty, and its pages are read by a
+// bitmap scan and a sort of every remaining member instead of in index
+// order.
+const analyzeAfter = 10_000
 
 type memKey struct{ c, d string }
 
@@ -111,6 +123,9 @@ func (t *tx) commit() error {
 	t.queueMembers(&b, "")
 	t.queueDevices(&b)
 	t.queueDeadlines(&b)
+	if t.added >= analyzeAfter {
+		b.Queue(t.s.q.analyze)
+	}
 	if !t.wrote && b.Len() == 0 {
 		return nil // the deferred rollback ends it
 	}
@@ -574,6 +589,7 @@ func (t *tx) AddMembers(campaignID string, ms []fota.NewMember) error {
 	if err != nil {
 		return t.c.fail(err)
 	}
+	t.added += len(sorted)
 	for _, nm := range sorted {
 		m := normMember(nm.Member)
 		t.remember(memKey{campaignID, m.DeviceID}, memEntry{found: true, m: m})
