@@ -109,7 +109,8 @@
 // changes nothing writes only its own history: the device's row in
 // histories (the number of its newest check-in and the history kept) and
 // the check-in itself; the trim of the oldest beyond the history limit
-// is in the same statement. Nothing campaign-wide is written by a device:
+// is in the same statement. (Locking the member marks its tuple, as
+// PostgreSQL records row locks in the row; the member is not changed.) Nothing campaign-wide is written by a device:
 // Counts is derived (a GROUP BY over the campaign's entries of the
 // (campaign_id, state) index, an index-only scan; the Manager asks for it
 // in queries and campaign-wide operations, never on a device's path), and
@@ -274,6 +275,20 @@
 //
 //	go run ./sqlstore/cmd/loadtest -replicas 4 -devices 100000 -duration 20s -json
 //
-// The figures of a run on a two-core machine are in the repository's
-// README.
+// A run of that command on a two-core machine shared with other work
+// (PostgreSQL 15, synchronous_commit on, 4 replicas × 4 connections, 24
+// workers, one operation in 20 sent to two replicas at once) gave 873
+// device operations per second against pgbench -N's 1,258 transactions
+// per second (16 clients, the mean of its runs before and after the
+// load): a ratio of 0.69 (0.64 to 0.81 over other runs); 0.0002 retries
+// per operation; p50 26 ms and p99 88 ms, most of it waiting for one of
+// the 16 connections; the Schedule of 100,000 devices in 7.4 s; the
+// campaign's end written 0.2 s after its end date with 4 replicas
+// ticking and 24 workers checking in, and all 100,000 devices swept in
+// 72 s (a thousand per transaction, each batch competing for the two
+// cores with the check-ins; 0.2 s a batch alone); the truth check exact.
+// A steady check-in's statements cost the server about what pgbench's
+// transaction does; the gap is the replicas' own CPU (about a third of a
+// core, mostly system calls) on the same two cores, where pgbench's
+// client is light.
 package sqlstore
