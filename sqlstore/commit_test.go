@@ -86,7 +86,7 @@ func TestCommitUnknown(t *testing.T) {
 	cfg.ConnConfig.Host = addr.IP.String()
 	cfg.ConnConfig.Port = uint16(addr.Port)
 	cfg.ConnConfig.Fallbacks = nil
-	cut, err := Open(context.Background(), openPoolWith(t, cfg), Options{Schema: s.Schema()})
+	cut, err := OpenPool(context.Background(), openPoolWith(t, cfg), Options{Schema: s.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}

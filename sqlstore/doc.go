@@ -10,15 +10,21 @@
 // # Using it
 //
 //	pool, err := pgxpool.New(ctx, "postgres://fota@db/fota")
-//	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: "fota"})
+//	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: "fota"})
 //	err = store.Migrate(ctx) // once per deployment; idempotent
 //	m, err := fota.New(fota.Config{Store: store, ...})
+//
+// Open takes a database/sql pool opened with pgx's driver instead
+// (sql.Open("pgx", url); this package registers the driver): each
+// transaction then runs on the driver's own pgx connection, with the same
+// statements and round trips.
 //
 // A host must:
 //   - run Migrate before the first transaction, from one replica or from
 //     all of them at start-up (it takes an advisory lock and creates only
 //     what is missing, in one transaction);
-//   - size the pool (pgxpool's MaxConns): a transaction holds one
+//   - size the pool (pgxpool's MaxConns, database/sql's
+//     SetMaxOpenConns): a transaction holds one
 //     connection from its first statement to its commit, so MaxConns
 //     bounds a replica's transactions in flight; an operation beyond it
 //     waits for a connection. Keep the sum over all replicas under the

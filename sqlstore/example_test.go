@@ -38,7 +38,7 @@ func Example() {
 	defer pool.Close()
 
 	schema := fmt.Sprintf("fota_example_%d", os.Getpid())
-	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: schema})
+	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -412,7 +412,7 @@ func newLoad(ctx context.Context, c config, dsn string) (*load, error) {
 				return
 			}
 			l.pools[r] = pool
-			s, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: schema})
+			s, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 			if err != nil {
 				errs[r] = err
 				return
