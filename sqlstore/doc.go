@@ -283,18 +283,17 @@
 //
 // A run of that command on a two-core machine shared with other work
 // (PostgreSQL 15, synchronous_commit on, 4 replicas × 4 connections, 24
-// workers, one operation in 20 sent to two replicas at once) gave 873
-// device operations per second against pgbench -N's 1,258 transactions
-// per second (16 clients, the mean of its runs before and after the
-// load): a ratio of 0.69 (0.64 to 0.81 over other runs); 0.0002 retries
-// per operation; p50 26 ms and p99 88 ms, most of it waiting for one of
-// the 16 connections; the Schedule of 100,000 devices in 7.4 s; the
-// campaign's end written 0.2 s after its end date with 4 replicas
-// ticking and 24 workers checking in, and all 100,000 devices swept in
-// 72 s (a thousand per transaction, each batch competing for the two
-// cores with the check-ins; 0.2 s a batch alone); the truth check exact.
-// A steady check-in's statements cost the server about what pgbench's
-// transaction does; the gap is the replicas' own CPU (about a third of a
-// core, mostly system calls) on the same two cores, where pgbench's
-// client is light.
+// workers, one operation in 20 sent to two replicas at once) gave 965
+// device operations per second against pgbench -N's 1,661 transactions
+// per second (16 clients; 1,926 before the load and 1,396 after, as the
+// machine's other work came and went): a ratio of 0.58 (0.58 to 0.81
+// over other runs); 0.0003 retries per operation; p50 23 ms and p99
+// 81 ms with 24 workers on 16 connections; the Schedule of 100,000
+// devices in 6.4 s; the campaign's end written 0.17 s after its end date
+// with 4 replicas ticking and 24 workers checking in, and all 100,000
+// devices swept in 55 s (a thousand per transaction, each batch
+// competing for the two cores with the check-ins; about 0.15 s a batch
+// alone); the truth check exact. The replicas' own CPU (a third of a
+// core, mostly system calls for the round trips) shares the two cores
+// with the server, where pgbench's client is light.
 package sqlstore
