@@ -11,9 +11,9 @@ import (
 // schema for the whole run, emptied with DELETE for every store the
 // suite asks for.
 func TestStore(t *testing.T) {
-	db := openDB(t)
-	s := newStore(t, db, Options{})
-	t.Cleanup(func() { t.Logf("retries: %+v", s.Stats()) })
+	pool := openPool(t)
+	s := newStore(t, pool, Options{})
+	t.Cleanup(func() { t.Logf("stats: %+v", s.Stats()) })
 	storetest.Run(t, func(t *testing.T) fota.Store {
 		empty(t, s)
 		return s
