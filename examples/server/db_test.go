@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // With -db, campaigns live in PostgreSQL (sqlstore) and outlive the
@@ -21,13 +22,13 @@ func TestCampaignsSurviveARestartWithDB(t *testing.T) {
 	url := cmp.Or(os.Getenv("FOTA_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	schema := "fota_server_test_" + strings.ToLower(rand.Text()[:10])
 	t.Cleanup(func() {
-		db, err := sql.Open("pgx", url)
+		conn, err := pgx.Connect(context.Background(), url)
 		if err != nil {
 			t.Error(err)
 			return
 		}
-		defer db.Close()
-		if _, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`); err != nil {
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
 			t.Error(err)
 		}
 	})

@@ -37,7 +37,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,6 +49,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
@@ -184,19 +185,19 @@ func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
 	if cfg.db == "" {
 		return nil, func() {}, nil
 	}
-	db, err := sql.Open("pgx", cfg.db) // sqlstore registers pgx's driver
+	pool, err := pgxpool.New(ctx, cfg.db)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-db: %w", err)
 	}
-	store, err := sqlstore.Open(ctx, db, sqlstore.Options{Schema: cfg.dbSchema})
+	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: cfg.dbSchema})
 	if err == nil {
 		err = store.Migrate(ctx)
 	}
 	if err != nil {
-		db.Close()
+		pool.Close()
 		return nil, nil, fmt.Errorf("-db: %w", err)
 	}
-	return store, func() { db.Close() }, nil
+	return store, pool.Close, nil
 }
 
 // demoSet is what -demo made: the inventory, the devices, the account's
