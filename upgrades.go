@@ -82,7 +82,7 @@ func (m *Manager) ScheduleUpgrade(ctx context.Context, account string, req Upgra
 	if err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, req.DeviceList)
+	fs, err := m.survey(ctx, req.DeviceList, prerequisites{account, pkg.Make, pkg.Model, pkg.From})
 	if err != nil {
 		return CampaignInfo{}, err
 	}
@@ -108,7 +108,7 @@ func (m *Manager) ScheduleUpgrade(ctx context.Context, account string, req Upgra
 			// start after its end.
 			return &RequestError{Field: "endDate", Value: req.EndDate.String(), Reason: "the campaign would start (" + c.StartsAt.Format(timeLayout) + ") after it ends", Err: schedule.ErrEndBeforeStart}
 		}
-		if err := m.create(tx, o, &c, infos, found, gather, start.OnDemand()); err != nil {
+		if err := m.create(tx, o, &c, req.DeviceList, fs, gather, start.OnDemand()); err != nil {
 			return err
 		}
 		info, err = campaignInfo(tx, c, o.now)
