@@ -1,7 +1,7 @@
 // Command server serves a fota.Manager over HTTP in the shape of
 // ThingSpace's Software Management API (/v2 for HTTP devices, the /v1
-// routes that need no push campaign), with an in-memory store, a
-// background Tick, callbacks to registered URLs and a device-side
+// routes that need no push campaign), with an in-memory store,
+// Manager.Run applying starts and ends as they fall due, callbacks to registered URLs and a device-side
 // check-in protocol (see package
 // github.com/fotakit/fota/examples/server/api for every route and the
 // OpenAPI document it serves at /openapi.json).
@@ -21,6 +21,9 @@
 //	                      curl commands that use them
 //	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
 //	-insecure             accept every call without credentials (warns on stderr)
+//	-lenient              ignore unknown fields in request bodies; by default a body
+//	                      with a field its ThingSpace model lacks is refused (400),
+//	                      naming the field
 //	-db DSN               keep campaigns on PostgreSQL through sqlstore (e.g.
 //	                      postgres://postgres@127.0.0.1:5432/test), in schema
 //	-db-schema (default fota), migrated at start; default: in memory
@@ -60,10 +63,6 @@ import (
 	"github.com/fotakit/fota/sqlstore"
 )
 
-// maxSleep bounds the wait between Ticks: a campaign scheduled meanwhile
-// may bring an earlier deadline than the one Tick last returned.
-const maxSleep = time.Minute
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,7 +75,7 @@ type config struct {
 	demo                               int
 	tokens, secrets, subs, demoSecrets string
 	db, dbSchema                       string
-	insecure                           bool
+	insecure, lenient                  bool
 }
 
 // run serves until ctx ends and returns the exit code. ready, if not nil,
@@ -93,6 +92,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
 	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
+	fs.BoolVar(&cfg.lenient, "lenient", false, "ignore unknown fields in request bodies (default: refuse them, naming the field)")
 	fs.StringVar(&cfg.db, "db", "", "PostgreSQL URL: keep campaigns there (sqlstore) instead of in memory")
 	fs.StringVar(&cfg.dbSchema, "db-schema", "fota", "the PostgreSQL schema of -db")
 	if err := fs.Parse(args); err != nil {
@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	background, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	done := make(chan struct{}, 2)
-	go func() { tick(background, m, log); done <- struct{}{} }()
+	go func() { _ = m.Run(background); done <- struct{}{} }()
 	go func() { callbacks.Run(background); done <- struct{}{} }()
 	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "insecure", cfg.insecure)
 	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, time.Now())
@@ -211,7 +211,7 @@ type demoSet struct {
 
 // load reads the files the flags name and makes the demo set.
 func load(cfg config, now time.Time) (api.Options, demoSet, error) {
-	opts := api.Options{Insecure: cfg.insecure, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{}}
+	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{}}
 	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}}
 	secrets := api.NewMemorySecrets()
 	opts.Secrets = secrets
@@ -275,29 +275,6 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 		}
 	}
 	return opts, demo, nil
-}
-
-// tick runs Manager.Tick until ctx ends, sleeping until the deadline it
-// returns (at most maxSleep, at least a moment so that a failing store is
-// not hammered).
-func tick(ctx context.Context, m *fota.Manager, log *slog.Logger) {
-	for {
-		next, err := m.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("fota tick", "err", err)
-		}
-		wait := maxSleep
-		if !next.IsZero() {
-			wait = min(wait, max(time.Until(next), 100*time.Millisecond))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // printTryIt prints the demo's credentials and curl commands that walk a

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/fotakit/fota/examples/server/api"
 )
 
@@ -38,8 +40,11 @@ func bodyRoutes(f *fixture) []bodyRoute {
 
 // bodyFixture: c1 queued (ids 1, 2), c2 started with ids[0] downloading,
 // ids[3] logging and collecting, ids[3] licensed.
-func bodyFixture(t testing.TB) *fixture {
-	f := newFixture(t, fixtureConfig{})
+func bodyFixture(t testing.TB) *fixture { return bodyFixtureWith(t, api.Options{}) }
+
+// bodyFixtureWith is bodyFixture with the handler's options.
+func bodyFixtureWith(t testing.TB, opts api.Options) *fixture {
+	f := newFixture(t, fixtureConfig{opts: opts})
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[1:3], ""), nil)
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", f.ids[0:1], ""), nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[0]+`"}`, nil)
@@ -99,4 +104,83 @@ func FuzzBodies(f *testing.F) {
 			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, code, b)
 		}
 	})
+}
+
+// A body with a field its type does not have is refused, naming the
+// field; with Options.Lenient the same body is accepted.
+func TestUnknownFields(t *testing.T) {
+	for _, r := range bodyRoutes(bodyFixture(t)) {
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			body := `{"downloadTimeWindowsList":[{"startTime":1,"endTime":2}],` + r.valid[1:]
+			if msg := bodyFixture(t).fails(r.method, r.path, body, http.StatusBadRequest, api.CodeBadRequest); !strings.Contains(msg, "downloadTimeWindowsList") || !strings.Contains(msg, "unknown field") {
+				t.Errorf("message %q does not name the unknown field", msg)
+			}
+			bodyFixtureWith(t, api.Options{Lenient: true}).ok(r.method, r.path, body, nil)
+		})
+	}
+}
+
+// Strict decoding refuses no field of the SDK's request models: every
+// operation served with a JSON body gets a body holding every property
+// of its model in the OpenAPI document (as Verizon's SDK may send them),
+// and no answer names an unknown field.
+func TestSDKRequestModelsDecodeStrictly(t *testing.T) {
+	c, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := bodyFixture(t)
+	f.tok = tokens["acme"]
+	var tried int
+	for _, op := range operations(t, f, "acme") {
+		if !op.served {
+			continue
+		}
+		route, _, err := c.router.FindRoute(newRequest(op.method, op.path, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := route.Operation.RequestBody
+		if rb == nil || rb.Value.Content.Get("application/json") == nil {
+			continue
+		}
+		body, err := json.Marshal(sdkExample(rb.Value.Content.Get("application/json").Schema.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tried++
+		if code, b := f.do(op.method, op.path, string(body)); strings.Contains(string(b), "unknown field") {
+			t.Errorf("%s %s %s: %d %s", op.method, op.path, body, code, b)
+		}
+	}
+	if tried < 15 {
+		t.Fatalf("only %d operations with a JSON body tried", tried)
+	}
+}
+
+// sdkExample is a value with every property of the schema: the fixture's
+// account for accountName, the first member of an enum, and placeholders.
+func sdkExample(s *openapi3.Schema) any {
+	switch {
+	case s.Type.Is("object"):
+		m := map[string]any{}
+		for name, p := range s.Properties {
+			m[name] = sdkExample(p.Value)
+			if name == "accountName" {
+				m[name] = "acme"
+			}
+		}
+		return m
+	case s.Type.Is("array"):
+		return []any{sdkExample(s.Items.Value)}
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	case s.Type.Is("string"):
+		return "2026-03-05"
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		return 3
+	case s.Type.Is("boolean"):
+		return true
+	}
+	return nil
 }

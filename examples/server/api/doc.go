@@ -223,8 +223,16 @@
 // Bodies are bounded (Options.MaxBodyBytes, 1 MiB by default), and so is
 // every string a request carries, in the body, the path or the query
 // (Options.MaxStringBytes, 2 KiB by default): longer strings, invalid
-// UTF-8 and NUL are 400 naming the field. Unknown JSON fields are ignored,
-// as the SDK sends more than one model's fields on some calls.
+// UTF-8 and NUL are 400 naming the field.
+//
+// Bodies decode strictly: a top-level field that the request's model
+// does not have is 400 BadRequest naming it, so a misspelt optional field
+// (downloadTimeWindowsList) cannot schedule a campaign that silently
+// ignores it. Every field of the SDK's request models is known (the SDK
+// sends optional ones such as V2LicenseIMEI's accountName, which must
+// then be the path's account). Keys match regardless of case, as
+// encoding/json matches them. Options.Lenient (the command's -lenient)
+// ignores unknown fields instead, for clients that send extra ones.
 //
 // Every request is logged once to Options.Logger at Info: method, route
 // (the pattern that matched, "(none)" for no route), status and duration.

@@ -73,6 +73,10 @@ type Options struct {
 	// 1..fota.MaxPageSize; anything else means fota.MaxPageSize (1,000, as
 	// ThingSpace's reports).
 	PageSize int
+	// Lenient ignores unknown fields in request bodies, for clients that
+	// send more than their model's fields. By default a body's unknown
+	// top-level field is refused (400) with its name.
+	Lenient bool
 	// Logger receives one Info record per request (method, route,
 	// status, duration), the refused credentials and every 500.
 	// Default: discard.
@@ -323,13 +327,20 @@ func (s *server) decode(r *http.Request, v any) error {
 }
 
 // unmarshal checks a JSON body's strings (checkJSON) and decodes it into
-// v. Every failure is a bad request naming the field (or "body"). The
-// Content-Type is not looked at: the SDK sends some JSON bodies as */*.
+// v, strictly (checkFields) unless Options.Lenient. Every failure is a
+// bad request naming the field (or "body"). The Content-Type is not
+// looked at: the SDK sends some JSON bodies as */*.
 func (s *server) unmarshal(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return &fota.RequestError{Field: "body", Value: "", Reason: "empty: a JSON object is required"}
 	}
 	if err := checkJSON(b, s.opts.MaxStringBytes); err != nil {
+		return err
+	}
+	if s.opts.Lenient {
+		return jsonError(fota.UnmarshalLenient(b, v))
+	}
+	if err := checkFields(b, v); err != nil {
 		return err
 	}
 	return jsonError(json.Unmarshal(b, v))

@@ -24,10 +24,12 @@ const (
 	reasonNoLicenseOnDevice = "No license attached to device"
 )
 
-// LicenseRequest is the licence assign/remove body (V1 and
-// V1LicensesAssignedRemovedRequest, V2LicenseIMEI).
+// LicenseRequest is the licence assign/remove body
+// (V1LicensesAssignedRemovedRequest, V2LicenseIMEI). accountName is
+// V2LicenseIMEI's optional field: when sent, it must be the path's account.
 type LicenseRequest struct {
-	DeviceList []string `json:"deviceList"`
+	AccountName string   `json:"accountName,omitempty"`
+	DeviceList  []string `json:"deviceList"`
 }
 
 // DeviceResult is one device's outcome (V2DeviceStatus).
@@ -116,6 +118,9 @@ func (s *server) licenses(r *http.Request, acc string, assign bool) ([]DeviceRes
 	var req LicenseRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
+	}
+	if req.AccountName != "" && req.AccountName != acc {
+		return nil, &fota.RequestError{Field: "accountName", Value: req.AccountName, Reason: "not the account of the path, " + acc}
 	}
 	if err := checkDeviceList("deviceList", req.DeviceList); err != nil {
 		return nil, err
