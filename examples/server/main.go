@@ -16,9 +16,12 @@
 //	-tokens FILE          API tokens, one "TOKEN ACCOUNT" per line (# comments)
 //	-device-secrets FILE  device secrets, one "DEVICE SECRET" per line
 //	-subscriptions FILE   FOTA subscriptions, one "ACCOUNT LICENSES [PURCHASETYPE]" per line
+//	-packages FILE        the software catalog, a JSON object from account to packages
+//	                      (api.ParsePackages): a schedule naming a package takes its
+//	                      make, model and versions, and devices get its URL, size, hash
 //	-demo N               load N HTTP demo devices of -account (default acme), with a
-//	                      new token for the account and a secret per device, and print
-//	                      curl commands that use them
+//	                      new token for the account, a secret per device and a package
+//	                      lamp-fw in the catalog, and print curl commands that use them
 //	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
 //	-insecure             accept every call without credentials (warns on stderr)
 //	-lenient              ignore unknown fields in request bodies; by default a body
@@ -40,6 +43,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,6 +79,7 @@ type config struct {
 	addr, account                      string
 	demo                               int
 	tokens, secrets, subs, demoSecrets string
+	packages                           string
 	db, dbSchema                       string
 	insecure, lenient                  bool
 }
@@ -90,6 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs.StringVar(&cfg.tokens, "tokens", "", "API tokens: one \"TOKEN ACCOUNT\" per line")
 	fs.StringVar(&cfg.secrets, "device-secrets", "", "device secrets: one \"DEVICE SECRET\" per line")
 	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
+	fs.StringVar(&cfg.packages, "packages", "", "software catalog: a JSON object from account to packages (see api.ParsePackages)")
 	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
 	fs.BoolVar(&cfg.lenient, "lenient", false, "ignore unknown fields in request bodies (default: refuse them, naming the field)")
@@ -122,7 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	defer closeStore()
 	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
-	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Logger: log, Observer: callbacks})
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Logger: log, Observer: callbacks})
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -209,9 +216,23 @@ type demoSet struct {
 	secrets map[string]string
 }
 
+// demoPackage is the demo account's HTTP package: the demo devices'
+// make and model, from 1.0 to 2.0. Its image (1 MiB of zero bytes) is not
+// served: the URL is an example, the size and hash are the image's.
+var demoPackage = func() api.Package {
+	image := make([]byte, 1<<20)
+	sum := sha256.Sum256(image)
+	return api.Package{
+		Package: fota.Package{Name: "lamp-fw", Make: "Acme", Model: "Lamp", From: "1.0", To: "2.0",
+			URL: "https://downloads.example.com/acme/lamp-fw-2.0.bin", Size: int64(len(image)), SHA256: hex.EncodeToString(sum[:])},
+		Listing: api.Listing{Protocols: []device.Protocol{device.HTTP}, ReleaseNote: "the demo's package"},
+	}
+}()
+
 // load reads the files the flags name and makes the demo set.
 func load(cfg config, now time.Time) (api.Options, demoSet, error) {
-	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{}}
+	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{},
+		Packages: api.NewCatalog()}
 	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}}
 	secrets := api.NewMemorySecrets()
 	opts.Secrets = secrets
@@ -245,8 +266,14 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 	if err := read(cfg.subs, func(r io.Reader) (err error) { opts.Subscriptions, err = api.ParseSubscriptions(r, now); return err }); err != nil {
 		return opts, demo, err
 	}
+	if err := read(cfg.packages, func(r io.Reader) (err error) { opts.Packages, err = api.ParsePackages(r, now); return err }); err != nil {
+		return opts, demo, err
+	}
 	if cfg.demo == 0 {
 		return opts, demo, nil
+	}
+	if err := opts.Packages.Put(cfg.account, demoPackage); err != nil {
+		return opts, demo, err
 	}
 	demo.token = "demo-" + rand.Text()
 	if err := opts.Tokens.Add(demo.token, cfg.account); err != nil {
@@ -299,8 +326,9 @@ Try it (an on-demand campaign of %[6]d devices, then one device's update):
 
   dev() { curl -s -X POST %[1]s/api/fota/device/$1 -d "$2" -H "X-Device-Signature: $(printf %%s "$2" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)"; echo; }
   ID=$(curl -s -X POST %[1]s/api/fota/v2/campaigns/software/%[2]s -H "Authorization: Bearer $TOKEN" \
-    -d '{"campaignName":"demo","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0","distributionType":"HTTP","make":"Acme","model":"Lamp","startDate":"%[3]s","endDate":"%[4]s","deviceList":[%[5]s]}' \
+    -d '{"campaignName":"demo","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0","distributionType":"HTTP","startDate":"%[3]s","endDate":"%[4]s","deviceList":[%[5]s]}' \
     | sed 's/.*"id":"\([^"]*\)".*/\1/'); echo "$ID"
+  curl -s %[1]s/api/fota/v2/software/%[2]s -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
   dev checkin '{"deviceId":"%[7]s","clientType":6}'
   dev report '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"downloaded"}'

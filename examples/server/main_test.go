@@ -96,8 +96,14 @@ func TestServeDemoAndShutDown(t *testing.T) {
 	}
 	// The first device, with its printed secret; the file has them all.
 	checkIn := `{"deviceId":"350000000000006","clientType":6}`
-	if code, b := post("/api/fota/device/checkin", checkIn, api.DeviceSignatureHeader, api.Sign([]byte(secret), []byte(checkIn))); code != 200 {
+	code, b = post("/api/fota/device/checkin", checkIn, api.DeviceSignatureHeader, api.Sign([]byte(secret), []byte(checkIn)))
+	if code != 200 {
 		t.Fatalf("signed check-in: %d %s", code, b)
+	}
+	// The printed request names the demo package without make or model:
+	// the catalog gives them, and the device is told where to download.
+	if c.Status == "CampaignScheduled" && !strings.Contains(string(b), `"downloadUrl":"https://downloads.example.com/acme/lamp-fw-2.0.bin"`) {
+		t.Errorf("check-in in the printed campaign: %s", b)
 	}
 	if code, b := post("/api/fota/device/checkin", checkIn); code != 401 {
 		t.Fatalf("unsigned check-in: %d %s", code, b)
@@ -171,6 +177,7 @@ func TestStartupWarningsAndFiles(t *testing.T) {
 		{[]string{"-tokens", filepath.Join(dir, "missing")}, 1, "missing"},
 		{[]string{"-device-secrets", bad}, 1, "line 1"},
 		{[]string{"-subscriptions", bad}, 1, "line 1"},
+		{[]string{"-packages", bad}, 1, bad + ": catalog"},
 		{[]string{"-db", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"}, 1, "-db"},
 		{[]string{}, 0, "every API call will be refused"},
 		{[]string{"-insecure"}, 0, "WARNING: -insecure"},

@@ -33,16 +33,21 @@ type Tokens struct {
 }
 
 // ConfigError is a refused line of a token, device-secret or
-// subscription file (Line is 1-based), or a token Tokens.Add refused
-// (Line 0); Reason says what is wrong, without the token.
+// subscription file (Line is 1-based), a refused entry of a catalog file
+// (Field names it, as "acme[0].softwareTo"), or a token Tokens.Add
+// refused (neither); Reason says what is wrong, without the token.
 type ConfigError struct {
 	Line   int
+	Field  string
 	Reason string
 }
 
-// Error names the line and the reason, never the token.
+// Error names the line or the entry and the reason, never the token.
 func (e *ConfigError) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Field != "":
+		return e.Field + ": " + e.Reason
+	case e.Line == 0:
 		return "token: " + e.Reason
 	}
 	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)

@@ -50,9 +50,9 @@ func TestWholeCampaign(t *testing.T) {
 	}
 
 	// Before the start: nothing to do, come back at the window's opening.
-	var in api.CheckInResponse
+	var in fota.Instruction
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`","clientType":6}`, &in)
-	if in.Action != "none" || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
+	if in.Action != fota.ActionNone || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
 		t.Fatalf("check-in before the start: %+v", in)
 	}
 
@@ -64,7 +64,7 @@ func TestWholeCampaign(t *testing.T) {
 	}
 	for i, d := range devs {
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "download" || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
+		if in.Action != fota.ActionDownload || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
 			!in.Until.Equal(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) {
 			t.Fatalf("check-in in the window: %+v", in)
 		}
@@ -74,7 +74,7 @@ func TestWholeCampaign(t *testing.T) {
 			t.Fatalf("after downloaded: %+v", rep)
 		}
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "install" {
+		if in.Action != fota.ActionInstall {
 			t.Fatalf("check-in after download: %+v", in)
 		}
 		f.ok("POST", dev+"/report", `{"deviceId":"`+d+`","campaignId":"c1","outcome":"installed"}`, &rep)
@@ -120,7 +120,7 @@ func TestWholeCampaign(t *testing.T) {
 		t.Fatalf("history of queued campaigns: %+v", hist)
 	}
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`"}`, &in)
-	if in.Action != "none" {
+	if in.Action != fota.ActionNone {
 		t.Fatalf("check-in after the end: %+v", in)
 	}
 	// A report after the end repeats an outcome already applied.

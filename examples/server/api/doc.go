@@ -47,12 +47,14 @@
 //	DELETE /logging/{acc}/devices/{deviceId}                 → Success
 //	GET    /logging/{acc}/devices/{deviceId}/logs            → []verboselog.Bundle (DeviceLog)
 //	GET    /logging/{acc}/devices/{deviceId}/checkInHistory  → []CheckInHistoryItem
+//	GET    /software/{acc}?distributionType=                 → []SoftwarePackage, from the catalog
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResults (V2LicensesAssignedRemovedResult)
 //	GET    /subscriptions/{acc}                              → SubscriptionV2 (FotaV2Subscription)
 //	GET|POST|PUT|DELETE /callbacks/{acc}                     CallbackURL {"url"} (CallbackSummary, FotaV2CallbackRegistration*) / Success
 //
 // ThingSpace /v1, under V1Prefix (/api/fota/v1):
 //
+//	GET    /firmware/{acc}                                   → []Firmware, the catalog's packages for push devices
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResultsV1 (V1LicensesAssignedRemovedResult)
 //	GET    /subscriptions/{acc}                              → SubscriptionV1 (V1AccountSubscription)
 //	GET    /callbacks/{acc}                                  → []RegisteredCallback (RegisteredCallbacks)
@@ -60,16 +62,16 @@
 //	DELETE /callbacks/{acc}/name/{service}                   service "Fota" → Success
 //
 // The other V1 and V2 operations of the SDK are not routed yet (they
-// answer 400 "no route"): /v1 firmware and upgrades (push campaigns), the
-// software catalog, the account's devices, a device's upgrade history,
-// licence status and the licence cancel list, configuration files.
+// answer 400 "no route"): /v1 upgrades (push campaigns), the account's
+// devices, a device's upgrade history, licence status and the licence
+// cancel list, configuration files.
 // openapi.json names the library call each one waits for.
 //
 // The device side, under DevicePrefix (/api/fota/device). ThingSpace
 // publishes no device protocol (its devices run an OEM client), so these
 // three routes are this server's own:
 //
-//	POST /checkin  CheckInRequest {"deviceId","clientType","result","failureType"} → CheckInResponse {"action","campaignId","softwareName","softwareTo","until","retryAt"}
+//	POST /checkin  CheckInRequest {"deviceId","clientType","result","failureType"} → fota.Instruction {"action","campaignId","softwareName","softwareTo","downloadUrl","size","sha256","until","retryAt"}
 //	POST /report   ReportRequest {"deviceId","campaignId","outcome"} → ReportResponse {"deviceId","campaignId","state","status","resultReason"}
 //	POST /logs     one verboselog.Bundle (DeviceLog) → Success
 //
@@ -159,9 +161,22 @@
 //   - POST /campaigns/software/{acc} answers hours as strings, as its SDK
 //     model (DownloadTimeWindow) has them; both schedule routes read hours
 //     as numbers or digit strings. GET and the date change answer numbers
-//     (V2TimeWindow). Neither SDK schedule request carries make or model;
-//     fota takes them as optional fields (empty: any), until the software
-//     catalog derives them.
+//     (V2TimeWindow).
+//   - Make and model: neither SDK schedule request carries them; ThingSpace
+//     takes them from the software package. So does this server: a request
+//     whose softwareName (firmwareName in /v1) is one of the account's
+//     packages in the catalog (Options.Packages, a Catalog, which the
+//     Manager reads as its fota.PackageCatalog) takes its make, model and
+//     versions from it, and is refused, naming the field, where it says
+//     otherwise. A name the catalog does not know keeps fota's optional
+//     make and model fields (empty: any).
+//   - The software catalog (GET /software/{acc}, /v1 GET /firmware/{acc})
+//     lists an account's packages. SoftwarePackage requires a launchDate,
+//     a distributionType and a devicePlatformId that fota.Package does not
+//     have: a Catalog keeps them beside it (Listing). A package for several
+//     distribution types is listed once per type; /v1 lists the packages
+//     for LWM2M or OMA-DM devices, with the account as participantName.
+//     The catalog file format is ParsePackages'.
 //   - Licences are answered per device, as the SDK's examples are: a device
 //     that does not exist (or is another account's) is {"status":
 //     "Failure", "resultReason": "Device does not exist."}, removing a

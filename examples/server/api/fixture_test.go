@@ -18,6 +18,7 @@ import (
 	"github.com/fotakit/fota/examples/server/api"
 	"github.com/fotakit/fota/examples/server/callback"
 	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/schedule"
 )
 
 // fakeClock is a fota.Clock the test moves by hand. (benbjohnson's Mock
@@ -113,8 +114,11 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 		t.Cleanup(func() { cancel(); <-done })
 		observer, cfg.opts.Callbacks = d, d
 	}
+	if cfg.opts.Packages == nil {
+		cfg.opts.Packages = testCatalog(t)
+	}
 	m, err := fota.New(fota.Config{
-		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer,
+		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer, Packages: cfg.opts.Packages,
 		NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) },
 	})
 	if err != nil {
@@ -148,6 +152,30 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	f.options = cfg.opts
 	f.h = api.New(m, cfg.opts)
 	return f
+}
+
+// The fixture's catalog: acme's HTTP package lamp-fw (Acme Lamp 1.0 to
+// 2.0, with its download URL, size and hash) and its push package
+// meter-fw (Acme Meter 1.0 to 2.0, LwM2M and OMA-DM).
+const (
+	lampURL    = "https://downloads.example.com/acme/lamp-fw-2.0.bin"
+	lampSize   = 1 << 20
+	lampSHA256 = "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58" // of 1 MiB of zero bytes
+)
+
+func testCatalog(t testing.TB) *api.Catalog {
+	c := api.NewCatalog()
+	for _, p := range []api.Package{
+		{Package: fota.Package{Name: "lamp-fw", Make: "Acme", Model: "Lamp", From: "1.0", To: "2.0", URL: lampURL, Size: lampSize, SHA256: lampSHA256},
+			Listing: api.Listing{Protocols: []device.Protocol{device.HTTP}, LaunchDate: schedule.Date{Year: 2026, Month: 2, Day: 1}, ReleaseNote: "brighter"}},
+		{Package: fota.Package{Name: "meter-fw", Make: "Acme", Model: "Meter", From: "1.0", To: "2.0"},
+			Listing: api.Listing{Protocols: []device.Protocol{device.OMADM, device.LWM2M}, LaunchDate: schedule.Date{Year: 2026, Month: 2, Day: 2}}},
+	} {
+		if err := c.Put("acme", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 // testWriter sends the handler's log to the test log.

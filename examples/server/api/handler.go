@@ -64,6 +64,10 @@ type Options struct {
 	// subscription routes report it (see Subscription). An account
 	// without one has none (CodeNotFound) and a licence total of 0.
 	Subscriptions map[string]Subscription
+	// Packages is the software catalog the routes GET /software/{acc}
+	// and /v1 GET /firmware/{acc} list; the Manager must read the same
+	// one (fota.Config.Packages). nil: an empty catalog.
+	Packages *Catalog
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when zero or
 	// negative); MaxStringBytes bounds every string in a request
 	// (DefaultMaxStringBytes when zero or negative).

@@ -246,7 +246,7 @@ func (s *server) subscription(acc string) (SubscriptionV1, error) {
 // subscriptionV1: GET /api/fota/v1/subscriptions/{acc}.
 func (s *server) subscriptionV1(_ *http.Request, acc string) (any, error) {
 	out, err := s.subscription(acc)
-	out.UpdateTime = s.opts.Subscriptions[acc].UpdateTime.UTC().Format("2006-01-02T15:04:05.000Z")
+	out.UpdateTime = isoTime(s.opts.Subscriptions[acc].UpdateTime)
 	return out, err
 }
 

@@ -29,6 +29,9 @@ func (s *server) routes() {
 	v2("GET /logging/{acc}/devices/{deviceId}/logs", s.deviceLogs)
 	v2("GET /logging/{acc}/devices/{deviceId}/checkInHistory", s.checkInHistory)
 
+	// The software catalog.
+	v2("GET /software/{acc}", s.listSoftware)
+
 	// Licences, subscriptions, callbacks.
 	v2("POST /licenses/{acc}/assign", s.assignLicenses)
 	v2("POST /licenses/{acc}/remove", s.removeLicenses)
@@ -38,7 +41,8 @@ func (s *server) routes() {
 	v2("PUT /callbacks/{acc}", s.updateCallbackV2)
 	v2("DELETE /callbacks/{acc}", s.deregisterCallbackV2)
 
-	// ThingSpace /v1 (push family): the routes that need no push campaign.
+	// ThingSpace /v1 (push family).
+	v1("GET /firmware/{acc}", s.listFirmware)
 	v1("POST /licenses/{acc}/assign", s.assignLicensesV1)
 	v1("POST /licenses/{acc}/remove", s.removeLicensesV1)
 	v1("GET /subscriptions/{acc}", s.subscriptionV1)
