@@ -129,7 +129,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	defer closeStore()
 	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
-	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Logger: log, Observer: callbacks})
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Logger: log,
+		Observer: fota.WireOnly(callbacks)}) // a callback reports a change of the status ThingSpace shows
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1

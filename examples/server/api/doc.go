@@ -207,7 +207,10 @@
 //     it optional: there is nothing to register without it. The /v1
 //     listing leaves the password out. Messages carry the /v1
 //     registration's username and password, "as plain text in the
-//     callback message" as ThingSpace does.
+//     callback message" as ThingSpace does. A callback reports a change of
+//     the status ThingSpace shows (the Manager's observer is
+//     fota.WireOnly(dispatcher)): a device that downloads, then installs,
+//     is one UpgradePending message, not three.
 //   - Bodies are parsed as JSON whatever their Content-Type: the SDK sends
 //     most of its JSON bodies as "*/*".
 //   - "Type" (v2) and "type" (v1) both select append or remove:

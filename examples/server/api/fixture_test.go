@@ -112,7 +112,7 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 		done := make(chan struct{})
 		go func() { d.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
-		observer, cfg.opts.Callbacks = d, d
+		observer, cfg.opts.Callbacks = fota.WireOnly(d), d
 	}
 	if cfg.opts.Packages == nil {
 		cfg.opts.Packages = testCatalog(t)
