@@ -73,7 +73,7 @@ func TestAuthenticationMatrix(t *testing.T) {
 			{"a wrong token", "Bearer wrong-token-0123456789", http.StatusUnauthorized},
 			{"the other account's token", "Bearer " + tokens["other"], http.StatusForbidden},
 		} {
-			req := newRequest(op.method, op.path, `{"deviceList":["`+f.ids[1]+`"]}`)
+			req := newRequest(op.method, op.path, `{"accountName":"acme","deviceList":["`+f.ids[1]+`"]}`) // accountName: POST /upgrades names its account in the body
 			if c.auth != "" {
 				req.Header.Set("Authorization", c.auth)
 			}

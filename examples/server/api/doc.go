@@ -40,6 +40,7 @@
 //	DELETE /campaigns/{acc}/{campaignId}                     cancel before the start, abort after → Success
 //	GET    /reports/{acc}/campaigns?campaignStatus=&lastSeenCampaignId=            → CampaignHistory
 //	GET    /reports/{acc}/campaigns/{campaignId}/devices?lastSeenDeviceId=        → fota.DevicePage (V2CampaignDevice)
+//	GET    /reports/{acc}/devices/{deviceId}                 → []DeviceSoftwareUpgrade, the device's HTTP campaigns of six months
 //	GET    /logging/{acc}/devices                            → []fota.LoggingStatus (DeviceLoggingStatus)
 //	PUT    /logging/{acc}/devices                            LoggingRequest {"deviceIds":[…]} → []fota.LoggingStatus
 //	DELETE /logging/{acc}/devices                            ?deviceIds= and/or a LoggingRequest body → Success
@@ -55,6 +56,12 @@
 // ThingSpace /v1, under V1Prefix (/api/fota/v1):
 //
 //	GET    /firmware/{acc}                                   → []Firmware, the catalog's packages for push devices
+//	POST   /upgrades                                         fota.UpgradeRequest (FirmwareUpgradeRequest; the account in the body) → FirmwareUpgrade
+//	GET    /upgrades/{acc}/upgrade/{upgradeId}               → FirmwareUpgrade, with every device
+//	PUT    /upgrades/{acc}/upgrade/{upgradeId}               DeviceChange {"type":"append"|"remove","deviceList":[…]} → FirmwareUpgradeChangeResult
+//	DELETE /upgrades/{acc}/upgrade/{upgradeId}               cancel before the start → Success
+//	GET    /reports/{acc}/status/{upgradeStatus}/index/{startIndex}                → UpgradeListQueryResult
+//	GET    /reports/{acc}/devices/{deviceId}                 → []DeviceUpgradeHistory, the device's push upgrades of six months
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResultsV1 (V1LicensesAssignedRemovedResult)
 //	GET    /subscriptions/{acc}                              → SubscriptionV1 (V1AccountSubscription)
 //	GET    /callbacks/{acc}                                  → []RegisteredCallback (RegisteredCallbacks)
@@ -62,10 +69,14 @@
 //	DELETE /callbacks/{acc}/name/{service}                   service "Fota" → Success
 //
 // The other V1 and V2 operations of the SDK are not routed yet (they
-// answer 400 "no route"): /v1 upgrades (push campaigns), the account's
-// devices, a device's upgrade history, licence status and the licence
-// cancel list, configuration files.
-// openapi.json names the library call each one waits for.
+// answer 400 "no route"): the account's devices, licence status and the
+// licence cancel list, configuration files. openapi.json names what each
+// one waits for.
+//
+// /v1 serves push campaigns ("upgrades") and /v2 HTTP ones: a campaign
+// of the other family is refused on every campaign route (400
+// WrongFamily, naming the path that serves it), and the /v2 campaign
+// history lists HTTP campaigns only.
 //
 // The device side, under DevicePrefix (/api/fota/device). ThingSpace
 // publishes no device protocol (its devices run an OEM client), so these
@@ -260,8 +271,9 @@
 // # Calls into the Manager
 //
 // Every call into the Manager is in fleet.go, one method per operation,
-// each taking the account the way the Manager's account-scoped API will:
-// until then, fleet checks ownership itself (a campaign or, with
-// Options.Inventory, a device of another account is not found, exactly as
-// one that does not exist, so ids do not leak).
+// each naming the account. The Manager scopes campaigns and devices to
+// it: another account's campaign is not found, and a device its
+// inventory records for another account is answered as an unknown one
+// (rejected "Device not found." in a schedule, not found in licence,
+// logging and history calls), so ids do not leak.
 package api

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,8 +53,9 @@ const (
 )
 
 // fixture is a Manager over an in-memory store with an inventory of HTTP
-// devices: ids (account "acme"), others (account "other") and lwm2m (an
-// "acme" device that is not HTTP), served by api.New.
+// devices: ids (account "acme"), others (account "other"), lwm2m (an
+// "acme" Lamp that is not HTTP) and push (acme's LwM2M and OMA-DM
+// Meters), and the catalog testCatalog, served by api.New.
 type fixture struct {
 	t      testing.TB
 	clk    *fakeClock
@@ -62,8 +64,9 @@ type fixture struct {
 	h      http.Handler
 	ids    []string
 	others []string
-	lwm2m  string
-	tok    string // if set, the token every ThingSpace call carries instead of its path account's
+	lwm2m  string   // an acme Lamp that is not HTTP
+	push   []string // acme's Meters: LwM2M, OMA-DM, LwM2M, OMA-DM
+	tok    string   // if set, the token every ThingSpace call carries instead of its path account's
 
 	options api.Options
 }
@@ -105,6 +108,11 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	f.lwm2m = imei(800000)
 	put(f.lwm2m, "acme", device.LWM2M)
+	for i := range 4 { // acme's meters: LwM2M and OMA-DM in turn
+		f.push = append(f.push, imei(700000+i))
+		f.inv.Put(fota.DeviceInfo{DeviceID: f.push[i], Account: "acme", Protocol: []device.Protocol{device.LWM2M, device.OMADM}[i%2],
+			Make: "Acme", Model: "Meter", Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
 	var observer fota.Observer
 	if cfg.callbacks {
 		d := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Backoff: time.Millisecond})
@@ -141,7 +149,7 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	if cfg.opts.Secrets == nil {
 		secrets := api.NewMemorySecrets()
-		for _, id := range append(append([]string{f.lwm2m}, f.ids...), f.others...) {
+		for _, id := range slices.Concat([]string{f.lwm2m}, f.ids, f.others, f.push) {
 			secrets.Put(id, secretOf(id))
 		}
 		cfg.opts.Secrets = secrets

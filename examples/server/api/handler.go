@@ -50,10 +50,9 @@ type Options struct {
 	// Insecure turns authentication off: every call is accepted whatever
 	// its credentials. For experiments on loopback only.
 	Insecure bool
-	// Inventory, if set, scopes device ids to accounts: a call under
-	// account A that names a device the inventory records for another
-	// account (a non-empty DeviceInfo.Account) is answered as if the device
-	// did not exist. Pass the Manager's own inventory.
+	// Inventory is the Manager's inventory (fota.Config.Inventory): the
+	// account device routes list it, when it is a DeviceLister such as
+	// fota.MemoryInventory. The Manager itself scopes devices to accounts.
 	Inventory fota.Inventory
 	// Callbacks, if set, keeps the accounts' callback registrations and
 	// delivers the Manager's changes to them; the Manager must have it as
@@ -114,7 +113,7 @@ func New(m *fota.Manager, opts Options) http.Handler {
 	}
 	s := &server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), ledger: newLedger(), spec: specJSON}
 	if m != nil {
-		s.fleet = fleet{m: m, inv: opts.Inventory}
+		s.fleet = fleet{m: m}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -135,12 +134,21 @@ type deviceEndpoint func(r *http.Request, body []byte) (any, error)
 
 // thingSpace registers a route under prefix (V1Prefix or V2Prefix): the
 // caller's token is checked against the {acc} segment, and the path's
-// values and the query are bounded, before fn runs.
+// values and the query are bounded, before fn runs. A route without
+// {acc} (/v1 POST /upgrades, whose account is in the body) gets the
+// token's account ("" when insecure) and checks the body against it.
 func (s *server) thingSpace(prefix, pattern string, fn endpoint) {
 	method, path, _ := strings.Cut(pattern, " ")
+	inPath := strings.Contains(path, "{acc}")
 	s.mux.HandleFunc(method+" "+prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		acc := r.PathValue("acc")
-		if err := s.authenticate(r, acc); err != nil {
+		var err error
+		if inPath {
+			err = s.authenticate(r, acc)
+		} else {
+			acc, err = s.tokenAccount(r)
+		}
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -178,7 +186,7 @@ func (s *server) checkRequest(r *http.Request) error {
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return &fota.RequestError{Field: "query", Value: r.URL.RawQuery[:32] + "…", Reason: "longer than 16 KiB"}
 	}
-	for _, name := range []string{"acc", "campaignId", "deviceId", "service"} {
+	for _, name := range []string{"acc", "campaignId", "deviceId", "service", "upgradeStatus", "startIndex"} {
 		if err := checkText(name, r.PathValue(name), s.opts.MaxStringBytes); err != nil {
 			return err
 		}

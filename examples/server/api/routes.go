@@ -19,6 +19,7 @@ func (s *server) routes() {
 	// Reports.
 	v2("GET /reports/{acc}/campaigns", s.campaignHistory)
 	v2("GET /reports/{acc}/campaigns/{campaignId}/devices", s.campaignDevices)
+	v2("GET /reports/{acc}/devices/{deviceId}", s.deviceHistoryV2)
 
 	// Verbose logging and check-in history.
 	v2("GET /logging/{acc}/devices", s.loggingDevices)
@@ -41,8 +42,16 @@ func (s *server) routes() {
 	v2("PUT /callbacks/{acc}", s.updateCallbackV2)
 	v2("DELETE /callbacks/{acc}", s.deregisterCallbackV2)
 
-	// ThingSpace /v1 (push family).
+	// ThingSpace /v1 (push family): upgrades and their reports.
 	v1("GET /firmware/{acc}", s.listFirmware)
+	v1("POST /upgrades", s.scheduleUpgrade)
+	v1("GET /upgrades/{acc}/upgrade/{campaignId}", s.getUpgrade)
+	v1("PUT /upgrades/{acc}/upgrade/{campaignId}", s.changeUpgradeDevices)
+	v1("DELETE /upgrades/{acc}/upgrade/{campaignId}", s.cancelUpgrade)
+	v1("GET /reports/{acc}/status/{upgradeStatus}/index/{startIndex}", s.upgradesByStatus)
+	v1("GET /reports/{acc}/devices/{deviceId}", s.deviceHistoryV1)
+
+	// /v1 licences, subscriptions, callbacks.
 	v1("POST /licenses/{acc}/assign", s.assignLicensesV1)
 	v1("POST /licenses/{acc}/remove", s.removeLicensesV1)
 	v1("GET /subscriptions/{acc}", s.subscriptionV1)
