@@ -31,10 +31,10 @@
 //	                      postgres://postgres@127.0.0.1:5432/test), in schema
 //	-db-schema (default fota), migrated at start; default: in memory
 //
-// With -db, campaigns, devices' records, gates and logs survive a
-// restart; the demo inventory, the tokens and secrets, the callback
-// registrations and the count of licences in use (see package api) are
-// the process's own and start anew.
+// With -db, campaigns, devices' records and licences, gates and logs
+// survive a restart; the demo inventory and catalog, the tokens and
+// secrets and the callback registrations are the process's own and start
+// anew.
 //
 // Every request is logged (slog, to stderr): method, route, status,
 // duration. SIGINT or SIGTERM shuts the server down gracefully.

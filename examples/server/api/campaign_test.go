@@ -299,8 +299,9 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	// one that does not exist, so device ids do not leak either: rejected
 	// "Device not found." in a schedule or an append, not found in logging
 	// and history calls.
-	const stranger = "490154203237518"                                                                                 // a valid IMEI no inventory knows
-	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", []string{f.others[0], stranger}, ""), nil) // c2
+	const stranger = "490154203237518" // a valid IMEI no inventory knows
+	// c2
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", []string{f.others[0], stranger}, ""), nil)
 	f.ok("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[1], stranger)+`}`, nil)
 	for _, c := range []string{"c1", "c2"} {
 		var page fota.DevicePage

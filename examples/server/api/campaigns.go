@@ -42,9 +42,10 @@ func (s *server) schedule(r *http.Request, acc string) (fota.Campaign, []string,
 	return c, req.DeviceList, err
 }
 
-// scheduleFiles: POST /campaigns/files/{acc}. Configuration-file
-// campaigns need a file catalog (upload, GET /files/{acc}) that fota does
-// not have, so the route answers the SDK's error shape instead of 405.
+// scheduleFiles: POST /campaigns/files/{acc}, and the configuration
+// files themselves (GET and POST /files/{acc}). Configuration-file
+// campaigns need a file catalog that fota does not keep, so the routes
+// answer the SDK's error shape instead of "no route".
 func (s *server) scheduleFiles(*http.Request, string) (any, error) {
 	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
 		msg: "configuration-file campaigns are not supported by this server: it keeps no configuration files; schedule software with POST /campaigns/software/{acc}"}

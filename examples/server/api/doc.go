@@ -33,7 +33,7 @@
 //
 //	POST   /campaigns/{acc}                                  CampaignSoftwareUpgrade → CampaignSoftware (integer hours)
 //	POST   /campaigns/software/{acc}                         SchedulesSoftwareUpgradeRequest → UploadAndScheduleFileResponse (ScheduledSoftware: string hours, deviceList)
-//	POST   /campaigns/files/{acc}                            400 CodeUnsupported (see below)
+//	POST   /campaigns/files/{acc}, GET|POST /files/{acc}     400 CodeUnsupported (see below)
 //	GET    /campaigns/{acc}/{campaignId}                     → CampaignSoftware
 //	PUT    /campaigns/{acc}/{campaignId}                     DeviceChange {"Type":"append"|"remove","deviceList":[…]} → DeviceChangeResult
 //	PUT    /campaigns/{acc}/{campaignId}/dates               V2ChangeCampaignDatesRequest → CampaignSoftware
@@ -49,7 +49,10 @@
 //	GET    /logging/{acc}/devices/{deviceId}/logs            → []verboselog.Bundle (DeviceLog)
 //	GET    /logging/{acc}/devices/{deviceId}/checkInHistory  → []CheckInHistoryItem
 //	GET    /software/{acc}?distributionType=                 → []SoftwarePackage, from the catalog
+//	GET    /devices/{acc}?lastSeenDeviceId=&distributionType=                     → V2AccountDeviceList, from the inventory
+//	GET    /licenses/{acc}?lastSeenDeviceId=                 → V2LicenseSummary
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResults (V2LicensesAssignedRemovedResult)
+//	GET|POST|DELETE /licenses/{acc}/cancel                   400 CodeUnsupported (see below)
 //	GET    /subscriptions/{acc}                              → SubscriptionV2 (FotaV2Subscription)
 //	GET|POST|PUT|DELETE /callbacks/{acc}                     CallbackURL {"url"} (CallbackSummary, FotaV2CallbackRegistration*) / Success
 //
@@ -62,16 +65,18 @@
 //	DELETE /upgrades/{acc}/upgrade/{upgradeId}               cancel before the start → Success
 //	GET    /reports/{acc}/status/{upgradeStatus}/index/{startIndex}                → UpgradeListQueryResult
 //	GET    /reports/{acc}/devices/{deviceId}                 → []DeviceUpgradeHistory, the device's push upgrades of six months
+//	GET    /devices/{acc}/index/{startIndex}                 → DeviceListQueryResult, from the inventory
+//	GET    /licenses/{acc}/index/{startIndex}                → AccountLicenseInfo
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResultsV1 (V1LicensesAssignedRemovedResult)
+//	POST|DELETE /licenses/{acc}/cancel, GET /licenses/{acc}/cancel/index/{startIndex}  400 CodeUnsupported (see below)
 //	GET    /subscriptions/{acc}                              → SubscriptionV1 (V1AccountSubscription)
 //	GET    /callbacks/{acc}                                  → []RegisteredCallback (RegisteredCallbacks)
 //	POST   /callbacks/{acc}                                  CallbackRegistrationV1 → CallbackRegistrationResultV1
 //	DELETE /callbacks/{acc}/name/{service}                   service "Fota" → Success
 //
-// The other V1 and V2 operations of the SDK are not routed yet (they
-// answer 400 "no route"): the account's devices, licence status and the
-// licence cancel list, configuration files. openapi.json names what each
-// one waits for.
+// Every V1 and V2 operation of the SDK is routed. The licence cancel list
+// and configuration files answer 400 CodeUnsupported, saying why (see
+// below).
 //
 // /v1 serves push campaigns ("upgrades") and /v2 HTTP ones: a campaign
 // of the other family is refused on every campaign route (400
@@ -196,18 +201,47 @@
 //     LicenseRemoveSuccess and LicenseRemoveFailed (ever upgraded). Each
 //     device is its own Manager call, so one refusal does not undo
 //     another's success; a malformed list (empty, a device twice) is still
-//     refused whole. licTotalCount (/v1: licCount) is the account's
-//     Subscription.LicenseCount; licUsedCount counts the licences this
-//     server assigned and did not remove since it started (the library
-//     answers no count per account yet); licences an Inventory reports
-//     itself are not counted. The total is reported, not enforced.
+//     refused whole. licTotalCount (/v1: licCount; totalLicense and
+//     totalLicenses in the licence status) is the account's
+//     Subscription.LicenseCount, the licences it bought, which fota does not
+//     know; licUsedCount (assignedLicenses) is Manager.Licenses' count of
+//     the licences assigned through the Manager, which live in its store;
+//     licences an Inventory reports itself are not counted. The total is
+//     reported, not enforced.
+//   - Licence status pages: /v2 by lastSeenDeviceId like every /v2 report;
+//     /v1 by index, as the SDK's example pages by 1000: startIndex 0 first,
+//     then the lastSeenDeviceId the last page gave, the number of devices
+//     listed so far. An index counts devices, so a licence assigned or
+//     removed between two pages shifts the rest by one.
+//   - The licence cancel list (/v1 POST and DELETE /licenses/{acc}/cancel,
+//     GET /licenses/{acc}/cancel/index/{startIndex}; /v2 GET, POST and
+//     DELETE /licenses/{acc}/cancel) answers 400 CodeUnsupported.
+//     ThingSpace documents a list of licences "to remove" but not when or
+//     how they are removed (at the end of a billing cycle, presumably: a
+//     subscription event this server does not have), and the SDK marks
+//     these calls deprecated. A list that is kept but never acts would
+//     tell a client its licences will go when they will not; POST
+//     /licenses/{acc}/remove removes them at once.
+//   - The account's devices (/v2 GET /devices/{acc}, /v1 GET
+//     /devices/{acc}/index/{startIndex}) are the inventory's
+//     (Options.Inventory, when it is a DeviceLister), in device-id order.
+//     /v1's startIndex is "0", then the last page's lastSeenDeviceId, a
+//     number as the SDK's model has it (a string of digits for an id with
+//     a leading zero, which the SDK reads too). The inventory has no MDN,
+//     so mdn is ""; appFotaEligible is fotaEligible for HTTP devices (whose
+//     OEM client is an app) and false for push ones; softwareList holds the
+//     version the inventory reports, with name and upgradeTime "" (the
+//     inventory does not know which package installed it, or when);
+//     licenseAssigned is a licence assigned through the Manager or one the
+//     inventory reports.
 //   - Subscriptions are configured on the server (Options.Subscriptions,
 //     ParseSubscriptions); an account without one is NotFound. updateTime
 //     is ISO 8601 in /v1 and "2021-06-03 00:03:56.079 +0000 UTC" in /v2, as
 //     the SDK's examples write them.
-//   - POST /campaigns/files/{acc} answers 400 CodeUnsupported with the
-//     reason: a configuration-file campaign needs files uploaded and
-//     listed (POST and GET /files/{acc}), which fota does not keep.
+//   - Configuration files (POST /campaigns/files/{acc}, GET and POST
+//     /files/{acc}) answer 400 CodeUnsupported with the reason: a
+//     configuration-file campaign needs files uploaded and listed, which
+//     fota does not keep.
 //   - Callbacks (package callback): /v2 registers one URL per account,
 //     /v1 one per service, whose only name is "Fota"; /v2 changes (HTTP
 //     devices, licences) go to the /v2 URL, push-family changes to the /v1

@@ -174,6 +174,12 @@ func (f fleet) license(ctx context.Context, acc, id string, assign bool) (fota.L
 	return res[0], nil
 }
 
+// licenses is one page of the account's licensed devices, with how many
+// licences it has assigned in all.
+func (f fleet) licenses(ctx context.Context, acc, after string, limit int) (fota.LicensePage, error) {
+	return f.m.Licenses(ctx, acc, after, limit)
+}
+
 // checkIn, report and uploadLog are the device side: the device itself
 // is authenticated before they run, so they need no account.
 func (f fleet) checkIn(ctx context.Context, req fota.CheckInRequest) (fota.Instruction, error) {

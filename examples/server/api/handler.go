@@ -88,12 +88,11 @@ type Options struct {
 
 // server is the http.Handler New returns.
 type server struct {
-	fleet  fleet
-	opts   Options
-	log    *slog.Logger
-	mux    *http.ServeMux
-	ledger *ledger
-	spec   []byte // the OpenAPI document, as JSON
+	fleet fleet
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	spec  []byte // the OpenAPI document, as JSON
 }
 
 // New returns the handler serving the ThingSpace routes under V1Prefix
@@ -111,7 +110,7 @@ func New(m *fota.Manager, opts Options) http.Handler {
 	if opts.PageSize < 1 || opts.PageSize > fota.MaxPageSize {
 		opts.PageSize = fota.MaxPageSize
 	}
-	s := &server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), ledger: newLedger(), spec: specJSON}
+	s := &server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), spec: specJSON}
 	if m != nil {
 		s.fleet = fleet{m: m}
 	}
