@@ -1,12 +1,13 @@
-// Command server serves a fota.Manager over HTTP in the shape of
-// ThingSpace's Software Management API (/v2 for HTTP devices, the /v1
-// routes that need no push campaign), with an in-memory store,
-// Manager.Run applying starts and ends as they fall due, callbacks to registered URLs and a device-side
-// check-in protocol (see package
-// github.com/fotakit/fota/examples/server/api for every route and the
-// OpenAPI document it serves at /openapi.json).
+// Command server is a local ThingSpace: it serves a fota.Manager over HTTP
+// in the shape of ThingSpace's Software Management API, /v2 for HTTP
+// devices and /v1 for push (LwM2M and OMA-DM) upgrades, with callbacks to
+// registered URLs, a software catalog and a device-side check-in protocol
+// for HTTP devices (see package github.com/fotakit/fota/examples/server/api
+// for every route and the OpenAPI document it serves at /openapi.json).
+// Manager.Run applies starts and ends as they fall due.
 //
 //	go run ./examples/server -demo 20
+//	go run ./examples/server -demo 20 -push mixed -speed 3600
 //
 // It is secure by default: it listens on loopback (-addr), every API
 // call needs a bearer token mapped to its account, and every device call
@@ -22,6 +23,13 @@
 //	-demo N               load N HTTP demo devices of -account (default acme), with a
 //	                      new token for the account, a secret per device and a package
 //	                      lamp-fw in the catalog, and print curl commands that use them
+//	-push KIND            with -demo N, also N push devices (lwm2m, omadm or mixed:
+//	                      both in turn) and their package meter-fw; a simulated
+//	                      transport inside the server answers for them (package
+//	                      pushsim), and a printed /v1 upgrade runs to the end
+//	-speed F              the Manager's clock runs F times as fast as the wall clock
+//	                      (default 1; 3600: an hour a second), from the start's
+//	                      wall-clock time on
 //	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
 //	-insecure             accept every call without credentials (warns on stderr)
 //	-lenient              ignore unknown fields in request bodies; by default a body
@@ -30,6 +38,18 @@
 //	-db DSN               keep campaigns on PostgreSQL through sqlstore (e.g.
 //	                      postgres://postgres@127.0.0.1:5432/test), in schema
 //	-db-schema (default fota), migrated at start; default: in memory
+//
+// Push devices talk LwM2M or OMA-DM to their server, never to
+// ThingSpace's REST API, so this server has no device route for them:
+// the demo's push devices live inside the process, and a real LwM2M
+// transport over CoAP is the separate LwM2M example (examples/lwm2m).
+//
+// -speed moves the Manager's clock only: dates, windows, the 2-hour
+// pre-validation of an on-demand push upgrade, retries and ends pass
+// faster; HTTP timeouts, callback retries and tokens keep the wall clock.
+// With -db, speed and restarts do not mix: a restarted server's clock
+// starts again at the wall clock's time, which may be before what the
+// store has seen.
 //
 // With -db, campaigns, devices' records and licences, gates and logs
 // survive a restart; the demo inventory and catalog, the tokens and
@@ -42,9 +62,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,17 +71,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fotakit/fota"
-	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/server/api"
 	"github.com/fotakit/fota/examples/server/callback"
-	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/examples/server/pushsim"
 	"github.com/fotakit/fota/sqlstore"
 )
 
@@ -79,7 +95,8 @@ type config struct {
 	addr, account                      string
 	demo                               int
 	tokens, secrets, subs, demoSecrets string
-	packages                           string
+	packages, push                     string
+	speed                              float64
 	db, dbSchema                       string
 	insecure, lenient                  bool
 }
@@ -98,6 +115,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
 	fs.StringVar(&cfg.packages, "packages", "", "software catalog: a JSON object from account to packages (see api.ParsePackages)")
 	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
+	fs.StringVar(&cfg.push, "push", "", "with -demo N, also N push devices simulated in this process: lwm2m, omadm or mixed")
+	fs.Float64Var(&cfg.speed, "speed", 1, "the Manager's clock runs this many times as fast as the wall clock (3600: an hour a second)")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
 	fs.BoolVar(&cfg.lenient, "lenient", false, "ignore unknown fields in request bodies (default: refuse them, naming the field)")
 	fs.StringVar(&cfg.db, "db", "", "PostgreSQL URL: keep campaigns there (sqlstore) instead of in memory")
@@ -105,13 +124,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if cfg.demo < 0 || cfg.demo > 1_000_000 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "server: -demo must be in [0, 1000000]")
+	if msg := checkFlags(cfg, fs.NArg()); msg != "" {
+		fmt.Fprintln(stderr, "server:", msg)
 		fs.Usage()
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts, demo, err := load(cfg, time.Now())
+	// clock is the Manager's (nil: the system clock); under -speed its
+	// sleeps are scaled too, and so is the bound on Run's sleep, a minute
+	// of the wall clock's.
+	var clock fota.Clock
+	if cfg.speed != 1 {
+		clock = scaledClock{origin: time.Now(), speed: cfg.speed}
+	}
+	poll := time.Duration(float64(time.Minute) * cfg.speed)
+	now := func() time.Time {
+		if clock == nil {
+			return time.Now()
+		}
+		return clock.Now()
+	}
+	opts, demo, err := load(cfg, now())
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -129,13 +162,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	defer closeStore()
 	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
-	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Logger: log,
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Clock: clock, RunPoll: poll, Logger: log,
 		Observer: fota.WireOnly(callbacks)}) // a callback reports a change of the status ThingSpace shows
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	opts.Inventory, opts.Logger, opts.Callbacks = demo.inv, log, callbacks
+	transport := pushsim.New(m, pushsim.Config{Clock: clock, Poll: poll, Logger: log})
+	for id, p := range demo.push {
+		if err := transport.Add(id, p); err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
@@ -152,13 +192,19 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	background, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
-	done := make(chan struct{}, 2)
-	go func() { _ = m.Run(background); done <- struct{}{} }()
-	go func() { callbacks.Run(background); done <- struct{}{} }()
-	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "insecure", cfg.insecure)
-	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, time.Now())
+	// The background: the Tick loop, the callback workers and, with push
+	// devices, their simulated transport. They stop before run returns.
+	ctxBackground, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { _ = m.Run(ctxBackground) })
+	background.Go(func() { callbacks.Run(ctxBackground) })
+	if len(demo.push) > 0 {
+		background.Go(func() { _ = transport.Run(ctxBackground) })
+	}
+	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "pushDevices", len(demo.push),
+		"speed", cfg.speed, "insecure", cfg.insecure)
+	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, now(), cfg.speed)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -181,10 +227,24 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			code = 1
 		}
 	}
-	stopBackground()
-	<-done
-	<-done
 	return code
+}
+
+// checkFlags says what is wrong with the flags, or "".
+func checkFlags(cfg config, args int) string {
+	switch {
+	case args > 0:
+		return "unexpected arguments"
+	case cfg.demo < 0 || cfg.demo > 1_000_000:
+		return "-demo must be in [0, 1000000]"
+	case cfg.push != "" && pushProtocols[cfg.push] == nil:
+		return "-push must be lwm2m, omadm or mixed"
+	case cfg.push != "" && cfg.demo == 0:
+		return "-push needs -demo N: it adds N push devices beside the N HTTP ones"
+	case !(cfg.speed > 0 && cfg.speed <= 1_000_000):
+		return "-speed must be in (0, 1000000]"
+	}
+	return ""
 }
 
 // openStore opens and migrates the PostgreSQL store -db names, or
@@ -208,33 +268,11 @@ func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
 	return store, pool.Close, nil
 }
 
-// demoSet is what -demo made: the inventory, the devices, the account's
-// token and the devices' secrets.
-type demoSet struct {
-	inv     *fota.MemoryInventory
-	ids     []string
-	token   string
-	secrets map[string]string
-}
-
-// demoPackage is the demo account's HTTP package: the demo devices'
-// make and model, from 1.0 to 2.0. Its image (1 MiB of zero bytes) is not
-// served: the URL is an example, the size and hash are the image's.
-var demoPackage = func() api.Package {
-	image := make([]byte, 1<<20)
-	sum := sha256.Sum256(image)
-	return api.Package{
-		Package: fota.Package{Name: "lamp-fw", Make: "Acme", Model: "Lamp", From: "1.0", To: "2.0",
-			URL: "https://downloads.example.com/acme/lamp-fw-2.0.bin", Size: int64(len(image)), SHA256: hex.EncodeToString(sum[:])},
-		Listing: api.Listing{Protocols: []device.Protocol{device.HTTP}, ReleaseNote: "the demo's package"},
-	}
-}()
-
-// load reads the files the flags name and makes the demo set.
+// load reads the files the flags name and makes the demo set (see
+// makeDemo).
 func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{},
 		Packages: api.NewCatalog()}
-	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}}
 	secrets := api.NewMemorySecrets()
 	opts.Secrets = secrets
 	read := func(name string, parse func(io.Reader) error) error {
@@ -252,7 +290,7 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 		return nil
 	}
 	if err := read(cfg.tokens, func(r io.Reader) (err error) { opts.Tokens, err = api.ParseTokens(r); return err }); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
 	if err := read(cfg.secrets, func(r io.Reader) (err error) {
 		s, err := api.ParseSecrets(r)
@@ -262,85 +300,14 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 		}
 		return err
 	}); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
 	if err := read(cfg.subs, func(r io.Reader) (err error) { opts.Subscriptions, err = api.ParseSubscriptions(r, now); return err }); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
 	if err := read(cfg.packages, func(r io.Reader) (err error) { opts.Packages, err = api.ParsePackages(r, now); return err }); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
-	if cfg.demo == 0 {
-		return opts, demo, nil
-	}
-	if err := opts.Packages.Put(cfg.account, demoPackage); err != nil {
-		return opts, demo, err
-	}
-	demo.token = "demo-" + rand.Text()
-	if err := opts.Tokens.Add(demo.token, cfg.account); err != nil {
-		return opts, demo, err
-	}
-	if _, ok := opts.Subscriptions[cfg.account]; !ok {
-		opts.Subscriptions[cfg.account] = api.Subscription{PurchaseType: "TS-HFOTA-EVNT,TS-HFOTA-MRC", LicenseCount: cfg.demo, UpdateTime: now}
-	}
-	var list strings.Builder
-	for i := range cfg.demo {
-		id, err := device.IMEIOf(fmt.Sprintf("35%012d", i))
-		if err != nil {
-			return opts, demo, err
-		}
-		demo.ids = append(demo.ids, id)
-		demo.inv.Put(fota.DeviceInfo{DeviceID: id, Account: cfg.account, Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
-			Software: "1.0", FOTACapable: true, ActiveConnected: true})
-		secret := rand.Text()
-		demo.secrets[id] = secret
-		secrets.Put(id, []byte(secret))
-		fmt.Fprintf(&list, "%s %s\n", id, secret)
-	}
-	if cfg.demoSecrets != "" {
-		if err := os.WriteFile(cfg.demoSecrets, []byte(list.String()), 0o600); err != nil {
-			return opts, demo, err
-		}
-	}
-	return opts, demo, nil
-}
-
-// printTryIt prints the demo's credentials and curl commands that walk a
-// campaign through the API, the device calls signed with openssl.
-func printTryIt(w io.Writer, addr, account string, demo demoSet, now time.Time) {
-	base := "http://" + addr
-	if len(demo.ids) == 0 {
-		fmt.Fprintf(w, "\nNo devices: start with -demo 20 to try the API, e.g.\n  curl -s -H 'Authorization: Bearer TOKEN' %s/api/fota/v2/reports/%s/campaigns\n\n", base, account)
-		return
-	}
-	devs := demo.ids[:min(len(demo.ids), 20)] // the pilot gate admits 20 until a pilot succeeds
-	list := `"` + strings.Join(devs, `","`) + `"`
-	today := schedule.DateOf(now)
-	fmt.Fprintf(w, `
-Demo account %[2]s: API token (send "Authorization: Bearer TOKEN"):
-  TOKEN=%[8]s
-Each demo device signs its calls with X-Device-Signature, the hex HMAC-SHA256 of the body keyed by its secret
-(-demo-secrets FILE writes every device's secret). Device %[7]s's:
-  SECRET=%[9]s
-
-Try it (an on-demand campaign of %[6]d devices, then one device's update):
-
-  dev() { curl -s -X POST %[1]s/api/fota/device/$1 -d "$2" -H "X-Device-Signature: $(printf %%s "$2" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)"; echo; }
-  ID=$(curl -s -X POST %[1]s/api/fota/v2/campaigns/software/%[2]s -H "Authorization: Bearer $TOKEN" \
-    -d '{"campaignName":"demo","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0","distributionType":"HTTP","startDate":"%[3]s","endDate":"%[4]s","deviceList":[%[5]s]}' \
-    | sed 's/.*"id":"\([^"]*\)".*/\1/'); echo "$ID"
-  curl -s %[1]s/api/fota/v2/software/%[2]s -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
-  dev checkin '{"deviceId":"%[7]s","clientType":6}'
-  dev report '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"downloaded"}'
-  dev checkin '{"deviceId":"%[7]s"}'
-  dev report '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"installed"}'
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns/'$ID'/devices?lastSeenDeviceId=0' -H "Authorization: Bearer $TOKEN"
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns?campaignStatus=CampaignScheduled' -H "Authorization: Bearer $TOKEN"
-  curl -s -X PUT %[1]s/api/fota/v2/logging/%[2]s/devices -d '{"deviceIds":["%[7]s"]}' -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/api/fota/v2/logging/%[2]s/devices/%[7]s/checkInHistory -H "Authorization: Bearer $TOKEN"
-  curl -s -X DELETE %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/openapi.json
-
-`, base, account, today, today.AddDays(7), list, len(devs), devs[0], demo.token, demo.secrets[devs[0]])
+	demo, err := makeDemo(cfg, &opts, secrets, now)
+	return opts, demo, err
 }

@@ -193,7 +193,8 @@ func TestStartupWarningsAndFiles(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-demo", "-1"}, {"-nope"}, {"extra"}} {
+	for _, args := range [][]string{{"-demo", "-1"}, {"-nope"}, {"extra"}, {"-demo", "2", "-push", "coap"}, {"-push", "mixed"},
+		{"-speed", "0"}, {"-speed", "-3"}, {"-speed", "NaN"}, {"-speed", "1e9"}} {
 		var stderr syncBuffer
 		if code := run(context.Background(), args, &stderr, nil); code != 2 {
 			t.Errorf("run %v = %d, want 2", args, code)
@@ -273,5 +274,57 @@ func TestLenientFlag(t *testing.T) {
 	lenient := startServer(t, "-demo", "1", "-lenient")
 	if code, b := lenient.call("POST", "/api/fota/v2/campaigns/acme", body); code != 200 {
 		t.Errorf("-lenient: %d %s", code, b)
+	}
+}
+
+// With -push, the demo adds push devices that a transport inside the
+// server drives: the printed /v1 upgrade, scheduled with the printed
+// token, takes its make and model from the demo's catalog and, on a clock
+// that runs an hour a second, its devices reach "Upgrade Success".
+func TestPushDemo(t *testing.T) {
+	s := startServer(t, "-demo", "2", "-push", "mixed", "-speed", "3600")
+	out := s.stderr.String()
+	i := strings.Index(out, `-d '{"accountName"`)
+	if i < 0 {
+		t.Fatalf("no /v1 upgrade printed:\n%s", out)
+	}
+	body := out[i+4:]
+	body = body[:strings.Index(body, "'")]
+	code, b := s.call("POST", "/api/fota/v1/upgrades", body)
+	if code == 400 && strings.Contains(string(b), "StartPassed") { // the server's day turned since it printed: a day later
+		var req map[string]any
+		if err := json.Unmarshal([]byte(body), &req); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"startDate", "endDate"} {
+			d, _ := time.Parse("2006-01-02", req[k].(string))
+			req[k] = d.AddDate(0, 0, 1).Format("2006-01-02")
+		}
+		next, _ := json.Marshal(req)
+		code, b = s.call("POST", "/api/fota/v1/upgrades", string(next))
+	}
+	var u api.FirmwareUpgrade
+	_ = json.Unmarshal(b, &u)
+	if code != 200 || u.Status != "Queued" || u.Make != "Acme" || u.Model != "Meter" || len(u.DeviceList) != 2 {
+		t.Fatalf("printed upgrade: %d %s", code, b)
+	}
+	deadline := time.Now().Add(60 * time.Second) // a hang, not a timing assertion
+	for {
+		code, b := s.call("GET", "/api/fota/v1/upgrades/acme/upgrade/"+u.ID, "")
+		var got api.FirmwareUpgrade
+		if err := json.Unmarshal(b, &got); err != nil || code != 200 {
+			t.Fatalf("GET upgrade: %d %s", code, b)
+		}
+		done := len(got.DeviceList) == 2
+		for _, d := range got.DeviceList {
+			done = done && d.Status == "Upgrade Success"
+		}
+		if done && (got.Status == "InProgress" || got.Status == "Finished") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upgrade did not run: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -16,10 +16,13 @@
 // OpenAPI (served at GET /openapi.json, embedded from openapi.json in
 // this directory) is an OpenAPI 3 document of every Software Management
 // V1 and V2 operation of that SDK, 50 in all, with its models exactly as
-// the SDK declares them, the error body on 400 and on every other
+// the SDK declares them (where a few of this server's answers carry more
+// fields, a client built from the SDK drops them; the package
+// documentation names them), the error body on 400 and on every other
 // status, the device routes, and the callback message. Each operation
-// says in "x-fota-route" whether this server serves it yet or which
-// library call it waits for. The package's tests check every answer
+// says in "x-fota-route" how this server serves it: "served", or
+// "served: answers 400 Unsupported" for the few it refuses, saying why
+// (the licence cancel list, configuration files). The package's tests check every answer
 // they receive against it with github.com/getkin/kin-openapi (their
 // HTTP helper does it for every request), and that the operations marked
 // served are exactly the routes the handler has, so no body can drift
@@ -83,9 +86,17 @@
 // WrongFamily, naming the path that serves it), and the /v2 campaign
 // history lists HTTP campaigns only.
 //
-// The device side, under DevicePrefix (/api/fota/device). ThingSpace
-// publishes no device protocol (its devices run an OEM client), so these
-// three routes are this server's own:
+// The device side, under DevicePrefix (/api/fota/device), is for HTTP
+// devices only. ThingSpace publishes no device protocol (its HTTP devices
+// run an OEM client), so these three routes are this server's own. Push
+// devices have none here: ThingSpace's LwM2M and OMA-DM devices register
+// and connect to Verizon's device-management servers over CoAP or OMA-DM,
+// never to its REST API, so a route for them would be no ThingSpace
+// route. Their traffic is a push transport's, which drives the Manager
+// through Outbox, Confirm, Observation, Alert and Connected: the
+// command's simulated one (package
+// github.com/fotakit/fota/examples/server/pushsim, -push) or the LwM2M
+// example's over CoAP (examples/lwm2m).
 //
 //	POST /checkin  CheckInRequest {"deviceId","clientType","result","failureType"} → fota.Instruction {"action","campaignId","softwareName","softwareTo","downloadUrl","size","sha256","until","retryAt"}
 //	POST /report   ReportRequest {"deviceId","campaignId","outcome"} → ReportResponse {"deviceId","campaignId","state","status","resultReason"}

@@ -1,12 +1,19 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/server/api"
+	"github.com/fotakit/fota/examples/server/pushsim"
 )
 
 // upgradeBody is the SDK's FirmwareUpgradeRequest for devs: all its
@@ -203,5 +210,130 @@ func TestDeviceUpgradeHistory(t *testing.T) {
 	f.ok("GET", v2+"/reports/other/devices/"+d, "", &h2)
 	if len(h2) != 0 {
 		t.Fatalf("another account sees %+v", h2)
+	}
+}
+
+// A /v1 upgrade of simulated LwM2M and OMA-DM devices, scheduled and read
+// through the API on a mock clock (the in-process push transport of
+// package pushsim, Step and Tick driven by hand): Queued, then
+// InProgress at its start, each device "Device Accepted", then "Upgrade
+// Pending", then "Upgrade Success", and Finished after its end date; the
+// reports, the device's history and the /v1 callbacks say the same.
+func TestUpgradeRunsThroughPushTransport(t *testing.T) {
+	f := newFixture(t, fixtureConfig{callbacks: true})
+	var mu sync.Mutex
+	var messages [][]byte
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		messages = append(messages, b)
+		mu.Unlock()
+	}))
+	defer rc.Close()
+	f.ok("POST", v1+"/callbacks/acme", `{"name":"Fota","url":"`+rc.URL+`"}`, nil)
+	tr := pushsim.New(f.m, pushsim.Config{Clock: f.clk})
+	for i, id := range f.push {
+		if err := tr.Add(id, []device.Protocol{device.LWM2M, device.OMADM}[i%2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.tok = tokens["acme"]
+	var u api.FirmwareUpgrade
+	f.ok("POST", v1+"/upgrades", upgradeBody("acme", today, tomorrow, f.push...), &u) // on demand: starts 2 h later, 00:00
+	f.tok = ""
+
+	statuses := map[string][]string{} // the upgrade's and each device's, as they changed
+	seen := func(key, st string) {
+		if h := statuses[key]; len(h) == 0 || h[len(h)-1] != st {
+			statuses[key] = append(h, st)
+		}
+	}
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatalf("not finished: %v", statuses)
+		}
+		var got api.FirmwareUpgrade
+		f.ok("GET", v1+"/upgrades/acme/upgrade/"+u.ID, "", &got)
+		seen("upgrade", got.Status)
+		for _, d := range got.DeviceList {
+			seen(d.DeviceID, d.Status)
+		}
+		if got.Status == "Finished" {
+			break
+		}
+		next, err := tr.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tick, err := f.m.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if next.IsZero() || (!tick.IsZero() && tick.Before(next)) {
+			next = tick
+		}
+		f.clk.Set(next)
+	}
+	if fmt.Sprint(statuses["upgrade"]) != "[Queued InProgress Finished]" {
+		t.Errorf("upgrade: %v", statuses["upgrade"])
+	}
+	for _, id := range f.push {
+		if fmt.Sprint(statuses[id]) != "[Device Accepted Upgrade Pending Upgrade Success]" {
+			t.Errorf("device %s: %v", id, statuses[id])
+		}
+	}
+	var got api.FirmwareUpgrade
+	f.ok("GET", v1+"/upgrades/acme/upgrade/"+u.ID, "", &got)
+	for _, d := range got.DeviceList {
+		if d.Status != "Upgrade Success" || d.ResultReason != "The firmware upgrade was successful." {
+			t.Errorf("finished device %+v", d)
+		}
+	}
+	var res api.UpgradeListQueryResult
+	f.ok("GET", v1+"/reports/acme/status/Finished/index/0", "", &res)
+	if len(res.ReportList) != 1 || res.ReportList[0].ID != u.ID || res.LastSeenUpgradeID != 1 {
+		t.Errorf("finished upgrades: %+v", res)
+	}
+	var h []api.DeviceUpgradeHistory
+	f.ok("GET", v1+"/reports/acme/devices/"+f.push[1], "", &h)
+	if len(h) != 1 || h[0].Status != "Upgrade Success" || h[0].UpgradeStartTime != "2026-03-02T00:00:00Z" {
+		t.Errorf("history: %+v", h)
+	}
+	if st := tr.Stats(); st.Errors != 0 || st.Unknown != 0 || st.Alerts != 2 {
+		t.Errorf("transport: %+v", st)
+	}
+
+	// The /v1 callbacks: each device's wire changes once, in the
+	// document's CallbackMessage shape.
+	d := f.opts().Callbacks
+	waitFor(t, "the callbacks delivered", func() bool {
+		s := d.Stats()
+		return s.Queued == s.Delivered+s.DeadLetters+s.Discarded && s.Delivered > 0
+	})
+	c, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range messages {
+		var v any
+		_ = json.Unmarshal(b, &v)
+		if err := c.doc.Components.Schemas["CallbackMessage"].Value.VisitJSON(v); err != nil {
+			t.Errorf("callback %s: %v", b, err)
+		}
+		var m struct {
+			Type, Status string
+			DeviceList   []api.DeviceResult
+		}
+		_ = json.Unmarshal(b, &m)
+		counts[m.Type+" "+m.Status]++
+		for _, dv := range m.DeviceList {
+			counts[dv.Status]++
+		}
+	}
+	want := map[string]int{"CampaignStatus RequestPending": 1, "CampaignStatus Queued": 1, "CampaignStatus InProgress": 1, "CampaignStatus Finished": 1,
+		"DeviceStatus ": 12, "Device Accepted": 4, "Upgrade Pending": 4, "Upgrade Success": 4}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("callbacks %v, want %v", counts, want)
 	}
 }
