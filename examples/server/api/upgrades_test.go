@@ -297,7 +297,7 @@ func TestUpgradeRunsThroughPushTransport(t *testing.T) {
 	if len(h) != 1 || h[0].Status != "Upgrade Success" || h[0].UpgradeStartTime != "2026-03-02T00:00:00Z" {
 		t.Errorf("history: %+v", h)
 	}
-	if st := tr.Stats(); st.Errors != 0 || st.Unknown != 0 || st.Alerts != 2 {
+	if st := tr.Stats(); st.Errors != 0 || st.Unanswered != 0 || st.Alerts != 2 {
 		t.Errorf("transport: %+v", st)
 	}
 

@@ -18,7 +18,7 @@
 // and /5/0/5 (Update Result) through Observation, the OMA-DM Generic
 // Alert (1226) through Alert.
 //
-// A simulated device always answers, and always succeeds:
+// A simulated device succeeds, and answers whenever it is online:
 //
 //   - LwM2M. Observe and Read are answered 2.05 Content with the current
 //     State and Update Result, reported as an observation; Reset (an
@@ -31,6 +31,16 @@
 //   - OMA-DM. The FUMO Exec of DownloadAndUpdate is accepted (202), and
 //     Config.Download plus Config.Update later the device sends a Generic
 //     Alert with result 200 (Successful).
+//
+// Connect takes a device off the network or brings it back. Off, it
+// answers no command (confirmed as not delivered: the Manager retries an
+// LwM2M device at the next 04:00 UTC and waits for an OMA-DM one to
+// connect), its download and update go on, but what it would say is
+// lost (LwM2M notifications) or kept for its next session (the OMA-DM
+// Generic Alert, which a FUMO client sends again). Back, it registers
+// (LwM2M) or opens a session (OMA-DM): the transport reports it
+// (Connected) and carries the commands the Manager hands out at once,
+// such as the observation an LwM2M server re-initiates on registration.
 //
 // Step does everything due at the clock's now: the devices' delayed
 // answers, then the outbox until it is empty, following every command
@@ -83,7 +93,8 @@ type Stats struct {
 	Commands     uint64 // commands carried to a device and confirmed
 	Observations uint64 // LwM2M observations reported
 	Alerts       uint64 // OMA-DM Generic Alerts reported
-	Unknown      uint64 // commands for a device the transport does not simulate, confirmed as not delivered
+	Unanswered   uint64 // commands for a device that is off or not simulated, confirmed as not delivered
+	Connections  uint64 // devices that came back (Connect), reported through Connected
 	Errors       uint64 // device calls the Manager refused
 }
 
@@ -101,12 +112,15 @@ type Transport struct {
 	stats   Stats
 }
 
-// simDevice is one simulated device: its protocol and, for LwM2M, its
-// Firmware Update object's State and Update Result.
+// simDevice is one simulated device: its protocol, whether it is off the
+// network, for LwM2M its Firmware Update object's State and Update
+// Result, and for OMA-DM whether it owes its server a Generic Alert.
 type simDevice struct {
-	protocol device.Protocol
-	state    lwm2m.State
-	result   lwm2m.Result
+	protocol  device.Protocol
+	offline   bool
+	state     lwm2m.State
+	result    lwm2m.Result
+	owesAlert bool
 }
 
 // event is a device's delayed answer: at at, the LwM2M device reaches
@@ -247,8 +261,8 @@ func (t *Transport) carry(ctx context.Context, first fota.Command) {
 		c := queue[0]
 		queue = queue[1:]
 		d := t.devices[c.DeviceID]
-		if d == nil { // not one of ours: no answer, as from a device that is off
-			t.stats.Unknown++
+		if d == nil || d.offline { // no answer: off, or not one of ours
+			t.stats.Unanswered++
 			res, err := t.m.Confirm(ctx, c, fota.Receipt{Delivered: false})
 			queue = t.follow(queue, c.DeviceID, "confirm", res, err)
 			continue
@@ -312,21 +326,23 @@ func (d *simDevice) reach(s lwm2m.State, r lwm2m.Result) []lwm2m.Observation {
 	return []lwm2m.Observation{{State: s, Result: r}}
 }
 
-// answer delivers a device's delayed answer.
+// answer delivers a device's delayed answer; an offline device's
+// notification is lost, its alert kept for its next session.
 func (t *Transport) answer(ctx context.Context, ev event) {
 	d := t.devices[ev.deviceID]
 	if d == nil {
 		return
 	}
 	var queue []fota.Command
-	if ev.alert {
-		alert := omadm.Alert{Code: omadm.GenericAlert, Type: omadm.TypeDownloadAndUpdate,
-			Source: "./FwUpdate/pushsim/DownloadAndUpdate", Data: "200"}
-		res, err := t.m.Alert(ctx, ev.deviceID, alert)
-		t.stats.Alerts++
-		queue = t.follow(queue, ev.deviceID, "alert 200", res, err)
-	} else {
+	switch {
+	case ev.alert:
+		d.owesAlert = true
+		queue = t.sendAlert(ctx, ev.deviceID, d)
+	default:
 		for _, obs := range d.reach(ev.obs.State, ev.obs.Result) {
+			if d.offline {
+				continue
+			}
 			res, err := t.m.Observation(ctx, ev.deviceID, obs)
 			t.stats.Observations++
 			queue = t.follow(queue, ev.deviceID, "observation "+obs.String(), res, err)
@@ -335,6 +351,47 @@ func (t *Transport) answer(ctx context.Context, ev event) {
 	for _, c := range queue {
 		t.carry(ctx, c)
 	}
+}
+
+// sendAlert sends the Generic Alert an online OMA-DM device owes: its
+// update succeeded (200).
+func (t *Transport) sendAlert(ctx context.Context, deviceID string, d *simDevice) []fota.Command {
+	if d.offline || !d.owesAlert {
+		return nil
+	}
+	d.owesAlert = false
+	alert := omadm.Alert{Code: omadm.GenericAlert, Type: omadm.TypeDownloadAndUpdate,
+		Source: "./FwUpdate/pushsim/DownloadAndUpdate", Data: "200"}
+	res, err := t.m.Alert(ctx, deviceID, alert)
+	t.stats.Alerts++
+	return t.follow(nil, deviceID, "alert 200", res, err)
+}
+
+// Connect takes a simulated device off the network (online false) or
+// brings it back. A device that comes back is reported to the Manager
+// (Connected), which may hand out a command at once; an OMA-DM device
+// then sends the Generic Alert it owes. A device the transport does not
+// simulate is a *fota.NotFoundError.
+func (t *Transport) Connect(ctx context.Context, deviceID string, online bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.devices[deviceID]
+	if d == nil {
+		return &fota.NotFoundError{Kind: "simulated device", ID: deviceID}
+	}
+	back := d.offline && online
+	d.offline = !online
+	if !back {
+		return nil
+	}
+	t.stats.Connections++
+	res, err := t.m.Connected(ctx, deviceID)
+	queue := t.follow(nil, deviceID, "connected", res, err)
+	queue = append(queue, t.sendAlert(ctx, deviceID, d)...)
+	for _, c := range queue {
+		t.carry(ctx, c)
+	}
+	return nil
 }
 
 // schedule queues a delayed answer in time order (ties in the order

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,7 +214,7 @@ func TestStepRunsAnUpgradeToItsEnd(t *testing.T) {
 	// the current value, Downloading, Downloaded, Updating and Idle with
 	// success (the reset of an Idle device changes nothing). OMA-DM: the
 	// Exec, then one alert. The ghost: the start and three retries.
-	want := pushsim.Stats{Commands: 4*3 + 3, Observations: 5 * 3, Alerts: 3, Unknown: 4}
+	want := pushsim.Stats{Commands: 4*3 + 3, Observations: 5 * 3, Alerts: 3, Unanswered: 4}
 	if st := f.tr.Stats(); st != want {
 		t.Fatalf("stats %+v, want %+v", st, want)
 	}
@@ -265,5 +266,75 @@ func TestRunWakesOnDueAndSleepsUntilNext(t *testing.T) {
 	}
 	if st := f.tr.Stats(); st.Errors != 0 || st.Alerts != 3 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Devices that are off at the start: the LwM2M one is tried again at
+// 04:00 UTC, the OMA-DM one waits; both come back before then, register
+// or open a session (Connected), and are updated then. The OMA-DM device
+// goes off again during its update, and its Generic Alert waits for its
+// next session.
+func TestOfflineDevicesAreReachedWhenTheyConnect(t *testing.T) {
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	f := newFleet(t, start, 0)
+	ctx := context.Background()
+	lw, dm := f.lwm2m[0], f.omadm[0]
+	for _, id := range []string{lw, dm} {
+		if err := f.tr.Connect(ctx, id, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := f.m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "meter-fw", FirmwareTo: "2.0",
+		StartDate: schedule.DateOf(start), EndDate: schedule.DateOf(start).AddDays(3), DeviceList: []string{lw, dm}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func() time.Time {
+		t.Helper()
+		next, err := f.tr.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return next
+	}
+	f.clk.Set(info.StartsAt)
+	if next := step(); !next.Equal(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after the unanswered start the next push is %v, want the 04:00 retry", next)
+	}
+	if st := f.tr.Stats(); st.Unanswered != 2 || st.Commands != 0 {
+		t.Fatalf("at the start: %+v", st)
+	}
+	if got := f.statuses(t, info.ID); !strings.HasPrefix(got[lw], "Device Accepted") || !strings.HasPrefix(got[dm], "Device Accepted") {
+		t.Fatalf("offline devices: %v", got)
+	}
+
+	f.clk.Set(info.StartsAt.Add(time.Hour))
+	for _, id := range []string{lw, dm} {
+		if err := f.tr.Connect(ctx, id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.tr.Connect(ctx, dm, false); err != nil { // off again while it updates
+		t.Fatal(err)
+	}
+	for next := step(); !next.IsZero() && next.Before(info.StartsAt.Add(3*time.Hour)); next = step() {
+		f.clk.Set(next)
+	}
+	got := f.statuses(t, info.ID)
+	if got[lw] != "Upgrade Success The firmware upgrade was successful." || got[dm] != "Upgrade Pending " {
+		t.Fatalf("after the connections: %v", got)
+	}
+	if err := f.tr.Connect(ctx, dm, true); err != nil { // its next session: the alert it owes
+		t.Fatal(err)
+	}
+	if got := f.statuses(t, info.ID); got[dm] != "Upgrade Success The firmware upgrade was successful." {
+		t.Fatalf("after the OMA-DM session: %v", got)
+	}
+	if st := f.tr.Stats(); st.Connections != 3 || st.Alerts != 1 || st.Errors != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	var nf *fota.NotFoundError
+	if err := f.tr.Connect(ctx, f.ghost, true); !errors.As(err, &nf) {
+		t.Fatalf("Connect of a device not simulated: %v", err)
 	}
 }
