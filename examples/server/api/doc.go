@@ -1,7 +1,8 @@
 // Package api is an http.Handler that serves a fota.Manager as a local
 // Verizon ThingSpace Software Management service: the /v2 REST API (HTTP
-// devices) and the /v1 routes that need no push campaign, on the wire that
-// Verizon's own SDK accepts, plus a small device-side protocol of its own.
+// devices) and the /v1 REST API (push devices: LwM2M and OMA-DM), on the
+// wire that Verizon's own SDK accepts, plus a small device-side protocol
+// of its own for HTTP devices.
 // It uses only net/http's method-and-path patterns and encoding/json; the
 // Manager holds every rule, and this package only translates.
 //
@@ -22,8 +23,8 @@
 // status, the device routes, and the callback message. Each operation
 // says in "x-fota-route" how this server serves it: "served", or
 // "served: answers 400 Unsupported" for the few it refuses, saying why
-// (the licence cancel list, configuration files). The package's tests check every answer
-// they receive against it with github.com/getkin/kin-openapi (their
+// (the licence cancel list, configuration files). The package's tests
+// check every answer they receive against it with github.com/getkin/kin-openapi (their
 // HTTP helper does it for every request), and that the operations marked
 // served are exactly the routes the handler has, so no body can drift
 // from the contract. Where the SDK is more lenient than the document
@@ -165,6 +166,55 @@
 // and 503 stay: they are the server's fault or a timeout, and a client may
 // retry them. The device routes keep every status as Classify gives it.
 //
+// # /v1: push upgrades
+//
+// /v1 is ThingSpace's path for LwM2M and OMA-DM devices, which the
+// server pushes to; a push transport (package
+// github.com/fotakit/fota/examples/server/pushsim in the command) carries
+// what the Manager decides to the devices. Where ThingSpace and its SDK
+// are silent:
+//
+//   - POST /upgrades names its account in the body (accountName), not the
+//     path. It must be the account the token acts for: another is 403, as
+//     another account's path is, and none is 400 naming accountName.
+//   - FirmwareUpgrade.status is the push family's spelling (RequestPending,
+//     RequestFailed, Queued, InProgress, Finished, UpgradeFailed:
+//     UpgradeStatusEnum), or Cancelled, fota's own for an upgrade deleted
+//     before its start (the enum has none; the field is a plain string in
+//     the SDK). Devices have the push spellings ("Device Accepted",
+//     "Device Rejected", "Upgrade Pending", "Upgrade Success", "Upgrade
+//     Failed", CampaignCancelled) with their reason in resultReason.
+//     Beyond the SDK's model, an upgrade carries its endDate, and its
+//     campaignName, firmwareFrom, make and model where the request or the
+//     catalog gave them.
+//   - GET of an upgrade lists every device; the reports by status list
+//     none (GET the upgrade for them), as a page of a thousand upgrades
+//     with their devices would not be a page.
+//   - PUT answers each listed device's status afterwards: an appended one
+//     as it joined ("Device Accepted", or "Device Rejected" with its
+//     Reason), a removed one "Device Removed" (this server's; ThingSpace
+//     names none). Removing the last accepted device cancels the upgrade.
+//   - DELETE cancels an upgrade before its start ("The user can choose to
+//     cancel the campaign in 'Queued' status",
+//     https://thingspace.verizon.com/documentation/apis/software-management/getting-started/about_campaigns.html).
+//     The push family has no abort: a started upgrade runs to its end
+//     date, as ThingSpace's LwM2M path says ("Once the campaign has
+//     started, it cannot be canceled",
+//     https://thingspace.verizon.com/documentation/apis/software-management/api-reference-v3/cancel-an-upgrade-v3.html),
+//     so DELETE after the start is refused (InvalidTransition).
+//   - The reports by status page by a number (startIndex, then
+//     lastSeenUpgradeId), while upgrade ids are UUIDs: the number is the
+//     upgrade's index, fota.Campaign.Seq, which grows with every campaign
+//     the store creates. A page holds the upgrades in the status whose
+//     index is above startIndex, lowest first; building it reads every
+//     campaign of the account. upgradeStatus also accepts Cancelled.
+//   - A device's upgrade history (GET /reports/{acc}/devices/{deviceId})
+//     covers six months (fota.UpgradeHistoryPeriod) and lists the device's
+//     campaigns of the path's family: push upgrades under /v1
+//     (DeviceUpgradeHistory, with upgradeStartTime once started), HTTP
+//     campaigns under /v2 (DeviceSoftwareUpgrade, whose required reason is
+//     "" when the status has none).
+//
 // # Wire choices where the SDK and ThingSpace's prose disagree
 //
 //   - Campaign status (WireCampaignStatus). The SDK's CampaignStatusEnum
@@ -287,10 +337,10 @@
 //     plain strings.
 //   - A log bundle's uploadedAt is stamped by the Manager; a device cannot
 //     choose its own purge time.
-//   - Reads do not advance the clock: GET shows a campaign as last
-//     stored, and a start or end that fell due shows once Manager.Tick (or
-//     any operation on that campaign) has applied it. A host runs Tick in
-//     the background (see examples/server).
+//   - Reads answer as of now: a start or end that fell due shows at once
+//     (the Manager applies it to what it answers); Manager.Run, which a
+//     host runs in the background (examples/server does), writes it and
+//     moves the devices.
 //
 // # Bounds and logging
 //

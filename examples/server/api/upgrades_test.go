@@ -217,7 +217,8 @@ func TestDeviceUpgradeHistory(t *testing.T) {
 // through the API on a mock clock (the in-process push transport of
 // package pushsim, Step and Tick driven by hand): Queued, then
 // InProgress at its start, each device "Device Accepted", then "Upgrade
-// Pending", then "Upgrade Success", and Finished after its end date; the
+// Pending", then "Upgrade Success", and Finished after its end date (a
+// DELETE once it started is refused: a push upgrade has no abort); the
 // reports, the device's history and the /v1 callbacks say the same.
 func TestUpgradeRunsThroughPushTransport(t *testing.T) {
 	f := newFixture(t, fixtureConfig{callbacks: true})
@@ -248,6 +249,7 @@ func TestUpgradeRunsThroughPushTransport(t *testing.T) {
 			statuses[key] = append(h, st)
 		}
 	}
+	triedDelete := false
 	for i := 0; ; i++ {
 		if i == 100 {
 			t.Fatalf("not finished: %v", statuses)
@@ -257,6 +259,10 @@ func TestUpgradeRunsThroughPushTransport(t *testing.T) {
 		seen("upgrade", got.Status)
 		for _, d := range got.DeviceList {
 			seen(d.DeviceID, d.Status)
+		}
+		if got.Status == "InProgress" && !triedDelete { // started: it runs to its end
+			triedDelete = true
+			f.fails("DELETE", v1+"/upgrades/acme/upgrade/"+u.ID, "", 400, api.CodeInvalidTransition)
 		}
 		if got.Status == "Finished" {
 			break
