@@ -39,23 +39,10 @@ func (s *syncBuffer) String() string {
 // (with the printed token) and a device call signed with the printed
 // secret, logs every request, and stops when its context ends.
 func TestServeDemoAndShutDown(t *testing.T) {
-	dir := t.TempDir()
-	secretsFile := filepath.Join(dir, "secrets")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	addrs := make(chan string, 1)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "3", "-demo-secrets", secretsFile}, &stderr, func(a string) { addrs <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrs:
-	case code := <-done:
-		t.Fatalf("run returned %d: %s", code, stderr.String())
-	}
-	out := stderr.String()
+	secretsFile := filepath.Join(t.TempDir(), "secrets")
+	srv := startServer(t, "-demo", "3", "-demo-secrets", secretsFile)
+	addr := srv.addr
+	out := srv.stderr.String()
 	if !strings.Contains(out, "curl -s -X POST http://"+addr+"/api/fota/v2/campaigns/software/acme") {
 		t.Fatalf("no schedule command for %s in:\n%s", addr, out)
 	}
@@ -122,17 +109,11 @@ func TestServeDemoAndShutDown(t *testing.T) {
 			t.Errorf("secrets file: %s: %q %v", id, s, ok)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second): // a hang, not a timing assertion
-		t.Fatal("server did not shut down")
+	if code := srv.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, srv.stderr.String())
 	}
 	// Every request was logged with its route pattern and status.
-	log := stderr.String()
+	log := srv.stderr.String()
 	for _, want := range []string{
 		`msg=request method=POST route="POST /api/fota/v2/campaigns/software/{acc}" status=401 duration=`,
 		`msg=request method=POST route="POST /api/fota/v2/campaigns/software/{acc}" status=`,
@@ -208,21 +189,24 @@ type server struct {
 	addr   string
 	stderr *syncBuffer
 	token  string // the demo token, if -demo printed one
+	cancel context.CancelFunc
+	done   chan int
+	code   *int // the exit code, once stopped
 }
 
 // startServer runs the command with args (and -addr 127.0.0.1:0) until
-// the test ends, and checks that it then exits 0.
+// stop, or the end of the test, which then checks that it exited 0.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{t: t, stderr: &syncBuffer{}}
-	addrs, done := make(chan string, 1), make(chan int, 1)
+	s := &server{t: t, stderr: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	addrs := make(chan string, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), s.stderr, func(a string) { addrs <- a })
+		s.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), s.stderr, func(a string) { addrs <- a })
 	}()
 	select {
 	case s.addr = <-addrs:
-	case code := <-done:
+	case code := <-s.done:
 		cancel()
 		t.Fatalf("run %v returned %d: %s", args, code, s.stderr.String())
 	}
@@ -230,17 +214,25 @@ func startServer(t *testing.T, args ...string) *server {
 		s.token = printed(t, s.stderr.String(), "TOKEN=")
 	}
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("exit %d: %s", code, s.stderr.String())
-			}
-		case <-time.After(30 * time.Second): // a hang, not a timing assertion
-			t.Error("server did not shut down")
+		if code := s.stop(); code != 0 {
+			t.Errorf("exit %d: %s", code, s.stderr.String())
 		}
 	})
 	return s
+}
+
+// stop ends the run as SIGINT would and returns its exit code.
+func (s *server) stop() int {
+	if s.code == nil {
+		s.cancel()
+		select {
+		case code := <-s.done:
+			s.code = &code
+		case <-time.After(30 * time.Second): // a hang, not a timing assertion
+			s.t.Fatal("server did not shut down")
+		}
+	}
+	return *s.code
 }
 
 // call sends one API request with the demo token and returns the status
