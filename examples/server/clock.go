@@ -2,10 +2,11 @@ package main
 
 import "time"
 
-// scaledClock is the Manager's clock under -speed: from origin on, it runs
-// speed times as fast as the wall clock, so a campaign's days pass in
-// minutes. It is a fota.Sleeper, so Manager.Run and the push transport
-// sleep the matching wall-clock time.
+// scaledClock is the Manager's clock: from origin on, it runs speed
+// (-speed) times as fast as the wall clock, so that at 3600 a campaign's
+// days pass in minutes; at 1 it is the wall clock. It is a fota.Sleeper,
+// so Manager.Run and the push transport sleep the matching wall-clock
+// time.
 type scaledClock struct {
 	origin time.Time // the wall clock's reading when the server started (monotonic)
 	speed  float64

@@ -21,11 +21,16 @@ import (
 // secrets.
 type demoSet struct {
 	inv     *fota.MemoryInventory
-	ids     []string                   // HTTP devices
-	push    map[string]device.Protocol // push devices, simulated in-process
-	pushIDs []string                   // the same, in order
+	ids     []string     // HTTP devices
+	push    []pushDevice // push devices, simulated in-process
 	token   string
 	secrets map[string]string
+}
+
+// pushDevice is a demo push device.
+type pushDevice struct {
+	id       string
+	protocol device.Protocol
 }
 
 // pushProtocols are -push's values: the protocol of the i-th push device.
@@ -54,7 +59,7 @@ func demoPackage(name, model string, protocols ...device.Protocol) api.Package {
 // their packages into the catalog, a new token for the account and, when
 // the account has none, a subscription.
 func makeDemo(cfg config, opts *api.Options, secrets *api.MemorySecrets, now time.Time) (demoSet, error) {
-	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}, push: map[string]device.Protocol{}}
+	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}}
 	if cfg.demo == 0 {
 		return demo, nil
 	}
@@ -101,7 +106,7 @@ func makeDemo(cfg config, opts *api.Options, secrets *api.MemorySecrets, now tim
 		if i < 2 {
 			kinds = append(kinds, p)
 		}
-		demo.push[id], demo.pushIDs = p, append(demo.pushIDs, id)
+		demo.push = append(demo.push, pushDevice{id, p})
 		demo.inv.Put(fota.DeviceInfo{DeviceID: id, Account: cfg.account, Protocol: p, Make: "Acme", Model: "Meter",
 			Software: "1.0", FOTACapable: true, ActiveConnected: true})
 	}
@@ -147,12 +152,15 @@ Try it (an on-demand campaign of %[6]d devices, then one device's update):
   curl -s -X DELETE %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/openapi.json
 `, base, account, today, today.AddDays(7), list, len(devs), devs[0], demo.token, demo.secrets[devs[0]])
-	if len(demo.pushIDs) > 0 {
+	if len(demo.push) > 0 {
 		pace := "Run the server with -speed 3600 to watch that in seconds (an hour passes each second)."
 		if speed != 1 {
 			pace = fmt.Sprintf("This server's clock runs %g times as fast as the wall clock.", speed)
 		}
-		meters := demo.pushIDs[:min(len(demo.pushIDs), 50)]
+		var meters []string
+		for _, d := range demo.push[:min(len(demo.push), 50)] {
+			meters = append(meters, d.id)
+		}
 		fmt.Fprintf(w, `
 Push devices: %[9]d LwM2M and OMA-DM meters simulated in this process (they always answer and succeed).
 A /v1 upgrade of %[4]d of them: on demand, it starts 2 hours after it is scheduled (ThingSpace's pre-validation), its
@@ -165,7 +173,7 @@ its end date (UTC). %[7]s
   curl -s %[1]s/api/fota/v1/upgrades/%[2]s/upgrade/$UPG -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/api/fota/v1/reports/%[2]s/status/Finished/index/0 -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/api/fota/v1/reports/%[2]s/devices/%[8]s -H "Authorization: Bearer $TOKEN"
-`, base, account, today, len(meters), `"`+strings.Join(meters, `","`)+`"`, today.AddDays(1), pace, meters[0], len(demo.pushIDs))
+`, base, account, today, len(meters), `"`+strings.Join(meters, `","`)+`"`, today.AddDays(1), pace, meters[0], len(demo.push))
 	}
 	fmt.Fprintln(w)
 }

@@ -130,21 +130,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	// clock is the Manager's (nil: the system clock); under -speed its
-	// sleeps are scaled too, and so is the bound on Run's sleep, a minute
-	// of the wall clock's.
-	var clock fota.Clock
-	if cfg.speed != 1 {
-		clock = scaledClock{origin: time.Now(), speed: cfg.speed}
-	}
+	// clock is the Manager's: the wall clock, -speed times as fast (at 1,
+	// the wall clock itself). The bound on the background loops' sleeps is
+	// a minute of the wall clock's.
+	clock := scaledClock{origin: time.Now(), speed: cfg.speed}
 	poll := time.Duration(float64(time.Minute) * cfg.speed)
-	now := func() time.Time {
-		if clock == nil {
-			return time.Now()
-		}
-		return clock.Now()
-	}
-	opts, demo, err := load(cfg, now())
+	opts, demo, err := load(cfg, clock.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -170,8 +161,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	opts.Inventory, opts.Logger, opts.Callbacks = demo.inv, log, callbacks
 	transport := pushsim.New(m, pushsim.Config{Clock: clock, Poll: poll, Logger: log})
-	for id, p := range demo.push {
-		if err := transport.Add(id, p); err != nil {
+	for _, d := range demo.push {
+		if err := transport.Add(d.id, d.protocol); err != nil {
 			fmt.Fprintln(stderr, "server:", err)
 			return 1
 		}
@@ -204,7 +195,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "pushDevices", len(demo.push),
 		"speed", cfg.speed, "insecure", cfg.insecure)
-	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, now(), cfg.speed)
+	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, clock.Now(), cfg.speed)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
