@@ -32,6 +32,8 @@ func bodyRoutes(f *fixture) []bodyRoute {
 		{"DELETE", v2 + "/logging/acme/devices", `{"deviceIds":` + list(d) + `}`, "deviceIds", `{"deviceIds":true}`},
 		{"POST", v2 + "/licenses/acme/assign", `{"deviceList":` + list(f.ids[9]) + `}`, "deviceList", `{"deviceList":[{}]}`},
 		{"POST", v2 + "/licenses/acme/remove", `{"deviceList":` + list(d) + `}`, "deviceList", `{"deviceList":7}`},
+		{"POST", v1 + "/upgrades", upgradeBody("acme", tomorrow, "2026-03-05", f.push[1]), "deviceList", `{"accountName":"acme","deviceList":"x"}`},
+		{"PUT", v1 + "/upgrades/acme/upgrade/c3", `{"type":"append","deviceList":` + list(f.push[2]) + `}`, "deviceList", `{"type":"append","deviceList":[true]}`},
 		{"POST", dev + "/checkin", `{"deviceId":"` + d + `","clientType":1,"result":"ok"}`, "clientType", `{"deviceId":"x","clientType":1.5}`},
 		{"POST", dev + "/report", `{"deviceId":"` + f.ids[0] + `","campaignId":"c2","outcome":"downloaded"}`, "outcome", `{"deviceId":"x","campaignId":"c2","outcome":3}`},
 		{"POST", dev + "/logs", `{"deviceId":"` + d + `","logTime":"2026-03-01T22:10:00Z","logType":"Event"}`, "logTime", `{"deviceId":"x","logTime":"yesterday","logType":"Event"}`},
@@ -39,7 +41,9 @@ func bodyRoutes(f *fixture) []bodyRoute {
 }
 
 // bodyFixture: c1 queued (ids 1, 2), c2 started with ids[0] downloading,
-// ids[3] logging and collecting, ids[3] licensed.
+// c3 a queued /v1 upgrade of push[0], ids[3] logging and collecting,
+// ids[3] licensed. Every ThingSpace call carries acme's token (POST
+// /upgrades has no account in its path).
 func bodyFixture(t testing.TB) *fixture { return bodyFixtureWith(t, api.Options{}) }
 
 // bodyFixtureWith is bodyFixture with the handler's options.
@@ -51,6 +55,8 @@ func bodyFixtureWith(t testing.TB, opts api.Options) *fixture {
 	f.ok("PUT", v2+"/logging/acme/devices/"+f.ids[3], "", nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[3]+`"}`, nil)
 	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.ids[3])+`}`, nil)
+	f.tok = tokens["acme"]
+	f.ok("POST", v1+"/upgrades", upgradeBody("acme", tomorrow, "2026-03-05", f.push[0]), nil)
 	return f
 }
 
@@ -130,7 +136,6 @@ func TestSDKRequestModelsDecodeStrictly(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := bodyFixture(t)
-	f.tok = tokens["acme"]
 	var tried int
 	for _, op := range operations(t, f, "acme") {
 		if !op.served {
