@@ -248,7 +248,7 @@ func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("-db: %w", err)
 	}
-	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: cfg.dbSchema})
+	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: cfg.dbSchema})
 	if err == nil {
 		err = store.Migrate(ctx)
 	}
