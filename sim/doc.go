@@ -1,9 +1,11 @@
 // Package sim is fota's deterministic fleet simulator and rollout
-// planner: a fleet of devices, a pilot campaign and the rollout, and the
-// operator's actions, driven through the public fota.Manager API on
-// simulated time, so that a week-long campaign over a large fleet runs in
-// seconds and the same seed always gives the same report. Before the run
-// it forecasts what the campaigns' dates and windows can reach.
+// planner: a fleet of devices, a pilot campaign and the rollout to the
+// HTTP devices (ThingSpace /v2), a push rollout to the LwM2M and OMA-DM
+// devices (/v1), and the operator's actions, driven through the public
+// fota.Manager API on simulated time, so that a week-long campaign over a
+// large fleet runs in seconds and the same seed always gives the same
+// report. Before the run it forecasts what the campaigns' dates and
+// windows can reach.
 //
 // examples/simulate is its command line; examples/simulate/scenarios
 // holds scenario files that each run.
@@ -15,8 +17,10 @@
 //   - scenario.go: Scenario, Group, Campaign, Timing, Action; defaults,
 //     Validate, and the errors.
 //   - forecast.go: Scenario.Forecast.
-//   - run.go: Run; all of its calls into the Manager are the few call*
-//     functions at its top.
+//   - run.go: Run and the HTTP devices; all of its calls into the Manager
+//     are the few call* functions at its top (push.go's beside them).
+//   - push.go: the push transport and the LwM2M and OMA-DM devices.
+//   - fleet.go: the devices' ids and the computed inventory.
 //   - report.go: Report and its table.
 //   - clock.go, queue.go: the simulated Clock and the event Queue.
 //
@@ -37,7 +41,8 @@
 //	    {"name": "meters", "count": 6000},                                  // DefaultGroup's behaviour
 //	    {"name": "basement", "count": 800, "online": "offline", "offlineFor": "72h"},
 //	    {"name": "kiosks", "count": 200, "checkInEvery": "24h", "checkInJitter": "10m", "followRetry": false},
-//	    {"name": "legacy", "count": 100, "software": "0.9"}                 // rejected by a 1.0 -> 2.0 request
+//	    {"name": "legacy", "count": 100, "software": "0.9"},                // rejected by a 1.0 -> 2.0 request
+//	    {"name": "lamps", "count": 500, "protocol": "LWM2M", "notificationLoss": 0.05, "installFailCode": 8}
 //	  ],
 //	  "pilot": {                      // a ThingSpace /v2 CampaignSoftwareUpgrade, deviceList filled in
 //	    "softwareName": "sensor-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
@@ -51,6 +56,10 @@
 //	    "startDate": "+48h", "endDate": "2026-01-16", "timeZone": "Europe/Paris",
 //	    "installTimeWindowList": [{"startTime": 2, "endTime": 5}],
 //	    "scheduleAt": "pilotEnd"
+//	  },
+//	  "upgrade": {                    // a ThingSpace /v1 FirmwareUpgradeRequest, deviceList filled in
+//	    "firmwareName": "sensor-fw", "firmwareFrom": "1.0", "firmwareTo": "2.0",
+//	    "startDate": "+24h", "endDate": "+144h", "groups": ["lamps"]
 //	  },
 //	  "actions": [
 //	    {"at": "1h", "do": "enableLogging", "group": "meters", "count": 5},
@@ -66,39 +75,55 @@
 //
 // Fleet groups (Group): name, count, make, model, software (what the
 // inventory says), protocol ("HTTP", "LWM2M", "OMA-DM"), checkInEvery and
-// checkInJitter (regular check-ins), retryJitter and followRetry (coming
-// back at Instruction.RetryAt), online ("always", "offline" with
-// offlineFor, "never"), neverOnline, download and install ({"min", "max"}
-// durations), downloadFail, installFail, unknownError; for push groups
-// also notificationLoss, downloadFailCode and installFailCode (an LwM2M
-// Update Result 2..10 or a FUMO 4xx/5xx code, validated against packages
-// device/lwm2m and device/omadm). Each group starts from DefaultGroup.
+// checkInJitter (regular check-ins; an OMA-DM device's sessions),
+// retryJitter and followRetry (coming back at Instruction.RetryAt),
+// online ("always", "offline" with offlineFor, "never"), neverOnline,
+// download and install ({"min", "max"} durations), downloadFail,
+// installFail, unknownError (HTTP); for push groups also
+// notificationLoss, downloadFailCode and installFailCode (an LwM2M
+// Update Result that its Object 5 machine reaches on that failure, or a
+// FUMO 4xx/5xx code; validated against packages device/lwm2m and
+// device/omadm). Each group starts from DefaultGroup.
 //
-// Campaigns (Campaign): a ThingSpace /v2 request (campaignName,
-// softwareName, softwareFrom, softwareTo, distributionType "HTTP", make,
-// model, startDate, endDate, campaignTimeWindowList,
-// downloadAfterDate, downloadTimeWindowList, installAfterDate,
-// installTimeWindowList, and fota's timeZone), whose deviceList the
-// simulator fills: "devices" of its "groups", in fleet order; and
-// "scheduleAt", when the operator sends it. A campaign's timing is exactly
-// what the file writes, as in a ThingSpace request: an absent window list
-// is all hours, an absent endDate of an on-demand campaign a week. Dates
-// are "YYYY-MM-DD", "+48h" (whole days after the day the campaign is
-// sent) or "start+48h" (after the scenario's start day); see DateSpec.
-// Instants are "36h" after the start, "pilotEnd" or "pilotEnd+12h"; see
-// At.
+// Campaigns (Campaign): the pilot and the rollout, ThingSpace /v2
+// requests (campaignName, softwareName, softwareFrom, softwareTo,
+// distributionType "HTTP", make, model, startDate, endDate,
+// campaignTimeWindowList, downloadAfterDate, downloadTimeWindowList,
+// installAfterDate, installTimeWindowList, and fota's timeZone), whose
+// deviceList the simulator fills: "devices" of its "groups" (HTTP groups;
+// none named: every HTTP group), in fleet order; and "scheduleAt", when
+// the operator sends it. A campaign's timing is exactly what the file
+// writes, as in a ThingSpace request: an absent window list is all hours,
+// an absent endDate of an on-demand campaign a week. Dates are
+// "YYYY-MM-DD", "+48h" (whole days after the day the campaign is sent) or
+// "start+48h" (after the scenario's start day); see DateSpec. Instants are
+// "36h" after the start, "pilotEnd" or "pilotEnd+12h"; see At.
+//
+// The upgrade (Upgrade): the push rollout, a ThingSpace /v1 request
+// (campaignName, firmwareName, firmwareTo, startDate, endDate, and fota's
+// prerequisites make, model, firmwareFrom), whose deviceList the
+// simulator fills with "devices" of its "groups" (LWM2M and OMA-DM groups;
+// none named: every push group); "scheduleAt" (default the start). It has
+// no pilot: the pilot gate is the HTTP family's. Its dates are exactly
+// what the file writes; endDate is required, as in a /v1 request. A
+// campaign whose groups hold no device is not sent, so one scenario may
+// run HTTP campaigns, a push rollout, or both side by side.
 //
 // Actions (Action): "cancel", "abort", "changeDates" (with the full new
 // "dates", ThingSpace's rule), "addDevices" and "enableLogging" (a group's
-// first "count" devices that have not been in a campaign). Actions at one
-// instant happen in the file's order, after a campaign sent then. A
-// refused action is reported and changes nothing.
+// first "count" devices that have not been in a campaign), and
+// "liftGate" (the operator lifts the pilot gate of the pilot's or the
+// rollout's software, Manager.LiftGate). Actions at one instant happen in
+// the file's order, after a campaign sent then. A refused action (say, an
+// abort or a date change of the upgrade: push campaigns have neither) is
+// reported and changes nothing.
 //
 // # How it runs
 //
-// Run builds the fleet in a fota.MemoryInventory (IMEIs minted with
-// device.IMEIOf) and a Manager over fota.NewMemoryStore() with a
-// deterministic Config.NewID ("sim-1", "sim-2") and a Clock of its own.
+// Run builds the fleet (IMEIs minted with device.IMEIOf) and a Manager
+// over fota.NewMemoryStore() with an inventory computed from each
+// device's IMEI and group (nothing stored per device), a deterministic
+// Config.NewID ("sim-1", "sim-2") and a Clock of its own.
 // It sends the pilot's request at its scheduleAt, the rollout's at its own
 // (by default when the pilot ends: the gate judges a pilot when it ends),
 // and carries out the actions; it runs until every campaign has ended and
@@ -110,17 +135,48 @@
 // returned as an error.
 //
 // Time jumps from event to event. A Queue holds the device events
-// (check-ins and reports), the operator's events and the Manager's
-// deadlines: the simulator asks Manager.Tick after every operator event
-// and at every tick event, and queues a tick at the deadline it returns.
-// Device calls add no deadline, so nothing falls due unseen. A device
-// event whose campaign has ended (a next check-in, a download under way)
-// is dropped and counted (Totals.Dropped). Every Scenario.SampleEvery and
-// every midnight the report samples each running campaign's counts.
+// (check-ins and reports; the ends of push devices' downloads and
+// updates, their registrations and sessions), the operator's events, the
+// Manager's deadlines and the push transport's Outbox calls: the
+// simulator asks Manager.Tick after every operator event and at every
+// tick event, and queues a tick at the deadline it returns. Device calls
+// add no deadline, so nothing falls due unseen. A device event whose
+// campaign has ended (a next check-in, a download under way) is dropped
+// and counted (Totals.Dropped). Every Scenario.SampleEvery and every
+// midnight the report samples each running campaign's counts.
 //
-// A push group (LWM2M, OMA-DM) is valid, but this build has no push
-// runner: Run refuses it with an *UnsupportedError (errors.ErrUnsupported).
-// The push runner comes with the Manager's push campaigns.
+// # Push devices
+//
+// The simulator drives the push family as a host's LwM2M and OMA-DM
+// servers would (push.go). It calls Manager.Outbox when commands are due:
+// at the time the last Outbox call returned, and when Manager.Due says an
+// operation planned one. (After a device's answer it may wait until the
+// earliest such an answer can plan, LeaseTTL or ObserveTimeout later or
+// the next 04:00 UTC retry, so that one call serves many answers; no
+// command is handed out late.) It hands each command to its device, which
+// answers by its protocol's machine (Object 5 by lwm2m.Step, FUMO by
+// omadm.Step): observe and read 2.05 with the current /5/0/3 and /5/0/5,
+// reset 2.04 (4.05 while Updating), package write 2.04 (4.00 outside
+// Idle), execute 2.04 (4.05 outside Downloaded); the FUMO Exec of
+// DownloadAndUpdate 202. It confirms each command (Manager.Confirm) and
+// carries out at once the command the Manager hands back
+// (PushResult.Next). A device that is offline (before Scenario.Start +
+// offlineFor) or never online answers nothing (Receipt.Delivered false):
+// the Manager retries an LwM2M device at 04:00 UTC for three days and
+// then gives up; a device that comes back registers (LwM2M) or opens a
+// session (OMA-DM), Manager.Connected, and is pushed at once.
+//
+// A download and an update take their drawn durations and may fail, with
+// the group's result codes: an LwM2M device notifies each change of /5/0/3
+// and /5/0/5 (Downloading, Downloaded, Updating, then Idle with Update
+// Result 1, or the failure), reported with Manager.Observation; an OMA-DM
+// device's DownloadAndUpdate goes on by itself and ends in a Generic
+// Alert (200 or the failure code), Manager.Alert. Each notification and
+// alert is lost with the group's notificationLoss: the Manager reads /5/0
+// of an LwM2M device it has not heard from for ObserveTimeout, and an
+// OMA-DM device sends its alert again in its next session (its next
+// regular slot). An observation or alert after the campaign's end is
+// refused and counted as late.
 //
 // # The forecast
 //
@@ -143,22 +199,30 @@
 // test holds it byte for byte):
 //
 //	seed, devices, offline (never online), start, end
-//	statuses        the 7 HTTP device statuses: the order of every sample's counts
-//	forecast        {devices, reachable, campaigns: [{name, devices, scheduledAt, request,
+//	statuses        the 7 HTTP device statuses: the order of an HTTP campaign's samples' counts
+//	forecast        {devices, reachable, campaigns: [{name, family, devices, scheduledAt, request,
 //	                 rejected, neverOnline, reachable, success, finish50, finish90, finish99,
 //	                 quietDays, gate, refused, error}]}
-//	campaigns       [{name, id, devices, scheduledAt, request (the dates and windows sent),
-//	                 refused, reason, status, startsAt, endsAt, endedAt,
+//	campaigns       [{name, family, id, devices, scheduledAt, request (the dates and windows sent),
+//	                 statuses, refused, reason, status, startsAt, endsAt, endedAt,
 //	                 timeline: [{at, status}], days: [{at, status, counts: [{status, count}]}],
-//	                 samples: [{at, counts: [7 numbers]}], counts, tally: [{status, reason, count}],
+//	                 samples: [{at, counts: [numbers]}], counts, tally: [{status, reason, count}],
 //	                 reached}]
 //	actions         [{at, do, campaign, group, devices, request, result, refused}]
 //	pilotGate       "Standing" or "Lifted"
 //	refused         why a campaign was refused (the rollout's first), or absent
-//	totals          {events, checkIns, reports, ticks, managerCalls, lateReports, dropped, changes}
+//	totals          {events, checkIns, reports, ticks, managerCalls, lateReports, dropped, changes,
+//	                 and with push devices outboxes, commands, undelivered, observations, alerts,
+//	                 lost, connects}
 //
 // Times are RFC 3339 in UTC; dates "YYYY-MM-DD"; a request is ThingSpace's
-// timing JSON (startDate, endDate, the window lists, timeZone).
+// timing JSON (startDate, endDate, the window lists, timeZone). The
+// upgrade, a push campaign, has "family": "PUSH" and its own "statuses",
+// the 6 /v1 device statuses ("Device Accepted", "Device Rejected",
+// "Upgrade Pending", "Upgrade Success", "Upgrade Failed",
+// "CampaignCancelled") in the order of its samples' counts; its status
+// (the /v1 "Finished" once it ended), counts and tally are in /v1
+// spelling, and its request holds its two dates.
 //
 // # What is modelled
 //
@@ -177,14 +241,22 @@
 //   - Campaign dates (absolute or relative), windows, after-dates and a
 //     time zone; the operator's cancel, abort, date change, added devices
 //     and verbose logging.
+//   - Push devices online, offline for a while, or never online;
+//     download and update failures with their LwM2M Update Results and
+//     FUMO codes; lost notifications and alerts (see Push devices).
 //
 // # What is not
 //
 //   - Check-ins of a device that is in no running campaign: they change
 //     nothing in a campaign (only a device's check-in history), so the
-//     simulator spends no events on them.
-//   - Push (LwM2M, OMA-DM) fleets (see above), licences, log uploads, and
-//     network latency and server load: the Manager answers at once.
+//     simulator spends no events on them. Likewise a push device's
+//     periodic registration updates while it has nothing to answer.
+//   - A push device that goes offline in the middle of its update, a CoAP
+//     exchange that times out on an online device, lost command answers
+//     (lease expiry), and several server replicas: package fota's tests
+//     cover those.
+//   - Licences, log uploads, and network latency and server load: the
+//     Manager answers at once.
 //
 // # Choices where the sources are silent
 //
@@ -193,8 +265,16 @@
 //     a run could only end in a refused rollout. 0 means no pilot.
 //   - Reached: a device that ended through its own report, success or
 //     failure; devices that ended because the campaign did
-//     (RovaClientDidNotReportStatus, RovaClientDownloadNotInstalledYet) or
+//     (RovaClientDidNotReportStatus, RovaClientDownloadNotInstalledYet;
+//     push: "Device is not in an active state or is not connected.") or
 //     were rejected were not reached.
+//   - An LwM2M update failure with Update Result 8 leaves the device in
+//     Downloaded (the image kept), with 5 in Idle; a download failure
+//     leaves it in Idle. An OMA-DM device reports a failed download in
+//     its Generic Alert and does not go on to the update.
+//   - A push device answers a command the moment it gets it: its
+//     download starts with the package write (LwM2M) or the Exec
+//     (OMA-DM).
 //   - The forecast foresees no operator action, and sends a rollout that
 //     waits for the pilot at the pilot's end date (earlier only when it
 //     expects every pilot device to succeed). A day "adds nothing" when no
@@ -246,8 +326,8 @@
 // github.com/benbjohnson/clock's Mock, which sleeps a millisecond of real
 // time per Add or Set), keep its own events in a Queue[T], and loop:
 //
-//	at, ev, ok := q.Pop()
-//	clock.Set(at)
+//	at, ev, ok := q.Pop() // at: Unix microseconds
+//	clock.Set(sim.Time(at))
 //	// call the Manager for ev; Push what follows (never before at)
 //
 // Queue orders equal instants by push order, which is what keeps such a
