@@ -97,6 +97,60 @@ func (m *Manager) lookup(ctx context.Context, ids []string) ([]DeviceInfo, []boo
 	return infos, found, nil
 }
 
+// facts is what the inventory said of one device joining a campaign, in
+// two bytes: the eligibility checks that need no store are decided before
+// the transaction opens, so that scheduling a million devices holds no
+// inventory record per device.
+type facts struct {
+	protocol device.Protocol
+	bits     uint8
+}
+
+const (
+	factFound    = 1 << iota // known to the inventory, and not another account's
+	factFOTA                 // FOTA capable
+	factActive               // active and connected
+	factLicensed             // licensed by the inventory
+	factMake                 // make meets the prerequisite
+	factModel                // model meets the prerequisite
+	factSoftware             // current software meets the prerequisite
+)
+
+// prerequisites is what a campaign asks of its devices' inventory facts.
+type prerequisites struct {
+	account, make_, model, from string
+}
+
+// survey asks the inventory about every device before a transaction
+// opens and keeps, per device, the facts the eligibility checks need.
+func (m *Manager) survey(ctx context.Context, ids []string, p prerequisites) ([]facts, error) {
+	out := make([]facts, len(ids))
+	for i, id := range ids {
+		info, ok, err := m.inventory.Lookup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		f := facts{protocol: info.Protocol}
+		for _, b := range []struct {
+			set bool
+			bit uint8
+		}{
+			// The inventory may know which account a device belongs to:
+			// another account's device is not found in this one.
+			{ok && (info.Account == "" || info.Account == p.account), factFound},
+			{info.FOTACapable, factFOTA}, {info.ActiveConnected, factActive}, {info.Licensed, factLicensed},
+			{p.make_ == "" || info.Make == p.make_, factMake}, {p.model == "" || info.Model == p.model, factModel},
+			{p.from == "" || info.Software == p.from, factSoftware},
+		} {
+			if b.set {
+				f.bits |= b.bit
+			}
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
 // owned asks the inventory about devices an account acts on directly
 // (licences, logging): each must be known, and not another account's.
 func (m *Manager) owned(ctx context.Context, account string, ids []string) ([]DeviceInfo, error) {
@@ -122,11 +176,16 @@ type admission struct {
 	others map[string]bool // campaign id -> still holds its devices at now
 }
 
+// mismatch stands for a make, model or software the inventory reported and
+// the campaign does not take: no valid text holds a NUL byte, so it
+// equals no prerequisite.
+const mismatch = "\x00"
+
 // member runs the eligibility checks for one device and returns its new
 // member record: Accepted (holding the device) or Rejected with the first
 // failing check's reason.
-func (a *admission) member(info DeviceInfo, found bool) (NewMember, error) {
-	other, err := a.tx.ActiveCampaign(info.DeviceID)
+func (a *admission) member(id string, f facts) (NewMember, error) {
+	other, err := a.tx.ActiveCampaign(id)
 	if err != nil {
 		return NewMember{}, err
 	}
@@ -136,25 +195,26 @@ func (a *admission) member(info DeviceInfo, found bool) (NewMember, error) {
 			return NewMember{}, err
 		}
 	}
-	rec, err := a.tx.Device(info.DeviceID)
+	rec, err := a.tx.Device(id)
 	if err != nil {
 		return NewMember{}, err
 	}
-	// The inventory may know which account a device belongs to: another
-	// account's device is not found in this one.
-	if info.Account != "" && info.Account != a.c.Account {
-		found = false
+	pick := func(bit uint8, want string) string {
+		if f.bits&bit != 0 {
+			return want
+		}
+		return mismatch
 	}
 	v := device.Check(device.Facts{
-		Exists:          found,
-		IMEI:            info.DeviceID,
-		Protocol:        info.Protocol,
-		Make:            info.Make,
-		Model:           info.Model,
-		Software:        info.Software,
-		FOTACapable:     info.FOTACapable,
-		Licensed:        info.Licensed || rec.License == device.Licensed,
-		ActiveConnected: info.ActiveConnected,
+		Exists:          f.bits&factFound != 0,
+		IMEI:            id,
+		Protocol:        f.protocol,
+		Make:            pick(factMake, a.c.Make),
+		Model:           pick(factModel, a.c.Model),
+		Software:        pick(factSoftware, a.c.Target.SoftwareFrom),
+		FOTACapable:     f.bits&factFOTA != 0,
+		Licensed:        f.bits&factLicensed != 0 || rec.License == device.Licensed,
+		ActiveConnected: f.bits&factActive != 0,
 		InOtherCampaign: inOther,
 	}, device.Prerequisites{
 		Protocol:        a.c.Protocol,
@@ -164,7 +224,7 @@ func (a *admission) member(info DeviceInfo, found bool) (NewMember, error) {
 		SoftwareFrom:    a.c.Target.SoftwareFrom,
 		LicenseRequired: a.m.licenseRequired,
 	})
-	nm := NewMember{Member: Member{CampaignID: a.c.ID, DeviceID: info.DeviceID, State: device.StateAccepted, UpdatedAt: a.now}}
+	nm := NewMember{Member: Member{CampaignID: a.c.ID, DeviceID: id, State: device.StateAccepted, UpdatedAt: a.now}}
 	if v.Status != device.Accepted {
 		nm.State, nm.Reason = device.StateRejected, v.Reason
 		return nm, nil
@@ -173,7 +233,7 @@ func (a *admission) member(info DeviceInfo, found bool) (NewMember, error) {
 	if a.c.Family == device.FamilyPush {
 		// The first push goes out at the start; a date change before it
 		// is caught up lazily by the outbox.
-		nm.Push = Push{Protocol: info.Protocol, DueAt: a.c.StartsAt}
+		nm.Push = Push{Protocol: f.protocol, DueAt: a.c.StartsAt}
 	}
 	return nm, nil
 }
@@ -205,12 +265,12 @@ const admitBatch = 1000
 // returning how many were accepted. With an observer, the devices'
 // changes are gathered here only for small lists; a large schedule
 // announces them after its commit (announce).
-func (m *Manager) admit(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []bool, gather bool) (int, error) {
+func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
 	a := admission{m: m, tx: tx, c: c, now: o.now}
-	batch := make([]NewMember, 0, min(len(infos), admitBatch))
+	batch := make([]NewMember, 0, min(len(ids), admitBatch))
 	accepted := 0
-	for i := range infos {
-		nm, err := a.member(infos[i], found[i])
+	for i, id := range ids {
+		nm, err := a.member(id, fs[i])
 		if err != nil {
 			return 0, err
 		}
@@ -222,7 +282,7 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []b
 			o.device(c, nm.DeviceID, 0, nm.State, nm.Reason, 0)
 		}
 		batch = append(batch, nm)
-		if len(batch) == cap(batch) || i == len(infos)-1 {
+		if len(batch) == cap(batch) || i == len(ids)-1 {
 			if err := tx.AddMembers(c.ID, batch); err != nil {
 				return 0, err
 			}
@@ -269,7 +329,7 @@ func (m *Manager) announce(ctx context.Context, c Campaign, at time.Time) error 
 
 // create writes a new campaign, admits its devices, and accepts or rejects
 // it: the common body of Schedule and ScheduleUpgrade.
-func (m *Manager) create(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []bool, gather bool, onDemand bool) error {
+func (m *Manager) create(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) error {
 	seq, err := tx.NextSeq()
 	if err != nil {
 		return err
@@ -282,7 +342,7 @@ func (m *Manager) create(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []
 		return err
 	}
 	o.campaign(c)
-	accepted, err := m.admit(tx, o, c, infos, found, gather)
+	accepted, err := m.admit(tx, o, c, ids, fs, gather)
 	if err != nil {
 		return err
 	}
@@ -290,7 +350,7 @@ func (m *Manager) create(tx Tx, o *op, c *Campaign, infos []DeviceInfo, found []
 	switch {
 	case accepted == 0:
 		ev = campaign.Reject
-	case onDemand && c.Family == device.FamilyHTTP:
+	case c.OnDemand && c.Family == device.FamilyHTTP:
 		ev = campaign.AcceptOnDemand
 	}
 	if err := m.apply(tx, o, c, ev); err != nil {
@@ -330,34 +390,49 @@ func (m *Manager) Schedule(ctx context.Context, account string, req CampaignRequ
 	if err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, req.DeviceList)
-	if err != nil {
-		return CampaignInfo{}, err
-	}
-	gather := len(req.DeviceList) <= gatherLimit
-	var info CampaignInfo
-	o := getOp()
-	defer o.release()
-	err = m.updateOp(ctx, "schedule", o, func(tx Tx, o *op) error {
+	return m.scheduleCampaign(ctx, "schedule", account, req.DeviceList, pkg, func(tx Tx, o *op) (Campaign, error) {
 		sched, err := schedule.NewHTTP(req.Timing, o.now, m.schedule)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		target := pilot.Target{Account: account, SoftwareName: req.SoftwareName, SoftwareFrom: pkg.From, SoftwareTo: pkg.To}
 		gate, err := tx.Gate(target)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		if err := gate.Admit(len(req.DeviceList), m.pilot); err != nil {
-			return err
+			return Campaign{}, err
 		}
-		c := Campaign{
+		return Campaign{
 			Account: account, Name: req.CampaignName, Family: device.FamilyHTTP, Protocol: device.HTTP,
 			Status: campaign.HTTPRequestPending, Target: target, Make: pkg.Make, Model: pkg.Model, Package: pkg,
 			Timing: sched.Request(), StartsAt: sched.StartsAt(), EndsAt: sched.EndsAt(), OnDemand: sched.OnDemand(),
 			Pilot: !gate.Lifted(),
+		}, nil
+	})
+}
+
+// scheduleCampaign is the body of Schedule and ScheduleUpgrade: it asks
+// the inventory about the devices, then in one transaction has the
+// campaign built (build may still refuse the request), admits the devices
+// and accepts or rejects the campaign. A list larger than gatherLimit has
+// its devices announced to the observer after the commit.
+func (m *Manager) scheduleCampaign(ctx context.Context, name, account string, ids []string, pkg Package,
+	build func(tx Tx, o *op) (Campaign, error)) (CampaignInfo, error) {
+	fs, err := m.survey(ctx, ids, prerequisites{account, pkg.Make, pkg.Model, pkg.From})
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	gather := len(ids) <= gatherLimit
+	var info CampaignInfo
+	o := getOp()
+	defer o.release()
+	err = m.updateOp(ctx, name, o, func(tx Tx, o *op) error {
+		c, err := build(tx, o)
+		if err != nil {
+			return err
 		}
-		if err := m.create(tx, o, &c, infos, found, gather, sched.OnDemand()); err != nil {
+		if err := m.create(tx, o, &c, ids, fs, gather); err != nil {
 			return err
 		}
 		info, err = campaignInfo(tx, c, o.now)
@@ -433,7 +508,18 @@ func (m *Manager) AddDevices(ctx context.Context, account, campaignID string, id
 	if err := checkDeviceList(ids); err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, ids)
+	// A campaign's prerequisites never change: read them first, to ask the
+	// inventory before the transaction opens.
+	var c Campaign
+	err := m.view(ctx, func(tx Tx, _ time.Time) error {
+		var err error
+		c, err = load(tx, account, campaignID)
+		return err
+	})
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	fs, err := m.survey(ctx, ids, prerequisites{account, c.Make, c.Model, c.Target.SoftwareFrom})
 	if err != nil {
 		return CampaignInfo{}, err
 	}
@@ -466,7 +552,7 @@ func (m *Manager) AddDevices(ctx context.Context, account, campaignID string, id
 				return err
 			}
 		}
-		if _, err := m.admit(tx, o, &c, infos, found, true); err != nil {
+		if _, err := m.admit(tx, o, &c, ids, fs, true); err != nil {
 			return err
 		}
 		c.Revision++

@@ -3,17 +3,11 @@ package fota
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
-	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
-	"github.com/fotakit/fota/device/lwm2m"
-	"github.com/fotakit/fota/device/omadm"
 	"github.com/fotakit/fota/internal/reqerr"
 	"github.com/fotakit/fota/lifecycle"
 	"github.com/fotakit/fota/pilot"
-	"github.com/fotakit/fota/schedule"
-	"github.com/fotakit/fota/verboselog"
 )
 
 // Sentinel errors. Every error the Manager returns for bad input or a
@@ -155,6 +149,12 @@ func (e *LeaseError) Error() string {
 // Is matches ErrLeaseLost.
 func (e *LeaseError) Is(target error) bool { return target == ErrLeaseLost }
 
+// fieldValuer is what every package's bad-input error has: the field and
+// the value it refused.
+type fieldValuer interface {
+	FieldValue() (field, value string)
+}
+
 // asRequestError returns a pure package's bad-input error as a
 // *RequestError wrapping it, so that errors.As finds the field and the
 // value whichever package refused the request; any other error is
@@ -165,57 +165,9 @@ func asRequestError(err error) error {
 		return err
 	}
 	field, value := "request", ""
-	var (
-		fe  *schedule.FieldError
-		vfe *verboselog.FieldError
-		ie  *device.IMEIError
-		pe  *device.ProtocolError
-		se  *device.StatusError
-		ste *device.StateError
-		ee  *device.EventError
-		rse *device.ReasonError
-		cse *campaign.StatusError
-		cee *campaign.EventError
-		rge *lwm2m.RangeError
-		ne  *lwm2m.NameError
-		ae  *omadm.AlertError
-		ose *omadm.StateError
-		rce *omadm.ResultCodeError
-		ce  *pilot.CountError
-	)
-	switch {
-	case errors.As(err, &fe):
-		field, value = fe.Field, fe.Value
-	case errors.As(err, &vfe):
-		field, value = vfe.Field, vfe.Value
-	case errors.As(err, &ie):
-		field, value = "deviceId", ie.Value
-	case errors.As(err, &pe):
-		field, value = pe.Field, pe.Value
-	case errors.As(err, &se):
-		field, value = se.Field, se.Value
-	case errors.As(err, &ste):
-		field, value = ste.Field, ste.Value
-	case errors.As(err, &ee):
-		field, value = ee.Field, ee.Value
-	case errors.As(err, &rse):
-		field, value = rse.Field, rse.Value
-	case errors.As(err, &cse):
-		field, value = cse.Field, cse.Value
-	case errors.As(err, &cee):
-		field, value = cee.Field, cee.Value
-	case errors.As(err, &rge):
-		field, value = rge.Resource, strconv.FormatInt(rge.Value, 10)
-	case errors.As(err, &ne):
-		field, value = ne.Field, ne.Value
-	case errors.As(err, &ae):
-		field, value = ae.Field, ae.Value
-	case errors.As(err, &ose):
-		field, value = ose.Field, ose.Value
-	case errors.As(err, &rce):
-		field, value = rce.Field, rce.Value
-	case errors.As(err, &ce):
-		field, value = ce.Field, strconv.Itoa(ce.Value)
+	var fv fieldValuer
+	if errors.As(err, &fv) {
+		field, value = fv.FieldValue()
 	}
 	return &RequestError{Field: field, Value: value, Err: err}
 }

@@ -486,3 +486,70 @@ func (t *faultDevTx) PutDeadline(d fota.Deadline) error {
 	}
 	return t.DeviceTx.PutDeadline(d)
 }
+
+// failNth fails the nth Update it runs (counting from 1) before its
+// function runs.
+type failNth struct {
+	fota.Store
+	n, calls int
+}
+
+func (s *failNth) Update(ctx context.Context, fn func(fota.Tx) error) error {
+	s.calls++
+	if s.calls == s.n {
+		return errInjected
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// Tick commits in batches: when one fails, the batches before it stay
+// committed and the error says how many; the failed one changed nothing,
+// and the next Tick carries on.
+func TestTickBatches(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := &failNth{Store: fota.NewMemoryStore()}
+	m, ids := fleet(t, 3, store, clk)
+	var ended []string
+	m2, err := fota.New(fota.Config{Store: store, Inventory: inventoryOf(ids), Clock: clk,
+		Observer: fota.ObserverFunc(func(c fota.Change) {
+			if c.Kind == fota.CampaignChanged && c.Campaign.String() == "CampaignEnded" {
+				ended = append(ended, c.CampaignID)
+			}
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		r := onDemand(clk, []string{id})
+		if _, err := m.Schedule(ctx, "acme", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(9 * 24 * time.Hour) // past every end
+	store.calls, store.n = 0, 2 // the second batch fails
+	_, err = m2.Tick(ctx)
+	var te *fota.TickError
+	if !errors.As(err, &te) || te.Committed != 1 || !errors.Is(err, errInjected) {
+		t.Fatalf("Tick: %v, want a TickError after 1 committed batch", err)
+	}
+	if len(ended) != 1 {
+		t.Fatalf("after the failed Tick the observer heard %d campaigns end, want 1: %v", len(ended), ended)
+	}
+	store.n = 0
+	if _, err := m2.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 3 {
+		t.Fatalf("after the next Tick %d campaigns ended, want 3: %v", len(ended), ended)
+	}
+}
+
+func inventoryOf(ids []string) *fota.MemoryInventory {
+	inv := fota.NewMemoryInventory()
+	for _, id := range ids {
+		inv.Put(fota.DeviceInfo{DeviceID: id, Account: "acme", Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
+			Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
+	return inv
+}

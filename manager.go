@@ -50,6 +50,10 @@ type Config struct {
 	// LicenseRequired makes a licence one of the eligibility checks, as for
 	// ThingSpace accounts with only an MRC subscription.
 	LicenseRequired bool
+	// RunPoll bounds how long Run sleeps, so that deadlines another
+	// replica created on a shared store are seen within it. Default one
+	// minute; a Manager alone on its store may set it longer.
+	RunPoll time.Duration
 	// NewID names a new campaign from a number the store never returned
 	// before. Default: a random UUID (version 4). Simulations pass a
 	// deterministic function.
@@ -104,6 +108,7 @@ type Manager struct {
 	push            PushPolicy
 	newID           func(uint64) string
 	licenseRequired bool
+	runPoll         time.Duration
 
 	// compiled caches each campaign's compiled schedule by revision, so a
 	// check-in does not re-parse dates or reload time zones.
@@ -140,6 +145,7 @@ func New(cfg Config) (*Manager, error) {
 		push:            cfg.Push,
 		newID:           cfg.NewID,
 		licenseRequired: cfg.LicenseRequired,
+		runPoll:         cfg.RunPoll,
 		wake:            make(chan struct{}, 1),
 		dueCh:           make(chan struct{}, 1),
 	}
@@ -170,6 +176,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if m.newID == nil {
 		m.newID = randomUUID
+	}
+	if m.runPoll <= 0 {
+		m.runPoll = time.Minute
 	}
 	m.checkInTx, m.reportTx = m.checkIn, m.report
 	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {

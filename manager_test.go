@@ -463,3 +463,19 @@ func TestActionText(t *testing.T) {
 		t.Fatalf("Action(9): %v", err)
 	}
 }
+
+// MemoryInventory lists an account's devices in id order, a page at a
+// time.
+func TestMemoryInventoryList(t *testing.T) {
+	inv := fota.NewMemoryInventory(
+		fota.DeviceInfo{DeviceID: "3", Account: "a"}, fota.DeviceInfo{DeviceID: "1", Account: "a"},
+		fota.DeviceInfo{DeviceID: "2", Account: "b"}, fota.DeviceInfo{DeviceID: "4", Account: "a"})
+	page, more := inv.List("a", "", 2)
+	if len(page) != 2 || page[0].DeviceID != "1" || page[1].DeviceID != "3" || !more {
+		t.Fatalf("first page %+v, more %v", page, more)
+	}
+	page, more = inv.List("a", "3", 2)
+	if len(page) != 1 || page[0].DeviceID != "4" || more {
+		t.Fatalf("second page %+v, more %v", page, more)
+	}
+}

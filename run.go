@@ -14,18 +14,14 @@ type Sleeper interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// MaxRunSleep bounds how long Run sleeps when nothing is planned, so that
-// a deadline another replica created on a shared store is seen within it.
-const MaxRunSleep = time.Minute
-
 // Run is the Tick loop a host starts in a goroutine: it applies whatever
 // is due (Tick), sleeps until the next deadline, and wakes early when an
 // operation of this Manager creates an earlier one (a schedule, a date
-// change, a push command due at once). With several replicas over one
-// store, each runs its own Run; Run also wakes every MaxRunSleep to see
-// deadlines other replicas created. A Tick that fails is logged and tried
-// again after a pause that doubles from a second up to MaxRunSleep. Run
-// returns ctx.Err() when ctx ends. Start one Run per Manager.
+// change, a cancel). With several replicas over one store, each runs its
+// own Run; Run also wakes every Config.RunPoll (a minute) to see deadlines
+// other replicas created. A Tick that fails is logged and tried again after
+// a pause that doubles from a second up to RunPoll. Run returns ctx.Err()
+// when ctx ends. Start one Run per Manager.
 func (m *Manager) Run(ctx context.Context) error {
 	sleeper, ok := m.clock.(Sleeper)
 	if !ok {
@@ -40,14 +36,14 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.sleepUntil.Store(0)
 			return ctx.Err()
 		}
-		wait := MaxRunSleep
+		wait := m.runPoll
 		switch {
 		case err != nil:
 			m.log.Warn("fota: tick failed", "err", err, "retry in", pause)
-			wait, pause = pause, min(2*pause, MaxRunSleep)
+			wait, pause = min(pause, m.runPoll), min(2*pause, m.runPoll)
 		case !next.IsZero():
 			pause = time.Second
-			wait = min(max(next.Sub(m.clock.Now()), 0), MaxRunSleep)
+			wait = min(max(next.Sub(m.clock.Now()), 0), m.runPoll)
 		}
 		m.sleepUntil.Store(m.clock.Now().Add(wait).UnixNano())
 		select {

@@ -37,8 +37,8 @@ func (e *TickError) Unwrap() error { return e.Err }
 // Outbox, which says when the next one is due.
 //
 // Tick works in batches, each one transaction: up to 64 deadlines, of
-// which at most one moves devices (a sweep or give-up batch of up to 1,000
-// devices). So a campaign of a million devices ends in a thousand short
+// which at most one moves devices (an end with its first sweep, a sweep or
+// a give-up batch, each of up to 1,000 devices). So a campaign of a million devices ends in a thousand short
 // transactions, never one huge one, and its devices answer as ended from
 // the end date on whatever the sweep has reached. A batch that fails
 // changes nothing; the batches before it stay committed, and the error is
@@ -125,7 +125,10 @@ func (m *Manager) due(tx Tx, o *op, d Deadline) (bool, error) {
 		if err := tx.DeleteDeadline(d.Kind, d.Key); err != nil {
 			return false, err
 		}
-		return false, m.settle(tx, o, &c)
+		before := c.Status
+		err = m.settle(tx, o, &c)
+		// An end moved its first batch of devices: the transaction ends.
+		return c.Status != before && !c.Status.Active(), err
 	case DeadlineLoggingExpiry:
 		if err := tx.DeleteDeadline(d.Kind, d.Key); err != nil {
 			return false, err

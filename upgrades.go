@@ -82,18 +82,10 @@ func (m *Manager) ScheduleUpgrade(ctx context.Context, account string, req Upgra
 	if err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, req.DeviceList)
-	if err != nil {
-		return CampaignInfo{}, err
-	}
-	gather := len(req.DeviceList) <= gatherLimit
-	var info CampaignInfo
-	o := getOp()
-	defer o.release()
-	err = m.updateOp(ctx, "scheduleUpgrade", o, func(tx Tx, o *op) error {
+	return m.scheduleCampaign(ctx, "scheduleUpgrade", account, req.DeviceList, pkg, func(_ Tx, o *op) (Campaign, error) {
 		start, err := schedule.NewPush(req.StartDate, o.now, m.schedule)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		c := Campaign{
 			Account: account, Name: req.CampaignName, Family: device.FamilyPush,
@@ -106,20 +98,10 @@ func (m *Manager) ScheduleUpgrade(ctx context.Context, account string, req Upgra
 		if !c.StartsAt.Before(c.EndsAt) {
 			// An on-demand campaign scheduled late on its end date would
 			// start after its end.
-			return &RequestError{Field: "endDate", Value: req.EndDate.String(), Reason: "the campaign would start (" + c.StartsAt.Format(timeLayout) + ") after it ends", Err: schedule.ErrEndBeforeStart}
+			return Campaign{}, &RequestError{Field: "endDate", Value: req.EndDate.String(), Reason: "the campaign would start (" + c.StartsAt.Format(timeLayout) + ") after it ends", Err: schedule.ErrEndBeforeStart}
 		}
-		if err := m.create(tx, o, &c, infos, found, gather, start.OnDemand()); err != nil {
-			return err
-		}
-		info, err = campaignInfo(tx, c, o.now)
-		return err
+		return c, nil
 	})
-	if err == nil && !gather && m.observer != nil {
-		if aerr := m.announce(ctx, info.Campaign, o.now); aerr != nil {
-			m.log.Warn("fota: announcing a schedule's devices failed", "campaign", info.ID, "err", aerr)
-		}
-	}
-	return info, err
 }
 
 // FailUpgrade records that the push server cannot run an account's Queued

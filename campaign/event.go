@@ -69,6 +69,9 @@ func (e *EventError) Is(target error) bool {
 	return target == ErrUnknownEvent || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *EventError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // ParseEvent parses an event name as String writes it (case-sensitive).
 func ParseEvent(s string) (Event, error) {
 	for _, e := range Events {

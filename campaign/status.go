@@ -160,6 +160,9 @@ func (e *StatusError) Is(target error) bool {
 	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *StatusError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // ParseStatus parses the exact ThingSpace spelling of a campaign status of
 // either family (case-sensitive, as the wire is). "CampaignRequestQueued",
 // the query enum's spelling, parses as HTTPQueued.

@@ -43,7 +43,7 @@ type EligibilityCheck struct {
 	Fails func(Facts, Prerequisites) bool
 }
 
-// Checks are the eligibility checks in the order they run (DESIGN §6): a
+// Checks are the eligibility checks in the order they run (fota's status table, package doc): a
 // device failing several is rejected with the first one's reason.
 // Comparisons are exact and case-sensitive: the sources say nothing about
 // normalising makes, models or versions.

@@ -143,7 +143,7 @@ func TestCheckOrder(t *testing.T) {
 	}
 }
 
-// refCheck is a straightforward re-implementation of DESIGN §6's checks.
+// refCheck is a straightforward re-implementation of the eligibility rules.
 func refCheck(f Facts, p Prerequisites) Verdict {
 	push := p.Protocol == LWM2M || p.Protocol == OMADM
 	http := p.Protocol == HTTP

@@ -25,6 +25,9 @@ func (e *IMEIError) Is(target error) bool {
 	return target == ErrInvalidIMEI || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field (deviceId) and the value that were refused.
+func (e *IMEIError) FieldValue() (field, value string) { return "deviceId", e.Value }
+
 const imeiLen = 15
 
 // ValidIMEI reports whether s is an IMEI: exactly 15 ASCII digits whose

@@ -138,6 +138,9 @@ func (e *StateError) Is(target error) bool {
 	return target == ErrUnknownState || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *StateError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // MarshalText writes the state's name; the zero State is an error.
 func (s State) MarshalText() ([]byte, error) {
 	if !s.valid() {
@@ -241,6 +244,9 @@ func (e *EventError) Error() string {
 func (e *EventError) Is(target error) bool {
 	return target == ErrUnknownEvent || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *EventError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // MarshalText writes the event's name; the zero Event is an error.
 func (e Event) MarshalText() ([]byte, error) {

@@ -51,6 +51,9 @@ func (e *ProtocolError) Is(target error) bool {
 	return target == ErrUnknownProtocol || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *ProtocolError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // Family is the lifecycle family the protocol belongs to.
 func (p Protocol) Family() Family {
 	switch p {

@@ -43,6 +43,9 @@ func (e *StatusError) Is(target error) bool {
 	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *StatusError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // statusNames holds the neutral name and the two wire spellings of each
 // status, indexed by Status.
 var statusNames = [...]struct{ name, http, push string }{
@@ -70,7 +73,7 @@ func (s Status) String() string {
 	return statusNames[s].name
 }
 
-// Wire is family f's spelling of the status (DESIGN §6), or "" when the
+// Wire is family f's spelling of the status (fota's status table, package doc), or "" when the
 // family has no such status (Aborted in the push family) or f or s is not
 // valid.
 func (s Status) Wire(f Family) string {

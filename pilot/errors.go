@@ -78,6 +78,9 @@ func (e *CountError) Is(target error) bool {
 	return target == ErrInvalidCount || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *CountError) FieldValue() (field, value string) { return e.Field, strconv.Itoa(e.Value) }
+
 // OutcomeError names the Outcome field that cannot be right and its value.
 // It matches ErrInvalidOutcome.
 type OutcomeError struct {

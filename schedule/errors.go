@@ -85,6 +85,9 @@ func (e *FieldError) Is(target error) bool {
 	return target == reqerr.ErrBadRequest && e.Err != ErrBadPolicy
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *FieldError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 func fieldErr(field, value string, err error, reason string) *FieldError {
 	return &FieldError{Field: field, Value: value, Err: err, Reason: reason}
 }

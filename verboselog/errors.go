@@ -69,6 +69,9 @@ func (e *FieldError) Is(target error) bool {
 	return target == e.Err || (target == reqerr.ErrBadRequest && e.Err != ErrPolicy)
 }
 
+// FieldValue names the field and the value that were refused.
+func (e *FieldError) FieldValue() (field, value string) { return e.Field, e.Value }
+
 // LimitError reports that Device could not be enabled because Limit devices
 // of the account already have logging on.
 type LimitError struct {

@@ -181,6 +181,11 @@ func (e *RangeError) Is(target error) bool {
 	return target == ErrOutOfRange || target == reqerr.ErrBadRequest
 }
 
+// FieldValue names the resource and the value that were refused.
+func (e *RangeError) FieldValue() (field, value string) {
+	return e.Resource, strconv.FormatInt(e.Value, 10)
+}
+
 // ErrUnknownName is matched by errors parsing a state or result name that
 // is not one.
 var ErrUnknownName = errors.New("unknown name")
@@ -199,3 +204,6 @@ func (e *NameError) Error() string {
 func (e *NameError) Is(target error) bool {
 	return target == ErrUnknownName || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *NameError) FieldValue() (field, value string) { return e.Field, e.Value }

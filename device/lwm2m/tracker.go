@@ -254,7 +254,7 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 }
 
 // Next says what the server should do now, following Cumulocity's flow
-// (spec §3.2): reset, write the package, execute the update on
+// (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
 // Downloaded, then wait for the result.
 func (t Tracker) Next() Command {
 	switch {

@@ -241,7 +241,7 @@ func TestTrackerFollowsALossyDevice(t *testing.T) {
 	})
 }
 
-// Coiote's expected sequence (spec §3.2) "(1,0) → (2,0) → (3,0) → (0,1)",
+// Coiote's expected sequence (Cumulocity's LwM2M firmware-update flow) "(1,0) → (2,0) → (3,0) → (0,1)",
 // once complete and once with Downloaded and Updating lost.
 func TestCoioteSequence(t *testing.T) {
 	for name, seq := range map[string][]Observation{
@@ -394,7 +394,7 @@ func TestObserveAllocs(t *testing.T) {
 	}
 }
 
-// spec §1.5: Anjay "An unsupported URI scheme sets Result 9 and returns
+// the Anjay and Zephyr sources: Anjay "An unsupported URI scheme sets Result 9 and returns
 // 4.00, without entering Downloading." The host records the write anyway
 // (package doc) and the failure is this attempt's.
 func TestImmediatelyRefusedURI(t *testing.T) {

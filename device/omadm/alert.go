@@ -20,7 +20,7 @@ const (
 	TypeDownloadAndUpdate = "org.openmobilealliance.dm.firmwareupdate.downloadandupdate"
 )
 
-// Alert is a Generic Alert reporting the outcome of an Exec (spec §2.3).
+// Alert is a Generic Alert reporting the outcome of an Exec (FUMO's Exec and Generic Alert rules).
 type Alert struct {
 	Code       int    // GenericAlert
 	Type       string // TypeDownload, TypeUpdate or TypeDownloadAndUpdate
@@ -117,6 +117,9 @@ func (e *AlertError) Error() string {
 func (e *AlertError) Is(target error) bool {
 	return target == ErrInvalidAlert || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *AlertError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // Unwrap returns the cause, if any.
 func (e *AlertError) Unwrap() error { return e.Err }

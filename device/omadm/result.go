@@ -9,7 +9,7 @@ import (
 	"github.com/fotakit/fota/device"
 )
 
-// ResultCode is a FUMO result code (spec §2.4), carried in a Generic
+// ResultCode is a FUMO result code (FUMO's result codes), carried in a Generic
 // Alert's Data: 2xx is a successful outcome, 4xx and 5xx a failure.
 type ResultCode int
 
@@ -183,3 +183,6 @@ func (e *ResultCodeError) Error() string {
 func (e *ResultCodeError) Is(target error) bool {
 	return target == ErrUnknownResultCode || target == reqerr.ErrBadRequest
 }
+
+// FieldValue names the field and the value that were refused.
+func (e *ResultCodeError) FieldValue() (field, value string) { return e.Field, e.Value }

@@ -27,7 +27,7 @@ func TestWholeCampaign(t *testing.T) {
 		ID: "c1", AccountName: "acme", CampaignName: "lamp 2.0", SoftwareName: "lamp-fw", DistributionType: "HTTP",
 		Make: "Acme", Model: "Lamp", SoftwareFrom: "1.0", SoftwareTo: "2.0",
 		StartDate: c.StartDate, EndDate: c.EndDate, DownloadTimeWindowList: c.DownloadTimeWindowList,
-		Status: "CampaignQueued",
+		Status: "CampaignRequestQueued",
 	}
 	if fmt.Sprint(c) != fmt.Sprint(want) || c.StartDate.String() != tomorrow || c.EndDate.String() != "2026-03-08" ||
 		len(c.DownloadTimeWindowList) != 1 || c.DownloadTimeWindowList[0].StartTime != 2 {
@@ -45,7 +45,7 @@ func TestWholeCampaign(t *testing.T) {
 			t.Errorf("GET campaign lacks %q: %s", k, raw)
 		}
 	}
-	if string(fields["status"]) != `"CampaignQueued"` || string(fields["startDate"]) != `"2026-03-02"` {
+	if string(fields["status"]) != `"CampaignRequestQueued"` || string(fields["startDate"]) != `"2026-03-02"` {
 		t.Errorf("GET campaign: %s", raw)
 	}
 
@@ -82,8 +82,18 @@ func TestWholeCampaign(t *testing.T) {
 			t.Fatalf("after installed: %+v", rep)
 		}
 		f.ok("GET", v2+"/campaigns/acme/c1", "", &c)
-		if i == 0 && c.Status != "CampaignInProgress" {
-			t.Fatalf("after the first download: %s", c.Status)
+		if i == 0 {
+			// In progress inside fota; on the wire still CampaignScheduled
+			// (WireCampaignStatus), and listed under that status.
+			var hist api.CampaignHistory
+			f.ok("GET", v2+"/reports/acme/campaigns?campaignStatus=CampaignScheduled", "", &hist)
+			if c.Status != "CampaignScheduled" || len(hist.CampaignList) != 1 || hist.CampaignList[0].Status != "CampaignScheduled" {
+				t.Fatalf("after the first download: %s, history %+v", c.Status, hist)
+			}
+			f.ok("GET", v2+"/reports/acme/campaigns?campaignStatus=CampaignInProgress", "", &hist)
+			if len(hist.CampaignList) != 1 {
+				t.Fatalf("fota's own CampaignInProgress filter: %+v", hist)
+			}
 		}
 	}
 	// "it ends ... as soon as every accepted device succeeded"
@@ -125,7 +135,7 @@ func TestDeleteCancelsThenAborts(t *testing.T) {
 	var future, now api.CampaignSoftware
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[:2], ""), &future)
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", f.ids[2:4], ""), &now)
-	if future.Status != "CampaignQueued" || now.Status != "CampaignScheduled" {
+	if future.Status != "CampaignRequestQueued" || now.Status != "CampaignScheduled" {
 		t.Fatalf("scheduled %s and %s", future.Status, now.Status)
 	}
 	var ok api.Success
@@ -249,13 +259,14 @@ func TestChangeDevicesAndDates(t *testing.T) {
 	f.ok("PUT", v2+"/campaigns/acme/c1/dates",
 		`{"startDate":"2026-03-03","endDate":"2026-03-09","installTimeWindowList":[{"startTime":"1","endTime":"5"}]}`, &c)
 	if c.StartDate.String() != "2026-03-03" || c.EndDate.String() != "2026-03-09" || len(c.InstallTimeWindowList) != 1 ||
-		c.InstallTimeWindowList[0].EndTime != 5 || c.Status != "CampaignQueued" {
+		c.InstallTimeWindowList[0].EndTime != 5 || c.Status != "CampaignRequestQueued" {
 		t.Fatalf("after the date change: %+v", c)
 	}
 }
 
 // A campaign belongs to the account in its record; every other account
-// gets 404 on every campaign route, and nothing changes.
+// gets NotFound (400 for the SDK) on every campaign route, and nothing
+// changes.
 func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	f := newFixture(t, fixtureConfig{})
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[:2], ""), nil)
@@ -266,13 +277,16 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 		{"DELETE", "/campaigns/other/c1", ""},
 		{"GET", "/reports/other/campaigns/c1/devices", ""},
 	} {
-		f.fails(r.method, v2+r.path, r.body, http.StatusNotFound, api.CodeNotFound)
+		g := *f
+		g.tok = tokens["acme"] // acme's token, other's path: refused before anything is read
+		g.fails(r.method, v2+r.path, r.body, http.StatusForbidden, api.CodeForbidden)
+		f.fails(r.method, v2+r.path, r.body, http.StatusBadRequest, api.CodeNotFound)
 	}
 	var c api.CampaignSoftware
 	f.ok("GET", v2+"/campaigns/acme/c1", "", &c)
 	var page fota.DevicePage
 	f.ok("GET", v2+"/reports/acme/campaigns/c1/devices", "", &page)
-	if c.Status != "CampaignQueued" || c.StartDate.String() != tomorrow || page.TotalDevice != 2 {
+	if c.Status != "CampaignRequestQueued" || c.StartDate.String() != tomorrow || page.TotalDevice != 2 {
 		t.Fatalf("another account changed the campaign: %+v, %d devices", c, page.TotalDevice)
 	}
 	var h api.CampaignHistory
@@ -282,9 +296,8 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	}
 	// Devices the inventory records for another account are not found
 	// either: not in campaigns, logging or licences.
-	f.fails("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.others[:1], ""), 404, api.CodeNotFound)
-	f.fails("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[0])+`}`, 404, api.CodeNotFound)
-	f.fails("PUT", v2+"/logging/acme/devices/"+f.others[0], "", 404, api.CodeNotFound)
-	f.fails("GET", v2+"/logging/acme/devices/"+f.others[0]+"/checkInHistory", "", 404, api.CodeNotFound)
-	f.fails("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.others[0])+`}`, 404, api.CodeNotFound)
+	f.fails("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.others[:1], ""), 400, api.CodeNotFound)
+	f.fails("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[0])+`}`, 400, api.CodeNotFound)
+	f.fails("PUT", v2+"/logging/acme/devices/"+f.others[0], "", 400, api.CodeNotFound)
+	f.fails("GET", v2+"/logging/acme/devices/"+f.others[0]+"/checkInHistory", "", 400, api.CodeNotFound)
 }

@@ -27,14 +27,25 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	srv := httptest.NewServer(api.New(m, api.Options{Inventory: inv}))
+	tokens := &api.Tokens{}
+	if err := tokens.Add("acme-token-0123456789", "acme"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(api.New(m, api.Options{Inventory: inv, Tokens: tokens}))
 	defer srv.Close()
 
-	resp, err := http.Post(srv.URL+"/api/fota/v2/campaigns/software/acme", "application/json", strings.NewReader(`{
+	req, err := http.NewRequest("POST", srv.URL+"/api/fota/v2/campaigns/acme", strings.NewReader(`{
 		"campaignName": "lamp 2.0", "softwareName": "lamp-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
 		"distributionType": "HTTP", "startDate": "2026-03-02", "endDate": "2026-03-08",
 		"downloadTimeWindowList": [{"startTime": 2, "endTime": 4}],
 		"deviceList": ["356938035643809"]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	req.Header.Set("Authorization", "Bearer acme-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -65,6 +76,33 @@ func ExampleNew() {
 	//       "endTime": 4
 	//     }
 	//   ],
-	//   "status": "CampaignQueued"
+	//   "status": "CampaignRequestQueued"
 	// }
+}
+
+// A device signs each call with the HMAC of its body keyed by its
+// secret; the server checks it against Options.Secrets.
+func ExampleSign() {
+	body := []byte(`{"deviceId":"356938035643809","clientType":6}`)
+	req := httptest.NewRequest("POST", "/api/fota/device/checkin", bytes.NewReader(body))
+	req.Header.Set(api.DeviceSignatureHeader, api.Sign([]byte("the-device-secret-0001"), body))
+	fmt.Println(req.Header.Get("X-Device-Signature") != "", len(req.Header.Get("X-Device-Signature")))
+	// Output:
+	// true 64
+}
+
+// A token file maps API tokens to accounts; comments and blank lines are
+// skipped.
+func ExampleParseTokens() {
+	tokens, err := api.ParseTokens(strings.NewReader("# who may call\nacme-token-0123456789 acme\n"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tokens.Account("acme-token-0123456789"))
+	_, err = api.ParseTokens(strings.NewReader("short acme\n"))
+	fmt.Println(err)
+	// Output:
+	// acme true
+	// line 1: a token needs at least 16 bytes
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/server/api"
+	"github.com/fotakit/fota/examples/server/callback"
 	"github.com/fotakit/fota/pilot"
 )
 
@@ -61,12 +62,19 @@ type fixture struct {
 	ids    []string
 	others []string
 	lwm2m  string
+	tok    string // if set, the token every ThingSpace call carries instead of its path account's
+
+	options api.Options
 }
 
+// opts are the Options the handler was built with.
+func (f *fixture) opts() api.Options { return f.options }
+
 type fixtureConfig struct {
-	devices int
-	pilot   pilot.Policy
-	opts    api.Options
+	devices   int
+	pilot     pilot.Policy
+	opts      api.Options
+	callbacks bool // a running callback.Dispatcher as the Manager's Observer and Options.Callbacks
 }
 
 func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
@@ -96,8 +104,17 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	f.lwm2m = imei(800000)
 	put(f.lwm2m, "acme", device.LWM2M)
+	var observer fota.Observer
+	if cfg.callbacks {
+		d := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Backoff: time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { d.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		observer, cfg.opts.Callbacks = d, d
+	}
 	m, err := fota.New(fota.Config{
-		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot,
+		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer,
 		NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) },
 	})
 	if err != nil {
@@ -107,9 +124,28 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	if cfg.opts.Inventory == nil {
 		cfg.opts.Inventory = f.inv
 	}
+	if cfg.opts.Tokens == nil {
+		cfg.opts.Tokens = &api.Tokens{}
+		for acc, tok := range tokens {
+			if err := cfg.opts.Tokens.Add(tok, acc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if cfg.opts.Subscriptions == nil {
+		cfg.opts.Subscriptions = map[string]api.Subscription{"acme": {PurchaseType: "TS-HFOTA-EVNT,TS-HFOTA-MRC", LicenseCount: 100, UpdateTime: start}}
+	}
+	if cfg.opts.Secrets == nil {
+		secrets := api.NewMemorySecrets()
+		for _, id := range append(append([]string{f.lwm2m}, f.ids...), f.others...) {
+			secrets.Put(id, secretOf(id))
+		}
+		cfg.opts.Secrets = secrets
+	}
 	if cfg.opts.Logger == nil {
 		cfg.opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	f.options = cfg.opts
 	f.h = api.New(m, cfg.opts)
 	return f
 }
@@ -122,18 +158,61 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// do sends one request and returns the status and body.
+// tokens are the fixture's API tokens, one per account.
+var tokens = map[string]string{"acme": "acme-token-0123456789", "other": "other-token-0123456789"}
+
+// secretOf is a fixture device's secret.
+func secretOf(deviceID string) []byte { return []byte("secret-of-" + deviceID) }
+
+// do sends one request as the SDK would and returns the status and body,
+// after checking the answer against the OpenAPI document. A ThingSpace
+// call carries the token of the account its path names (and a
+// VZ-M2M-Token, as the SDK sends both); a device call is signed with the
+// secret of the device its body names.
 func (f *fixture) do(method, path, body string) (int, []byte) {
 	f.t.Helper()
+	req := newRequest(method, path, body)
+	if strings.HasPrefix(path, dev) {
+		var named struct{ DeviceID string }
+		if json.Unmarshal([]byte(body), &named) == nil && named.DeviceID != "" {
+			req.Header.Set(api.DeviceSignatureHeader, api.Sign(secretOf(named.DeviceID), []byte(body)))
+		}
+	} else if f.tok != "" {
+		req.Header.Set("Authorization", "Bearer "+f.tok)
+	} else {
+		for _, seg := range strings.Split(path, "/") {
+			if tok, ok := tokens[strings.SplitN(seg, "?", 2)[0]]; ok {
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("VZ-M2M-Token", "session-"+tok)
+				break
+			}
+		}
+	}
+	return f.send(req)
+}
+
+// newRequest is a request with the SDK's header set: its user agent,
+// Accept, and the */* Content-Type it sends with most JSON bodies.
+func newRequest(method, path, body string) *http.Request {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, path, r)
-	req.Header.Set("Authorization", "Bearer any")
-	req.Header.Set("VZ-M2M-Token", "any")
+	req.Header.Set("User-Agent", "APIMATIC 3.0")
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "*/*")
+	}
+	return req
+}
+
+// send serves req and checks the answer against the OpenAPI document.
+func (f *fixture) send(req *http.Request) (int, []byte) {
+	f.t.Helper()
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	checkContract(f.t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return rec.Code, rec.Body.Bytes()
 }
 
@@ -195,6 +274,7 @@ func list(ids ...string) string {
 }
 
 const (
+	v1  = "/api/fota/v1"
 	v2  = "/api/fota/v2"
 	dev = "/api/fota/device"
 )
