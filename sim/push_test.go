@@ -201,3 +201,34 @@ func TestPushAndHTTP(t *testing.T) {
 		t.Errorf("campaigns %s", names)
 	}
 }
+
+// TestPushActions: the operator's actions on the upgrade: devices added
+// before the start, an abort refused (a push campaign has none), a cancel
+// before the start that ends every device CampaignCancelled.
+func TestPushActions(t *testing.T) {
+	s := pushScenario()
+	s.Fleet = s.Fleet[:2]
+	late := s.Fleet[0]
+	late.Name, late.Count = "late", 10
+	s.Fleet = append(s.Fleet, late)
+	s.Upgrade.Groups = []string{"lossy", "back-in-plan"}
+	s.Upgrade.StartDate, s.Upgrade.EndDate = sim.Relative(2), sim.Relative(5)
+	s.Actions = []sim.Action{
+		{At: sim.At{After: time.Hour}, Do: sim.DoAddDevices, Campaign: "upgrade", Group: "late"},
+		{At: sim.At{After: 2 * time.Hour}, Do: sim.DoAbort, Campaign: "upgrade"},
+		{At: sim.At{After: 24 * time.Hour}, Do: sim.DoCancel, Campaign: "upgrade"},
+	}
+	rep, _, _ := render(t, s)
+	checkConservation(t, s, rep)
+	a := rep.Actions
+	if len(a) != 3 || a[0].Refused != "" || a[0].Devices != 10 || a[1].Refused == "" || a[2].Refused != "" {
+		t.Fatalf("actions %+v", a)
+	}
+	c := rep.Campaigns[0]
+	if c.Status != "Cancelled" || c.Devices != 90 || len(c.Tally) != 1 || c.Tally[0].Status != "CampaignCancelled" || c.Tally[0].Count != 90 {
+		t.Fatalf("upgrade %s, %d devices, tally %+v", c.Status, c.Devices, c.Tally)
+	}
+	if rep.Totals.Commands != 0 {
+		t.Errorf("%d commands sent for a campaign cancelled before its start", rep.Totals.Commands)
+	}
+}
