@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"testing"
+	"unsafe"
 
 	"github.com/fotakit/fota/device"
 )
@@ -12,9 +13,12 @@ import (
 // inventory answers for the fleet's devices only.
 func TestFleetIDs(t *testing.T) {
 	const n = 12345
-	ids, err := mintIDs(n)
+	ids, err := mintFleet(n)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if size := unsafe.Sizeof(simDevice{}); size != 32 {
+		t.Errorf("a device record takes %d bytes, want 32 (two to a cache line)", size)
 	}
 	for i := range int32(n) {
 		id := ids.id(i)
@@ -36,7 +40,7 @@ func TestFleetIDs(t *testing.T) {
 		}
 	}
 	g := Group{Name: "g", Make: "Acme", Model: "Lamp", Software: "1.0"}
-	inv := &inventory{ids: ids, fleet: make([]simDevice, n), groups: []groupRT{{Group: &g, proto: device.LWM2M}}}
+	inv := &inventory{fleet: ids, groups: []groupRT{{Group: &g, proto: device.LWM2M}}}
 	info, found, err := inv.Lookup(context.Background(), last)
 	if err != nil || !found || info.DeviceID != last || info.Protocol != device.LWM2M || info.Model != "Lamp" || info.Account != account || !info.FOTACapable {
 		t.Fatalf("Lookup(%q): %+v %v %v", last, info, found, err)

@@ -206,7 +206,7 @@ func (r *runner) send(now int64, cmd fota.Command) error {
 }
 
 func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
-	i, ok := r.ids.index(cmd.DeviceID)
+	i, ok := r.fleet.index(cmd.DeviceID)
 	if !ok {
 		return nil, fmt.Errorf("sim: the Manager handed out %s for %q, not a device of the fleet", cmd.Kind, cmd.DeviceID)
 	}
@@ -272,7 +272,7 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 	ok := func(status int) fota.Receipt { return fota.Receipt{Delivered: true, Status: status} }
 	if g.proto == device.OMADM {
 		if kind != fota.CommandExec {
-			return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to OMA-DM device %s", kind, r.ids.id(i))
+			return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to OMA-DM device %s", kind, r.fleet.id(i))
 		}
 		st, err := omadm.Step(omadm.State(d.st), omadm.EventServerExecDownloadAndUpdate)
 		if err != nil {
@@ -309,7 +309,7 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 		r.startStep(now, i, g.Install, g.InstallFail)
 		return ok(204), tellNotify, nil
 	}
-	return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to LwM2M device %s", kind, r.ids.id(i))
+	return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to LwM2M device %s", kind, r.fleet.id(i))
 }
 
 // startStep starts device i's download or update at now: whether it
@@ -343,7 +343,7 @@ func (r *runner) step(now int64, i int32, failed bool) error {
 	case state == lwm2m.Updating:
 		ev, res = lwm2m.EventUpdated, lwm2m.Success
 	default:
-		return fmt.Errorf("sim: LwM2M device %s ends a step in state %s", r.ids.id(i), state)
+		return fmt.Errorf("sim: LwM2M device %s ends a step in state %s", r.fleet.id(i), state)
 	}
 	st, err := lwm2m.Step(lwm2m.State(d.st), ev)
 	if err != nil {
@@ -375,7 +375,7 @@ func (r *runner) stepFUMO(now int64, i int32, failed bool) error {
 	case state == omadm.UpdateProgressing:
 		path = []omadm.Event{omadm.EventClientUpdateSucceeded}
 	default:
-		return fmt.Errorf("sim: OMA-DM device %s ends a step in state %s", r.ids.id(i), state)
+		return fmt.Errorf("sim: OMA-DM device %s ends a step in state %s", r.fleet.id(i), state)
 	}
 	st := omadm.State(d.st)
 	for _, ev := range path {
@@ -399,7 +399,7 @@ func (r *runner) stepFUMO(now int64, i int32, failed bool) error {
 func (r *runner) observe(now int64, i int32, lossy bool) (*fota.Command, error) {
 	d := &r.fleet[i]
 	obs := lwm2m.Observation{State: lwm2m.State(d.st), Result: lwm2m.Result(d.res)}
-	id := r.ids.id(i)
+	id := r.fleet.id(i)
 	if lossy && r.chance(r.groups[d.group].NotificationLoss) {
 		r.totals.Lost++
 		if r.s.OnStep != nil {
@@ -433,7 +433,7 @@ func (r *runner) late(now int64, i int32, err error) bool {
 // is sent again in the device's next session, at its next regular slot.
 func (r *runner) sendAlert(now int64, i int32) error {
 	d := &r.fleet[i]
-	id := r.ids.id(i)
+	id := r.fleet.id(i)
 	code := int(d.alert)
 	if r.chance(r.groups[d.group].NotificationLoss) {
 		r.totals.Lost++
@@ -472,7 +472,7 @@ func (r *runner) sendAlert(now int64, i int32) error {
 // registers, an OMA-DM device opens a session. The Manager hands out the
 // device's pending command at once.
 func (r *runner) connect(now int64, i int32) error {
-	id := r.ids.id(i)
+	id := r.fleet.id(i)
 	res, err := r.callConnected(id)
 	if err != nil {
 		return fmt.Errorf("sim: %s connected at %v: %w", id, Time(now), err)

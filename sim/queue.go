@@ -88,13 +88,10 @@ func Micros(t time.Time) int64 { return t.UnixMicro() }
 func Time(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 func cmpQueued[T any](a, b queued[T]) int {
-	if a.less(&b) {
-		return -1
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
 	}
-	if b.less(&a) {
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.seq, b.seq)
 }
 
 // Len is the number of queued events.

@@ -123,23 +123,6 @@ func micros(t time.Time) int64 {
 	return us
 }
 
-// simDevice is what the simulator keeps per device: 16 bytes. Its id is
-// computed (fleetIDs).
-type simDevice struct {
-	phase int32 // seconds from the anchor to its first regular slot
-	group uint16
-	camp  int8  // the campaign it joined (index in runner.camps), -1 none
-	gen   uint8 // bumped when it joins a campaign: older events are stale
-	never bool  // never checks in, never answers
-	// Push devices: their protocol machine. st is the LwM2M State
-	// (/5/0/3) or the FUMO State (x/State), res the LwM2M Update Result
-	// (/5/0/5), alert the result code of a Generic Alert the server has
-	// not received yet.
-	st    uint8
-	res   uint8
-	alert uint16
-}
-
 type eventKind uint8
 
 const (
@@ -214,8 +197,7 @@ type runner struct {
 	clock  *Clock
 	store  *fota.MemoryStore
 	m      *fota.Manager
-	ids    fleetIDs
-	fleet  []simDevice
+	fleet  fleet
 	groups []groupRT
 	q      Queue[event]
 	start  int64 // Scenario.Start, µs
@@ -280,7 +262,7 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	logging := verboselog.DefaultPolicy()
 	logging.HistoryMax = s.HistoryMax
 	r.m, err = fota.New(fota.Config{
-		Store: r.store, Inventory: &inventory{ids: r.ids, fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
+		Store: r.store, Inventory: &inventory{fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
 		NewID: func(seq uint64) string { return "sim-" + strconv.FormatUint(seq, 10) },
 	})
 	if err != nil {
@@ -399,14 +381,13 @@ func pilotTarget(c *Campaign) pilot.Target {
 	return pilot.Target{Account: account, SoftwareName: c.SoftwareName, SoftwareFrom: c.SoftwareFrom, SoftwareTo: c.SoftwareTo}
 }
 
-// buildFleet mints the devices' ids and draws their phases and whether
-// they never check in.
+// buildFleet mints the devices and their ids and draws their phases and
+// whether they never check in.
 func (r *runner) buildFleet() error {
 	var err error
-	if r.ids, err = mintIDs(r.s.Devices()); err != nil {
+	if r.fleet, err = mintFleet(r.s.Devices()); err != nil {
 		return err
 	}
-	r.fleet = make([]simDevice, r.s.Devices())
 	r.groups = make([]groupRT, len(r.s.Fleet))
 	i := 0
 	for gi := range r.s.Fleet {
@@ -428,7 +409,7 @@ func (r *runner) buildFleet() error {
 		never := g.Online == OnlineNever
 		for range g.Count {
 			d := &r.fleet[i]
-			d.group, d.camp = uint16(gi), -1
+			d.group = uint16(gi)
 			if hours > 0 {
 				d.phase = int32(r.rng.IntN(hours)) * 3600
 			} else {
@@ -726,7 +707,7 @@ func (r *runner) schedule(now int64, ci int) error {
 	}
 	ids := make([]string, len(devs))
 	for k, i := range devs {
-		ids[k] = r.ids.id(i)
+		ids[k] = r.fleet.id(i)
 	}
 	scheduled, start := Time(now), r.s.Start.UTC()
 	c.rep = &CampaignReport{Name: c.name, Devices: len(devs), ScheduledAt: scheduled}
@@ -857,7 +838,7 @@ func (r *runner) act(now int64, a *Action) error {
 			}
 			if d.camp < 0 && r.groups[d.group].Name == a.Group {
 				devs = append(devs, int32(i))
-				ids = append(ids, r.ids.id(int32(i)))
+				ids = append(ids, r.fleet.id(int32(i)))
 			}
 		}
 		ar.Devices = len(ids)
@@ -928,7 +909,7 @@ func (r *runner) tick(now int64) error {
 // checkIn is a device's check-in and what it does with the answer.
 func (r *runner) checkIn(now int64, i int32) error {
 	d := &r.fleet[i]
-	id := r.ids.id(i)
+	id := r.fleet.id(i)
 	in, err := r.callCheckIn(id)
 	if err != nil {
 		return fmt.Errorf("sim: check-in of %s at %v: %w", id, Time(now), err)
@@ -976,7 +957,7 @@ func (r *runner) checkIn(now int64, i int32) error {
 // report is a device reporting the outcome of its download or install.
 func (r *runner) report(now int64, i int32, outcome fota.Outcome) error {
 	d := &r.fleet[i]
-	id, devID := r.camps[d.camp].rep.ID, r.ids.id(i)
+	id, devID := r.camps[d.camp].rep.ID, r.fleet.id(i)
 	st, err := r.callReport(id, devID, outcome)
 	late := errors.Is(err, fota.ErrInvalidTransition)
 	if err != nil && !late {

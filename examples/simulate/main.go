@@ -38,7 +38,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -426,9 +426,11 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// watchHeap samples the live heap every 20 ms until the returned function
-// is called, which reports the highest sample and the heap obtained from
-// the OS (which only grows, so it bounds the true peak from above).
+// watchHeap samples the heap every 20 ms until the returned function is
+// called, which reports the highest sample and the heap obtained from the
+// OS (which only grows, so it bounds the true peak from above). It reads
+// runtime/metrics, which does not stop the world as
+// runtime.ReadMemStats does: sampling costs the run nothing.
 func watchHeap() func() (peak, sys uint64) {
 	var (
 		mu   sync.Mutex
@@ -437,10 +439,9 @@ func watchHeap() func() (peak, sys uint64) {
 		done = make(chan struct{})
 	)
 	sample := func() {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
+		h := heapMetrics()
 		mu.Lock()
-		high = max(high, ms.HeapAlloc)
+		high = max(high, h[0])
 		mu.Unlock()
 	}
 	go func() {
@@ -460,10 +461,33 @@ func watchHeap() func() (peak, sys uint64) {
 		close(stop)
 		<-done
 		sample()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
 		mu.Lock()
 		defer mu.Unlock()
-		return high, ms.HeapSys
+		return high, heapMetrics()[1]
 	}
+}
+
+// heapMetrics reads the bytes of heap objects (live and not yet swept:
+// MemStats.HeapAlloc) and the heap obtained from the OS (HeapSys: the
+// objects, the unused part of their spans, and the free and released
+// spans).
+func heapMetrics() [2]uint64 {
+	ms := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+	}
+	metrics.Read(ms)
+	var out [2]uint64
+	for i, m := range ms {
+		if m.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		if i == 0 {
+			out[0] = m.Value.Uint64()
+		}
+		out[1] += m.Value.Uint64()
+	}
+	return out
 }
