@@ -26,7 +26,12 @@ import (
 // as a probability. It assumes the
 // campaigns as requested, scheduled when the scenario says (a rollout
 // sent at the pilot's end at the pilot's end date, or when the pilot
-// foresees every device upgraded), and no operator action.
+// foresees every device upgraded), and no operator action. The upgrade's
+// devices are pushed instead: each is expected to be pushed at the
+// campaign's start or when it comes online (an LwM2M device only before
+// the retry plan gives up on it), then to take its steps' mean
+// durations, a lost notification or alert delaying its outcome to the
+// Manager's next read or the device's next session.
 type Forecast struct {
 	Devices int `json:"devices"` // the fleet
 	// Reachable is the share of the fleet its campaigns are expected to
@@ -86,7 +91,7 @@ const (
 )
 
 // Forecast computes the scenario's forecast. It fails only for a
-// scenario Run would refuse (a *ScenarioError, an *UnsupportedError).
+// scenario Run would refuse (a *ScenarioError).
 func (s *Scenario) Forecast() (*Forecast, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -668,7 +668,7 @@ func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]
 		return bad("devices", strconv.Itoa(c.Devices),
 			fmt.Sprintf("the pilot gate counts pilots of %d..%d devices (0: no pilot)", gate.MinDevices, gate.MaxDevices))
 	case c.DistributionType != "" && c.DistributionType != "HTTP":
-		return bad("distributionType", c.DistributionType, `must be "HTTP": a /v2 request (push campaigns come with the push runner)`)
+		return bad("distributionType", c.DistributionType, `must be "HTTP": a /v2 request (a push campaign is the upgrade, a /v1 request)`)
 	case c.SoftwareName == "":
 		return bad("softwareName", "", "required")
 	case c.SoftwareFrom == "":
