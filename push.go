@@ -117,6 +117,15 @@ const (
 	fumoAccepted = 1 // the device accepted the Exec (202); its Generic Alert ends it
 )
 
+// readFirst is the Manager's own bit in an LwM2M device's Push.Machine,
+// beside its lwm2m.Tracker's Pack (bits 0 to 11): the device refused a
+// command, so it is not where the server thought, and /5/0 is read before
+// any other command goes out.
+const readFirst = 1 << 15
+
+// trackerOf is an LwM2M device's tracker.
+func trackerOf(p Push) (lwm2m.Tracker, error) { return lwm2m.UnpackTracker(p.Machine &^ readFirst) }
+
 // attemptAt is the attempt of the retry plan at now: how many daily retry
 // times of the campaign have passed.
 func (m *Manager) attemptAt(c *Campaign, now time.Time) int {
@@ -147,9 +156,12 @@ func nextCommand(p Push) (CommandKind, bool, error) {
 		if !p.Observing {
 			return CommandObserve, true, nil
 		}
-		t, err := lwm2m.UnpackTracker(p.Machine)
+		t, err := trackerOf(p)
 		if err != nil {
 			return 0, false, err
+		}
+		if p.Machine&readFirst != 0 && t.Next() != lwm2m.CommandDone {
+			return CommandRead, true, nil
 		}
 		switch t.Next() {
 		case lwm2m.CommandReset:
@@ -182,6 +194,30 @@ func (m *Manager) lease(c *Campaign, mem *Member, kind CommandKind, now time.Tim
 		FirmwareName: c.Target.SoftwareName, FirmwareTo: c.Target.SoftwareTo, PackageURI: c.Package.URL,
 		Attempt: m.attemptOf(c, mem.Push, now), Lease: mem.Push.Lease, LeaseUntil: mem.Push.DueAt,
 	}
+}
+
+// plan sets when the Manager acts on a push device next, after it heard
+// from it: at once when a command is to go out (an observation to set up,
+// a reset, the package write, the Execute, a read after a refusal), or,
+// while the server waits for the device's notifications, a Read after
+// Push.ObserveTimeout; never while a command is leased (its confirmation
+// plans) or once nothing is left to send.
+func (m *Manager) plan(p *Push, now time.Time) error {
+	if p.Leased {
+		return nil
+	}
+	kind, ok, err := nextCommand(*p)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		p.DueAt = time.Time{}
+	case kind == CommandRead && p.Machine&readFirst == 0:
+		p.DueAt = now.Add(m.push.ObserveTimeout)
+	default:
+		p.DueAt = now
+	}
+	return nil
 }
 
 // attemptOf is a hand-out's Command.Attempt: for LwM2M the attempt of the
@@ -522,22 +558,30 @@ func (m *Manager) notified(o *op, p *pushMember) error {
 	return nil
 }
 
-// confirmLwM2M applies a delivered LwM2M command's answer.
+// confirmLwM2M applies a delivered LwM2M command's answer and plans the
+// device's next step from where it now stands.
 func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status int) error {
 	pp := &p.mem.Push
 	ok := status >= 200 && status < 300
-	if kind == CommandObserve {
-		// Refused or not, go on at once: without notifications the
-		// reads after each wait tell the server where the device is.
-		pp.Observing, pp.DueAt = true, o.now
-		return nil
-	}
-	t, err := lwm2m.UnpackTracker(pp.Machine)
+	t, err := trackerOf(*pp)
 	if err != nil {
 		return err
 	}
 	var sent lwm2m.Command
 	switch kind {
+	case CommandObserve:
+		// Refused or not, go on: without notifications the reads after
+		// each wait tell the server where the device is.
+		pp.Observing, ok = true, true
+	case CommandRead:
+		if ok && pp.Machine&readFirst != 0 {
+			// Read after a refusal, and no observation since: wait for
+			// the read's values, which come as an observation and plan
+			// the next command then.
+			pp.Machine &^= readFirst
+			pp.DueAt = o.now.Add(m.push.ObserveTimeout)
+			return nil
+		}
 	case CommandReset:
 		sent = lwm2m.CommandReset
 	case CommandWritePackage:
@@ -552,24 +596,19 @@ func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status in
 		if err != nil {
 			return err
 		}
-		pp.Machine = n.Pack()
+		pp.Machine = n.Pack() | pp.Machine&readFirst
 		if kind == CommandWritePackage && p.mem.State == device.StateAccepted {
 			if err := m.notified(o, p); err != nil {
 				return err
 			}
 		}
-		if kind == CommandReset {
-			pp.DueAt = o.now // the package write follows at once
-			return nil
-		}
 	}
-	// Wait for notifications; read when none comes. A refused command
-	// means the device is not where the server thought: read at once.
-	pp.DueAt = o.now.Add(m.push.ObserveTimeout)
 	if !ok {
-		pp.DueAt = o.now
+		// Refused: the device is not where the server thought. Read it
+		// before anything else, rather than insist.
+		pp.Machine |= readFirst
 	}
-	return nil
+	return m.plan(pp, o.now)
 }
 
 // Observation records an LwM2M device's Read or Notify of /5/0/3 (State)
@@ -595,7 +634,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		if err != nil {
 			return err
 		}
-		t, err := lwm2m.UnpackTracker(p.mem.Push.Machine)
+		t, err := trackerOf(p.mem.Push)
 		if err != nil {
 			return err
 		}
@@ -609,7 +648,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		if !running(p.st) || p.mem.State.Terminal() {
 			return &lifecycle.TransitionError{Lifecycle: device.PushTable.Name(), State: effectiveState(device.FamilyPush, p.st, p.mem.State).String(), Event: "observation " + obs.String()}
 		}
-		p.mem.Push.Machine = n.Pack()
+		p.mem.Push.Machine = n.Pack() // the device said where it is: no read first
 		p.mem.Push.Result = uint16(obs.Result)
 		if implied != 0 {
 			// The observation answers the command handed out: its
@@ -629,11 +668,8 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 			res = PushResult{State: p.mem.State}
 			return nil
 		}
-		if !p.mem.Push.Leased {
-			p.mem.Push.DueAt = o.now.Add(m.push.ObserveTimeout)
-			if n.Next() == lwm2m.CommandExecuteUpdate {
-				p.mem.Push.DueAt = o.now
-			}
+		if err := m.plan(&p.mem.Push, o.now); err != nil {
+			return err
 		}
 		return m.pushDone(tx, o, &p, &res)
 	})
@@ -709,21 +745,33 @@ func (m *Manager) Alert(ctx context.Context, deviceID string, a omadm.Alert) (Pu
 	return res, err
 }
 
-// Connected records that a push device registered or updated its LwM2M
-// registration, or opened an OMA-DM session: a device that was off is
-// notified now ("notified when it next connects"), an LwM2M device is
-// observed again (the server "MUST re-initiate observation requests
-// whenever the LwM2M Client registers"), and its next command, due at
-// once, is returned leased to the caller. A device in no running push
-// campaign changes nothing.
+// Connected records that a push device registered with the LwM2M server
+// or opened an OMA-DM session: a device that was off is notified now
+// ("notified when it next connects"), an LwM2M device is observed again
+// (the server "MUST re-initiate observation requests whenever the LwM2M
+// Client registers"), and its next command, due at once, is returned
+// leased to the caller. A device in no running push campaign changes
+// nothing.
 func (m *Manager) Connected(ctx context.Context, deviceID string) (PushResult, error) {
+	return m.reached(ctx, "connected", deviceID, true)
+}
+
+// Reachable records that a push device showed it can be reached without
+// losing its observations, as an LwM2M registration Update from the same
+// address does: a command waiting for the retry plan's next attempt is due
+// at once (and returned leased to the caller); the observations stand.
+func (m *Manager) Reachable(ctx context.Context, deviceID string) (PushResult, error) {
+	return m.reached(ctx, "reachable", deviceID, false)
+}
+
+func (m *Manager) reached(ctx context.Context, name, deviceID string, registered bool) (PushResult, error) {
 	if err := checkDeviceID("deviceId", deviceID); err != nil {
 		return PushResult{}, err
 	}
 	var res PushResult
 	o := getOp()
 	defer o.release()
-	err := m.updateDevice(ctx, "connected", deviceID, o, func(tx DeviceTx, o *op) error {
+	err := m.updateDevice(ctx, name, deviceID, o, func(tx DeviceTx, o *op) error {
 		cid, err := tx.ActiveCampaign()
 		if err != nil || cid == "" {
 			return err
@@ -746,13 +794,17 @@ func (m *Manager) Connected(ctx context.Context, deviceID string) (PushResult, e
 		}
 		pp := &p.mem.Push
 		pp.Spent = false
-		if pp.Protocol == device.LWM2M {
+		if registered && pp.Protocol == device.LWM2M {
 			pp.Observing = false
 		}
 		if !pp.Leased {
-			if _, ok, err := nextCommand(*pp); err != nil {
+			kind, ok, err := nextCommand(*pp)
+			if err != nil {
 				return err
-			} else if ok {
+			}
+			// A wait for notifications stands: the device is reachable,
+			// and it will say when it moves.
+			if ok && (kind != CommandRead || pp.Machine&readFirst != 0) {
 				pp.DueAt = o.now
 			}
 		}

@@ -336,6 +336,10 @@ func (r *runner) run(command string) []string {
 		var res fota.PushResult
 		res, err = r.m.Connected(ctx, imeiOf(fields[1]))
 		out = append(out, r.pushLines(res, err)...)
+	case "reachable":
+		var res fota.PushResult
+		res, err = r.m.Reachable(ctx, imeiOf(fields[1]))
+		out = append(out, r.pushLines(res, err)...)
 	case "fail":
 		_, err = r.m.FailUpgrade(ctx, "acme", r.campaignArg(a))
 	case "history":
