@@ -287,7 +287,7 @@ func (d *devTx) commit() {
 			if s.devs[h].hist == 0 {
 				s.devs[h].hist = sh.hist.newRing() + 1
 			}
-			sh.hist.add(s.devs[h].hist-1, micro(ci.c.TimeCompleted), text, ci.keep)
+			s.devs[h].hist = sh.hist.add(s.devs[h].hist-1, micro(ci.c.TimeCompleted), text, ci.keep) + 1
 		}
 		if d.bundlesSet {
 			s.setBundles(sh, h, d.bundles)

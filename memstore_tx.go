@@ -60,9 +60,8 @@ type stagedCampaign struct {
 }
 
 type histBlock struct {
-	sh    *shard
-	off   uint32
-	class uint8
+	sh  *shard
+	off uint32
 }
 
 // undoEntry restores what one write replaced. The writes a schedule or a
@@ -125,7 +124,7 @@ func (tx *memTx) commit() {
 		tx.s.campaigns[sc.idx].record.Store(sc.rec)
 	}
 	for _, b := range tx.freeBlocks {
-		b.sh.hist.release(b.off, b.class)
+		b.sh.hist.release(b.off)
 	}
 	tx.open = false
 }
@@ -686,26 +685,25 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	sh := tx.shardOfDevice(h)
 	text := s.intern(sh, checkInText{clientType: c.ClientType, result: c.Result, failureType: c.FailureType}, false)
 	sl := &sh.hist
+	at := micro(c.TimeCompleted)
 	if s.devs[h].hist == 0 {
-		i := sl.newRing()
-		s.devs[h].hist = i + 1
-		tx.onUndo(func() { sl.dropRing(i); s.devs[h].hist = 0 })
-		sl.add(i, micro(c.TimeCompleted), text, keep)
+		off := sl.add(sl.newRing(), at, text, keep)
+		s.devs[h].hist = off + 1
+		tx.onUndo(func() { sl.release(off); s.devs[h].hist = 0 })
 		return nil
 	}
-	// Change a copy, so that the ring as it was stays for an undo.
-	i := s.devs[h].hist - 1
-	old := sl.rings[i]
-	sl.rings[i] = sl.clone(i)
-	sl.add(i, micro(c.TimeCompleted), text, keep)
-	now := sl.rings[i]
-	tx.freeBlocks = append(tx.freeBlocks, histBlock{sh, old.off, old.class})
+	// Change a copy, so that the ring as it was stays for an undo; the
+	// original is freed once the transaction commits.
+	old := s.devs[h].hist - 1
+	now := sl.add(sl.clone(old), at, text, keep)
+	s.devs[h].hist = now + 1
+	tx.freeBlocks = append(tx.freeBlocks, histBlock{sh, old})
 	tx.onUndo(func() {
-		sl.release(now.off, now.class)
-		sl.rings[i] = old
-		// The old block is back in use.
+		sl.release(now)
+		s.devs[h].hist = old + 1
+		// The old block stays in use.
 		for j := len(tx.freeBlocks) - 1; j >= 0; j-- {
-			if b := tx.freeBlocks[j]; b.sh == sh && b.off == old.off && b.class == old.class {
+			if b := tx.freeBlocks[j]; b.sh == sh && b.off == old {
 				tx.freeBlocks = slices.Delete(tx.freeBlocks, j, j+1)
 				break
 			}
@@ -722,7 +720,7 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 		return nil, nil
 	}
 	sl := &tx.shardOfDevice(h).hist
-	r := sl.rings[s.devs[h].hist-1]
+	r := sl.ring(s.devs[h].hist - 1)
 	var out []verboselog.CheckIn
 	for i := int(r.n) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
 		p := r.pos(uint32(i))
