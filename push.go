@@ -2,6 +2,7 @@ package fota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -598,7 +599,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		if err != nil {
 			return err
 		}
-		n, out, err := t.Observe(obs)
+		n, out, implied, err := observe(t, obs, p.mem.Push)
 		if err != nil {
 			return err
 		}
@@ -610,6 +611,17 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		}
 		p.mem.Push.Machine = n.Pack()
 		p.mem.Push.Result = uint16(obs.Result)
+		if implied != 0 {
+			// The observation answers the command handed out: its
+			// acknowledgement is late or was lost. A confirmation that
+			// comes later is a duplicate.
+			p.mem.Push.Leased, p.mem.Push.Spent = false, false
+			if implied == lwm2m.CommandWritePackage && p.mem.State == device.StateAccepted {
+				if err := m.notified(o, &p); err != nil {
+					return err
+				}
+			}
+		}
 		if out.Verdict == lwm2m.Succeeded || out.Verdict == lwm2m.Failed {
 			if err := m.finishPush(tx, o, &p, out.Event, uint16(out.Result)); err != nil {
 				return err
@@ -626,6 +638,33 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 		return m.pushDone(tx, o, &p, &res)
 	})
 	return res, err
+}
+
+// observe places an observation on the device's tracker. Notifications
+// travel apart from the acknowledgements of the commands they follow: one
+// may overtake the 2.04 of the package write or the Execute it answers, or
+// that 2.04 may be lost while the device acted. So when the tracker cannot
+// reach the observation but would after the command it was about to have
+// acknowledged (a write or an Execute, once some command was handed out),
+// that command is taken as acknowledged: implied names it.
+func observe(t lwm2m.Tracker, obs lwm2m.Observation, p Push) (lwm2m.Tracker, lwm2m.Outcome, lwm2m.Command, error) {
+	n, out, err := t.Observe(obs)
+	if err == nil || !errors.Is(err, lwm2m.ErrUnreachable) || p.Lease == 0 {
+		return n, out, 0, err
+	}
+	next := t.Next()
+	if next != lwm2m.CommandWritePackage && next != lwm2m.CommandExecuteUpdate {
+		return n, out, 0, err
+	}
+	sent, serr := t.Sent(next)
+	if serr != nil {
+		return n, out, 0, err
+	}
+	n2, out2, err2 := sent.Observe(obs)
+	if err2 != nil {
+		return n, out, 0, err
+	}
+	return n2, out2, next, nil
 }
 
 // Alert records an OMA-DM device's FUMO Generic Alert (1226): a final
