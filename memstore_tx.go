@@ -557,6 +557,8 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// A device always counts in one stripe, so no stripe is negative: any
+	// stripe's count is enough to answer.
 	for st := range countStates {
 		if !states.Has(device.State(st)) {
 			continue
@@ -567,8 +569,6 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 			}
 		}
 	}
-	// Stripes may disagree in sign while device transactions move
-	// members; the sum is what counts.
 	return false, nil
 }
 
