@@ -76,7 +76,7 @@ func (d *devTx) Known() (bool, error) {
 		return false, nil
 	}
 	s := d.s
-	return s.devs[d.h].flags&(flagRecord|flagSession) != 0 || s.devs[d.h].hist != 0 || s.devs[d.h].head.camp != 0, nil
+	return s.devs.at(d.h).flags&(flagRecord|flagSession) != 0 || s.devs.at(d.h).hist != 0 || s.devs.at(d.h).head.camp != 0, nil
 }
 
 func (d *devTx) ActiveCampaign() (string, error) {
@@ -152,7 +152,7 @@ func (d *devTx) Session() (LogSession, error) {
 	if d.sessSet {
 		return d.sess, nil
 	}
-	if d.h != noDevice && d.s.devs[d.h].flags&flagSession != 0 {
+	if d.h != noDevice && d.s.devs.at(d.h).flags&flagSession != 0 {
 		return d.shard.sessions[d.h], nil
 	}
 	return LogSession{Session: verboselog.Session{DeviceID: d.id}}, nil
@@ -284,10 +284,10 @@ func (d *devTx) commit() {
 		for i := range d.checkIns {
 			ci := &d.checkIns[i]
 			text := s.intern(sh, checkInText{clientType: ci.c.ClientType, result: ci.c.Result, failureType: ci.c.FailureType}, shared)
-			if s.devs[h].hist == 0 {
-				s.devs[h].hist = sh.hist.newRing() + 1
+			if s.devs.at(h).hist == 0 {
+				s.devs.at(h).hist = sh.hist.newRing() + 1
 			}
-			s.devs[h].hist = sh.hist.add(s.devs[h].hist-1, micro(ci.c.TimeCompleted), text, ci.keep) + 1
+			s.devs.at(h).hist = sh.hist.add(s.devs.at(h).hist-1, micro(ci.c.TimeCompleted), text, ci.keep) + 1
 		}
 		if d.bundlesSet {
 			s.setBundles(sh, h, d.bundles)
@@ -309,7 +309,7 @@ func (d *devTx) commit() {
 // under recMu when shared.
 func (s *MemoryStore) setActiveShared(h uint32, campaignID string, shared bool) {
 	a := s.activeValue(campaignID)
-	if !shared || a != heldElsewhere && s.devs[h].active != heldElsewhere {
+	if !shared || a != heldElsewhere && s.devs.at(h).active != heldElsewhere {
 		s.setActive(h, a, campaignID)
 		return
 	}

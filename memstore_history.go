@@ -178,12 +178,12 @@ func (s *MemoryStore) compactTexts() {
 	for i := range s.shards {
 		s.shards[i].textCache = nil
 	}
-	for h := range s.devs {
-		if s.devs[h].hist == 0 {
+	for h := range uint32(s.devs.len()) {
+		if s.devs.at(h).hist == 0 {
 			continue
 		}
 		sl := &s.shardOf(s.keyHash(uint32(h))).hist
-		r := sl.ring(s.devs[h].hist - 1)
+		r := sl.ring(s.devs.at(h).hist - 1)
 		for j := range r.n {
 			e := &sl.entries[r.pos(j)]
 			id, ok := live[e.text]
