@@ -230,6 +230,7 @@ func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func
 	sh.mu.Lock()
 	if d.h = s.find(&d.p); d.h != noDevice {
 		d.shard = sh
+		d.touch()
 		err := fn(d)
 		if err == nil {
 			d.commit()
