@@ -278,7 +278,7 @@ type memCampaign struct {
 // Counts are striped so that device transactions of different shards
 // rarely share a counter.
 const (
-	countStripes = 8
+	countStripes = 16
 	countStates  = len(Counts{})
 )
 

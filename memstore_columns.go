@@ -460,7 +460,14 @@ type recordIndex struct {
 	byAccount map[uint32][]uint32
 }
 
-func (x *recordIndex) invalidate() { x.stale.Store(true) }
+// invalidate marks the index for a rebuild. Device transactions call it
+// as devices finish: once stale, it is only read, so cores do not trade
+// its cache line back and forth.
+func (x *recordIndex) invalidate() {
+	if !x.stale.Load() {
+		x.stale.Store(true)
+	}
+}
 
 // accountDevices returns the account's devices with a record, in id order.
 // The store must be stopped.
