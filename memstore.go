@@ -103,12 +103,15 @@ const numShards = 64
 // shard holds what is kept per device but grows: history slabs, logging
 // sessions and bundles, under the shard's lock.
 type shard struct {
-	mu        sync.Mutex
-	hist      historySlab
-	textCache map[checkInText]uint32 // texts this shard interned lately
-	sessions  map[uint32]LogSession
-	bundles   map[uint32][]verboselog.Bundle
-	_         [64]byte // keeps the next shard's lock off this one's cache line
+	mu          sync.Mutex
+	hist        historySlab
+	textCache   map[checkInText]uint32 // texts this shard interned lately
+	lastText    checkInText            // the text interned last, and its index
+	lastTextID  uint32
+	lastTextSet bool
+	sessions    map[uint32]LogSession
+	bundles     map[uint32][]verboselog.Bundle
+	_           [64]byte // keeps the next shard's lock off this one's cache line
 }
 
 // shardOf returns the shard of a device with this id hash.

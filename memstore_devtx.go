@@ -104,6 +104,12 @@ func (d *devTx) ActiveCampaign() (string, error) {
 	if d.h == noDevice {
 		return "", nil
 	}
+	if a := d.s.devs.at(d.h).active; a != 0 && a != heldElsewhere {
+		// The operation asks for this campaign next: keep it at hand.
+		d.camp = d.s.campaigns[a-1]
+		d.campID = d.camp.id
+		return d.campID, nil
+	}
 	return d.s.activeOf(d.h), nil
 }
 

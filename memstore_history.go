@@ -153,7 +153,11 @@ const textCacheSize = 256
 // shared says a device transaction runs beside others: the table then
 // takes its lock.
 func (s *MemoryStore) intern(sh *shard, x checkInText, shared bool) uint32 {
+	if sh.lastTextSet && sh.lastText == x {
+		return sh.lastTextID // a fleet's check-ins mostly say the same
+	}
 	if id, ok := sh.textCache[x]; ok {
+		sh.lastText, sh.lastTextID, sh.lastTextSet = x, id, true
 		return id
 	}
 	if shared {
@@ -167,6 +171,7 @@ func (s *MemoryStore) intern(sh *shard, x checkInText, shared bool) uint32 {
 		sh.textCache = make(map[checkInText]uint32)
 	}
 	sh.textCache[x] = id
+	sh.lastText, sh.lastTextID, sh.lastTextSet = x, id, true
 	return id
 }
 
@@ -176,7 +181,7 @@ func (s *MemoryStore) compactTexts() {
 	live := make(map[uint32]uint32) // old index -> new
 	var next checkInTexts
 	for i := range s.shards {
-		s.shards[i].textCache = nil
+		s.shards[i].textCache, s.shards[i].lastTextSet = nil, false
 	}
 	for h := range uint32(s.devs.len()) {
 		if s.devs.at(h).hist == 0 {
