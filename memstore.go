@@ -103,7 +103,10 @@ const numShards = 64
 // shard holds what is kept per device but grows: history slabs, logging
 // sessions and bundles, under the shard's lock.
 type shard struct {
-	mu          sync.Mutex
+	mu sync.Mutex
+	// The lock is written at every transaction: it has a cache line of
+	// its own, so that taking it does not evict what the transaction reads.
+	_           [56]byte
 	hist        historySlab
 	textCache   map[checkInText]uint32 // texts this shard interned lately
 	lastText    checkInText            // the text interned last, and its index
