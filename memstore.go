@@ -24,7 +24,8 @@ import (
 // device's row of 32 bytes, the member's row of 24), so that a check-in
 // reads a few cache lines; what it rarely touches (a licence, a push
 // member's bookkeeping) sits in columns of its own, allocated when first
-// written. No device or member is a heap object of its own, and a device
+// written. Rows grow in chunks, so adding a million devices or members
+// never copies what is there. No device or member is a heap object of its own, and a device
 // that finished a campaign costs what one under way does. A device's
 // member records form a list through the campaigns' rows, newest first,
 // so finding a device's record in the campaign holding it costs no lookup.
@@ -59,7 +60,7 @@ type MemoryStore struct {
 
 	// Devices, by handle.
 	table deviceTable
-	devs  []devRow
+	devs  rows[devRow]
 	strs  []string // text ids (keyText)
 	// rc holds the device records' columns, each allocated when first
 	// written; a device transaction allocating one publishes a new rc.
@@ -102,12 +103,18 @@ const numShards = 64
 // shard holds what is kept per device but grows: history slabs, logging
 // sessions and bundles, under the shard's lock.
 type shard struct {
-	mu        sync.Mutex
-	hist      historySlab
-	textCache map[checkInText]uint32 // texts this shard interned lately
-	sessions  map[uint32]LogSession
-	bundles   map[uint32][]verboselog.Bundle
-	_         [64]byte // keeps the next shard's lock off this one's cache line
+	mu sync.Mutex
+	// The lock is written at every transaction: it has a cache line of
+	// its own, so that taking it does not evict what the transaction reads.
+	_           [56]byte
+	hist        historySlab
+	textCache   map[checkInText]uint32 // texts this shard interned lately
+	lastText    checkInText            // the text interned last, and its index
+	lastTextID  uint32
+	lastTextSet bool
+	sessions    map[uint32]LogSession
+	bundles     map[uint32][]verboselog.Bundle
+	_           [64]byte // keeps the next shard's lock off this one's cache line
 }
 
 // shardOf returns the shard of a device with this id hash.
@@ -229,6 +236,7 @@ func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func
 	sh.mu.Lock()
 	if d.h = s.find(&d.p); d.h != noDevice {
 		d.shard = sh
+		d.touch()
 		err := fn(d)
 		if err == nil {
 			d.commit()
@@ -258,7 +266,7 @@ type memCampaign struct {
 	name   uint32                   // names index of id
 	record atomic.Pointer[Campaign] // the committed record
 
-	ms []memberRow // by slot
+	ms rows[memberRow] // by slot
 	// pc holds the push columns, allocated when a member first has push
 	// bookkeeping; a device transaction allocating them publishes pc.
 	pc    atomic.Pointer[pushColumns]
@@ -276,7 +284,7 @@ type memCampaign struct {
 // Counts are striped so that device transactions of different shards
 // rarely share a counter.
 const (
-	countStripes = 8
+	countStripes = 16
 	countStates  = len(Counts{})
 )
 
@@ -307,8 +315,8 @@ type memberRow struct {
 
 // pushColumns are a campaign's push members' columns.
 type pushColumns struct {
-	rec []pushRec
-	pos []int32 // the member's position in the due heap, -1 if none
+	rec rows[pushRec]
+	pos rows[int32] // the member's position in the due heap, -1 if none
 }
 
 // pushRec is a member's Push, packed.
@@ -364,9 +372,9 @@ var noPush = pushRec{due: zeroMicro}
 
 // rec gathers slot's columns.
 func (c *memCampaign) rec(slot uint32) memberRec {
-	r := memberRec{state: c.ms[slot].state, reason: c.ms[slot].reason, at: c.ms[slot].at, push: noPush}
+	r := memberRec{state: c.ms.at(slot).state, reason: c.ms.at(slot).reason, at: c.ms.at(slot).at, push: noPush}
 	if pc := c.pc.Load(); pc != nil {
-		r.push = pc.rec[slot]
+		r.push = *pc.rec.at(slot)
 	}
 	return r
 }

@@ -78,22 +78,22 @@ func (t *nameTable) name(i uint32) string { return (*t.list.Load())[i] }
 // newDevice adds the device of probe p and returns its handle. The store
 // must be stopped (an exclusive transaction), so columns grow in place.
 func (s *MemoryStore) newDevice(p *probe) uint32 {
-	h := uint32(len(s.devs))
+	h := uint32(s.devs.len())
 	k := p.key
 	if k == 0 {
 		k = keyText | idKey(len(s.strs))
 		s.strs = append(s.strs, p.id)
 	}
-	s.devs = append(s.devs, devRow{key: k})
+	s.devs.push(devRow{key: k})
 	rc := s.rc.Load()
 	if rc.account != nil {
-		rc.account = append(rc.account, 0)
+		rc.account.push(0)
 	}
 	if rc.license != nil {
-		rc.license = append(rc.license, 0)
+		rc.license.push(0)
 	}
 	if rc.licensedAt != nil {
-		rc.licensedAt = append(rc.licensedAt, zeroMicro)
+		rc.licensedAt.push(zeroMicro)
 	}
 	s.insert(h, p)
 	return h
@@ -102,19 +102,20 @@ func (s *MemoryStore) newDevice(p *probe) uint32 {
 // truncateDevices drops the devices added since the store held n of them,
 // of which strs text ids. The store must be stopped.
 func (s *MemoryStore) truncateDevices(n, strs int) {
-	if len(s.devs) == n {
+	if s.devs.len() == n {
 		return
 	}
-	s.devs, s.strs = s.devs[:n], s.strs[:strs]
+	s.devs.truncate(n)
+	s.strs = s.strs[:strs]
 	rc := s.rc.Load()
-	if len(rc.account) > n {
-		rc.account = rc.account[:n]
+	if rc.account != nil {
+		rc.account.truncate(n)
 	}
-	if len(rc.license) > n {
-		rc.license = rc.license[:n]
+	if rc.license != nil {
+		rc.license.truncate(n)
 	}
-	if len(rc.licensedAt) > n {
-		rc.licensedAt = rc.licensedAt[:n]
+	if rc.licensedAt != nil {
+		rc.licensedAt.truncate(n)
 	}
 	for h := range s.elsewhere {
 		if int(h) >= n {
@@ -126,7 +127,7 @@ func (s *MemoryStore) truncateDevices(n, strs int) {
 
 // activeOf returns the id of the campaign holding device h, or "".
 func (s *MemoryStore) activeOf(h uint32) string {
-	switch a := s.devs[h].active; a {
+	switch a := s.devs.at(h).active; a {
 	case 0:
 		return ""
 	case heldElsewhere:
@@ -152,10 +153,10 @@ func (s *MemoryStore) activeValue(campaignID string) uint32 {
 
 // setActive records the campaign holding device h.
 func (s *MemoryStore) setActive(h, a uint32, campaignID string) {
-	if s.devs[h].active == heldElsewhere && a != heldElsewhere {
+	if s.devs.at(h).active == heldElsewhere && a != heldElsewhere {
 		delete(s.elsewhere, h)
 	}
-	s.devs[h].active = a
+	s.devs.at(h).active = a
 	if a == heldElsewhere {
 		s.elsewhere[h] = campaignID
 	}
@@ -165,7 +166,7 @@ func (s *MemoryStore) setActive(h, a uint32, campaignID string) {
 // (the campaign holding it, almost always), then the older ones.
 func (s *MemoryStore) memberOf(h uint32, c *memCampaign) (uint32, bool) {
 	want := c.idx + 1
-	for r := s.devs[h].head; r.camp != 0; r = s.campaigns[r.camp-1].ms[r.slot].next {
+	for r := s.devs.at(h).head; r.camp != 0; r = s.campaigns[r.camp-1].ms.at(r.slot).next {
 		if r.camp == want {
 			return r.slot, true
 		}
@@ -176,22 +177,22 @@ func (s *MemoryStore) memberOf(h uint32, c *memCampaign) (uint32, bool) {
 // addMember appends device h's member record to campaign c, first in the
 // device's list, and returns its slot. The store must be stopped.
 func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
-	slot := uint32(len(c.ms))
-	if c.sorted && slot > 0 && s.compareDevices(c.ms[slot-1].dev, h) >= 0 {
+	slot := uint32(c.ms.len())
+	if c.sorted && slot > 0 && s.compareDevices(c.ms.at(slot-1).dev, h) >= 0 {
 		c.sorted, c.stale = false, true
 	} else if !c.sorted {
 		c.stale = true
 	}
-	c.ms = append(c.ms, memberRow{at: r.at, next: s.devs[h].head, dev: h, state: r.state, reason: r.reason})
-	s.devs[h].head = memberRef{c.idx + 1, slot}
+	c.ms.push(memberRow{at: r.at, next: s.devs.at(h).head, dev: h, state: r.state, reason: r.reason})
+	s.devs.at(h).head = memberRef{c.idx + 1, slot}
 	pc := c.pc.Load()
 	if pc == nil && r.push != noPush {
 		pc = c.pushColumns(int(slot))
 		c.pc.Store(pc)
 	}
 	if pc != nil {
-		pc.rec = append(pc.rec, r.push)
-		pc.pos = append(pc.pos, -1)
+		pc.rec.push(r.push)
+		pc.pos.push(-1)
 		if r.push.due != zeroMicro {
 			s.due.set(s, c, slot)
 		}
@@ -203,23 +204,19 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 // pushColumns returns push columns for the campaign's first n slots, none
 // of which has push bookkeeping.
 func (c *memCampaign) pushColumns(n int) *pushColumns {
-	pc := &pushColumns{rec: make([]pushRec, n, max(n, cap(c.ms))), pos: make([]int32, n, max(n, cap(c.ms)))}
-	for i := range pc.rec {
-		pc.rec[i], pc.pos[i] = noPush, -1
-	}
-	return pc
+	return &pushColumns{rec: filled(n, noPush), pos: filled(n, int32(-1))}
 }
 
 // setMember replaces slot's record; shared says a device transaction
 // applies it beside others (allocating the push columns and the due heap
 // then take their locks).
 func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared bool) {
-	h := c.ms[slot].dev
-	if old := c.ms[slot].state; old != r.state {
+	h := c.ms.at(slot).dev
+	if old := c.ms.at(slot).state; old != r.state {
 		c.count(h, old, -1)
 		c.count(h, r.state, 1)
 	}
-	c.ms[slot].state, c.ms[slot].reason, c.ms[slot].at = r.state, r.reason, r.at
+	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
 	pc := c.pc.Load()
 	if pc == nil {
 		if r.push == noPush {
@@ -228,17 +225,17 @@ func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared
 		if shared {
 			c.colMu.Lock()
 			if pc = c.pc.Load(); pc == nil {
-				pc = c.pushColumns(len(c.ms))
+				pc = c.pushColumns(c.ms.len())
 				c.pc.Store(pc)
 			}
 			c.colMu.Unlock()
 		} else {
-			pc = c.pushColumns(len(c.ms))
+			pc = c.pushColumns(c.ms.len())
 			c.pc.Store(pc)
 		}
 	}
-	oldDue := pc.rec[slot].due
-	pc.rec[slot] = r.push
+	oldDue := pc.rec.at(slot).due
+	*pc.rec.at(slot) = r.push
 	if oldDue == r.push.due {
 		return
 	}
@@ -252,18 +249,18 @@ func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared
 // removeMember takes slot out of campaign c: its state becomes 0 and it
 // leaves its device's list. The store must be stopped.
 func (s *MemoryStore) removeMember(c *memCampaign, slot uint32) {
-	h := c.ms[slot].dev
-	c.count(h, c.ms[slot].state, -1)
-	c.ms[slot].state = 0
-	if pc := c.pc.Load(); pc != nil && pc.rec[slot].due != zeroMicro {
-		pc.rec[slot].due = zeroMicro
+	h := c.ms.at(slot).dev
+	c.count(h, c.ms.at(slot).state, -1)
+	c.ms.at(slot).state = 0
+	if pc := c.pc.Load(); pc != nil && pc.rec.at(slot).due != zeroMicro {
+		pc.rec.at(slot).due = zeroMicro
 		s.due.set(s, c, slot)
 	}
 	ref := memberRef{c.idx + 1, slot}
 	if prev := s.predecessor(h, ref); prev.camp == 0 {
-		s.devs[h].head = c.ms[slot].next
+		s.devs.at(h).head = c.ms.at(slot).next
 	} else {
-		s.campaigns[prev.camp-1].ms[prev.slot].next = c.ms[slot].next
+		s.campaigns[prev.camp-1].ms.at(prev.slot).next = c.ms.at(slot).next
 	}
 }
 
@@ -271,17 +268,17 @@ func (s *MemoryStore) removeMember(c *memCampaign, slot uint32) {
 // device's list (the undo of removeMember, writes being undone in reverse
 // order).
 func (s *MemoryStore) restoreMember(c *memCampaign, slot uint32, r memberRec, prev memberRef) {
-	h := c.ms[slot].dev
+	h := c.ms.at(slot).dev
 	ref := memberRef{c.idx + 1, slot}
 	if prev.camp == 0 {
-		s.devs[h].head = ref
+		s.devs.at(h).head = ref
 	} else {
-		s.campaigns[prev.camp-1].ms[prev.slot].next = ref
+		s.campaigns[prev.camp-1].ms.at(prev.slot).next = ref
 	}
-	c.ms[slot].state, c.ms[slot].reason, c.ms[slot].at = r.state, r.reason, r.at
+	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
 	c.count(h, r.state, 1)
 	if pc := c.pc.Load(); pc != nil {
-		pc.rec[slot] = r.push
+		*pc.rec.at(slot) = r.push
 		if r.push.due != zeroMicro {
 			s.due.set(s, c, slot)
 		}
@@ -292,7 +289,7 @@ func (s *MemoryStore) restoreMember(c *memCampaign, slot uint32, r memberRec, pr
 // (camp 0: ref is the head).
 func (s *MemoryStore) predecessor(h uint32, ref memberRef) memberRef {
 	prev := memberRef{}
-	for r := s.devs[h].head; r.camp != 0 && r != ref; r = s.campaigns[r.camp-1].ms[r.slot].next {
+	for r := s.devs.at(h).head; r.camp != 0 && r != ref; r = s.campaigns[r.camp-1].ms.at(r.slot).next {
 		prev = r
 	}
 	return prev
@@ -301,19 +298,20 @@ func (s *MemoryStore) predecessor(h uint32, ref memberRef) memberRef {
 // dropMember undoes addMember of the campaign's last slot (writes being
 // undone in reverse order, it is first in its device's list).
 func (s *MemoryStore) dropMember(c *memCampaign, slot uint32) {
-	h := c.ms[slot].dev
-	if c.ms[slot].state != 0 {
-		c.count(h, c.ms[slot].state, -1)
-		s.devs[h].head = c.ms[slot].next
+	h := c.ms.at(slot).dev
+	if c.ms.at(slot).state != 0 {
+		c.count(h, c.ms.at(slot).state, -1)
+		s.devs.at(h).head = c.ms.at(slot).next
 	}
 	if pc := c.pc.Load(); pc != nil {
-		if pc.rec[slot].due != zeroMicro {
-			pc.rec[slot].due = zeroMicro
+		if pc.rec.at(slot).due != zeroMicro {
+			pc.rec.at(slot).due = zeroMicro
 			s.due.set(s, c, slot)
 		}
-		pc.rec, pc.pos = pc.rec[:slot], pc.pos[:slot]
+		pc.rec.truncate(int(slot))
+		pc.pos.truncate(int(slot))
 	}
-	c.ms = c.ms[:slot]
+	c.ms.truncate(int(slot))
 	c.stale = true
 }
 
@@ -327,19 +325,19 @@ func (s *MemoryStore) ordered(c *memCampaign) []uint32 {
 		// Members added in order after all (a rolled-back append may have
 		// marked it stale).
 		inOrder := true
-		for i := 1; i < len(c.ms) && inOrder; i++ {
-			inOrder = s.compareDevices(c.ms[i-1].dev, c.ms[i].dev) < 0
+		for i := uint32(1); int(i) < c.ms.len() && inOrder; i++ {
+			inOrder = s.compareDevices(c.ms.at(i-1).dev, c.ms.at(i).dev) < 0
 		}
 		if inOrder {
 			c.sorted, c.stale, c.order = true, false, nil
 			return nil
 		}
 		c.order = c.order[:0]
-		for i := range c.ms {
+		for i := range c.ms.len() {
 			c.order = append(c.order, uint32(i))
 		}
 		slices.SortFunc(c.order, func(a, b uint32) int {
-			if d := s.compareDevices(c.ms[a].dev, c.ms[b].dev); d != 0 {
+			if d := s.compareDevices(c.ms.at(a).dev, c.ms.at(b).dev); d != 0 {
 				return d
 			}
 			return int(a) - int(b) // a device removed and added again: its live slot is the later
@@ -352,9 +350,9 @@ func (s *MemoryStore) ordered(c *memCampaign) []uint32 {
 // recordColumns are the device records' columns beside flags, each nil
 // until first written.
 type recordColumns struct {
-	license    []device.License
-	account    []uint32 // names index of DeviceRecord.Account
-	licensedAt []int64
+	license    *rows[device.License]
+	account    *rows[uint32] // names index of DeviceRecord.Account
+	licensedAt *rows[int64]
 }
 
 // deviceRec is a device record's columns, gathered.
@@ -367,16 +365,16 @@ type deviceRec struct {
 }
 
 func (s *MemoryStore) record(h uint32) deviceRec {
-	r := deviceRec{flags: s.devs[h].flags, lastCamp: s.devs[h].lastCamp, licensedAt: zeroMicro}
+	r := deviceRec{flags: s.devs.at(h).flags, lastCamp: s.devs.at(h).lastCamp, licensedAt: zeroMicro}
 	rc := s.rc.Load()
 	if rc.license != nil {
-		r.license = rc.license[h]
+		r.license = *rc.license.at(h)
 	}
 	if rc.account != nil {
-		r.account = rc.account[h]
+		r.account = *rc.account.at(h)
 	}
 	if rc.licensedAt != nil {
-		r.licensedAt = rc.licensedAt[h]
+		r.licensedAt = *rc.licensedAt.at(h)
 	}
 	return r
 }
@@ -389,7 +387,7 @@ func (s *MemoryStore) setRecord(h uint32, r deviceRec, shared bool) {
 	if old.flags&flagRecord != r.flags&flagRecord || old.account != r.account {
 		s.records.invalidate()
 	}
-	s.devs[h].flags = s.devs[h].flags&^(flagRecord|flagUpgraded) | r.flags&(flagRecord|flagUpgraded)
+	s.devs.at(h).flags = s.devs.at(h).flags&^(flagRecord|flagUpgraded) | r.flags&(flagRecord|flagUpgraded)
 	rc := s.rc.Load()
 	if r.license != 0 && rc.license == nil || r.account != 0 && rc.account == nil ||
 		r.licensedAt != zeroMicro && rc.licensedAt == nil {
@@ -398,38 +396,38 @@ func (s *MemoryStore) setRecord(h uint32, r deviceRec, shared bool) {
 			defer s.recMu.Unlock()
 			rc = s.rc.Load()
 		}
-		n := len(s.devs)
+		n := s.devs.len()
 		next := *rc
 		if r.license != 0 && next.license == nil {
-			next.license = make([]device.License, n)
+			col := filled(n, device.License(0))
+			next.license = &col
 		}
 		if r.account != 0 && next.account == nil {
-			next.account = make([]uint32, n)
+			col := filled(n, uint32(0))
+			next.account = &col
 		}
 		if r.licensedAt != zeroMicro && next.licensedAt == nil {
-			next.licensedAt = make([]int64, n)
-			for i := range next.licensedAt {
-				next.licensedAt[i] = zeroMicro
-			}
+			col := filled(n, zeroMicro)
+			next.licensedAt = &col
 		}
 		rc = &next
 		s.rc.Store(rc)
 	}
 	if rc.license != nil {
-		rc.license[h] = r.license
+		*rc.license.at(h) = r.license
 	}
 	if rc.account != nil {
-		rc.account[h] = r.account
+		*rc.account.at(h) = r.account
 	}
-	s.devs[h].lastCamp = r.lastCamp
+	s.devs.at(h).lastCamp = r.lastCamp
 	if rc.licensedAt != nil {
-		rc.licensedAt[h] = r.licensedAt
+		*rc.licensedAt.at(h) = r.licensedAt
 	}
 }
 
 func (s *MemoryStore) accountOf(h uint32) uint32 {
 	if rc := s.rc.Load(); rc.account != nil {
-		return rc.account[h]
+		return *rc.account.at(h)
 	}
 	return 0
 }
@@ -462,7 +460,14 @@ type recordIndex struct {
 	byAccount map[uint32][]uint32
 }
 
-func (x *recordIndex) invalidate() { x.stale.Store(true) }
+// invalidate marks the index for a rebuild. Device transactions call it
+// as devices finish: once stale, it is only read, so cores do not trade
+// its cache line back and forth.
+func (x *recordIndex) invalidate() {
+	if !x.stale.Load() {
+		x.stale.Store(true)
+	}
+}
 
 // accountDevices returns the account's devices with a record, in id order.
 // The store must be stopped.
@@ -470,8 +475,8 @@ func (s *MemoryStore) accountDevices(account uint32) []uint32 {
 	x := &s.records
 	if x.stale.Swap(false) || !x.built {
 		x.byAccount = make(map[uint32][]uint32)
-		for h := range s.devs {
-			if s.devs[h].flags&flagRecord != 0 {
+		for h := range uint32(s.devs.len()) {
+			if s.devs.at(h).flags&flagRecord != 0 {
 				a := s.accountOf(uint32(h))
 				x.byAccount[a] = append(x.byAccount[a], uint32(h))
 			}

@@ -28,12 +28,12 @@ func (h *dueHeap) less(s *MemoryStore, a, b dueItem) bool {
 		return s.campaigns[a.camp].id < s.campaigns[b.camp].id
 	}
 	c := s.campaigns[a.camp]
-	return s.compareDevices(c.ms[a.slot].dev, c.ms[b.slot].dev) < 0
+	return s.compareDevices(c.ms.at(a.slot).dev, c.ms.at(b.slot).dev) < 0
 }
 
 func (h *dueHeap) place(s *MemoryStore, i int) {
 	it := h.items[i]
-	s.campaigns[it.camp].pc.Load().pos[it.slot] = int32(i)
+	*s.campaigns[it.camp].pc.Load().pos.at(it.slot) = int32(i)
 }
 
 func (h *dueHeap) swap(s *MemoryStore, i, j int) {
@@ -76,7 +76,7 @@ func (h *dueHeap) down(s *MemoryStore, i int) {
 // (taking it out when zero).
 func (h *dueHeap) set(s *MemoryStore, c *memCampaign, slot uint32) {
 	pc := c.pc.Load()
-	due, pos := pc.rec[slot].due, int(pc.pos[slot])
+	due, pos := pc.rec.at(slot).due, int(*pc.pos.at(slot))
 	switch {
 	case due == zeroMicro && pos < 0:
 	case due == zeroMicro:
@@ -85,7 +85,7 @@ func (h *dueHeap) set(s *MemoryStore, c *memCampaign, slot uint32) {
 			h.swap(s, pos, last)
 		}
 		h.items = h.items[:last]
-		pc.pos[slot] = -1
+		*pc.pos.at(slot) = -1
 		if pos != last {
 			h.down(s, pos)
 			h.up(s, pos)

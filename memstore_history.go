@@ -6,26 +6,27 @@ import (
 	"github.com/fotakit/fota/verboselog"
 )
 
-// historySlab keeps the check-in histories of a shard's devices: each a
-// ring in a block of a power-of-two size cut from one array of entries,
-// sixteen bytes each and no pointer. Freed blocks are
-// kept per size for the next ring of that size.
+// historySlab keeps the check-in histories of a shard's devices, each a
+// ring in a block cut from one array of entries (sixteen bytes each, no
+// pointer): the block's first entry is the ring's header, then 1<<class
+// entries, so that a device's header and newest check-ins share a cache
+// line. Freed blocks are kept per class for the next ring of that size. A
+// device's row holds its block's offset.
 type historySlab struct {
-	entries   []histEntry
-	free      [32][]uint32
-	rings     []histRing
-	freeRings []uint32
+	entries []histEntry
+	free    [32][]uint32
 }
 
 // histEntry is a check-in: its instant and the index of its text in the
-// store's checkInTexts.
+// store's checkInTexts. A block's header entry holds the ring's class and
+// start in at and its length in text.
 type histEntry struct {
 	at   int64 // Unix microseconds
 	text uint32
 }
 
-// histRing is one device's history: n entries from start (the oldest) in
-// the block at off of 1<<class entries.
+// histRing is a ring's header: n entries from start (the oldest) in the
+// block at off.
 type histRing struct {
 	off   uint32
 	class uint8
@@ -36,7 +37,17 @@ type histRing struct {
 func (r *histRing) size() uint32 { return 1 << r.class }
 
 // pos is the slab index of the ring's i-th oldest entry.
-func (r *histRing) pos(i uint32) uint32 { return r.off + (r.start+i)&(r.size()-1) }
+func (r *histRing) pos(i uint32) uint32 { return r.off + 1 + (r.start+i)&(r.size()-1) }
+
+// ring reads the header of the block at off.
+func (sl *historySlab) ring(off uint32) histRing {
+	h := sl.entries[off]
+	return histRing{off: off, class: uint8(h.at >> 32), start: uint32(h.at), n: h.text}
+}
+
+func (sl *historySlab) setRing(r histRing) {
+	sl.entries[r.off] = histEntry{at: int64(r.class)<<32 | int64(r.start), text: r.n}
+}
 
 func (sl *historySlab) alloc(class uint8) uint32 {
 	if f := sl.free[class]; len(f) > 0 {
@@ -45,70 +56,63 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		return off
 	}
 	off := uint32(len(sl.entries))
-	sl.entries = append(sl.entries, make([]histEntry, 1<<class)...)
+	sl.entries = append(sl.entries, make([]histEntry, 1+1<<class)...)
 	return off
 }
 
-func (sl *historySlab) release(off uint32, class uint8) {
+// release frees the block at off.
+func (sl *historySlab) release(off uint32) {
+	class := sl.ring(off).class
 	sl.free[class] = append(sl.free[class], off)
 }
 
-// newRing returns the index of a new, empty ring.
+// newRing returns the offset of a new, empty ring.
 func (sl *historySlab) newRing() uint32 {
-	if f := sl.freeRings; len(f) > 0 {
-		i := f[len(f)-1]
-		sl.freeRings = f[:len(f)-1]
-		sl.rings[i] = histRing{off: sl.alloc(0)}
-		return i
-	}
-	sl.rings = append(sl.rings, histRing{off: sl.alloc(0)})
-	return uint32(len(sl.rings) - 1)
+	off := sl.alloc(0)
+	sl.setRing(histRing{off: off})
+	return off
 }
 
-// dropRing frees ring i and its block.
-func (sl *historySlab) dropRing(i uint32) {
-	r := &sl.rings[i]
-	sl.release(r.off, r.class)
-	*r = histRing{}
-	sl.freeRings = append(sl.freeRings, i)
-}
-
-// add appends an entry to ring i, keeping the newest keep (at least 1).
-// The ring moves to a larger block when full, and to a smaller one when
-// keep leaves most of its block unused.
-func (sl *historySlab) add(i uint32, at int64, text uint32, keep int) {
-	r := &sl.rings[i]
-	want := uint32(min(int(r.n)+1, keep)) // entries after the call
-	kept := want - 1                      // of the ones there now: the newest
+// add appends an entry to the ring at off, keeping the newest keep (at
+// least 1), and returns the ring's offset: it moves to a larger block when
+// full, and to a smaller one when keep leaves most of its block unused.
+func (sl *historySlab) add(off uint32, at int64, text uint32, keep int) uint32 {
+	r := sl.ring(off)
+	want := uint32(min(int(r.n)+1, keep, maxHistory)) // entries after the call
+	kept := want - 1                                  // of the ones there now: the newest
 	if want > r.size() || r.class > 3 && want*4 <= r.size() {
 		class := uint8(bits.Len32(want - 1))
-		off := sl.alloc(class)
+		noff := sl.alloc(class)
 		for j := range kept {
-			src := r.pos(r.n - kept + j)
-			sl.entries[off+j] = sl.entries[src]
+			sl.entries[noff+1+j] = sl.entries[r.pos(r.n-kept+j)]
 		}
-		sl.release(r.off, r.class)
-		*r = histRing{off: off, class: class, n: kept}
+		sl.release(off)
+		r = histRing{off: noff, class: class, n: kept}
 	} else {
 		drop := r.n - kept
 		r.start = (r.start + drop) & (r.size() - 1)
 		r.n = kept
 	}
-	p := r.pos(r.n)
-	sl.entries[p].at, sl.entries[p].text = at, text
+	sl.entries[r.pos(r.n)] = histEntry{at: at, text: text}
 	r.n++
+	sl.setRing(r)
+	return r.off
 }
 
-// clone copies ring i into a new block and returns the copy, for a
-// transaction that may undo its change (the original stays as it was).
-func (sl *historySlab) clone(i uint32) histRing {
-	r := sl.rings[i]
-	off := sl.alloc(r.class)
+// maxHistory bounds a ring, whatever keep a caller asks for.
+const maxHistory = 1 << 30
+
+// clone copies the ring at off into a new block and returns its offset,
+// for a transaction that may undo its change (the original stays as it
+// was).
+func (sl *historySlab) clone(off uint32) uint32 {
+	r := sl.ring(off)
+	noff := sl.alloc(r.class)
 	for j := range r.n {
-		src := r.pos(j)
-		sl.entries[off+j] = sl.entries[src]
+		sl.entries[noff+1+j] = sl.entries[r.pos(j)]
 	}
-	return histRing{off: off, class: r.class, n: r.n}
+	sl.setRing(histRing{off: noff, class: r.class, n: r.n})
+	return noff
 }
 
 // checkInText is what a check-in says besides its time.
@@ -149,7 +153,11 @@ const textCacheSize = 256
 // shared says a device transaction runs beside others: the table then
 // takes its lock.
 func (s *MemoryStore) intern(sh *shard, x checkInText, shared bool) uint32 {
+	if sh.lastTextSet && sh.lastText == x {
+		return sh.lastTextID // a fleet's check-ins mostly say the same
+	}
 	if id, ok := sh.textCache[x]; ok {
+		sh.lastText, sh.lastTextID, sh.lastTextSet = x, id, true
 		return id
 	}
 	if shared {
@@ -163,6 +171,7 @@ func (s *MemoryStore) intern(sh *shard, x checkInText, shared bool) uint32 {
 		sh.textCache = make(map[checkInText]uint32)
 	}
 	sh.textCache[x] = id
+	sh.lastText, sh.lastTextID, sh.lastTextSet = x, id, true
 	return id
 }
 
@@ -172,19 +181,22 @@ func (s *MemoryStore) compactTexts() {
 	live := make(map[uint32]uint32) // old index -> new
 	var next checkInTexts
 	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.textCache = nil
-		sl := &sh.hist
-		for _, r := range sl.rings {
-			for j := range r.n {
-				p := r.pos(j)
-				id, ok := live[sl.entries[p].text]
-				if !ok {
-					id = next.intern(s.texts.all[sl.entries[p].text])
-					live[sl.entries[p].text] = id
-				}
-				sl.entries[p].text = id
+		s.shards[i].textCache, s.shards[i].lastTextSet = nil, false
+	}
+	for h := range uint32(s.devs.len()) {
+		if s.devs.at(h).hist == 0 {
+			continue
+		}
+		sl := &s.shardOf(s.keyHash(uint32(h))).hist
+		r := sl.ring(s.devs.at(h).hist - 1)
+		for j := range r.n {
+			e := &sl.entries[r.pos(j)]
+			id, ok := live[e.text]
+			if !ok {
+				id = next.intern(s.texts.all[e.text])
+				live[e.text] = id
 			}
+			e.text = id
 		}
 	}
 	s.texts = next

@@ -158,7 +158,7 @@ func (s *MemoryStore) find(p *probe) uint32 {
 			continue
 		}
 		h := uint32(v) - 1
-		if int(h) < len(s.devs) && s.matches(h, p) {
+		if int(h) < s.devs.len() && s.matches(h, p) {
 			return h
 		}
 	}
@@ -173,7 +173,7 @@ func (s *MemoryStore) absent(p *probe) bool {
 
 // matches reports whether device h has p's id.
 func (s *MemoryStore) matches(h uint32, p *probe) bool {
-	k := s.devs[h].key
+	k := s.devs.at(h).key
 	if p.key != 0 {
 		return k == p.key
 	}
@@ -206,11 +206,11 @@ func (s *MemoryStore) insert(h uint32, p *probe) {
 // rehash rebuilds the table for the devices held, twice as large as they
 // need at least.
 func (s *MemoryStore) rehash() {
-	n := len(s.devs) + 1
+	n := s.devs.len() + 1
 	size := 1 << bits.Len(uint(n*2))
 	s.table = deviceTable{slots: make([]uint64, size), gen: s.table.gen + 1}
 	mask := uint64(size - 1)
-	for h := range s.devs {
+	for h := range uint32(s.devs.len()) {
 		hash := s.keyHash(uint32(h))
 		for i := hash & mask; ; i = (i + 1) & mask {
 			if s.table.slots[i] == 0 {
@@ -224,7 +224,7 @@ func (s *MemoryStore) rehash() {
 
 // keyHash is the hash of device h's id.
 func (s *MemoryStore) keyHash(h uint32) uint64 {
-	k := s.devs[h].key
+	k := s.devs.at(h).key
 	if k.text() {
 		return maphash.String(hashSeed, s.strs[k&^keyText])
 	}
@@ -233,7 +233,7 @@ func (s *MemoryStore) keyHash(h uint32) uint64 {
 
 // idOf returns device h's id.
 func (s *MemoryStore) idOf(h uint32) string {
-	k := s.devs[h].key
+	k := s.devs.at(h).key
 	if k.text() {
 		return s.strs[k&^keyText]
 	}
@@ -243,7 +243,7 @@ func (s *MemoryStore) idOf(h uint32) string {
 
 // compareDevices orders two devices by their ids' bytes.
 func (s *MemoryStore) compareDevices(a, b uint32) int {
-	ka, kb := s.devs[a].key, s.devs[b].key
+	ka, kb := s.devs.at(a).key, s.devs.at(b).key
 	if !ka.text() && !kb.text() {
 		return compareNumeric(ka, kb)
 	}
@@ -253,7 +253,7 @@ func (s *MemoryStore) compareDevices(a, b uint32) int {
 
 // compareToID orders device h against an id.
 func (s *MemoryStore) compareToID(h uint32, id string, idk idKey) int {
-	k := s.devs[h].key
+	k := s.devs.at(h).key
 	if !k.text() && idk != 0 {
 		return compareNumeric(k, idk)
 	}

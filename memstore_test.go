@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/storetest"
 	"github.com/fotakit/fota/verboselog"
+	"pgregory.net/rapid"
 )
 
 // TestMemoryStore runs the Store conformance suite against the in-memory
@@ -277,4 +279,80 @@ func TestMemoryStoreRefusesBadStates(t *testing.T) {
 			t.Errorf("UpdateDevice with state %d: %v, want a RequestError naming the state", st, err)
 		}
 	}
+}
+
+// TestMemoryStoreHistoryRings: a device's history keeps the newest keep
+// check-ins whatever keep each call passes (rings grow, move and shrink
+// with it), through Updates and device transactions, committed or rolled
+// back, beside another device's history in the same shard's slab.
+func TestMemoryStoreHistoryRings(t *testing.T) {
+	ctx := context.Background()
+	rapid.Check(t, func(rt *rapid.T) {
+		s := fota.NewMemoryStore()
+		devices := []string{"350000000000001", "350000000000002", "D-1"}
+		model := map[string][]time.Time{} // oldest first
+		at := memBase
+		rt.Repeat(map[string]func(*rapid.T){
+			"add": func(rt *rapid.T) {
+				id := rapid.SampledFrom(devices).Draw(rt, "device")
+				n := rapid.IntRange(1, 40).Draw(rt, "checkIns")
+				keep := rapid.SampledFrom([]int{1, 2, 3, 5, 17, 40, 100}).Draw(rt, "keep")
+				commit := rapid.Bool().Draw(rt, "commit")
+				viaDevice := rapid.Bool().Draw(rt, "viaDevice")
+				var cs []verboselog.CheckIn
+				h := model[id]
+				for range n {
+					at = at.Add(time.Second)
+					cs = append(cs, verboselog.CheckIn{DeviceID: id, Result: "ok", TimeCompleted: at})
+					h = append(h, at)
+					h = h[max(0, len(h)-keep):]
+				}
+				add := func(add func(verboselog.CheckIn, int) error) error {
+					for _, c := range cs {
+						if err := add(c, keep); err != nil {
+							return err
+						}
+					}
+					if !commit {
+						return errors.New("roll back")
+					}
+					return nil
+				}
+				var err error
+				if viaDevice {
+					err = s.UpdateDevice(ctx, id, func(tx fota.DeviceTx) error { return add(tx.AddCheckIn) })
+				} else {
+					err = s.Update(ctx, func(tx fota.Tx) error { return add(tx.AddCheckIn) })
+				}
+				if commit != (err == nil) {
+					rt.Fatalf("commit %v: %v", commit, err)
+				}
+				if commit {
+					model[id] = slices.Clone(h)
+				}
+			},
+			"": func(rt *rapid.T) {
+				if err := s.View(ctx, func(tx fota.Tx) error {
+					for _, id := range devices {
+						got, err := tx.CheckIns(id, time.Time{}, 1_000)
+						if err != nil {
+							return err
+						}
+						want := model[id]
+						if len(got) != len(want) {
+							return fmt.Errorf("%s: %d check-ins, want %d", id, len(got), len(want))
+						}
+						for i, c := range got {
+							if w := want[len(want)-1-i]; !c.TimeCompleted.Equal(w) {
+								return fmt.Errorf("%s: check-in %d at %s, want %s", id, i, c.TimeCompleted, w)
+							}
+						}
+					}
+					return nil
+				}); err != nil {
+					rt.Fatal(err)
+				}
+			},
+		})
+	})
 }

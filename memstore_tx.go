@@ -60,9 +60,8 @@ type stagedCampaign struct {
 }
 
 type histBlock struct {
-	sh    *shard
-	off   uint32
-	class uint8
+	sh  *shard
+	off uint32
 }
 
 // undoEntry restores what one write replaced. The writes a schedule or a
@@ -105,7 +104,7 @@ func (tx *memTx) exclusive() {
 		s.shards[i].mu.Lock()
 	}
 	tx.excl = true
-	tx.n0, tx.strs0, tx.c0 = len(s.devs), len(s.strs), len(s.campaigns)
+	tx.n0, tx.strs0, tx.c0 = s.devs.len(), len(s.strs), len(s.campaigns)
 	if !tx.ro && len(s.texts.all) > maxCheckInTexts {
 		s.compactTexts()
 	}
@@ -125,7 +124,7 @@ func (tx *memTx) commit() {
 		tx.s.campaigns[sc.idx].record.Store(sc.rec)
 	}
 	for _, b := range tx.freeBlocks {
-		b.sh.hist.release(b.off, b.class)
+		b.sh.hist.release(b.off)
 	}
 	tx.open = false
 }
@@ -148,7 +147,7 @@ func (tx *memTx) rollback() {
 		case undoActive:
 			s.setActive(u.h, u.a, u.id)
 		case undoHead:
-			s.devs[u.h].head = u.ref
+			s.devs.at(u.h).head = u.ref
 		case undoRecord:
 			s.setRecord(u.h, u.rec, false)
 		}
@@ -239,7 +238,7 @@ func (tx *memTx) lookup(id string) (probe, uint32) {
 			tx.pagePos = i + 1
 			h := tx.page[i]
 			p := probe{id: id} // its hash is not needed: the device is held
-			if k := tx.s.devs[h].key; !k.text() {
+			if k := tx.s.devs.at(h).key; !k.text() {
 				p.key = k
 			}
 			tx.remember(p, h)
@@ -302,7 +301,7 @@ func (tx *memTx) logActive(h uint32) {
 	if int(h) >= tx.n0 {
 		return
 	}
-	a := tx.s.devs[h].active
+	a := tx.s.devs.at(h).active
 	u := undoEntry{kind: undoActive, h: h, a: a}
 	if a == heldElsewhere {
 		u.id = tx.s.elsewhere[h]
@@ -425,12 +424,12 @@ func (tx *memTx) append(c *memCampaign, h uint32, r memberRec) {
 	s := tx.s
 	switch {
 	case int(c.idx) < tx.c0:
-		tx.undo = append(tx.undo, undoEntry{kind: undoAppend, camp: c.idx, slot: uint32(len(c.ms))})
+		tx.undo = append(tx.undo, undoEntry{kind: undoAppend, camp: c.idx, slot: uint32(c.ms.len())})
 	case int(h) < tx.n0:
 		// A campaign this transaction created: dropped whole on
 		// rollback, but the device stays and its list must not lead
 		// into it.
-		tx.undo = append(tx.undo, undoEntry{kind: undoHead, h: h, ref: s.devs[h].head})
+		tx.undo = append(tx.undo, undoEntry{kind: undoHead, h: h, ref: s.devs.at(h).head})
 	}
 	s.addMember(c, h, r)
 }
@@ -459,7 +458,7 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 			return &RequestError{Field: "deviceList", Value: m.DeviceID, Reason: "already in campaign " + campaignID}
 		}
 		tx.append(c, h, packMember(&m.Member))
-		if m.Hold && s.devs[h].active != c.idx+1 {
+		if m.Hold && s.devs.at(h).active != c.idx+1 {
 			tx.logActive(h)
 			s.setActive(h, c.idx+1, "")
 		}
@@ -489,7 +488,7 @@ func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
 		ref := memberRef{c.idx + 1, slot}
 		tx.undo = append(tx.undo, undoEntry{kind: undoRemove, camp: c.idx, slot: slot, mem: c.rec(slot), ref: s.predecessor(h, ref)})
 	} else if int(h) < tx.n0 {
-		tx.undo = append(tx.undo, undoEntry{kind: undoHead, h: h, ref: s.devs[h].head})
+		tx.undo = append(tx.undo, undoEntry{kind: undoHead, h: h, ref: s.devs.at(h).head})
 	}
 	s.removeMember(c, slot)
 	return nil
@@ -503,7 +502,7 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 	}
 	s := tx.s
 	order := s.ordered(c)
-	n := len(c.ms)
+	n := c.ms.len()
 	at := func(i int) uint32 {
 		if order != nil {
 			return order[i]
@@ -511,20 +510,20 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 		return uint32(i)
 	}
 	afterKey, _ := numericKey(afterDeviceID)
-	i := sort.Search(n, func(i int) bool { return s.compareToID(c.ms[at(i)].dev, afterDeviceID, afterKey) > 0 })
+	i := sort.Search(n, func(i int) bool { return s.compareToID(c.ms.at(at(i)).dev, afterDeviceID, afterKey) > 0 })
 	tx.page = tx.page[:0]
 	var slots []uint32
 	for ; i < n && (limit < 0 || len(slots) < limit); i++ {
-		if slot := at(i); c.ms[slot].state != 0 {
+		if slot := at(i); c.ms.at(slot).state != 0 {
 			slots = append(slots, slot)
-			tx.page = append(tx.page, c.ms[slot].dev)
+			tx.page = append(tx.page, c.ms.at(slot).dev)
 		}
 	}
 	// The page's ids share one text.
 	var text []byte
 	ends := make([]int, len(slots))
 	for j, slot := range slots {
-		if k := s.devs[c.ms[slot].dev].key; k.text() {
+		if k := s.devs.at(c.ms.at(slot).dev).key; k.text() {
 			text = append(text, s.strs[k&^keyText]...)
 		} else {
 			text = k.appendDigits(text)
@@ -558,6 +557,8 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// A device always counts in one stripe, so no stripe is negative: any
+	// stripe's count is enough to answer.
 	for st := range countStates {
 		if !states.Has(device.State(st)) {
 			continue
@@ -568,8 +569,6 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 			}
 		}
 	}
-	// Stripes may disagree in sign while device transactions move
-	// members; the sum is what counts.
 	return false, nil
 }
 
@@ -581,7 +580,7 @@ func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {
 		return nil, nil
 	}
 	var out []Member
-	for r := s.devs[h].head; r.camp != 0; r = s.campaigns[r.camp-1].ms[r.slot].next {
+	for r := s.devs.at(h).head; r.camp != 0; r = s.campaigns[r.camp-1].ms.at(r.slot).next {
 		out = append(out, s.member(s.campaigns[r.camp-1], r.slot, deviceID))
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.CampaignID, b.CampaignID) })
@@ -594,7 +593,7 @@ func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
 	var out []Member
 	for _, it := range s.due.earliest(s, micro(now), limit) {
 		c := s.campaigns[it.camp]
-		out = append(out, s.member(c, it.slot, s.idOf(c.ms[it.slot].dev)))
+		out = append(out, s.member(c, it.slot, s.idOf(c.ms.at(it.slot).dev)))
 	}
 	return out, nil
 }
@@ -626,7 +625,7 @@ func (tx *memTx) SetActiveCampaign(deviceID, campaignID string) error {
 		return nil // releasing a device the store does not hold
 	}
 	a := s.activeValue(campaignID)
-	if a == s.devs[h].active && (a != heldElsewhere || s.elsewhere[h] == campaignID) {
+	if a == s.devs.at(h).active && (a != heldElsewhere || s.elsewhere[h] == campaignID) {
 		return nil
 	}
 	tx.logActive(h)
@@ -686,26 +685,25 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	sh := tx.shardOfDevice(h)
 	text := s.intern(sh, checkInText{clientType: c.ClientType, result: c.Result, failureType: c.FailureType}, false)
 	sl := &sh.hist
-	if s.devs[h].hist == 0 {
-		i := sl.newRing()
-		s.devs[h].hist = i + 1
-		tx.onUndo(func() { sl.dropRing(i); s.devs[h].hist = 0 })
-		sl.add(i, micro(c.TimeCompleted), text, keep)
+	at := micro(c.TimeCompleted)
+	if s.devs.at(h).hist == 0 {
+		off := sl.add(sl.newRing(), at, text, keep)
+		s.devs.at(h).hist = off + 1
+		tx.onUndo(func() { sl.release(off); s.devs.at(h).hist = 0 })
 		return nil
 	}
-	// Change a copy, so that the ring as it was stays for an undo.
-	i := s.devs[h].hist - 1
-	old := sl.rings[i]
-	sl.rings[i] = sl.clone(i)
-	sl.add(i, micro(c.TimeCompleted), text, keep)
-	now := sl.rings[i]
-	tx.freeBlocks = append(tx.freeBlocks, histBlock{sh, old.off, old.class})
+	// Change a copy, so that the ring as it was stays for an undo; the
+	// original is freed once the transaction commits.
+	old := s.devs.at(h).hist - 1
+	now := sl.add(sl.clone(old), at, text, keep)
+	s.devs.at(h).hist = now + 1
+	tx.freeBlocks = append(tx.freeBlocks, histBlock{sh, old})
 	tx.onUndo(func() {
-		sl.release(now.off, now.class)
-		sl.rings[i] = old
-		// The old block is back in use.
+		sl.release(now)
+		s.devs.at(h).hist = old + 1
+		// The old block stays in use.
 		for j := len(tx.freeBlocks) - 1; j >= 0; j-- {
-			if b := tx.freeBlocks[j]; b.sh == sh && b.off == old.off && b.class == old.class {
+			if b := tx.freeBlocks[j]; b.sh == sh && b.off == old {
 				tx.freeBlocks = slices.Delete(tx.freeBlocks, j, j+1)
 				break
 			}
@@ -718,11 +716,11 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 	tx.exclusive()
 	s := tx.s
 	h := tx.device(deviceID, false)
-	if h == noDevice || s.devs[h].hist == 0 {
+	if h == noDevice || s.devs.at(h).hist == 0 {
 		return nil, nil
 	}
 	sl := &tx.shardOfDevice(h).hist
-	r := sl.rings[s.devs[h].hist-1]
+	r := sl.ring(s.devs.at(h).hist - 1)
 	var out []verboselog.CheckIn
 	for i := int(r.n) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
 		p := r.pos(uint32(i))
@@ -811,7 +809,7 @@ func (tx *memTx) PutGate(g pilot.Gate) error {
 func (tx *memTx) Session(deviceID string) (LogSession, error) {
 	tx.exclusive()
 	s := tx.s
-	if h := tx.device(deviceID, false); h != noDevice && s.devs[h].flags&flagSession != 0 {
+	if h := tx.device(deviceID, false); h != noDevice && s.devs.at(h).flags&flagSession != 0 {
 		return tx.shardOfDevice(h).sessions[h], nil
 	}
 	return LogSession{Session: verboselog.Session{DeviceID: deviceID}}, nil
@@ -826,10 +824,10 @@ func (tx *memTx) PutSession(ls LogSession) error {
 	h := tx.device(ls.DeviceID, true)
 	sh := tx.shardOfDevice(h)
 	old, had := sh.sessions[h]
-	flags := s.devs[h].flags
+	flags := s.devs.at(h).flags
 	s.putSession(sh, h, ls, false)
 	tx.onUndo(func() {
-		s.devs[h].flags = flags
+		s.devs.at(h).flags = flags
 		if had {
 			s.putSession(sh, h, old, false)
 		} else {
@@ -843,7 +841,7 @@ func (tx *memTx) PutSession(ls LogSession) error {
 func (s *MemoryStore) putSession(sh *shard, h uint32, ls LogSession, shared bool) {
 	old, had := sh.sessions[h]
 	sh.sessions[h] = ls
-	s.devs[h].flags |= flagSession
+	s.devs.at(h).flags |= flagSession
 	if had && old.Account == ls.Account {
 		return
 	}
@@ -865,7 +863,7 @@ func (s *MemoryStore) putSession(sh *shard, h uint32, ls LogSession, shared bool
 // dropSession removes device h's session.
 func (s *MemoryStore) dropSession(sh *shard, h uint32, account string, shared bool) {
 	delete(sh.sessions, h)
-	s.devs[h].flags &^= flagSession
+	s.devs.at(h).flags &^= flagSession
 	if shared {
 		s.sessMu.Lock()
 		defer s.sessMu.Unlock()
@@ -901,11 +899,11 @@ func (tx *memTx) AddBundle(b verboselog.Bundle) error {
 func (s *MemoryStore) setBundles(sh *shard, h uint32, bs []verboselog.Bundle) {
 	if len(bs) == 0 {
 		delete(sh.bundles, h)
-		s.devs[h].flags &^= flagBundles
+		s.devs.at(h).flags &^= flagBundles
 		return
 	}
 	sh.bundles[h] = bs
-	s.devs[h].flags |= flagBundles
+	s.devs.at(h).flags |= flagBundles
 }
 
 func (tx *memTx) Bundles(deviceID string) ([]verboselog.Bundle, error) {
