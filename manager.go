@@ -308,14 +308,25 @@ func (m *Manager) updateDevice(ctx context.Context, name, deviceID string, o *op
 		began = time.Now()
 	}
 	err := m.store.UpdateDevice(ctx, deviceID, o.dcall)
-	var sf *settleFirst
-	if err != nil && errors.As(err, &sf) {
-		if err = m.settleCampaign(ctx, sf.campaign); err == nil {
-			o.now = m.now()
-			err = m.store.UpdateDevice(ctx, deviceID, o.dcall)
+	if err != nil {
+		if id, ok := settleFirstOf(err); ok {
+			if err = m.settleCampaign(ctx, id); err == nil {
+				o.now = m.now()
+				err = m.store.UpdateDevice(ctx, deviceID, o.dcall)
+			}
 		}
 	}
 	return m.done(ctx, name, o, began, err)
+}
+
+// settleFirstOf returns the campaign a *settleFirst names. (Apart from
+// updateDevice, so that the hot path allocates nothing for errors.As.)
+func settleFirstOf(err error) (string, bool) {
+	var sf *settleFirst
+	if errors.As(err, &sf) {
+		return sf.campaign, true
+	}
+	return "", false
 }
 
 // done finishes an operation: it logs it, and once it committed delivers
@@ -341,7 +352,7 @@ func (m *Manager) done(ctx context.Context, name string, o *op, began time.Time,
 		}
 	}
 	for _, id := range o.settle {
-		if err := m.settleCampaign(ctx, id); err != nil {
+		if err := m.settleIfDue(ctx, id); err != nil {
 			// The operation itself committed; Tick and every later
 			// operation on the campaign settle it again.
 			m.log.Warn("fota: settling a campaign after an operation failed", "op", name, "campaign", id, "err", err)

@@ -197,6 +197,25 @@ func due(tx Tx, c *Campaign, now time.Time) (bool, error) {
 	return false, nil
 }
 
+// settleIfDue brings a campaign up to date after a device operation that
+// may have left it behind: a read first, and a write only when something
+// fell due (most successes are not the last).
+func (m *Manager) settleIfDue(ctx context.Context, id string) error {
+	lag := false
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
+		c, err := tx.Campaign(id)
+		if err != nil {
+			return err
+		}
+		lag, err = due(tx, &c, now)
+		return err
+	})
+	if err != nil || !lag {
+		return err
+	}
+	return m.settleCampaign(ctx, id)
+}
+
 // settleDue brings an account's campaign up to date before a query reads
 // it: a read first, and a write only when something fell due.
 func (m *Manager) settleDue(ctx context.Context, account, id string) error {

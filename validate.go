@@ -49,6 +49,9 @@ type text struct {
 // checkText refuses text longer than max bytes, invalid UTF-8 and NUL
 // (PostgreSQL's text type holds neither).
 func checkText(field, value string, max int) error {
+	if len(value) <= max && plainASCII(value) {
+		return nil // the common case, decided in one pass
+	}
 	switch {
 	case len(value) > max:
 		return &RequestError{Field: field, Value: value, Reason: "longer than " + itoa(max) + " bytes"}
@@ -58,6 +61,16 @@ func checkText(field, value string, max int) error {
 		return &RequestError{Field: field, Value: strings.ReplaceAll(value, "\x00", `\0`), Reason: "holds a NUL byte"}
 	}
 	return nil
+}
+
+// plainASCII reports whether s is ASCII without NUL.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b == 0 || b >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func checkTexts(ts ...text) error {
