@@ -1153,8 +1153,16 @@ type devTx struct {
 func (d devTx) DeviceID() string { return d.id }
 
 func (d devTx) Known() (bool, error) {
-	_, ok := d.tx.find(d.id)
-	return ok, nil
+	if dev, ok := d.tx.find(d.id); ok && (len(dev.hist) > 0 ||
+		dev.more != nil && (dev.more.rec.DeviceID != "" || dev.more.hasSession)) {
+		return true, nil
+	}
+	for _, c := range d.tx.s.campaigns {
+		if _, ok := c.index[d.id]; ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (d devTx) ActiveCampaign() (string, error)      { return d.tx.ActiveCampaign(d.id) }
