@@ -3,79 +3,105 @@ package main
 import (
 	"bytes"
 	"context"
+	"sort"
 	"testing"
 	"time"
 
-	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/examples/lwm2m/push"
 )
 
-// TestFleetLosingNotifications updates 200 simulated clients on loopback
-// that lose 10% of their notifications: every device ends in Upgrade
-// Success, and those whose outcome never went out in a notification were
-// settled by the Read fallback.
-func TestFleetLosingNotifications(t *testing.T) {
-	var out bytes.Buffer
-	o := options{demo: 200, loss: 0.1, seed: 13, imageSize: 4096, readAfter: time.Second, timeout: 50 * time.Second}
-	start := time.Now()
-	sum, err := run(context.Background(), o, &out)
-	t.Logf("\n%s", out.String())
-	for i, d := range sum.Devices {
-		if !d.State.Terminal() {
-			t.Logf("device %s stuck in %v: server saw %v, client is %s", d.ID, d.State, d.Last, sum.Clients[i])
-		}
+// checkLeases verifies that no device was sent a command while another of
+// its commands was still leased: per device, each hand-out comes after the
+// last one was confirmed (or, if it never was, after its lease ran out),
+// and lease numbers only grow.
+func checkLeases(t *testing.T, recs []push.Record) {
+	t.Helper()
+	byDevice := map[string][]push.Record{}
+	for _, r := range recs {
+		byDevice[r.Command.DeviceID] = append(byDevice[r.Command.DeviceID], r)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d devices in %v (wall %v): %d CoAP messages in, %d requests out, %d reads",
-		o.demo, sum.Elapsed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), sum.Server.MessagesIn, sum.Server.Requests, sum.Sent[push.CommandRead])
-	if sum.Tally["Upgrade Success"] != o.demo {
-		t.Fatalf("tally %v, want all %d in Upgrade Success", sum.Tally, o.demo)
-	}
-	unsent := 0
-	for i, d := range sum.Devices {
-		if d.State != device.StateSucceeded || !d.Settled {
-			t.Errorf("device %s ended %v (settled %v)", d.ID, d.State, d.Settled)
-		}
-		if sum.Unsent[i] {
-			unsent++
-			if d.Reads == 0 {
-				t.Errorf("device %s settled without a Read although its outcome was never notified", d.ID)
+	for id, rs := range byDevice {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Command.Lease < rs[j].Command.Lease })
+		for i := 1; i < len(rs); i++ {
+			a, b := rs[i-1], rs[i]
+			if a.Command.Lease == b.Command.Lease {
+				t.Errorf("device %s: lease %d handed out twice (%v and %v)", id, a.Command.Lease, a.Command.Kind, b.Command.Kind)
+				continue
+			}
+			end := a.Confirmed
+			if a.Abandoned || a.Unsendable || a.Err != nil || end.IsZero() {
+				end = a.Command.LeaseUntil
+			}
+			if b.Handed.Before(end) {
+				t.Errorf("device %s: %v (lease %d) handed out at %v, while %v (lease %d) held it until %v",
+					id, b.Command.Kind, b.Command.Lease, b.Handed, a.Command.Kind, a.Command.Lease, end)
 			}
 		}
 	}
-	if sum.Images != o.demo {
-		t.Errorf("%d clients hold the server's image, want %d", sum.Images, o.demo)
-	}
-	if sum.Dropped == 0 || unsent == 0 || sum.Sent[push.CommandRead] == 0 {
-		t.Fatalf("the run lost %d notifications, %d outcomes and made %d reads: the loss knob did not bite", sum.Dropped, unsent, sum.Sent[push.CommandRead])
-	}
-	t.Logf("%d notifications lost, %d devices whose outcome only a Read could tell", sum.Dropped, unsent)
 }
 
-// TestFleetFailures mixes failing downloads (Update Result 5), failing
-// updates (8) and clients that reboot offline while updating: each ends
-// in the status its knobs call for.
-func TestFleetFailures(t *testing.T) {
+// TestThousandClientsLosingNotifications runs a /v1 campaign for 1,000
+// simulated clients on loopback that lose 10% of their notifications, to
+// Finished: every device ends in exactly one terminal status (Upgrade
+// Success: no client fails), no device is pushed twice within a lease (and
+// each client received the package URI and the Execute once), and every
+// device whose outcome never went out in a notification was settled by the
+// Manager's Read fallback.
+func TestThousandClientsLosingNotifications(t *testing.T) {
+	const n = 1000
+	o := defaultOptions()
+	o.demo, o.loss, o.seed, o.imageSize = n, 0.1, 13, 1024
+	o.observeTimeout, o.timeout = time.Second, 100*time.Second
 	var out bytes.Buffer
-	o := options{demo: 60, loss: 0.1, seed: 5, failDownload: 7, failUpdate: 5, reboot: 4, imageSize: 2048, readAfter: time.Second, timeout: 40 * time.Second}
+	start := time.Now()
 	sum, err := run(context.Background(), o, &out)
 	t.Logf("\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, d := range sum.Devices {
-		n := i + 1
-		want := device.StateSucceeded
-		if n%7 == 0 || n%5 == 0 {
-			want = device.StateUpdateFailed
-		}
-		if d.State != want {
-			t.Errorf("client %d (%s) ended %v with %v, want %v", n, d.ID, d.State, d.Last, want)
+	rs := sum.Runner
+	retries := rs.Undelivered + rs.LeaseLost + rs.Abandoned
+	t.Logf("%d clients: Finished after %v (wall %v); pushes: %d package writes, %d Executes, %d resets, %d observes; retries %d (no answer %d, leases lost %d); reads %d",
+		n, sum.Elapsed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rs.Sent[fota.CommandWritePackage], rs.Sent[fota.CommandExecute],
+		rs.Sent[fota.CommandReset], rs.Sent[fota.CommandObserve], retries, rs.Undelivered, rs.LeaseLost, rs.Sent[fota.CommandRead])
+	if len(sum.Devices) != n || sum.Tally["Upgrade Success"] != n {
+		t.Fatalf("%d devices, tally %v; want all %d in Upgrade Success", len(sum.Devices), sum.Tally, n)
+	}
+	for _, d := range sum.Devices {
+		if got := sum.Terminal[d.DeviceID]; got != 1 {
+			t.Errorf("device %s reached a terminal status %d times", d.DeviceID, got)
 		}
 	}
-	if got, want := sum.Server.Registrations, int64(60+13); got != want {
-		t.Errorf("%d registrations, want %d (60 plus 13 reboots)", got, want)
+	checkLeases(t, sum.Records)
+	reads := map[string]int{}
+	for _, r := range sum.Records {
+		if r.Command.Kind == fota.CommandRead {
+			reads[r.Command.DeviceID]++
+		}
 	}
+	unsent, dropped := 0, 0
+	for i, c := range sum.Clients {
+		dropped += c.NotificationsDropped
+		if c.PackageWrites != 1 || c.Executes != 1 {
+			t.Errorf("client %d received %d package writes and %d Executes, want one each", i, c.PackageWrites, c.Executes)
+		}
+		if sum.States[i] != (lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}) {
+			t.Errorf("client %d ended %v", i, sum.States[i])
+		}
+		if c.OutcomeUnsent {
+			unsent++
+			if id := sum.Devices[i].DeviceID; reads[id] == 0 {
+				t.Errorf("device %s settled without a Read although its outcome was never notified", id)
+			}
+		}
+	}
+	if sum.Images != n {
+		t.Errorf("%d clients hold the server's image, want %d", sum.Images, n)
+	}
+	if dropped == 0 || unsent == 0 || rs.Sent[fota.CommandRead] == 0 {
+		t.Fatalf("%d notifications lost, %d outcomes unsent, %d reads: the loss knob did not bite", dropped, unsent, rs.Sent[fota.CommandRead])
+	}
+	t.Logf("%d notifications lost; %d devices whose outcome only a Read could tell, each Read", dropped, unsent)
 }

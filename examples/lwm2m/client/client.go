@@ -71,6 +71,12 @@ type Stats struct {
 	NotificationsDropped int // lost on purpose (NotificationLoss)
 	Downloads            int // completed downloads
 	Updates              int // updates started (Execute accepted)
+	// PackageWrites counts the non-empty writes of /5/0/1 received,
+	// accepted or refused; Resets the empty ones; Executes the Executes of
+	// /5/0/2 received, accepted or refused.
+	PackageWrites, Resets, Executes int
+	// Ignored counts the datagrams dropped while silent (Silence).
+	Ignored int
 	// OutcomeUnsent is true when the client's current State or Update
 	// Result never went out in a notification or observe answer (lost on
 	// purpose, or the sender was stuck): a server knows it only by Reading.
@@ -87,6 +93,7 @@ type Client struct {
 	mu        sync.Mutex
 	cc        *udpClient.Conn
 	online    bool
+	silent    bool // registered, but deaf and mute (Silence)
 	location  string
 	state     lwm2m.State
 	result    lwm2m.Result
@@ -174,6 +181,7 @@ func (c *Client) connect(ctx context.Context) error {
 		options.WithTransmission(1, c.cfg.AckTimeout, 4),
 		options.WithMaxMessageSize(2<<20),
 		options.WithErrors(func(error) {}),
+		options.WithRequestMonitor(c.monitor),
 	)
 	if err != nil {
 		return fmt.Errorf("lwm2m client %s: dial %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
@@ -241,10 +249,13 @@ func (c *Client) keepRegistered(cc *udpClient.Conn, gen uint64) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		loc, current := c.location, c.gen == gen && c.online
+		loc, current, silent := c.location, c.gen == gen && c.online, c.silent
 		c.mu.Unlock()
 		if !current {
 			return
+		}
+		if silent {
+			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		resp, err := cc.Post(ctx, loc, message.AppLinkFormat, nil)
@@ -327,6 +338,30 @@ func (c *Client) Offline(d time.Duration) {
 			}
 		}
 	}()
+}
+
+// Silence makes the client deaf and mute while on is true, without
+// closing its socket or de-registering: every datagram it receives is
+// dropped unanswered (not even acknowledged), and it sends no
+// notifications and no registration Updates, as a device whose radio is
+// off while its registration still stands on the server. Silence(false)
+// brings it back on the same address; what changed meanwhile goes out in
+// the next notification of each resource.
+func (c *Client) Silence(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.silent = on
+}
+
+// monitor drops every incoming datagram while the client is silent.
+func (c *Client) monitor(*udpClient.Conn, *pool.Message) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.silent {
+		c.stats.Ignored++
+		return true, nil
+	}
+	return false, nil
 }
 
 // Observation is the client's Object 5 state now.
@@ -481,6 +516,9 @@ func (c *Client) writeURI(w *responsewriter.ResponseWriter[*udpClient.Conn], r *
 	ev := lwm2m.EventWritePackage
 	if uri == "" {
 		ev = lwm2m.EventReset
+		c.stats.Resets++
+	} else {
+		c.stats.PackageWrites++
 	}
 	next, err := lwm2m.Step(c.state, ev)
 	if err != nil {
@@ -505,6 +543,7 @@ func (c *Client) writeURI(w *responsewriter.ResponseWriter[*udpClient.Conn], r *
 
 func (c *Client) execute(w *responsewriter.ResponseWriter[*udpClient.Conn]) {
 	c.mu.Lock()
+	c.stats.Executes++
 	next, err := lwm2m.Step(c.state, lwm2m.EventUpdate)
 	if err != nil {
 		c.mu.Unlock()
@@ -645,7 +684,7 @@ func (c *Client) setLocked(s lwm2m.State, r lwm2m.Result) {
 
 func (c *Client) notifyLocked(idx int) {
 	ob := c.observers[idx]
-	if ob == nil || !c.online {
+	if ob == nil || !c.online || c.silent {
 		return
 	}
 	ob.seq = (ob.seq + 1) & 0xffffff

@@ -27,7 +27,14 @@
 // fleet loses the same notifications on every run), stretch downloads and
 // updates, and make a client reboot offline while Updating: it keeps its
 // Object 5 state across the reboot (as Anjay restores it) and registers
-// anew. Offline takes a client off the network for a while at any time.
+// anew. Offline takes a client off the network for a while at any time
+// (a new socket and a new registration when it comes back); Silence makes
+// it deaf and mute on its registered address for as long as the caller
+// says (a device that is off while its registration still stands: the
+// server's requests go unanswered). Stats counts the package writes,
+// resets and Executes a client received, so a test can tell how often it
+// was pushed.
 //
-// Fleet starts many clients, client i with endpoint "urn:imei:"+IMEI(i).
+// Fleet starts many clients, client i with endpoint
+// "urn:imei:"+IMEI(First+i).
 package client
