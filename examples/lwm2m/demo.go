@@ -302,11 +302,8 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 			lastPrint = time.Now()
 			printf("%s %s: %s", clock.Now().Format("2006-01-02T15:04:05Z"), info.Status.String(), strings.Join(tally(info.Counts), ", "))
 		}
-		if to, ok := skipTo(o, reps, info, clock.Now()); ok && clock.Skip(to) {
+		if to, ok := replica.SkipIdle(clock, reps, o.skipAfter, o.skipOver, info.StartsAt, info.EndsAt); ok {
 			printf("nothing under way: the Manager's clock jumps to %s", to.Format(time.RFC3339))
-			for _, r := range reps {
-				r.Runner.Wake()
-			}
 		}
 	}
 	elapsed := time.Since(began)
@@ -366,30 +363,6 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 	printf("observations: %d reported (%d refused); notifications %d received, %d lost by the clients; CoAP messages in %d, requests out %d; downloads %d, images verified %d",
 		rs.Observations, rs.ObservationsRefused, s.Notifications, dropped, s.MessagesIn, s.Requests, s.Downloads, sum.Images)
 	return sum, nil
-}
-
-// skipTo says where the Manager's clock should jump: when no replica has
-// had anything under way for skipAfter, to the next thing due (a command,
-// the campaign's start or its end) if that is more than skipOver away.
-func skipTo(o options, reps []*replica.Replica, info fota.CampaignInfo, now time.Time) (time.Time, bool) {
-	var next time.Time
-	earliest := func(t time.Time) {
-		if !t.IsZero() && t.After(now) && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
-	}
-	for _, r := range reps {
-		if r.Runner.Quiet() < o.skipAfter {
-			return time.Time{}, false
-		}
-		earliest(r.Runner.NextDue())
-	}
-	earliest(info.StartsAt)
-	earliest(info.EndsAt)
-	if next.IsZero() || next.Sub(now) < o.skipOver {
-		return time.Time{}, false
-	}
-	return next, true
 }
 
 // tally writes a campaign's counts as "/v1 status: n", in the order of

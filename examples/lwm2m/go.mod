@@ -5,6 +5,7 @@ go 1.26.8
 replace github.com/fotakit/fota => ../../
 
 require (
+	github.com/benbjohnson/clock v1.3.5
 	github.com/fotakit/fota v0.0.0-00010101000000-000000000000
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/plgd-dev/go-coap/v3 v3.8.0

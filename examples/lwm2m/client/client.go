@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,10 +17,12 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/message/pool"
+	coapNet "github.com/plgd-dev/go-coap/v3/net"
 	"github.com/plgd-dev/go-coap/v3/net/responsewriter"
 	"github.com/plgd-dev/go-coap/v3/options"
 	"github.com/plgd-dev/go-coap/v3/udp"
 	udpClient "github.com/plgd-dev/go-coap/v3/udp/client"
+	udpServer "github.com/plgd-dev/go-coap/v3/udp/server"
 
 	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/examples/lwm2m/content"
@@ -91,7 +94,8 @@ type Client struct {
 	cfg Config
 
 	mu        sync.Mutex
-	cc        *udpClient.Conn
+	sock      *udpServer.Server // listens on the client's port, for whichever server replica asks
+	cc        *udpClient.Conn   // to the LwM2M server the client registers with
 	online    bool
 	silent    bool // registered, but deaf and mute (Silence)
 	location  string
@@ -112,6 +116,7 @@ type Client struct {
 type observer struct {
 	token message.Token
 	seq   uint32
+	cc    *udpClient.Conn // where notifications go: the peer that observed
 }
 
 type notice struct {
@@ -174,20 +179,53 @@ func (c *Client) report(err error) {
 	}
 }
 
-// connect dials the server from a fresh socket and registers.
+// connect opens a fresh socket and registers from it. The socket listens
+// (it is not connected to the server's address), so requests from any
+// replica of the server reach the client, as they reach a device on its
+// port; answers and notifications go back to whoever asked.
 func (c *Client) connect(ctx context.Context) error {
-	cc, err := udp.Dial(c.cfg.Server,
+	raddr, err := net.ResolveUDPAddr("udp", c.cfg.Server)
+	if err != nil {
+		return fmt.Errorf("lwm2m client %s: server %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
+	}
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: raddr.IP})
+	if err != nil {
+		uc, err = net.ListenUDP("udp", nil)
+	}
+	if err != nil {
+		return fmt.Errorf("lwm2m client %s: listen: %w", c.cfg.Endpoint, err)
+	}
+	sock := udp.NewServer(
 		options.WithHandlerFunc(udpClient.HandlerFunc(c.handle)),
 		options.WithTransmission(1, c.cfg.AckTimeout, 4),
-		options.WithMaxMessageSize(2<<20),
+		// The server's requests are small; the read buffer is this big
+		// for every client of a fleet.
+		options.WithMaxMessageSize(16<<10),
 		options.WithErrors(func(error) {}),
 		options.WithRequestMonitor(c.monitor),
+		// The client's conversations live as long as its socket.
+		options.WithInactivityMonitor(24*time.Hour, func(*udpClient.Conn) {}),
 	)
+	l := coapNet.NewUDPConn("udp", uc)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		_ = sock.Serve(l)
+	}()
+	// NewConn works once Serve has taken the socket, a moment from now.
+	var cc *udpClient.Conn
+	for wait := time.Now().Add(5 * time.Second); ; {
+		if cc, err = sock.NewConn(raddr); err == nil || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err != nil {
-		return fmt.Errorf("lwm2m client %s: dial %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
+		sock.Stop()
+		return fmt.Errorf("lwm2m client %s: connection to %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
 	}
 	c.mu.Lock()
-	c.cc = cc
+	c.sock, c.cc = sock, cc
 	c.online = true
 	// A new registration starts without observations (the server
 	// re-observes, LwM2M Core §6.2.1).
@@ -195,7 +233,7 @@ func (c *Client) connect(ctx context.Context) error {
 	gen := c.gen
 	c.mu.Unlock()
 	if err := c.register(ctx, cc); err != nil {
-		_ = cc.Close()
+		sock.Stop()
 		c.mu.Lock()
 		c.online = false
 		c.mu.Unlock()
@@ -279,7 +317,7 @@ func (c *Client) Stop() {
 		return
 	}
 	c.stopped = true
-	cc, loc, online := c.cc, c.location, c.online
+	cc, sock, loc, online := c.cc, c.sock, c.location, c.online
 	c.online = false
 	c.gen++
 	c.mu.Unlock()
@@ -291,8 +329,8 @@ func (c *Client) Stop() {
 		cancel()
 	}
 	close(c.stop)
-	if cc != nil {
-		_ = cc.Close()
+	if sock != nil {
+		sock.Stop()
 	}
 	c.wg.Wait()
 }
@@ -308,9 +346,9 @@ func (c *Client) Offline(d time.Duration) {
 	}
 	c.online = false
 	c.gen++
-	cc := c.cc
+	sock := c.sock
 	c.mu.Unlock()
-	_ = cc.Close()
+	sock.Stop()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -481,7 +519,7 @@ func (c *Client) readResource(w *responsewriter.ResponseWriter[*udpClient.Conn],
 		switch obs {
 		case 0:
 			// One observer per resource: a new Observe replaces the last.
-			ob := &observer{token: bytes.Clone(r.Token()), seq: 2}
+			ob := &observer{token: bytes.Clone(r.Token()), seq: 2, cc: w.Conn()}
 			c.observers[idx] = ob
 			c.told[idx] = c.valueOfLocked(idx)
 			opts = append(opts, observeOption(ob.seq))
@@ -692,7 +730,7 @@ func (c *Client) notifyLocked(idx int) {
 		c.stats.NotificationsDropped++
 		return
 	}
-	n := notice{cc: c.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx]))}
+	n := notice{cc: ob.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx]))}
 	select {
 	case c.outbox <- n:
 		c.told[idx] = c.valueOfLocked(idx)

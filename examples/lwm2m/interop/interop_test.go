@@ -176,9 +176,6 @@ func interop(t *testing.T, mode string) (*run, outcome, server.Firmware, server.
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.Skip(info.StartsAt)
-	r.Runner.Wake()
-
 	cmd := exec.CommandContext(ctx, node, "client.js", "127.0.0.1", itoa(r.Server.Addr().Port), "urn:imei:"+imei, mode)
 	cmd.Dir = "testdata"
 	stdout, err := cmd.StdoutPipe()
@@ -204,8 +201,44 @@ func interop(t *testing.T, mode string) (*run, outcome, server.Firmware, server.
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
+	// The campaign starts once the client has registered (and the Runner
+	// has reported it), so its first command finds the client listening;
+	// from then on the Manager's clock jumps over idle stretches (a
+	// command the client did not answer is retried at the next 04:00 UTC).
+	registered := func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for _, l := range rec.lines {
+			if strings.HasPrefix(l, `{"event":"registered"`) {
+				return true
+			}
+		}
+		return false
+	}
+	skipping := make(chan struct{})
+	go func() {
+		defer close(skipping)
+		for ctx.Err() == nil && !(registered() && r.Runner.Stats().Connections > 0) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		clock.Skip(info.StartsAt)
+		r.Runner.Wake()
+		for ctx.Err() == nil {
+			if at, ok := replica.SkipIdle(clock, []*replica.Replica{r}, time.Second, time.Minute); ok {
+				t.Logf("nothing under way: the Manager's clock jumps to %v", at)
+			}
+			select {
+			case <-ctx.Done():
+			case <-lines:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
 	werr := cmd.Wait()
 	<-lines
+	<-skipping
 	if werr != nil {
 		t.Fatalf("node client.js %s: %v\n%s", mode, werr, stderr.String())
 	}

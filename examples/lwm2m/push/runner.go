@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,9 @@ type Config struct {
 	// already leased, for the host's other transport. Without it they are
 	// not sent (Stats.Foreign) and their leases run out.
 	Other func(fota.Command)
+	// RefusalPause is how long the Runner waits before sending a device a
+	// command of a kind it refused last time; one second when zero.
+	RefusalPause time.Duration
 	// Logf, when set, receives one line per command, observation and
 	// registration.
 	Logf func(format string, args ...any)
@@ -83,8 +87,9 @@ type Record struct {
 	Command fota.Command
 	From    Source
 	// Handed is when the Runner received the command (its lease began at
-	// or just before it).
-	Handed time.Time
+	// or just before it); Sent and Answered bound the CoAP exchange (and
+	// the Read that follows a refusal), zero when nothing was sent.
+	Handed, Sent, Answered time.Time
 	// Receipt is what the Runner confirmed; Confirmed is when Confirm
 	// returned, with Result or Err.
 	Receipt   fota.Receipt
@@ -151,8 +156,9 @@ type Runner struct {
 	sem      chan struct{}
 	wg       sync.WaitGroup
 
-	locksMu sync.Mutex
-	locks   map[string]*deviceLock
+	locksMu  sync.Mutex
+	locks    map[string]*deviceLock
+	refusals map[refusalKey]time.Time // the last refusal of a command kind by a device
 
 	inFlight atomic.Int64 // commands and events under way
 	activity atomic.Int64 // UnixNano of the last command or event, on the system clock
@@ -162,6 +168,11 @@ type Runner struct {
 	undelivered, refused, leaseLost, dups       atomic.Int64
 	abandoned, unsendable, foreign              atomic.Int64
 	observations, obsRefused, connections, errs atomic.Int64
+}
+
+type refusalKey struct {
+	device string
+	kind   fota.CommandKind
 }
 
 type deviceLock struct {
@@ -190,12 +201,16 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Poll == 0 {
 		cfg.Poll = time.Second
 	}
+	if cfg.RefusalPause <= 0 {
+		cfg.RefusalPause = time.Second
+	}
 	clock := cfg.Clock
 	if clock == nil {
 		clock = systemClock{}
 	}
 	r := &Runner{cfg: cfg, m: cfg.Manager, clock: clock, started: make(chan struct{}), stopped: make(chan struct{}), wake: make(chan struct{}, 1),
-		sem: make(chan struct{}, cfg.Workers), locks: map[string]*deviceLock{}}
+		sem: make(chan struct{}, cfg.Workers), locks: map[string]*deviceLock{},
+		refusals: map[refusalKey]time.Time{}}
 	r.touch()
 	return r, nil
 }
@@ -245,7 +260,8 @@ func (r *Runner) Serve(ctx context.Context, srv *server.Server) error {
 			case len(cmds) > 0:
 				r.touch()
 				for _, c := range cmds {
-					r.dispatch(c, FromOutbox)
+					r.sem <- struct{}{} // held for it: never lease more than can start
+					r.dispatch(c, FromOutbox, true)
 				}
 				wait = 0 // the outbox tells the next due time only once it is empty
 			default:
@@ -318,19 +334,21 @@ func (r *Runner) lock(id string) func() {
 }
 
 // dispatch carries out c, and the commands that follow it at once, in a
-// worker of its own.
-func (r *Runner) dispatch(c fota.Command, from Source) {
+// worker of its own; held says the caller took the worker's slot.
+func (r *Runner) dispatch(c fota.Command, from Source, held bool) {
 	handed := r.clock.Now()
 	r.inFlight.Add(1)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer r.inFlight.Add(-1)
-		select {
-		case r.sem <- struct{}{}:
-		case <-r.ctx.Done():
-			r.abandon(c, from, handed)
-			return
+		if !held {
+			select {
+			case r.sem <- struct{}{}:
+			case <-r.ctx.Done():
+				r.abandon(Record{Command: c, From: from, Handed: handed})
+				return
+			}
 		}
 		defer func() { <-r.sem }()
 		for cmd := &c; cmd != nil; from = FromConfirm {
@@ -339,12 +357,11 @@ func (r *Runner) dispatch(c fota.Command, from Source) {
 	}()
 }
 
-func (r *Runner) abandon(c fota.Command, from Source, handed time.Time) {
+func (r *Runner) abandon(rec Record) {
 	r.abandoned.Add(1)
-	r.logf("%s %s (lease %d): abandoned, the runner stops", c.DeviceID, c.Kind, c.Lease)
-	if r.cfg.OnCommand != nil {
-		r.cfg.OnCommand(Record{Command: c, From: from, Handed: handed, Abandoned: true})
-	}
+	rec.Abandoned = true
+	r.logf("%s %s (lease %d): abandoned, the runner stops", rec.Command.DeviceID, rec.Command.Kind, rec.Command.Lease)
+	r.report(rec)
 }
 
 // carry sends one command and confirms it; it returns the next command,
@@ -364,20 +381,36 @@ func (r *Runner) carry(c fota.Command, from Source, handed time.Time) (*fota.Com
 		// reaches the Manager before the next command goes out.
 		_ = r.srv.Flush(r.ctx, c.DeviceID)
 	}
+	r.pause(c)
 	unlock := r.lock(c.DeviceID)
-	defer unlock()
+	defer func() { unlock() }()
 	r.touch()
+	sent := r.clock.Now()
 	rc, ok := r.send(c)
-	rec := Record{Command: c, From: from, Handed: handed, Receipt: rc, Unsendable: !ok}
+	rec := Record{Command: c, From: from, Handed: handed, Sent: sent, Answered: r.clock.Now(), Receipt: rc, Unsendable: !ok}
 	if !ok {
 		r.unsendable.Add(1)
 		r.report(rec)
 		return nil, time.Time{}
 	}
+	if refused(c, rc) {
+		// The device is not where the Manager thought (an Execute refused
+		// 4.05 by a device that updated while the notifications went
+		// elsewhere): read it, and report what it holds before the refusal.
+		r.refusedAt(c)
+		r.sent[fota.CommandRead].Add(1)
+		if _, _, err := r.srv.Read(r.ctx, c.DeviceID); err != nil {
+			r.logf("%s read after a refused %s: %v", c.DeviceID, c.Kind, err)
+		}
+		rec.Answered = r.clock.Now()
+		unlock()
+		_ = r.srv.Flush(r.ctx, c.DeviceID)
+		unlock = r.lock(c.DeviceID)
+	}
 	if r.ctx.Err() != nil {
 		// Stopping: the exchange may have been cut short, and an answer
 		// this replica did not wait for is no unanswered attempt.
-		r.abandon(c, from, handed)
+		r.abandon(rec)
 		return nil, time.Time{}
 	}
 	res, err := r.m.Confirm(r.ctx, c, rc)
@@ -406,6 +439,45 @@ func (r *Runner) carry(c fota.Command, from Source, handed time.Time) (*fota.Com
 		return nil, time.Time{}
 	}
 	return res.Next, rec.Confirmed
+}
+
+// refused reports whether the device refused a command that moves its
+// Object 5 machine.
+func refused(c fota.Command, rc fota.Receipt) bool {
+	switch c.Kind {
+	case fota.CommandReset, fota.CommandWritePackage, fota.CommandExecute:
+		return rc.Delivered && rc.Status >= 400
+	}
+	return false
+}
+
+// refusedAt remembers that the device refused a command of this kind now.
+func (r *Runner) refusedAt(c fota.Command) {
+	r.locksMu.Lock()
+	defer r.locksMu.Unlock()
+	r.refusals[refusalKey{c.DeviceID, c.Kind}] = time.Now()
+}
+
+// pause waits, before sending a command of a kind the device refused
+// less than Config.RefusalPause ago, for the rest of that pause: a device
+// that keeps refusing is not sent the same command in a tight loop.
+func (r *Runner) pause(c fota.Command) {
+	k := refusalKey{c.DeviceID, c.Kind}
+	r.locksMu.Lock()
+	at, ok := r.refusals[k]
+	delete(r.refusals, k)
+	r.locksMu.Unlock()
+	if !ok {
+		return
+	}
+	if d := r.cfg.RefusalPause - time.Since(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+		}
+	}
 }
 
 func (r *Runner) report(rec Record) {
@@ -513,7 +585,7 @@ func (r *Runner) HandleObservation(deviceID string, o lwm2m.Observation) {
 		r.cfg.OnObservation(ObservationRecord{DeviceID: deviceID, Observation: o, At: at, Result: res, Err: err})
 	}
 	if err == nil && res.Next != nil {
-		r.dispatch(*res.Next, FromObservation)
+		r.dispatch(*res.Next, FromObservation, false)
 	}
 }
 
@@ -545,7 +617,7 @@ func (r *Runner) HandleRegistration(ev server.Event) {
 		return
 	}
 	if res.Next != nil {
-		r.dispatch(*res.Next, FromConnected)
+		r.dispatch(*res.Next, FromConnected, false)
 	}
 	r.Wake()
 }
@@ -582,4 +654,38 @@ func (r *Runner) NextDue() time.Time {
 		return time.Unix(0, n).UTC()
 	}
 	return time.Time{}
+}
+
+// CheckExchanges checks records of one or more Runners sharing a store
+// for the lease discipline a host must keep: every lease was handed out
+// once, and per device no two CoAP exchanges overlapped in time (a device
+// was never pushed twice within a lease). The error names every breach.
+func CheckExchanges(recs []Record) error {
+	byDevice := map[string][]Record{}
+	for _, r := range recs {
+		byDevice[r.Command.DeviceID] = append(byDevice[r.Command.DeviceID], r)
+	}
+	var errs []error
+	for id, rs := range byDevice {
+		sort.Slice(rs, func(a, b int) bool { return rs[a].Command.Lease < rs[b].Command.Lease })
+		for k := 1; k < len(rs); k++ {
+			a, b := rs[k-1], rs[k]
+			if a.Command.Lease == b.Command.Lease {
+				errs = append(errs, fmt.Errorf("device %s: lease %d handed out twice (%v, %v)", id, a.Command.Lease, a.Command.Kind, b.Command.Kind))
+			}
+		}
+		sort.Slice(rs, func(a, b int) bool { return rs[a].Sent.Before(rs[b].Sent) })
+		var last Record
+		for _, r := range rs {
+			if r.Sent.IsZero() {
+				continue
+			}
+			if !last.Sent.IsZero() && r.Sent.Before(last.Answered) {
+				errs = append(errs, fmt.Errorf("device %s: %v (lease %d) sent at %v while %v (lease %d) was under way until %v",
+					id, r.Command.Kind, r.Command.Lease, r.Sent, last.Command.Kind, last.Command.Lease, last.Answered))
+			}
+			last = r
+		}
+	}
+	return errors.Join(errs...)
 }

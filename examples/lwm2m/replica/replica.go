@@ -28,6 +28,7 @@ import (
 	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/examples/lwm2m/push"
 	"github.com/fotakit/fota/examples/lwm2m/server"
+	"github.com/fotakit/fota/examples/lwm2m/simtime"
 )
 
 // Config is what a replica is built from. Inventory is required; zero
@@ -132,4 +133,36 @@ func (r *Replica) Stop() {
 		r.done.Wait()
 		_ = r.Server.Close()
 	})
+}
+
+// SkipIdle jumps clock over an idle stretch: when no replica has had
+// anything under way for quiet, to the earliest of the replicas' next due
+// commands and the instants given (a campaign's start and end), if that is
+// more than over away. It reports where it jumped, and wakes the replicas'
+// Runners. Devices and CoAP exchanges keep running in real time; only the
+// Managers' calendar moves.
+func SkipIdle(clock *simtime.Clock, reps []*Replica, quiet, over time.Duration, instants ...time.Time) (time.Time, bool) {
+	now := clock.Now()
+	var next time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, r := range reps {
+		if r.Runner.Quiet() < quiet {
+			return time.Time{}, false
+		}
+		earliest(r.Runner.NextDue())
+	}
+	for _, t := range instants {
+		earliest(t)
+	}
+	if next.IsZero() || next.Sub(now) < over || !clock.Skip(next) {
+		return time.Time{}, false
+	}
+	for _, r := range reps {
+		r.Runner.Wake()
+	}
+	return next, true
 }
