@@ -66,10 +66,22 @@
 //     De-registrations and expiries are not reported: the Manager learns
 //     that a device is gone from the commands it does not answer.
 //   - A command the Runner cannot send at all (a write without a package
-//     URI, a URI the server refuses, a command of another protocol without
-//     Config.Other) is not confirmed: a wrong answer would count against
-//     the device, while its lease running out hands it out again once the
-//     host is fixed. Stats counts them.
+//     URI, a URI the server refuses) is not confirmed: a wrong answer would
+//     count against the device, while its lease running out hands it out
+//     again once the host is fixed. Stats counts them. A command of another
+//     protocol (an OMA-DM device in a mixed /v1 campaign) goes to
+//     Config.Other, or without it is confirmed as not delivered: the
+//     Manager's outbox serves every protocol, and this host cannot reach
+//     that device (it then waits until it connects, and fails at the
+//     campaign's end).
+//   - A command the device refuses (4.xx to a reset, a package write or an
+//     Execute) is followed, within its lease, by a Read of /5/0 whose
+//     observation reaches the Manager before the refusal is confirmed: the
+//     device is not where the Manager thought (it updated while its
+//     notifications went to a replica that stopped, say), and the Manager
+//     would otherwise hand the same command out again at once. A device
+//     that refuses a command kind is not sent it again within
+//     Config.RefusalPause.
 //   - Stopping (the end of Serve's context) abandons the commands under
 //     way unconfirmed, as a crash would: their leases run out and the
 //     outbox hands them out again, to another replica or to this one

@@ -38,7 +38,8 @@ type Config struct {
 	PackageURI func(fota.Command) (string, error)
 	// Other receives commands of another protocol (OMA-DM's FUMO Exec),
 	// already leased, for the host's other transport. Without it they are
-	// not sent (Stats.Foreign) and their leases run out.
+	// confirmed as not delivered (Stats.Foreign): this host cannot reach
+	// such a device.
 	Other func(fota.Command)
 	// RefusalPause is how long the Runner waits before sending a device a
 	// command of a kind it refused last time; one second when zero.
@@ -125,8 +126,9 @@ type Stats struct {
 	// already had (an observation overtook an acknowledgement, a repeated
 	// notification).
 	LeaseLost, Duplicates int64
-	// Abandoned, Unsendable, Foreign: commands not confirmed (see Record;
-	// Foreign: of another protocol, without Config.Other).
+	// Abandoned, Unsendable: commands not confirmed (see Record). Foreign:
+	// commands of another protocol confirmed as not delivered (no
+	// Config.Other).
 	Abandoned, Unsendable, Foreign int64
 	// Observations reported; of those, Refused by the Manager as a jump
 	// the Object 5 machine cannot make, or about a device in no running
@@ -372,8 +374,13 @@ func (r *Runner) carry(c fota.Command, from Source, handed time.Time) (*fota.Com
 			r.cfg.Other(c)
 			return nil, time.Time{}
 		}
+		// No transport here for the device's protocol: the command is not
+		// delivered, which is so. (An OMA-DM device then waits until it
+		// connects; handed out again it would only come back.)
 		r.foreign.Add(1)
-		r.logf("%s %s: a %v command, not this transport's; left to its lease", c.DeviceID, c.Kind, c.Protocol)
+		res, err := r.m.Confirm(r.ctx, c, fota.Receipt{})
+		r.logf("%s %s: a %v command, not this transport's: not delivered -> %v %s", c.DeviceID, c.Kind, c.Protocol, res.State, errText(err))
+		r.report(Record{Command: c, From: from, Handed: handed, Confirmed: r.clock.Now(), Result: res, Err: err})
 		return nil, time.Time{}
 	}
 	if from == FromConfirm {
