@@ -1,8 +1,10 @@
 // Package client is a simulated LwM2M client for tests and demos: a real
-// CoAP endpoint on its own UDP socket that registers with an LwM2M server,
-// holds the Firmware Update object /5/0 and moves it with device/lwm2m's
-// machine (lwm2m.Step), so that every state it reports is one the
-// specification allows.
+// CoAP endpoint on its own UDP socket (listening, as a device listens on
+// its port, so that any replica of the server can reach it at its
+// registered address; answers and notifications go to whoever asked) that
+// registers with an LwM2M server, holds the Firmware Update object /5/0
+// and moves it with device/lwm2m's machine (lwm2m.Step), so that every
+// state it reports is one the specification allows.
 //
 // # What a client does
 //
