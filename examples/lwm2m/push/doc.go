@@ -17,6 +17,11 @@
 //   - known.go: Known, the server's Config.Known over the Manager's
 //     inventory: an endpoint "urn:imei:<IMEI>" is ours when the inventory
 //     knows that IMEI as an LwM2M device.
+//   - Record and Stats say what a Runner did (Config.OnCommand hands each
+//     Record over); CheckExchanges checks the records of one or more
+//     Runners sharing a store for the lease discipline: each lease handed
+//     out once, and never two exchanges with one device under way at once.
+//   - errors.go: ArgError and ErrBadConfig for a Config New refuses.
 //
 // # Commands over CoAP
 //

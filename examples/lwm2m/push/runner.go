@@ -184,6 +184,7 @@ type deviceLock struct {
 
 type systemClock struct{}
 
+// Now is the system time.
 func (systemClock) Now() time.Time { return time.Now() }
 
 // New makes a Runner for cfg.Manager. A Config without a Manager, or with
