@@ -18,6 +18,7 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/message/pool"
 	coapNet "github.com/plgd-dev/go-coap/v3/net"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 	"github.com/plgd-dev/go-coap/v3/net/responsewriter"
 	"github.com/plgd-dev/go-coap/v3/options"
 	"github.com/plgd-dev/go-coap/v3/udp"
@@ -51,6 +52,10 @@ type Knobs struct {
 	// ReadFormat answers a Read of /5/0 without an Accept option: TLV (the
 	// default), SenMLJSON or SenMLCBOR.
 	ReadFormat content.Format
+	// Garbage sends, before each notification of /5/0/3, two that a server
+	// must refuse on the same observation: one about another object
+	// (/3/0/0, SenML JSON) and one of 1,100 bytes.
+	Garbage bool
 }
 
 // Config configures one simulated client.
@@ -78,8 +83,9 @@ type Stats struct {
 	// accepted or refused; Resets the empty ones; Executes the Executes of
 	// /5/0/2 received, accepted or refused.
 	PackageWrites, Resets, Executes int
-	// Ignored counts the datagrams dropped while silent (Silence).
-	Ignored int
+	// Ignored counts the datagrams dropped while silent (Silence);
+	// Garbage the notifications sent on purpose to be refused (Knobs.Garbage).
+	Ignored, Garbage int
 	// OutcomeUnsent is true when the client's current State or Update
 	// Result never went out in a notification or observe answer (lost on
 	// purpose, or the sender was stuck): a server knows it only by Reading.
@@ -120,10 +126,11 @@ type observer struct {
 }
 
 type notice struct {
-	cc    *udpClient.Conn
-	token message.Token
-	seq   uint32
-	body  []byte
+	cc     *udpClient.Conn
+	token  message.Token
+	seq    uint32
+	body   []byte
+	format message.MediaType
 }
 
 const (
@@ -201,6 +208,9 @@ func (c *Client) connect(ctx context.Context) error {
 		// The server's requests are small; the read buffer is this big
 		// for every client of a fleet.
 		options.WithMaxMessageSize(16<<10),
+		// Answers and notifications go out whole (a server refuses what is
+		// too big); downloads use a connection of their own.
+		options.WithBlockwise(false, blockwise.SZX1024, time.Second),
 		options.WithErrors(func(error) {}),
 		options.WithRequestMonitor(c.monitor),
 		// The client's conversations live as long as its socket.
@@ -730,7 +740,21 @@ func (c *Client) notifyLocked(idx int) {
 		c.stats.NotificationsDropped++
 		return
 	}
-	n := notice{cc: ob.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx]))}
+	if c.cfg.Garbage && idx == stateIdx {
+		for _, g := range []notice{
+			{body: []byte(`[{"bn":"/3/0/","n":"0","vs":"Acme"}]`), format: message.MediaType(content.SenMLJSON)},
+			{body: bytes.Repeat([]byte("1"), 1100), format: message.TextPlain},
+		} {
+			g.cc, g.token, g.seq = ob.cc, ob.token, ob.seq
+			ob.seq = (ob.seq + 1) & 0xffffff
+			select {
+			case c.outbox <- g:
+				c.stats.Garbage++
+			default:
+			}
+		}
+	}
+	n := notice{cc: ob.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx])), format: message.TextPlain}
 	select {
 	case c.outbox <- n:
 		c.told[idx] = c.valueOfLocked(idx)
@@ -752,7 +776,7 @@ func (c *Client) send() {
 			m.SetCode(codes.Content)
 			m.SetToken(n.token)
 			m.SetObserve(n.seq)
-			m.SetContentFormat(message.TextPlain)
+			m.SetContentFormat(n.format)
 			m.SetBody(bytes.NewReader(n.body))
 			m.SetType(message.Confirmable)
 			err := n.cc.WriteMessage(m)

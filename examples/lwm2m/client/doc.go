@@ -24,7 +24,8 @@
 //
 // # Knobs
 //
-// Knobs fail downloads or updates with a given Update Result, lose a share
+// Knobs fail downloads or updates with a given Update Result, send
+// notifications a server must refuse (another object, oversize), lose a share
 // of notifications (drawn from a PCG source seeded by Config.Seed, so a
 // fleet loses the same notifications on every run), stretch downloads and
 // updates, and make a client reboot offline while Updating: it keeps its

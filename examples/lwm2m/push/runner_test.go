@@ -199,16 +199,18 @@ func register(t *testing.T, addr string, queries []string, payload []byte) codes
 // TestBadInputThroughTheHost throws bad input at a replica whose Manager
 // runs a campaign: registrations of endpoints the Manager's inventory does
 // not know (or knows as OMA-DM devices), malformed endpoint names, bad
-// link-format, oversize payloads, and a few thousand random or mutated
-// datagrams. Each is refused, none reaches the Manager (only the fleet's
-// registrations are reported as Connected), nothing panics, and the fleet
-// registered beside them is updated as if nothing happened.
+// link-format, oversize payloads, a few thousand random or mutated
+// datagrams, and, on a real observation, notifications about another object
+// and oversize ones. Each is refused, none reaches the Manager (only the
+// fleet's registrations are reported as Connected, no observation is
+// refused by the Manager), nothing panics, and the fleet is updated as if
+// nothing happened.
 func TestBadInputThroughTheHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	h := startHost(t, ctx, replica.Config{
 		Push:   fota.PushPolicy{LeaseTTL: time.Minute, ObserveTimeout: time.Second},
-		Server: server.Config{MaxPayload: 256},
+		Server: server.Config{}, // MaxPayload 1024: larger datagrams up to 1280 bytes are read, and refused
 	})
 	const n = 5
 	ids := make([]string, n)
@@ -232,7 +234,7 @@ func TestBadInputThroughTheHost(t *testing.T) {
 		{"not urn:imei", []string{"ep=lamp-1"}, []byte("</5/0>"), codes.BadRequest},
 		{"bad link-format", []string{ep(ids[0])}, []byte("</5/0>,,</3/0"), codes.BadRequest},
 		{"a resource in the object list", []string{ep(ids[0])}, []byte("</5/0/3>"), codes.BadRequest},
-		{"oversize object list", []string{ep(ids[0])}, []byte(strings.Repeat("</1/0>,", 60) + "</5/0>"), codes.RequestEntityTooLarge},
+		{"oversize object list", []string{ep(ids[0])}, []byte(strings.Repeat("</1/0>,", 160) + "</5/0>"), codes.RequestEntityTooLarge},
 	} {
 		if got := register(t, addr, tt.queries, tt.payload); got != tt.want {
 			t.Errorf("%s: answered %v, want %v", tt.name, got, tt.want)
@@ -265,7 +267,10 @@ func TestBadInputThroughTheHost(t *testing.T) {
 			time.Sleep(time.Millisecond) // let the server keep up rather than overflow its buffer
 		}
 	}
-	f, err := client.StartFleet(ctx, client.FleetConfig{Server: addr, Size: n, First: 600, Lifetime: 10 * time.Minute, AckTimeout: 300 * time.Millisecond})
+	// Client 0 sends, on its real observation of /5/0/3, a notification
+	// about /3/0 and an oversize one before each real one.
+	f, err := client.StartFleet(ctx, client.FleetConfig{Server: addr, Size: n, First: 600, Lifetime: 10 * time.Minute, AckTimeout: 300 * time.Millisecond,
+		Knobs: func(i int) client.Knobs { return client.Knobs{Garbage: i == 0} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +286,9 @@ func TestBadInputThroughTheHost(t *testing.T) {
 		}
 	}
 	st, ss := h.Runner.Stats(), h.Server.Stats()
+	if g := f.Clients[0].Stats().Garbage; g == 0 || ss.Refusals < int64(g) || st.ObservationsRefused != 0 {
+		t.Errorf("client 0 sent %d notifications to refuse; the server refused %d, the Manager %d", g, ss.Refusals, st.ObservationsRefused)
+	}
 	if st.Connections != n {
 		t.Errorf("the Manager was told of %d registrations, want the fleet's %d", st.Connections, n)
 	}
