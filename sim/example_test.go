@@ -84,3 +84,32 @@ func ExampleScenario_Forecast() {
 	// pilot: 99.0% reachable, 90% finished by Tue 02:15; 0 days add nothing
 	// rollout: 99.0% reachable, 90% finished by Thu 02:15; 5 days add nothing
 }
+
+// The default fleet as LwM2M devices: no pilot, one week-long /v1 push
+// rollout that starts two hours after it is sent; a device that is never
+// online fails once the 04:00 UTC retries run out.
+func ExampleScenario_SetProtocol() {
+	s := sim.DefaultScenario(200)
+	if err := s.SetProtocol("lwm2m"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s.Fleet[0].NotificationLoss = 0.05 // the Manager reads /5/0 when a notification is lost
+	rep, err := sim.Run(context.Background(), s)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := rep.Campaigns[0]
+	fmt.Printf("%s %s: %d devices, %s at %s\n", c.Name, c.ID, c.Devices, c.Status, c.EndedAt.Format("Mon 02 Jan 15:04"))
+	for _, row := range c.Tally {
+		fmt.Printf("  %3d %s: %s\n", row.Count, row.Status, row.Reason)
+	}
+	fmt.Println("notifications lost:", rep.Totals.Lost > 0)
+	// Output:
+	// upgrade sim-1: 200 devices, Finished at Mon 12 Jan 00:00
+	//     2 Upgrade Failed: Device is not in an active state or is not connected.
+	//    12 Upgrade Failed: Firmware update to device failed.
+	//   186 Upgrade Success: The firmware upgrade was successful.
+	// notifications lost: true
+}

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"time"
 
+	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/pilot"
 	"github.com/fotakit/fota/schedule"
@@ -26,7 +26,12 @@ import (
 // as a probability. It assumes the
 // campaigns as requested, scheduled when the scenario says (a rollout
 // sent at the pilot's end at the pilot's end date, or when the pilot
-// foresees every device upgraded), and no operator action.
+// foresees every device upgraded), and no operator action. The upgrade's
+// devices are pushed instead: each is expected to be pushed at the
+// campaign's start or when it comes online (an LwM2M device only before
+// the retry plan gives up on it), then to take its steps' mean
+// durations, a lost notification or alert delaying its outcome to the
+// Manager's next read or the device's next session.
 type Forecast struct {
 	Devices int `json:"devices"` // the fleet
 	// Reachable is the share of the fleet its campaigns are expected to
@@ -38,7 +43,9 @@ type Forecast struct {
 
 // CampaignForecast is the forecast of one campaign.
 type CampaignForecast struct {
-	Name        string               `json:"name"`
+	Name string `json:"name"`
+	// Family is "PUSH" for the upgrade, absent for the HTTP campaigns.
+	Family      string               `json:"family,omitempty"`
 	Devices     int                  `json:"devices"`
 	ScheduledAt time.Time            `json:"scheduledAt"` // when the forecast assumes it is sent
 	Request     schedule.HTTPRequest `json:"request"`
@@ -84,24 +91,20 @@ const (
 )
 
 // Forecast computes the scenario's forecast. It fails only for a
-// scenario Run would refuse (a *ScenarioError, an *UnsupportedError).
+// scenario Run would refuse (a *ScenarioError).
 func (s *Scenario) Forecast() (*Forecast, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
-	}
-	for i := range s.Fleet {
-		if s.Fleet[i].protocol().Family() == device.FamilyPush {
-			return nil, &UnsupportedError{Field: "fleet[" + strconv.Itoa(i) + "].protocol", Value: s.Fleet[i].Protocol}
-		}
 	}
 	f := &Forecast{Devices: s.Devices()}
 	start := s.Start.UTC()
 	// The devices each campaign takes, per group, in fleet order.
 	taken := make([]int, len(s.Fleet))
-	take := func(c *Campaign, limit int) []int {
+	take := func(groups []string, want int, fam device.Family) []int {
 		per := make([]int, len(s.Fleet))
+		limit := want
 		for i := range s.Fleet {
-			if !inGroups(c.Groups, s.Fleet[i].Name) {
+			if s.Fleet[i].protocol().Family() != fam || !inGroups(groups, s.Fleet[i].Name) {
 				continue
 			}
 			n := s.Fleet[i].Count - taken[i]
@@ -110,7 +113,7 @@ func (s *Scenario) Forecast() (*Forecast, error) {
 				limit -= n
 			}
 			per[i], taken[i] = n, taken[i]+n
-			if limit == 0 && c.Devices > 0 {
+			if limit == 0 && want > 0 {
 				break
 			}
 		}
@@ -122,7 +125,7 @@ func (s *Scenario) Forecast() (*Forecast, error) {
 	pilotPasses := false
 	if s.Pilot.Devices > 0 {
 		at := start.Add(s.Pilot.ScheduleAt.After)
-		fc, end := s.forecastCampaign("pilot", &s.Pilot, take(&s.Pilot, s.Pilot.Devices), at)
+		fc, end := s.forecastCampaign("pilot", &s.Pilot, take(s.Pilot.Groups, s.Pilot.Devices, device.FamilyHTTP), at)
 		if fc.Err == "" {
 			pilotEnd = end
 		} else {
@@ -149,12 +152,12 @@ func (s *Scenario) Forecast() (*Forecast, error) {
 		f.Campaigns = append(f.Campaigns, fc)
 		pilotFc = &f.Campaigns[0]
 	}
-	if s.Rollout.Devices > 0 || s.groupDevices(s.Rollout.Groups) > s.Pilot.Devices {
+	if s.Rollout.Devices > 0 || s.groupDevices(s.Rollout.Groups, device.FamilyHTTP) > s.Pilot.Devices {
 		at := start.Add(s.Rollout.ScheduleAt.After)
 		if s.Rollout.ScheduleAt.PilotEnd {
 			at = pilotEnd.Add(s.Rollout.ScheduleAt.After)
 		}
-		per := take(&s.Rollout, s.Rollout.Devices)
+		per := take(s.Rollout.Groups, s.Rollout.Devices, device.FamilyHTTP)
 		fc, _ := s.forecastCampaign("rollout", &s.Rollout, per, at)
 		gate := pilot.DefaultPolicy()
 		switch {
@@ -172,6 +175,18 @@ func (s *Scenario) Forecast() (*Forecast, error) {
 			fc.Gate = "refused: it is sent before the pilot ends"
 		}
 		fc.Refused = fc.Refused || fc.Gate != ""
+		if !fc.Refused {
+			reached += fc.Reachable * float64(fc.Devices)
+		}
+		f.Campaigns = append(f.Campaigns, fc)
+	}
+	if s.groupDevices(s.Upgrade.Groups, device.FamilyPush) > 0 {
+		at := start.Add(s.Upgrade.ScheduleAt.After)
+		if s.Upgrade.ScheduleAt.PilotEnd {
+			at = pilotEnd.Add(s.Upgrade.ScheduleAt.After)
+		}
+		fc := s.forecastUpgrade(take(s.Upgrade.Groups, s.Upgrade.Devices, device.FamilyPush), at)
+		fc.Refused = fc.Err != ""
 		if !fc.Refused {
 			reached += fc.Reachable * float64(fc.Devices)
 		}
@@ -253,6 +268,38 @@ func (s *Scenario) forecastCampaign(name string, c *Campaign, per []int, at time
 			}
 		}
 	}
+	end := ends
+	if fc.Devices > 0 && fc.Rejected == 0 && len(finishes) > 0 {
+		var success float64
+		for _, x := range finishes {
+			if x.success {
+				success += x.mass
+			}
+		}
+		if success >= float64(fc.Devices)*(1-1e-9) {
+			// Every device upgraded: the campaign ends with the last one.
+			end = latest(finishes)
+		}
+	}
+	fc.summarise(finishes, never, h.StartsAt(), end)
+	return fc, end
+}
+
+// latest is the time of the last finish.
+func latest(fs []finish) time.Time {
+	var t time.Time
+	for _, x := range fs {
+		if x.at.After(t) {
+			t = x.at
+		}
+	}
+	return t
+}
+
+// summarise fills the forecast's shares, finish times and quiet days from
+// the expected finishes, never of its devices expected never to come
+// online, for a campaign running from starts to end.
+func (fc *CampaignForecast) summarise(finishes []finish, never float64, starts, end time.Time) {
 	sort.SliceStable(finishes, func(i, j int) bool { return finishes[i].at.Before(finishes[j].at) })
 	var total, success float64
 	for _, x := range finishes {
@@ -264,11 +311,6 @@ func (s *Scenario) forecastCampaign(name string, c *Campaign, per []int, at time
 	if fc.Devices > 0 {
 		fc.Reachable, fc.Success = total/float64(fc.Devices), success/float64(fc.Devices)
 		fc.NeverOnline = never / float64(fc.Devices)
-	}
-	end := ends
-	if fc.Devices > 0 && fc.Rejected == 0 && success >= float64(fc.Devices)*(1-1e-9) && len(finishes) > 0 {
-		// Every device upgraded: the campaign ends with the last one.
-		end = finishes[len(finishes)-1].at
 	}
 	if total > 0 {
 		var cum float64
@@ -291,13 +333,12 @@ func (s *Scenario) forecastCampaign(name string, c *Campaign, per []int, at time
 			busy[schedule.DateOf(x.at)] = true
 		}
 	}
-	first, last := schedule.DateOf(h.StartsAt()), schedule.DateOf(end.Add(-time.Nanosecond))
+	first, last := schedule.DateOf(starts), schedule.DateOf(end.Add(-time.Nanosecond))
 	for d := first; !d.After(last); d = d.AddDays(1) {
 		if !busy[d] {
 			fc.QuietDays = append(fc.QuietDays, d)
 		}
 	}
-	return fc, end
 }
 
 // eligible reports whether a group's devices pass the request's
@@ -313,7 +354,7 @@ func eligible(g *Group, c *Campaign) bool {
 // download at its mean duration. It appends the finishes, the failures
 // as shares of w, the successes spread over the install's durations.
 func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every, retry time.Duration, from, ends time.Time, w float64) []finish {
-	t := slotAfter(base, every, from)
+	t := timeSlotAfter(base, every, from)
 	downloaded := false
 	for range 10_000 {
 		if !t.Before(ends) {
@@ -346,7 +387,7 @@ func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every,
 			downloaded, t = true, done // it checks in at once to ask about the install
 			continue
 		}
-		next := slotAfter(base, every, t)
+		next := timeSlotAfter(base, every, t)
 		if g.FollowRetry {
 			if open, ok := h.NextOpen(phase, t); ok {
 				if back := open.Add(retry); back.Before(next) {
@@ -357,6 +398,127 @@ func followPath(out []finish, h *schedule.HTTP, g *Group, base time.Time, every,
 		t = next
 	}
 	return out
+}
+
+// timeSlotAfter is slotAfter in time.Time: the first base + k*every (k
+// any integer) after now.
+func timeSlotAfter(base time.Time, every time.Duration, now time.Time) time.Time {
+	return Time(slotAfter(Micros(base), int64(every/time.Microsecond), Micros(now)))
+}
+
+// forecastUpgrade forecasts the upgrade of per[g] devices of each group,
+// sent at at. A device is pushed when the campaign starts, or when it
+// comes online if later (an LwM2M device only before the retry plan gives
+// up on it); then its download and update take their mean durations (the
+// update spread over four), each failing with its probability. A lost
+// notification delays the outcome to the Manager's next read of /5/0 (a
+// whole number of ObserveTimeouts after the last one it saw), a lost
+// Generic Alert to the device's next session (spread over the next
+// check-in period).
+func (s *Scenario) forecastUpgrade(per []int, at time.Time) CampaignForecast {
+	start := s.Start.UTC()
+	u := &s.Upgrade
+	req := u.Request(at, start, nil)
+	fc := CampaignForecast{Name: "upgrade", Family: device.FamilyPush.String(), ScheduledAt: at,
+		Request: schedule.HTTPRequest{StartDate: req.StartDate, EndDate: req.EndDate}}
+	for _, n := range per {
+		fc.Devices += n
+	}
+	plan, err := schedule.NewPush(req.StartDate, at, schedule.DefaultPolicy())
+	switch {
+	case err != nil:
+		fc.Err = err.Error()
+		return fc
+	case req.EndDate.Before(req.StartDate) || !plan.StartsAt().Before(req.EndDate.End()):
+		fc.Err = "the upgrade would start (" + plan.StartsAt().Format(time.RFC3339) + ") after it ends (" + req.EndDate.End().Format(time.RFC3339) + ")"
+		return fc
+	}
+	starts, ends, giveUp := plan.StartsAt(), req.EndDate.End(), plan.GiveUpAt()
+	observe := fota.DefaultPushPolicy().ObserveTimeout
+	var finishes []finish
+	var never float64
+	for gi := range s.Fleet {
+		g := &s.Fleet[gi]
+		n := float64(per[gi])
+		if n == 0 {
+			continue
+		}
+		if (u.Make != "" && u.Make != g.Make) || (u.Model != "" && u.Model != g.Model) || (u.FirmwareFrom != "" && u.FirmwareFrom != g.Software) {
+			fc.Rejected += per[gi]
+			continue
+		}
+		online := 1 - g.NeverOnline
+		if g.Online == OnlineNever {
+			online = 0
+		}
+		never += n * (1 - online)
+		pushed := starts
+		if on := start.Add(time.Duration(g.OfflineFor)); on.After(pushed) {
+			pushed = on
+		}
+		lwm := g.protocol() == device.LWM2M
+		if online == 0 || (lwm && !pushed.Before(giveUp)) {
+			continue
+		}
+		loss := g.NotificationLoss
+		// delay is when the Manager learns of a step that took d after
+		// its last word from the device, a notification of which is lost
+		// with chance loss: shares of w at each time.
+		type at struct {
+			t time.Time
+			w float64
+		}
+		learn := func(from time.Time, d time.Duration, w float64) []at {
+			out := []at{{from.Add(d), w * (1 - loss)}}
+			if loss == 0 {
+				return out
+			}
+			if lwm {
+				k := (d + observe - 1) / observe
+				return append(out, at{from.Add(max(k, 1) * observe), w * loss})
+			}
+			// The next session: anywhere in the next check-in period (a
+			// point an hour, as the devices' phases are whole hours).
+			every := time.Duration(g.CheckInEvery)
+			points := min(max(int(every/time.Hour), finishPoints), 48)
+			for k := range points {
+				late := from.Add(d + time.Duration(float64(every)*(float64(k)+0.5)/float64(points)).Truncate(time.Second))
+				out = append(out, at{late, w * loss / float64(points)})
+			}
+			return out
+		}
+		w := n * online
+		dl := g.Download.mean().Truncate(time.Second)
+		// The download: its failure is an outcome; its success leads on
+		// (an LwM2M device waits for the Execute, which follows the
+		// Manager's news of the download).
+		for _, x := range learn(pushed, dl, w*g.DownloadFail) {
+			if x.t.Before(ends) {
+				finishes = append(finishes, finish{at: x.t, mass: x.w})
+			}
+		}
+		next := []at{{pushed.Add(dl), w * (1 - g.DownloadFail)}}
+		if lwm {
+			next = learn(pushed, dl, w*(1-g.DownloadFail))
+		}
+		for _, x := range next {
+			for k := range finishPoints {
+				d := time.Duration(g.Install.Min) + time.Duration(float64(g.Install.Max-g.Install.Min)*(float64(k)+0.5)/finishPoints)
+				for _, y := range learn(x.t, d.Truncate(time.Second), x.w/finishPoints) {
+					if !y.t.Before(ends) {
+						continue
+					}
+					if g.InstallFail > 0 {
+						finishes = append(finishes, finish{at: y.t, mass: y.w * g.InstallFail})
+					}
+					finishes = append(finishes, finish{at: y.t, mass: y.w * (1 - g.InstallFail), success: true})
+				}
+			}
+		}
+	}
+	end := ends
+	fc.summarise(finishes, never, starts, end)
+	return fc
 }
 
 // campaign returns the forecast of the named campaign, nil if none.
@@ -377,7 +539,11 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("forecast (from the requests, before any device checks in; operator actions not foreseen):\n")
 	for _, c := range f.Campaigns {
-		ew.printf("  %s: %d devices, sent %s: %s\n", c.Name, c.Devices, stamp(c.ScheduledAt), TimingString(c.Request))
+		timing := TimingString(c.Request)
+		if c.Family == device.FamilyPush.String() {
+			timing = PushTimingString(c.Request)
+		}
+		ew.printf("  %s: %d devices, sent %s: %s\n", c.Name, c.Devices, stamp(c.ScheduledAt), timing)
 		if c.Err != "" {
 			ew.printf("    refused: %s\n", c.Err)
 			continue
@@ -386,7 +552,11 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 		if c.Rejected > 0 {
 			ew.printf(", rejected %d", c.Rejected)
 		}
-		ew.printf("), UpgradeSuccess %s\n", percent(c.Success, -1))
+		success := device.Success.Wire(device.FamilyHTTP)
+		if c.Family == device.FamilyPush.String() {
+			success = device.Success.Wire(device.FamilyPush)
+		}
+		ew.printf("), %s %s\n", success, percent(c.Success, -1))
 		if !c.Finish50.IsZero() {
 			ew.printf("    finished: 50%% by %s, 90%% by %s, 99%% by %s\n", stamp(c.Finish50), stamp(c.Finish90), stamp(c.Finish99))
 		}

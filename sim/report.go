@@ -24,14 +24,16 @@ type Report struct {
 	Offline int       `json:"offline"` // devices that never checked in
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"` // the simulated time when the run finished
-	// Statuses are the HTTP device statuses, in the order of every
-	// Sample's counts.
+	// Statuses are the HTTP device statuses, in the order of the counts
+	// of every HTTP campaign's Samples (a push campaign lists its own in
+	// CampaignReport.Statuses).
 	Statuses []string `json:"statuses"`
 	// Forecast is what the scenario's timing promised before the run.
 	Forecast *Forecast `json:"forecast"`
 	// Campaigns are the campaigns scheduled (or refused), in the order
-	// they were requested: the pilot (when Scenario.Pilot.Devices > 0)
-	// and the rollout (when devices are left for it).
+	// they were requested: the pilot (when Scenario.Pilot.Devices > 0),
+	// the rollout (when HTTP devices are left for it) and the upgrade
+	// (when the fleet has LWM2M or OMA-DM devices).
 	Campaigns []CampaignReport `json:"campaigns"`
 	// Actions are the operator's actions, in the order they happened.
 	Actions []ActionReport `json:"actions,omitempty"`
@@ -45,15 +47,25 @@ type Report struct {
 	Totals  Totals `json:"totals"`
 }
 
-// CampaignReport is one campaign of a run.
+// CampaignReport is one campaign of a run. Statuses and reasons are in
+// the wire spelling of the campaign's family: /v2 for the pilot and the
+// rollout, /v1 for the upgrade.
 type CampaignReport struct {
-	Name    string `json:"name"` // "pilot" or "rollout"
+	Name string `json:"name"` // "pilot", "rollout" or "upgrade"
+	// Family is "PUSH" for the upgrade (a /v1 campaign of LwM2M and
+	// OMA-DM devices); absent for the HTTP campaigns.
+	Family  string `json:"family,omitempty"`
 	ID      string `json:"id,omitempty"`
 	Devices int    `json:"devices"` // the devices requested, and added
 	// ScheduledAt is when the request was sent; Request its dates and
-	// windows, resolved to ThingSpace dates (the request the Manager got).
+	// windows, resolved to ThingSpace dates (the request the Manager got;
+	// a /v1 request has dates only).
 	ScheduledAt time.Time            `json:"scheduledAt"`
 	Request     schedule.HTTPRequest `json:"request"`
+	// Statuses are a push campaign's device statuses (/v1: "Device
+	// Accepted", ...), in the order of its Samples' counts; absent for an
+	// HTTP campaign, whose samples follow Report.Statuses.
+	Statuses []string `json:"statuses,omitempty"`
 	// Refused is the Manager's error when it refused to schedule the
 	// campaign, Reason why in a sentence (for a rollout the pilot gate
 	// stopped, what the pilot did), and Err the error, for errors.Is.
@@ -72,7 +84,8 @@ type CampaignReport struct {
 	// it then), and at its end.
 	Days []Day `json:"days,omitempty"`
 	// Samples holds the counts every Scenario.SampleEvery while the
-	// campaign ran, and at its end, in Report.Statuses' order.
+	// campaign ran, and at its end, in Report.Statuses' order (a push
+	// campaign: its own Statuses').
 	Samples []Sample `json:"samples,omitempty"`
 	// Counts is the campaign's final Counts by device status.
 	Counts []StatusCount `json:"counts,omitempty"`
@@ -80,9 +93,10 @@ type CampaignReport struct {
 	// device by device through Manager.Devices.
 	Tally []TallyRow `json:"tally,omitempty"`
 	// Reached is how many devices ended through their own report
-	// (UpgradeSuccess, or a failure they reported), not through the
-	// campaign's end or a rejection: what the forecast's Reachable
-	// foresees.
+	// (UpgradeSuccess, or a failure they reported; push: a result code
+	// they reported, or an Exec they refused), not through the
+	// campaign's end, the push retry plan running out or a rejection:
+	// what the forecast's Reachable foresees.
 	Reached int `json:"reached"`
 }
 
@@ -100,14 +114,14 @@ type Day struct {
 }
 
 // Sample is a campaign's device counts at one instant, in
-// Report.Statuses' order.
+// Report.Statuses' order (a push campaign: CampaignReport.Statuses').
 type Sample struct {
 	At     time.Time `json:"at"`
 	Counts []int     `json:"counts"`
 }
 
-// StatusCount is how many devices are in one device status (HTTP wire
-// spelling).
+// StatusCount is how many devices are in one device status (the wire
+// spelling of the campaign's family).
 type StatusCount struct {
 	Status string `json:"status"`
 	Count  int    `json:"count"`
@@ -138,16 +152,20 @@ type ActionReport struct {
 
 // Totals counts what the run did.
 type Totals struct {
-	Events   int64 `json:"events"`   // queue events handled: check-ins, reports, ticks, operator events
+	// Events are the queue events handled: check-ins, reports, ticks,
+	// operator events, and for push devices outbox calls, the ends of
+	// downloads and updates, registrations and sessions.
+	Events   int64 `json:"events"`
 	CheckIns int64 `json:"checkIns"` // Manager.CheckIn calls
 	Reports  int64 `json:"reports"`  // Manager.Report calls
 	Ticks    int64 `json:"ticks"`    // Manager.Tick calls
-	// ManagerCalls is every call into the Manager: the above, Schedule,
-	// the operator's actions, and the queries (Campaign, Devices) that
-	// build the report.
+	// ManagerCalls is every call into the Manager: the above and below,
+	// Schedule and ScheduleUpgrade, the operator's actions, and the
+	// queries (Campaign, Devices) that build the report.
 	ManagerCalls int64 `json:"managerCalls"`
-	// LateReports are reports the Manager refused because the device's
-	// campaign had moved on (ErrInvalidTransition).
+	// LateReports are reports, observations and alerts the Manager
+	// refused because the device's campaign had moved on
+	// (ErrInvalidTransition): a step that ended after the end date.
 	LateReports int64 `json:"lateReports"`
 	// Dropped are device events still queued when their campaign ended: a
 	// next check-in, or a download or install still under way.
@@ -155,40 +173,55 @@ type Totals struct {
 	// Changes is the number of status changes the Manager reported to its
 	// Observer.
 	Changes int64 `json:"changes"`
+
+	// Push (absent from the JSON of a run without push devices).
+	Outboxes     int64 `json:"outboxes,omitzero"`     // Manager.Outbox calls
+	Commands     int64 `json:"commands,omitzero"`     // Manager.Confirm calls: commands sent to devices
+	Undelivered  int64 `json:"undelivered,omitzero"`  // of which the device did not answer
+	Observations int64 `json:"observations,omitzero"` // Manager.Observation calls
+	Alerts       int64 `json:"alerts,omitzero"`       // Manager.Alert calls
+	Lost         int64 `json:"lost,omitzero"`         // notifications and Generic Alerts that never reached the Manager
+	Connects     int64 `json:"connects,omitzero"`     // Manager.Connected calls
 }
 
-// httpStatuses are the device statuses an HTTP campaign reports, in the
-// catalog's order.
-var httpStatuses = func() []device.Status {
-	var out []device.Status
-	for _, s := range device.Statuses {
-		if s.Wire(device.FamilyHTTP) != "" {
-			out = append(out, s)
+// familyStatuses are the device statuses a campaign of each family
+// reports, in the catalog's order: HTTP's 7, the push family's 6.
+var familyStatuses = func() map[device.Family][]device.Status {
+	out := map[device.Family][]device.Status{}
+	for _, f := range []device.Family{device.FamilyHTTP, device.FamilyPush} {
+		for _, s := range device.Statuses {
+			if s.Wire(f) != "" {
+				out[f] = append(out[f], s)
+			}
 		}
 	}
 	return out
 }()
 
-func statusNames() []string {
-	out := make([]string, len(httpStatuses))
-	for i, s := range httpStatuses {
-		out[i] = s.Wire(device.FamilyHTTP)
+// statusNames are family fam's device statuses in their wire spelling.
+func statusNames(fam device.Family) []string {
+	ss := familyStatuses[fam]
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Wire(fam)
 	}
 	return out
 }
 
 // statusCounts folds a campaign's per-state Counts into per-status counts,
-// every HTTP status present (zero or not), in the catalog's order.
-func statusCounts(c fota.Counts) []StatusCount {
+// every status of its family present (zero or not), in the catalog's
+// order.
+func statusCounts(fam device.Family, c fota.Counts) []StatusCount {
 	var by [32]int
 	for _, st := range device.States {
 		if s := st.Status(); int(s) < len(by) {
 			by[s] += c.Of(st)
 		}
 	}
-	out := make([]StatusCount, len(httpStatuses))
-	for i, s := range httpStatuses {
-		out[i] = StatusCount{Status: s.Wire(device.FamilyHTTP), Count: by[s]}
+	ss := familyStatuses[fam]
+	out := make([]StatusCount, len(ss))
+	for i, s := range ss {
+		out[i] = StatusCount{Status: s.Wire(fam), Count: by[s]}
 	}
 	return out
 }
@@ -201,22 +234,30 @@ func countsOnly(sc []StatusCount) []int {
 	return out
 }
 
-// reachedReasons are the reasons of a device that ended through its own
-// report.
-var reachedReasons = map[string]bool{
-	device.ReasonUpgraded.Text(device.FamilyHTTP):       true,
-	device.ReasonDownloadFailed.Text(device.FamilyHTTP): true,
-	device.ReasonInstallFailed.Text(device.FamilyHTTP):  true,
-	device.ReasonUnknownError.Text(device.FamilyHTTP):   true,
-	device.ReasonOther.Text(device.FamilyHTTP):          true,
+// reachedReasons are, per family, the reasons of a device that ended
+// through its own report.
+var reachedReasons = map[device.Family]map[string]bool{
+	device.FamilyHTTP: {
+		device.ReasonUpgraded.Text(device.FamilyHTTP):       true,
+		device.ReasonDownloadFailed.Text(device.FamilyHTTP): true,
+		device.ReasonInstallFailed.Text(device.FamilyHTTP):  true,
+		device.ReasonUnknownError.Text(device.FamilyHTTP):   true,
+		device.ReasonOther.Text(device.FamilyHTTP):          true,
+	},
+	device.FamilyPush: {
+		device.StateSucceeded.Reason().Text(device.FamilyPush):      true,
+		device.StateUpdateFailed.Reason().Text(device.FamilyPush):   true,
+		device.StateModuleMismatch.Reason().Text(device.FamilyPush): true,
+		device.StateInternalError.Reason().Text(device.FamilyPush):  true,
+	},
 }
 
 // reached counts the devices of a tally that ended through their own
 // report.
-func reached(tally []TallyRow) int {
+func reached(fam device.Family, tally []TallyRow) int {
 	n := 0
 	for _, t := range tally {
-		if reachedReasons[t.Reason] {
+		if reachedReasons[fam][t.Reason] {
 			n += t.Count
 		}
 	}
@@ -285,13 +326,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 			continue
 		}
 		ew.printf(", campaign %s, %s\n", c.ID, c.Status)
-		ew.printf("  %s\n", TimingString(c.Request))
+		if c.Family == device.FamilyPush.String() {
+			ew.printf("  %s\n", PushTimingString(c.Request))
+		} else {
+			ew.printf("  %s\n", TimingString(c.Request))
+		}
 		for _, t := range c.Timeline {
 			ew.printf("  %s  %s\n", stamp(t.At), t.Status)
 		}
 		// Columns: the statuses any row of this campaign holds.
+		names := r.Statuses
+		if len(c.Statuses) > 0 {
+			names = c.Statuses
+		}
 		var cols []int
-		for i := range httpStatuses {
+		for i := range names {
 			for _, d := range c.Days {
 				if i < len(d.Counts) && d.Counts[i].Count != 0 {
 					cols = append(cols, i)
@@ -302,7 +351,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprint(tw, "  at\tcampaign\t")
 		for _, i := range cols {
-			fmt.Fprintf(tw, "%s\t", httpStatuses[i].Wire(device.FamilyHTTP))
+			fmt.Fprintf(tw, "%s\t", names[i])
 		}
 		fmt.Fprintln(tw)
 		for _, d := range c.Days {
@@ -359,13 +408,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	t := r.Totals
-	ew.printf("\npilot gate: %s\n", r.PilotGate)
+	ew.printf("\n")
+	for _, c := range r.Campaigns {
+		if c.Family == "" { // an HTTP campaign: the gate is the HTTP family's
+			ew.printf("pilot gate: %s\n", r.PilotGate)
+			break
+		}
+	}
 	if r.Refused != "" {
 		ew.printf("REFUSED: %s\n", r.Refused)
 	}
 	ew.printf("simulated until %s\n", stamp(r.End))
 	ew.printf("events: %d (%d check-ins, %d reports, %d ticks); %d Manager calls; %d status changes; %d late reports; %d dropped\n",
 		t.Events, t.CheckIns, t.Reports, t.Ticks, t.ManagerCalls, t.Changes, t.LateReports, t.Dropped)
+	if t.Outboxes > 0 {
+		ew.printf("push: %d outbox calls; %d commands (%d not answered); %d observations, %d alerts, %d lost; %d registrations and sessions\n",
+			t.Outboxes, t.Commands, t.Undelivered, t.Observations, t.Alerts, t.Lost, t.Connects)
+	}
 	return ew.err
 }
 
@@ -410,6 +469,14 @@ func TimingString(t schedule.HTTPRequest) string {
 	}
 	fmt.Fprintf(&b, " (%s)", zone)
 	return b.String()
+}
+
+// PushTimingString writes a /v1 request's dates in one line:
+// "2026-01-05..2026-01-11 (/v1 push, UTC dates)". Its timeline says when
+// it started: at 00:00 UTC of a later start date, or two hours after an
+// on-demand request.
+func PushTimingString(t schedule.HTTPRequest) string {
+	return fmt.Sprintf("%s..%s (/v1 push, UTC dates)", t.StartDate, t.EndDate)
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("Mon 01-02 15:04:05") }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/device/omadm"
 	"github.com/fotakit/fota/pilot"
 	"github.com/fotakit/fota/schedule"
 	"github.com/fotakit/fota/verboselog"
@@ -22,10 +25,14 @@ type StepKind uint8
 
 // The kinds of event.
 const (
-	StepCheckIn  StepKind = iota + 1 // a device checked in
-	StepReport                       // a device reported an outcome
-	StepTick                         // a Manager deadline fell due
-	StepOperator                     // the operator scheduled a campaign or acted
+	StepCheckIn      StepKind = iota + 1 // a device checked in
+	StepReport                           // a device reported an outcome
+	StepTick                             // a Manager deadline fell due
+	StepOperator                         // the operator scheduled a campaign or acted
+	StepOutbox                           // the push transport took the due commands (Manager.Outbox)
+	StepCommand                          // a push command reached its device (or not) and was confirmed
+	StepNotification                     // an LwM2M observation or a FUMO Generic Alert, received or lost
+	StepConnect                          // a push device registered or opened a session (Manager.Connected)
 )
 
 func (k StepKind) String() string {
@@ -38,6 +45,14 @@ func (k StepKind) String() string {
 		return "tick"
 	case StepOperator:
 		return "operator"
+	case StepOutbox:
+		return "outbox"
+	case StepCommand:
+		return "command"
+	case StepNotification:
+		return "notification"
+	case StepConnect:
+		return "connect"
 	}
 	return "StepKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -55,11 +70,26 @@ type Step struct {
 	Outcome fota.Outcome
 	State   device.State
 	Err     error
-	// Next is the deadline a Tick returned (zero: none).
+	// Next is the deadline a Tick returned, or the time the next push
+	// command falls due that an Outbox returned (zero: none).
 	Next time.Time
 	// Operator is what the operator did: "schedule pilot", "cancel
 	// rollout", ...
 	Operator string
+
+	// Push. Commands is how many commands an Outbox handed out. Command
+	// is the command a device was sent and Receipt what came of it.
+	// Observation is what an LwM2M device told (the value of an observe
+	// or read, or a notification), Alert the result code of a FUMO
+	// Generic Alert; Lost says the notification or alert never reached
+	// the Manager. State is where the device stands in its campaign
+	// afterwards (as the Manager answered).
+	Commands    int
+	Command     fota.Command
+	Receipt     fota.Receipt
+	Observation lwm2m.Observation
+	Alert       int
+	Lost        bool
 }
 
 // ProgressEvery is how many events pass between two Scenario.OnProgress
@@ -75,14 +105,22 @@ type Progress struct {
 // account is the one account of the simulated fleet.
 const account = "sim"
 
-// simDevice is what the simulator keeps per device: 32 bytes.
-type simDevice struct {
-	id    string
-	phase int32 // seconds from the anchor to its first regular slot
-	group uint16
-	camp  int8  // the campaign it joined (index in runner.camps), -1 none
-	gen   uint8 // bumped when it joins a campaign: older events are stale
-	never bool  // never checks in
+// Integer time: the event loop counts Unix microseconds (see Micros), the
+// Manager's own resolution; every duration the scenario draws is whole
+// seconds.
+const (
+	second = int64(time.Second / time.Microsecond)
+	day    = 24 * 3600 * second
+)
+
+// micros is an instant the Manager returned, in the loop's integer time,
+// rounded up (never before it) should it carry nanoseconds.
+func micros(t time.Time) int64 {
+	us := t.UnixMicro()
+	if t.Nanosecond()%1000 != 0 {
+		us++
+	}
+	return us
 }
 
 type eventKind uint8
@@ -92,24 +130,56 @@ const (
 	evReport
 	evTick
 	evOperator
+	evOutbox  // the push transport calls Outbox
+	evStep    // a push device's download or update ends (arg: 1 if it failed)
+	evConnect // an offline push device comes online: it registers or opens a session
+	evSession // an OMA-DM device's next session: it sends its Generic Alert again
 )
 
-// event is one queued event: a device's check-in or report, a tick, or
-// an operator event (dev is then its index in runner.ops).
-type event struct {
-	dev     int32
-	kind    eventKind
-	outcome fota.Outcome
-	gen     uint8
+// deviceEvent reports the kinds of event that belong to a device in its
+// campaign (dropped once the campaign has ended).
+func (k eventKind) deviceEvent() bool {
+	return k == evCheckIn || k == evReport || k >= evStep
 }
+
+// event is one queued event: a device's check-in, report or push step, a
+// tick, an outbox call, or an operator event (dev is then its index in
+// runner.ops). 8 bytes.
+type event struct {
+	dev  int32
+	kind eventKind
+	arg  uint8 // evReport: the fota.Outcome; evStep: 1 if the step failed
+	gen  uint8
+}
+
+// The campaigns of a run, as indexes of runner.camps.
+const (
+	campPilot = iota
+	campRollout
+	campUpgrade
+	numCamps
+)
 
 // campRT is a campaign while the run goes on.
 type campRT struct {
-	name  string
-	spec  *Campaign
-	rep   *CampaignReport
-	open  bool // scheduled and not ended
-	ended bool // reached a terminal status; its end not yet recorded
+	name   string
+	spec   *Campaign // the pilot and the rollout
+	up     *Upgrade  // the upgrade
+	fam    device.Family
+	rep    *CampaignReport
+	endsAt int64 // µs: its end, once scheduled
+	open   bool  // scheduled and not ended
+	ended  bool  // reached a terminal status; its end not yet recorded
+}
+
+// groupRT is a fleet group as the run uses it.
+type groupRT struct {
+	*Group
+	proto    device.Protocol
+	every    int64 // CheckInEvery, µs
+	onlineAt int64 // µs: when its devices come online (Start + OfflineFor)
+	// The protocol's failure results (the defaults filled in).
+	downloadCode, installCode int
 }
 
 // operatorEvent is something the operator does: schedule a campaign
@@ -127,13 +197,14 @@ type runner struct {
 	clock  *Clock
 	store  *fota.MemoryStore
 	m      *fota.Manager
-	fleet  []simDevice
-	groups []Group
+	fleet  fleet
+	groups []groupRT
 	q      Queue[event]
-	anchor time.Time // midnight UTC of the start day: regular slots and samples count from it
+	start  int64 // Scenario.Start, µs
+	anchor int64 // midnight UTC of the start day: regular slots and samples count from it
 	rep    *Report
 
-	camps      [2]campRT // pilot, rollout
+	camps      [numCamps]campRT
 	byID       map[string]int
 	order      []int // the campaigns in the order they were scheduled
 	scheduling int   // the campaign being scheduled, -1 none
@@ -142,51 +213,56 @@ type runner struct {
 	deferred   []int // ops waiting for the pilot's end
 	pilotEnded bool
 	pending    int // ops not yet carried out
-	tickAt     time.Time
+	tickAt     int64
 	tickQueued bool
+	// The push transport (push.go): its timer (0: none), the instant of
+	// a queued wake-up (-1: none), and whether it is taking commands.
+	timer    int64
+	wakeAt   int64
+	inOutbox bool
 
 	totals Totals
 }
 
 // Run simulates the scenario: it builds the fleet and a Manager on
-// simulated time, schedules the pilot and the rollout when the scenario
-// says, carries out the operator's actions, and runs until every
-// campaign has ended and every action is done; then it reports what
-// happened. The same scenario always gives the same Report. An error
-// means the scenario is bad (ErrBadScenario), cannot run in this build
-// (errors.ErrUnsupported: a push group), ctx was cancelled, or the
-// Manager failed in a way a device cannot cause; a refused campaign or
-// action is reported, not an error.
+// simulated time, schedules the pilot, the rollout and the upgrade when
+// the scenario says, carries out the operator's actions, and runs until
+// every campaign has ended and every action is done; then it reports
+// what happened. The same scenario always gives the same Report. An
+// error means the scenario is bad (ErrBadScenario), ctx was cancelled,
+// or the Manager failed in a way a device cannot cause; a refused
+// campaign or action is reported, not an error.
 func Run(ctx context.Context, s Scenario) (*Report, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	forecast, err := s.Forecast() // also refuses a push group
+	forecast, err := s.Forecast()
 	if err != nil {
 		return nil, err
 	}
 	r := &runner{
 		ctx:        ctx,
 		s:          s,
-		groups:     s.Fleet,
 		rng:        rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15)),
 		clock:      NewClock(s.Start.UTC()),
 		store:      fota.NewMemoryStore(),
-		anchor:     s.Start.UTC().Truncate(24 * time.Hour),
+		start:      Micros(s.Start),
+		anchor:     Micros(s.Start.UTC().Truncate(24 * time.Hour)),
 		byID:       map[string]int{},
 		scheduling: -1,
+		wakeAt:     -1,
 	}
-	r.rep = &Report{Seed: s.Seed, Devices: s.Devices(), Start: s.Start.UTC(), Statuses: statusNames(), Forecast: forecast}
-	r.camps[0] = campRT{name: "pilot", spec: &s.Pilot}
-	r.camps[1] = campRT{name: "rollout", spec: &s.Rollout}
-	inv, err := r.buildFleet()
-	if err != nil {
+	r.rep = &Report{Seed: s.Seed, Devices: s.Devices(), Start: s.Start.UTC(), Statuses: statusNames(device.FamilyHTTP), Forecast: forecast}
+	r.camps[campPilot] = campRT{name: "pilot", spec: &s.Pilot, fam: device.FamilyHTTP}
+	r.camps[campRollout] = campRT{name: "rollout", spec: &s.Rollout, fam: device.FamilyHTTP}
+	r.camps[campUpgrade] = campRT{name: "upgrade", up: &s.Upgrade, fam: device.FamilyPush}
+	if err := r.buildFleet(); err != nil {
 		return nil, err
 	}
 	logging := verboselog.DefaultPolicy()
 	logging.HistoryMax = s.HistoryMax
 	r.m, err = fota.New(fota.Config{
-		Store: r.store, Inventory: inv, Clock: r.clock, Observer: r, Logging: logging,
+		Store: r.store, Inventory: &inventory{fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
 		NewID: func(seq uint64) string { return "sim-" + strconv.FormatUint(seq, 10) },
 	})
 	if err != nil {
@@ -202,10 +278,10 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 			if c.Tally, err = r.tally(c.ID); err != nil {
 				return nil, err
 			}
-			c.Reached = reached(c.Tally)
+			c.Reached = reached(r.camps[i].fam, c.Tally)
 		}
 		r.rep.Campaigns = append(r.rep.Campaigns, *c)
-		if c.Refused != "" && (r.rep.Refused == "" || i == 1) {
+		if c.Refused != "" && (r.rep.Refused == "" || i == campRollout) {
 			r.rep.Refused = c.Reason
 		}
 	}
@@ -219,11 +295,16 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	return r.rep, nil
 }
 
-// The Manager calls, all of them.
+// The Manager calls, all of them (push: push.go).
 
 func (r *runner) callSchedule(req fota.CampaignRequest) (fota.CampaignInfo, error) {
 	r.totals.ManagerCalls++
 	return r.m.Schedule(r.ctx, account, req)
+}
+
+func (r *runner) callScheduleUpgrade(req fota.UpgradeRequest) (fota.CampaignInfo, error) {
+	r.totals.ManagerCalls++
+	return r.m.ScheduleUpgrade(r.ctx, account, req)
 }
 
 func (r *runner) callCampaign(id string) (fota.CampaignInfo, error) {
@@ -255,8 +336,9 @@ func (r *runner) callTick() (time.Time, error) {
 }
 
 // callAction carries out an operator action on campaign id (if any)
-// with the devices ids and, for changeDates, the new timing.
-func (r *runner) callAction(do, id string, ids []string, timing schedule.HTTPRequest) (string, error) {
+// with the devices ids and, for changeDates, the new timing; liftGate
+// lifts the gate of target.
+func (r *runner) callAction(do, id string, ids []string, timing schedule.HTTPRequest, target pilot.Target) (string, error) {
 	r.totals.ManagerCalls++
 	switch do {
 	case DoCancel:
@@ -277,6 +359,12 @@ func (r *runner) callAction(do, id string, ids []string, timing schedule.HTTPReq
 			return "", err
 		}
 		return "logging until " + stamp(st[0].ExpiryDate), nil
+	case DoLiftGate:
+		g, err := r.m.LiftGate(r.ctx, target)
+		if err != nil {
+			return "", err
+		}
+		return "the pilot gate of " + targetString(target) + " is " + g.State.String(), nil
 	}
 	return "", fmt.Errorf("sim: unknown action %q", do)
 }
@@ -293,28 +381,35 @@ func pilotTarget(c *Campaign) pilot.Target {
 	return pilot.Target{Account: account, SoftwareName: c.SoftwareName, SoftwareFrom: c.SoftwareFrom, SoftwareTo: c.SoftwareTo}
 }
 
-// buildFleet mints the devices' IMEIs, draws their phases and whether
-// they never check in, and fills the inventory.
-func (r *runner) buildFleet() (*fota.MemoryInventory, error) {
-	inv := fota.NewMemoryInventory()
-	r.fleet = make([]simDevice, r.s.Devices())
-	body := [14]byte{'3', '5'} // TAC prefix "35", then a 12-digit serial
+// buildFleet mints the devices and their ids and draws their phases and
+// whether they never check in.
+func (r *runner) buildFleet() error {
+	var err error
+	if r.fleet, err = mintFleet(r.s.Devices()); err != nil {
+		return err
+	}
+	r.groups = make([]groupRT, len(r.s.Fleet))
 	i := 0
-	for gi := range r.groups {
-		g := &r.groups[gi]
+	for gi := range r.s.Fleet {
+		g := &r.s.Fleet[gi]
+		rt := &r.groups[gi]
+		*rt = groupRT{Group: g, proto: g.protocol(), every: int64(time.Duration(g.CheckInEvery) / time.Microsecond),
+			onlineAt:     r.start + int64(time.Duration(g.OfflineFor)/time.Microsecond),
+			downloadCode: g.DownloadFailCode, installCode: g.InstallFailCode}
+		switch rt.proto {
+		case device.LWM2M:
+			rt.downloadCode = cmp.Or(rt.downloadCode, int(lwm2m.ConnectionLost))
+			rt.installCode = cmp.Or(rt.installCode, int(lwm2m.UpdateFailed))
+		case device.OMADM:
+			rt.downloadCode = cmp.Or(rt.downloadCode, int(omadm.DownloadNetworkIssues))
+			rt.installCode = cmp.Or(rt.installCode, int(omadm.FirmwareUpdateFailed))
+		}
 		every := time.Duration(g.CheckInEvery)
 		hours := int(every / time.Hour)
 		never := g.Online == OnlineNever
 		for range g.Count {
-			for j, n := 13, i; j >= 2; j, n = j-1, n/10 {
-				body[j] = '0' + byte(n%10)
-			}
-			id, err := device.IMEIOf(string(body[:]))
-			if err != nil {
-				return nil, err
-			}
 			d := &r.fleet[i]
-			d.id, d.group, d.camp = id, uint16(gi), -1
+			d.group = uint16(gi)
 			if hours > 0 {
 				d.phase = int32(r.rng.IntN(hours)) * 3600
 			} else {
@@ -324,12 +419,10 @@ func (r *runner) buildFleet() (*fota.MemoryInventory, error) {
 			if d.never {
 				r.rep.Offline++
 			}
-			inv.Put(fota.DeviceInfo{DeviceID: id, Account: account, Protocol: g.protocol(), Make: g.Make, Model: g.Model,
-				Software: g.Software, FOTACapable: true, ActiveConnected: true})
 			i++
 		}
 	}
-	return inv, nil
+	return nil
 }
 
 // planOperator queues the campaigns' scheduling and the actions: those
@@ -337,10 +430,13 @@ func (r *runner) buildFleet() (*fota.MemoryInventory, error) {
 // ends (at once when there is no pilot).
 func (r *runner) planOperator() {
 	if r.s.Pilot.Devices > 0 {
-		r.ops = append(r.ops, operatorEvent{camp: 0, action: -1, at: r.s.Pilot.ScheduleAt})
+		r.ops = append(r.ops, operatorEvent{camp: campPilot, action: -1, at: r.s.Pilot.ScheduleAt})
 	}
-	if r.s.Rollout.Devices > 0 || r.s.groupDevices(r.s.Rollout.Groups) > r.s.Pilot.Devices {
-		r.ops = append(r.ops, operatorEvent{camp: 1, action: -1, at: r.s.Rollout.ScheduleAt})
+	if r.s.Rollout.Devices > 0 || r.s.groupDevices(r.s.Rollout.Groups, device.FamilyHTTP) > r.s.Pilot.Devices {
+		r.ops = append(r.ops, operatorEvent{camp: campRollout, action: -1, at: r.s.Rollout.ScheduleAt})
+	}
+	if r.s.groupDevices(r.s.Upgrade.Groups, device.FamilyPush) > 0 {
+		r.ops = append(r.ops, operatorEvent{camp: campUpgrade, action: -1, at: r.s.Upgrade.ScheduleAt})
 	}
 	for i, a := range r.s.Actions {
 		r.ops = append(r.ops, operatorEvent{action: i, at: a.At})
@@ -356,22 +452,22 @@ func (r *runner) planOperator() {
 		if op.at.PilotEnd {
 			r.deferred = append(r.deferred, i)
 		} else {
-			r.q.Push(r.s.Start.UTC().Add(op.at.After), event{dev: int32(i), kind: evOperator})
+			r.q.Push(r.start+int64(op.at.After/time.Microsecond), event{dev: int32(i), kind: evOperator})
 		}
 	}
 	if r.s.Pilot.Devices == 0 {
-		r.pilotEnd(r.s.Start.UTC())
+		r.pilotEnd(r.start)
 	}
 }
 
 // pilotEnd queues the operator events that wait for the pilot's end.
-func (r *runner) pilotEnd(at time.Time) {
+func (r *runner) pilotEnd(at int64) {
 	if r.pilotEnded {
 		return
 	}
 	r.pilotEnded = true
 	for _, i := range r.deferred {
-		r.q.Push(at.Add(r.ops[i].at.After), event{dev: int32(i), kind: evOperator})
+		r.q.Push(at+int64(r.ops[i].at.After/time.Microsecond), event{dev: int32(i), kind: evOperator})
 	}
 	r.deferred = nil
 }
@@ -393,8 +489,8 @@ func (r *runner) Observe(c fota.Change) {
 			if c.Campaign.Terminal() && cr.EndedAt.IsZero() {
 				cr.EndedAt = c.Time
 				r.camps[i].ended = true
-				if i == 0 {
-					r.pilotEnd(c.Time)
+				if i == campPilot {
+					r.pilotEnd(Micros(c.Time))
 				}
 			}
 		}
@@ -407,56 +503,56 @@ func (r *runner) Observe(c fota.Change) {
 // loop handles events in time order until every campaign has ended and
 // every operator event has happened.
 func (r *runner) loop() error {
-	every := time.Duration(r.s.SampleEvery)
-	nextSample := r.anchor.Add(every)
-	for nextSample.Before(r.s.Start) || nextSample.Equal(r.s.Start) {
-		nextSample = nextSample.Add(every)
+	every := int64(time.Duration(r.s.SampleEvery) / time.Microsecond)
+	nextSample := r.anchor + every
+	for nextSample <= r.start {
+		nextSample += every
 	}
-	nextMidnight := r.anchor.Add(24 * time.Hour)
+	nextMidnight := r.anchor + day
 	for r.open > 0 || r.pending > 0 {
 		at, ev, ok := r.q.Pop()
 		if !ok {
 			return fmt.Errorf("sim: nothing left to happen, yet %d campaigns are still running", r.open)
 		}
 		for r.open > 0 {
-			t := nextSample
-			if nextMidnight.Before(t) {
-				t = nextMidnight
-			}
-			if at.Before(t) {
+			t := min(nextSample, nextMidnight)
+			if at < t {
 				break
 			}
-			if err := r.snapshot(t, t.Equal(nextSample), t.Equal(nextMidnight)); err != nil {
+			if err := r.snapshot(t, t == nextSample, t == nextMidnight); err != nil {
 				return err
 			}
-			if t.Equal(nextSample) {
-				nextSample = nextSample.Add(every)
+			if t == nextSample {
+				nextSample += every
 			}
-			if t.Equal(nextMidnight) {
-				nextMidnight = nextMidnight.Add(24 * time.Hour)
+			if t == nextMidnight {
+				nextMidnight += day
 			}
 		}
 		if r.open == 0 {
 			// Nothing runs: move the sampling on with the clock.
-			for !at.Before(nextSample) {
-				nextSample = nextSample.Add(every)
+			for at >= nextSample {
+				nextSample += every
 			}
-			for !at.Before(nextMidnight) {
-				nextMidnight = nextMidnight.Add(24 * time.Hour)
+			for at >= nextMidnight {
+				nextMidnight += day
 			}
 		}
-		if (ev.kind == evCheckIn || ev.kind == evReport) && r.stale(ev) {
+		if ev.kind.deviceEvent() && r.stale(ev) {
 			r.totals.Dropped++
 			continue
 		}
-		r.clock.Set(at)
+		if ev.kind == evOutbox && r.cancelled(at, ev) {
+			continue
+		}
+		r.clock.setMicro(at)
 		r.totals.Events++
 		if r.totals.Events%ProgressEvery == 0 {
 			if err := r.ctx.Err(); err != nil {
 				return err
 			}
 			if r.s.OnProgress != nil {
-				r.s.OnProgress(Progress{At: at, Events: r.totals.Events})
+				r.s.OnProgress(Progress{At: Time(at), Events: r.totals.Events})
 			}
 		}
 		var err error
@@ -464,13 +560,21 @@ func (r *runner) loop() error {
 		case evCheckIn:
 			err = r.checkIn(at, ev.dev)
 		case evReport:
-			err = r.report(at, ev.dev, ev.outcome)
+			err = r.report(at, ev.dev, fota.Outcome(ev.arg))
 		case evTick:
 			r.tickQueued = false
 			err = r.tick(at)
 		case evOperator:
 			r.pending--
 			err = r.operator(at, int(ev.dev))
+		case evOutbox:
+			err = r.outboxEvent(at, ev)
+		case evStep:
+			err = r.step(at, ev.dev, ev.arg == 1)
+		case evConnect:
+			err = r.connect(at, ev.dev)
+		case evSession:
+			err = r.session(at, ev.dev)
 		}
 		if err != nil {
 			return err
@@ -489,7 +593,7 @@ func (r *runner) loop() error {
 		if !ok {
 			return nil
 		}
-		if ev.kind == evCheckIn || ev.kind == evReport {
+		if ev.kind.deviceEvent() {
 			r.totals.Dropped++
 		}
 	}
@@ -504,8 +608,8 @@ func (r *runner) stale(ev event) bool {
 
 // snapshot records the counts of every running campaign at t: a sample
 // (every Scenario.SampleEvery) and/or a day (every midnight).
-func (r *runner) snapshot(t time.Time, sample, day bool) error {
-	r.clock.Set(t)
+func (r *runner) snapshot(t int64, sample, day bool) error {
+	r.clock.setMicro(t)
 	for i := range r.camps {
 		c := &r.camps[i]
 		if !c.open {
@@ -515,12 +619,12 @@ func (r *runner) snapshot(t time.Time, sample, day bool) error {
 		if err != nil {
 			return err
 		}
-		counts := statusCounts(info.Counts)
+		counts := statusCounts(c.fam, info.Counts)
 		if sample {
-			c.rep.Samples = append(c.rep.Samples, Sample{At: t, Counts: countsOnly(counts)})
+			c.rep.Samples = append(c.rep.Samples, Sample{At: Time(t), Counts: countsOnly(counts)})
 		}
 		if day {
-			c.rep.Days = append(c.rep.Days, Day{At: t, Status: info.Status.String(), Counts: counts})
+			c.rep.Days = append(c.rep.Days, Day{At: Time(t), Status: info.Status.String(), Counts: counts})
 		}
 	}
 	return r.recordEnds()
@@ -542,7 +646,7 @@ func (r *runner) recordEnds() error {
 			return err
 		}
 		c.rep.Status = info.Status.String()
-		c.rep.Counts = statusCounts(info.Counts)
+		c.rep.Counts = statusCounts(c.fam, info.Counts)
 		// The end, unless a snapshot at this instant already saw it (a
 		// query settles a due end).
 		if n := len(c.rep.Days); n == 0 || c.rep.Days[n-1].Status != c.rep.Status || !c.rep.Days[n-1].At.Equal(now) {
@@ -558,7 +662,7 @@ func (r *runner) recordEnds() error {
 }
 
 // operator carries out operator event i at now.
-func (r *runner) operator(now time.Time, i int) error {
+func (r *runner) operator(now int64, i int) error {
 	op := r.ops[i]
 	var err error
 	var what string
@@ -574,37 +678,62 @@ func (r *runner) operator(now time.Time, i int) error {
 		return err
 	}
 	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: now, Kind: StepOperator, Operator: what})
+		r.s.OnStep(Step{At: Time(now), Kind: StepOperator, Operator: what})
 	}
 	// Scheduling and every action may add or move the Manager's
-	// deadlines: ask for the next one.
+	// deadlines and plan push commands: ask for the next deadline, and
+	// wake the push transport.
+	r.wake(now)
 	return r.tick(now)
 }
 
 // schedule sends campaign ci's request, its devices taken in fleet order.
-func (r *runner) schedule(now time.Time, ci int) error {
+func (r *runner) schedule(now int64, ci int) error {
 	c := &r.camps[ci]
-	spec := c.spec
-	var ids []int32
-	want := spec.Devices
+	groups, want := r.s.Upgrade.Groups, r.s.Upgrade.Devices
+	if c.spec != nil {
+		groups, want = c.spec.Groups, c.spec.Devices
+	}
+	var devs []int32
 	for i := range r.fleet {
-		if want > 0 && len(ids) == want {
+		if want > 0 && len(devs) == want {
 			break
 		}
 		d := &r.fleet[i]
-		if d.camp < 0 && inGroups(spec.Groups, r.groups[d.group].Name) {
-			ids = append(ids, int32(i))
+		g := &r.groups[d.group]
+		if d.camp < 0 && g.proto.Family() == c.fam && inGroups(groups, g.Name) {
+			devs = append(devs, int32(i))
 		}
 	}
-	req := r.request(spec, now, ids)
-	c.rep = &CampaignReport{Name: c.name, Devices: len(ids), ScheduledAt: now, Request: req.Timing}
+	ids := make([]string, len(devs))
+	for k, i := range devs {
+		ids[k] = r.fleet.id(i)
+	}
+	scheduled, start := Time(now), r.s.Start.UTC()
+	c.rep = &CampaignReport{Name: c.name, Devices: len(devs), ScheduledAt: scheduled}
+	var req fota.CampaignRequest
+	var up fota.UpgradeRequest
+	if c.spec != nil {
+		req = r.request(c.spec, scheduled, ids)
+		c.rep.Request = req.Timing
+	} else {
+		up = c.up.Request(scheduled, start, ids)
+		c.rep.Request = schedule.HTTPRequest{StartDate: up.StartDate, EndDate: up.EndDate}
+		c.rep.Family, c.rep.Statuses = c.fam.String(), statusNames(c.fam)
+	}
 	r.order = append(r.order, ci)
-	if len(ids) == 0 {
+	if len(devs) == 0 {
 		c.rep.Refused, c.rep.Reason = "no devices left in its groups", "no devices left in its groups"
 		return nil
 	}
 	r.scheduling = ci
-	info, err := r.callSchedule(req)
+	var info fota.CampaignInfo
+	var err error
+	if c.spec != nil {
+		info, err = r.callSchedule(req)
+	} else {
+		info, err = r.callScheduleUpgrade(up)
+	}
 	r.scheduling = -1
 	if err != nil {
 		if !refusal(err) {
@@ -612,29 +741,26 @@ func (r *runner) schedule(now time.Time, ci int) error {
 		}
 		c.rep.Refused, c.rep.Err = err.Error(), err
 		c.rep.Reason = r.refusalReason(ci, err)
-		if ci == 0 {
+		if ci == campPilot {
 			r.pilotEnd(now)
 		}
 		return nil
 	}
 	c.rep.ID, c.rep.StartsAt, c.rep.EndsAt = info.ID, info.StartsAt, info.EndsAt
+	c.endsAt = micros(info.EndsAt)
 	r.byID[info.ID] = ci
 	c.open = true
 	r.open++
 	if !c.ended { // not ended while scheduling (no device accepted)
-		r.join(now, ids, ci)
+		r.join(now, devs, ci)
 	}
 	// The first sample: every device just requested.
-	c.rep.Samples = append(c.rep.Samples, Sample{At: now, Counts: countsOnly(statusCounts(info.Counts))})
+	c.rep.Samples = append(c.rep.Samples, Sample{At: scheduled, Counts: countsOnly(statusCounts(c.fam, info.Counts))})
 	return nil
 }
 
 // request is the ThingSpace request of a campaign scheduled at now.
-func (r *runner) request(spec *Campaign, now time.Time, devs []int32) fota.CampaignRequest {
-	ids := make([]string, len(devs))
-	for i, d := range devs {
-		ids[i] = r.fleet[d].id
-	}
+func (r *runner) request(spec *Campaign, now time.Time, ids []string) fota.CampaignRequest {
 	return fota.CampaignRequest{
 		CampaignName: spec.CampaignName, SoftwareName: spec.SoftwareName, SoftwareFrom: spec.SoftwareFrom,
 		SoftwareTo: spec.SoftwareTo, DistributionType: spec.DistributionType, Make: spec.Make, Model: spec.Model,
@@ -651,13 +777,20 @@ func refusal(err error) bool {
 		errors.Is(err, fota.ErrWrongFamily) || errors.As(err, &fe)
 }
 
-// join makes devices members of campaign ci from now: each starts with
-// its next regular check-in.
-func (r *runner) join(now time.Time, devs []int32, ci int) {
+// join makes devices members of campaign ci from now. An HTTP device
+// starts with its next regular check-in; a push device is the Manager's
+// to push (an offline one registers, or opens a session, when it comes
+// online).
+func (r *runner) join(now int64, devs []int32, ci int) {
+	push := r.camps[ci].fam == device.FamilyPush
 	for _, i := range devs {
 		d := &r.fleet[i]
 		d.camp, d.gen = int8(ci), d.gen+1
 		if d.never {
+			continue
+		}
+		if push {
+			r.joinPush(now, i)
 			continue
 		}
 		r.q.Push(r.firstCheckIn(i, now), event{dev: i, kind: evCheckIn, gen: d.gen})
@@ -666,30 +799,34 @@ func (r *runner) join(now time.Time, devs []int32, ci int) {
 
 // firstCheckIn is a device's first check-in from now: its next regular
 // slot once its group is online.
-func (r *runner) firstCheckIn(i int32, now time.Time) time.Time {
-	g := &r.groups[r.fleet[i].group]
-	if on := r.s.Start.UTC().Add(time.Duration(g.OfflineFor)); on.After(now) {
-		now = on.Add(-time.Nanosecond) // a slot at the very instant it comes online counts
+func (r *runner) firstCheckIn(i int32, now int64) int64 {
+	if on := r.groups[r.fleet[i].group].onlineAt; on > now {
+		now = on - 1 // a slot at the very instant it comes online counts
 	}
 	return r.nextRegular(i, now)
 }
 
 // act carries out an operator action; a refusal is reported, not returned.
-func (r *runner) act(now time.Time, a *Action) error {
-	ar := ActionReport{At: now, Do: a.Do, Campaign: a.Campaign, Group: a.Group}
+func (r *runner) act(now int64, a *Action) error {
+	ar := ActionReport{At: Time(now), Do: a.Do, Campaign: a.Campaign, Group: a.Group}
 	defer func() { r.rep.Actions = append(r.rep.Actions, ar) }()
 	var c *campRT
-	id, ci := "", 0
+	id, ci := "", campPilot
 	if a.Campaign != "" {
-		if a.Campaign == "rollout" {
-			ci = 1
+		switch a.Campaign {
+		case "rollout":
+			ci = campRollout
+		case "upgrade":
+			ci = campUpgrade
 		}
 		c = &r.camps[ci]
-		if c.rep == nil || c.rep.ID == "" {
+		if a.Do != DoLiftGate && (c.rep == nil || c.rep.ID == "") {
 			ar.Refused = "the " + a.Campaign + " was not scheduled"
 			return nil
 		}
-		id = c.rep.ID
+		if c.rep != nil {
+			id = c.rep.ID
+		}
 	}
 	var devs []int32
 	var ids []string
@@ -701,7 +838,7 @@ func (r *runner) act(now time.Time, a *Action) error {
 			}
 			if d.camp < 0 && r.groups[d.group].Name == a.Group {
 				devs = append(devs, int32(i))
-				ids = append(ids, d.id)
+				ids = append(ids, r.fleet.id(int32(i)))
 			}
 		}
 		ar.Devices = len(ids)
@@ -715,10 +852,14 @@ func (r *runner) act(now time.Time, a *Action) error {
 		timing = a.Dates.Request(c.rep.ScheduledAt, r.s.Start.UTC())
 		ar.Request = &timing
 	}
-	result, err := r.callAction(a.Do, id, ids, timing)
+	var target pilot.Target
+	if c != nil && c.spec != nil {
+		target = pilotTarget(c.spec)
+	}
+	result, err := r.callAction(a.Do, id, ids, timing, target)
 	if err != nil {
 		if !refusal(err) {
-			return fmt.Errorf("sim: %s at %v: %w", a.Do, now, err)
+			return fmt.Errorf("sim: %s at %v: %w", a.Do, Time(now), err)
 		}
 		ar.Refused = err.Error()
 		return nil
@@ -730,47 +871,51 @@ func (r *runner) act(now time.Time, a *Action) error {
 		r.join(now, devs, ci)
 	case DoChangeDates:
 		c.rep.Request = timing
-		if info, err := r.callCampaign(id); err == nil {
-			c.rep.StartsAt, c.rep.EndsAt = info.StartsAt, info.EndsAt
-		} else {
+		info, err := r.callCampaign(id)
+		if err != nil {
 			return err
 		}
+		c.rep.StartsAt, c.rep.EndsAt = info.StartsAt, info.EndsAt
+		c.endsAt = micros(info.EndsAt)
 	}
 	return nil
 }
 
 // tick applies the Manager's due deadlines and queues a tick for the next.
-func (r *runner) tick(now time.Time) error {
+func (r *runner) tick(now int64) error {
 	next, err := r.callTick()
 	if err != nil {
 		return err
 	}
 	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: now, Kind: StepTick, Next: next})
+		r.s.OnStep(Step{At: Time(now), Kind: StepTick, Next: next})
 	}
+	r.wake(now) // a start, or a give-up, may plan push commands
 	if next.IsZero() {
 		return nil
 	}
-	if !next.After(now) {
-		return fmt.Errorf("sim: Manager.Tick at %v returned the deadline %v, not after it", now, next)
+	at := micros(next)
+	if at <= now {
+		return fmt.Errorf("sim: Manager.Tick at %v returned the deadline %v, not after it", Time(now), next)
 	}
-	if !r.tickQueued || next.Before(r.tickAt) {
+	if !r.tickQueued || at < r.tickAt {
 		// A later queued tick stays: it finds nothing due and asks again.
-		r.q.Push(next, event{kind: evTick})
-		r.tickAt, r.tickQueued = next, true
+		r.q.Push(at, event{kind: evTick})
+		r.tickAt, r.tickQueued = at, true
 	}
 	return nil
 }
 
 // checkIn is a device's check-in and what it does with the answer.
-func (r *runner) checkIn(now time.Time, i int32) error {
+func (r *runner) checkIn(now int64, i int32) error {
 	d := &r.fleet[i]
-	in, err := r.callCheckIn(d.id)
+	id := r.fleet.id(i)
+	in, err := r.callCheckIn(id)
 	if err != nil {
-		return fmt.Errorf("sim: check-in of %s at %v: %w", d.id, now, err)
+		return fmt.Errorf("sim: check-in of %s at %v: %w", id, Time(now), err)
 	}
 	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: now, Kind: StepCheckIn, Campaign: r.camps[d.camp].rep.ID, Device: d.id, Instruction: in})
+		r.s.OnStep(Step{At: Time(now), Kind: StepCheckIn, Campaign: r.camps[d.camp].rep.ID, Device: id, Instruction: in})
 	}
 	g := &r.groups[d.group]
 	switch in.Action {
@@ -781,7 +926,7 @@ func (r *runner) checkIn(now time.Time, i int32) error {
 		} else if r.chance(g.DownloadFail) {
 			outcome = fota.OutcomeDownloadFailed
 		}
-		r.q.Push(now.Add(r.draw(g.Download)), event{dev: i, kind: evReport, outcome: outcome, gen: d.gen})
+		r.q.Push(now+r.draw(g.Download), event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen})
 	case fota.ActionInstall:
 		outcome := fota.OutcomeInstalled
 		if r.chance(g.UnknownError) {
@@ -789,17 +934,18 @@ func (r *runner) checkIn(now time.Time, i int32) error {
 		} else if r.chance(g.InstallFail) {
 			outcome = fota.OutcomeInstallFailed
 		}
-		r.q.Push(now.Add(r.draw(g.Install)), event{dev: i, kind: evReport, outcome: outcome, gen: d.gen})
+		r.q.Push(now+r.draw(g.Install), event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen})
 	default:
 		if in.CampaignID == "" {
 			return nil // finished, or in no campaign: nothing more to simulate
 		}
 		next := r.nextRegular(i, now)
 		if !in.RetryAt.IsZero() && g.FollowRetry {
-			if !in.RetryAt.After(now) {
-				return fmt.Errorf("sim: check-in of %s at %v: told to come back at %v, not later", d.id, now, in.RetryAt)
+			retryAt := micros(in.RetryAt)
+			if retryAt <= now {
+				return fmt.Errorf("sim: check-in of %s at %v: told to come back at %v, not later", id, Time(now), in.RetryAt)
 			}
-			if retry := in.RetryAt.Add(r.draw(Range{Max: g.RetryJitter - Duration(time.Second)})); retry.Before(next) {
+			if retry := retryAt + r.draw(Range{Max: g.RetryJitter - Duration(time.Second)}); retry < next {
 				next = retry
 			}
 		}
@@ -809,16 +955,16 @@ func (r *runner) checkIn(now time.Time, i int32) error {
 }
 
 // report is a device reporting the outcome of its download or install.
-func (r *runner) report(now time.Time, i int32, outcome fota.Outcome) error {
+func (r *runner) report(now int64, i int32, outcome fota.Outcome) error {
 	d := &r.fleet[i]
-	id := r.camps[d.camp].rep.ID
-	st, err := r.callReport(id, d.id, outcome)
+	id, devID := r.camps[d.camp].rep.ID, r.fleet.id(i)
+	st, err := r.callReport(id, devID, outcome)
 	late := errors.Is(err, fota.ErrInvalidTransition)
 	if err != nil && !late {
-		return fmt.Errorf("sim: report %s of %s at %v: %w", outcome, d.id, now, err)
+		return fmt.Errorf("sim: report %s of %s at %v: %w", outcome, devID, Time(now), err)
 	}
 	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: now, Kind: StepReport, Campaign: id, Device: d.id, Outcome: outcome, State: st, Err: err})
+		r.s.OnStep(Step{At: Time(now), Kind: StepReport, Campaign: id, Device: devID, Outcome: outcome, State: st, Err: err})
 	}
 	if late {
 		r.totals.LateReports++
@@ -834,31 +980,31 @@ func (r *runner) report(now time.Time, i int32, outcome fota.Outcome) error {
 
 // nextRegular is a device's first regular check-in after now: its slot in
 // the next period plus a fresh jitter.
-func (r *runner) nextRegular(i int32, now time.Time) time.Time {
+func (r *runner) nextRegular(i int32, now int64) int64 {
 	d := &r.fleet[i]
 	g := &r.groups[d.group]
 	jitter := r.draw(Range{Max: g.CheckInJitter - Duration(time.Second)})
-	return slotAfter(r.anchor.Add(time.Duration(d.phase)*time.Second+jitter), time.Duration(g.CheckInEvery), now)
+	return slotAfter(r.anchor+int64(d.phase)*second+jitter, g.every, now)
 }
 
 // slotAfter is the first base + k*every (k any integer) after now.
-func slotAfter(base time.Time, every time.Duration, now time.Time) time.Time {
-	d := now.Sub(base)
+func slotAfter(base, every, now int64) int64 {
+	d := now - base
 	k := d / every
 	if d < 0 && d%every != 0 {
 		k-- // floor, not truncation
 	}
-	return base.Add((k + 1) * every)
+	return base + (k+1)*every
 }
 
 // draw returns a uniform whole number of seconds in [rg.Min, rg.Max]
-// (zero when the range is empty).
-func (r *runner) draw(rg Range) time.Duration {
+// (zero when the range is empty), in microseconds.
+func (r *runner) draw(rg Range) int64 {
 	lo, hi := int64(time.Duration(rg.Min)/time.Second), int64(time.Duration(rg.Max)/time.Second)
 	if hi <= lo {
-		return time.Duration(max(lo, 0)) * time.Second
+		return max(lo, 0) * second
 	}
-	return time.Duration(lo+r.rng.Int64N(hi-lo+1)) * time.Second
+	return (lo + r.rng.Int64N(hi-lo+1)) * second
 }
 
 // chance draws true with probability p. A p of 0 draws nothing, so a
@@ -906,8 +1052,8 @@ func (r *runner) refusalReason(ci int, err error) string {
 	if !errors.Is(err, fota.ErrPilotRequired) {
 		return name + ": " + err.Error()
 	}
-	p := r.camps[0].rep
-	if ci == 0 || p == nil {
+	p := r.camps[campPilot].rep
+	if ci == campPilot || p == nil {
 		return gateReason(nil, r.camps[ci].rep.Devices, pilot.DefaultPolicy())
 	}
 	if p.ID == "" {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fotakit/fota"
@@ -46,13 +48,16 @@ type Group struct {
 	Model    string `json:"model"`
 	Software string `json:"software"`
 	// Protocol is "HTTP", "LWM2M" or "OMA-DM" (ThingSpace's spellings;
-	// "OMA" and "OMD-DM" are read too). This build runs HTTP groups only:
-	// Run refuses a push group with an *UnsupportedError.
+	// "OMA" and "OMD-DM" are read too). HTTP devices check in and join
+	// the pilot and the rollout (/v2); LWM2M and OMA-DM devices are pushed
+	// to and join the upgrade (/v1).
 	Protocol string `json:"protocol"`
-	// CheckInEvery is the period of a device's regular check-ins. Each
-	// device has its own phase: a random whole hour within the period (a
-	// random second when the period is under an hour). Default 24h: "once
-	// a day", at the device's own hour.
+	// CheckInEvery is the period of a device's regular check-ins (push
+	// devices: of the sessions in which an OMA-DM device sends a Generic
+	// Alert the server did not get). Each device has its own phase: a
+	// random whole hour within the period (a random second when the period
+	// is under an hour). Default 24h: "once a day", at the device's own
+	// hour.
 	CheckInEvery Duration `json:"checkInEvery"`
 	// CheckInJitter spreads each regular check-in uniformly over
 	// [slot, slot+jitter), drawn anew every time. Default 1h.
@@ -66,37 +71,45 @@ type Group struct {
 	// true; false is a device that only ever checks in at its own times.
 	FollowRetry bool `json:"followRetry"`
 	// Online is the group's pattern: "always" (the default), "offline"
-	// (no check-in before Scenario.Start + OfflineFor) or "never".
+	// (no check-in before Scenario.Start + OfflineFor; a push device
+	// answers nothing until then, and then registers or opens a session)
+	// or "never".
 	Online string `json:"online"`
 	// OfflineFor is how long an "offline" group stays silent.
 	OfflineFor Duration `json:"offlineFor,omitzero"`
 	// NeverOnline is the chance that a device of the group never checks
-	// in at all, drawn once per device. Default 0.01.
+	// in (push: never answers) at all, drawn once per device. Default
+	// 0.01.
 	NeverOnline float64 `json:"neverOnline"`
 	// Download and Install are how long the two steps take. Defaults:
 	// 2m..30m and 1m..10m.
 	Download Range `json:"download"`
 	Install  Range `json:"install"`
 	// DownloadFail and InstallFail are the chances that a step fails
-	// (HTTP: RovaClientDownloadFailed, RovaClientDownloadedInstallFailed).
-	// Defaults 0.02 and 0.03.
+	// (HTTP: RovaClientDownloadFailed, RovaClientDownloadedInstallFailed;
+	// push: the failure codes below). Defaults 0.02 and 0.03.
 	DownloadFail float64 `json:"downloadFail"`
 	InstallFail  float64 `json:"installFail"`
 	// UnknownError is the chance, at each step, that an HTTP device
-	// reports "Uknown device error." instead. Default 0.002.
+	// reports "Uknown device error." instead. Default 0.002. Push devices
+	// report protocol result codes only: they draw nothing from it.
 	UnknownError float64 `json:"unknownError"`
 
-	// Push groups only (LWM2M, OMA-DM), for the push runner.
+	// Push groups only (LWM2M, OMA-DM).
 
 	// NotificationLoss is the chance that one LwM2M notification or FUMO
-	// Generic Alert never reaches the server.
+	// Generic Alert never reaches the server. The Manager reads /5/0 of
+	// an LwM2M device it has heard nothing from for a while; an OMA-DM
+	// device sends the alert again in its next session.
 	NotificationLoss float64 `json:"notificationLoss,omitzero"`
 	// DownloadFailCode and InstallFailCode are what a failed step
-	// reports: an LwM2M Update Result (/5/0/5, 2..10) or a FUMO result
-	// code (4xx, 5xx). 0 is the protocol's usual one: LwM2M 4
-	// (connection lost during download) and 8 (firmware update failed),
-	// FUMO 503 (download failed: network issues) and 410 (firmware update
-	// failed).
+	// reports. LwM2M: an Update Result (/5/0/5) that its Object 5 machine
+	// can reach, 2..7 or 9 for a download (downloadFailed) and 5 or 8 for
+	// an update (the device left Idle with 5, Downloaded with 8, the image
+	// kept). OMA-DM: a FUMO failure code (4xx, 5xx, the vendor ranges
+	// included). 0 is the protocol's usual one: LwM2M 4 (connection lost
+	// during download) and 8 (firmware update failed), FUMO 503 (download
+	// failed: network issues) and 410 (firmware update failed).
 	DownloadFailCode int `json:"downloadFailCode,omitzero"`
 	InstallFailCode  int `json:"installFailCode,omitzero"`
 }
@@ -168,7 +181,7 @@ func (t Timing) Request(scheduled, start time.Time) schedule.HTTPRequest {
 
 // Campaign is the pilot or the rollout: a ThingSpace /v2 schedule request
 // (CampaignSoftwareUpgrade) whose deviceList the simulator fills, plus
-// when the operator sends it.
+// when the operator sends it. It takes HTTP devices only.
 type Campaign struct {
 	CampaignName     string `json:"campaignName,omitempty"`
 	SoftwareName     string `json:"softwareName"`
@@ -183,8 +196,8 @@ type Campaign struct {
 	// 5..20, the sizes the pilot gate counts. For the rollout, 0 means
 	// every device of its groups that is not in the pilot.
 	Devices int `json:"devices"`
-	// Groups names the fleet groups the campaign draws from; empty is
-	// every group.
+	// Groups names the fleet groups the campaign draws from, HTTP groups
+	// all; empty is every HTTP group.
 	Groups []string `json:"groups,omitempty"`
 	// ScheduleAt is when the request is sent. Defaults: the start for
 	// the pilot, "pilotEnd" for the rollout (the gate is judged when the
@@ -208,6 +221,58 @@ func (c *Campaign) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Upgrade is the push rollout: a ThingSpace /v1 request
+// (FirmwareUpgradeRequest: firmwareName, firmwareTo, startDate, endDate,
+// deviceList, with fota's prerequisites make, model and firmwareFrom),
+// whose deviceList the simulator fills with LWM2M and OMA-DM devices,
+// plus when the operator sends it. It has no pilot: the pilot gate is the
+// HTTP family's. A start date of the day it is sent is on-demand (it
+// starts two hours later); a later one starts at 00:00 UTC that day. It
+// runs to the end of its end date, which a /v1 request must give.
+type Upgrade struct {
+	CampaignName string `json:"campaignName,omitempty"`
+	FirmwareName string `json:"firmwareName"`
+	FirmwareFrom string `json:"firmwareFrom,omitempty"`
+	FirmwareTo   string `json:"firmwareTo"`
+	Make         string `json:"make,omitempty"`
+	Model        string `json:"model,omitempty"`
+	// StartDate and EndDate are the request's dates (see DateSpec).
+	StartDate DateSpec `json:"startDate"`
+	EndDate   DateSpec `json:"endDate"`
+	// Devices is how many devices the upgrade requests, taken in fleet
+	// order from its groups; 0 means every device of its groups.
+	Devices int `json:"devices"`
+	// Groups names the fleet groups the upgrade draws from, LWM2M and
+	// OMA-DM groups all; empty is every push group.
+	Groups []string `json:"groups,omitempty"`
+	// ScheduleAt is when the request is sent. Default: the start.
+	ScheduleAt At `json:"scheduleAt"`
+}
+
+// UnmarshalJSON reads an upgrade on top of the one it replaces, except
+// for its dates, which are exactly what the file writes: an absent
+// startDate is "+0h" (on-demand), and endDate is required.
+func (u *Upgrade) UnmarshalJSON(b []byte) error {
+	type plain Upgrade
+	p := plain(*u)
+	p.StartDate, p.EndDate = Relative(0), DateSpec{}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*u = Upgrade(p)
+	return nil
+}
+
+// Request is the /v1 request of an upgrade scheduled at scheduled in a
+// simulation that started at start, for the devices ids.
+func (u *Upgrade) Request(scheduled, start time.Time, ids []string) fota.UpgradeRequest {
+	return fota.UpgradeRequest{
+		AccountName: account, CampaignName: u.CampaignName, FirmwareName: u.FirmwareName,
+		FirmwareTo: u.FirmwareTo, StartDate: u.StartDate.Resolve(scheduled, start), EndDate: u.EndDate.Resolve(scheduled, start),
+		DeviceList: ids, Make: u.Make, Model: u.Model, FirmwareFrom: u.FirmwareFrom,
+	}
+}
+
 // The operator actions (Action.Do).
 const (
 	DoCancel        = "cancel"        // Manager.Cancel: before the start
@@ -215,6 +280,7 @@ const (
 	DoChangeDates   = "changeDates"   // Manager.ChangeDates with Action.Dates
 	DoAddDevices    = "addDevices"    // Manager.AddDevices: Count devices of Group
 	DoEnableLogging = "enableLogging" // Manager.EnableLogging: Count devices of Group
+	DoLiftGate      = "liftGate"      // Manager.LiftGate: the pilot gate of the campaign's software
 )
 
 // Action is one operator action on the scenario's timeline. A refused
@@ -222,8 +288,9 @@ const (
 type Action struct {
 	At At     `json:"at"`
 	Do string `json:"do"`
-	// Campaign is "pilot" or "rollout" (cancel, abort, changeDates,
-	// addDevices).
+	// Campaign is "pilot", "rollout" or "upgrade" (cancel, abort,
+	// changeDates, addDevices; liftGate lifts the gate of the pilot's or
+	// the rollout's software, by the operator's decision).
 	Campaign string `json:"campaign,omitempty"`
 	// Dates is the full new timing of changeDates (ThingSpace: "Fields
 	// which need to remain unchanged should be also provided"); relative
@@ -236,9 +303,11 @@ type Action struct {
 	Count int    `json:"count,omitzero"`
 }
 
-// Scenario is one simulation: a fleet, a pilot campaign, the rollout, and
-// operator actions. DefaultScenario gives the defaults; ReadScenario reads
-// a scenario file (its JSON is this type's); Run uses the fields as given.
+// Scenario is one simulation: a fleet, a pilot campaign and the rollout
+// (/v2, for the HTTP devices), the upgrade (/v1, for the LwM2M and OMA-DM
+// devices), and operator actions. DefaultScenario gives the defaults;
+// ReadScenario reads a scenario file (its JSON is this type's); Run uses
+// the fields as given.
 type Scenario struct {
 	// Seed seeds the one random source of the run.
 	Seed uint64 `json:"seed"`
@@ -246,9 +315,12 @@ type Scenario struct {
 	Start time.Time `json:"start"`
 	// Fleet is the devices, group by group, 1..MaxDevices in all.
 	Fleet []Group `json:"fleet"`
-	// Pilot and Rollout are the two campaigns.
+	// Pilot and Rollout are the two /v2 campaigns of the HTTP devices;
+	// Upgrade is the /v1 push campaign of the LWM2M and OMA-DM devices.
+	// A campaign whose groups hold no device left is not sent.
 	Pilot   Campaign `json:"pilot"`
 	Rollout Campaign `json:"rollout"`
+	Upgrade Upgrade  `json:"upgrade"`
 	// Actions are the operator's actions, in any order.
 	Actions []Action `json:"actions,omitempty"`
 	// SampleEvery is how often the report samples every campaign's
@@ -274,6 +346,9 @@ type Scenario struct {
 // for 2 days, then, when the pilot ends, a 7-day rollout of every other
 // device; both on-demand, downloading at night (00..06 and 20..24 UTC)
 // and installing 02..07 UTC; seed 1, starting Monday 2026-01-05 00:00 UTC.
+// Its upgrade, a 7-day on-demand /v1 request of the same firmware sent at
+// the start, takes the push groups, of which the default fleet has none
+// (examples/simulate -protocol lwm2m makes the group a push group).
 func DefaultScenario(n int) Scenario {
 	g := DefaultGroup()
 	g.Count = n
@@ -303,7 +378,28 @@ func DefaultScenario(n int) Scenario {
 	}
 	s.Pilot.Devices = pilotSize
 	s.Rollout.ScheduleAt = At{PilotEnd: true}
+	s.Upgrade = Upgrade{CampaignName: "upgrade", FirmwareName: "sensor-fw", FirmwareFrom: "1.0", FirmwareTo: "2.0",
+		Make: "Acme", Model: "Sensor", StartDate: Relative(0), EndDate: Relative(6)}
 	return s
+}
+
+// SetProtocol makes every fleet group's devices speak protocol p ("HTTP",
+// "LWM2M" or "OMA-DM", in any case, as Group.Protocol reads them). For a push protocol it
+// also drops the pilot (the pilot gate is the HTTP family's): the
+// upgrade then takes the whole fleet. A protocol it cannot read is a
+// *ScenarioError naming "fleet[*].protocol".
+func (s *Scenario) SetProtocol(p string) error {
+	proto, err := device.ParseProtocol(strings.ToUpper(p))
+	if err != nil {
+		return &ScenarioError{Field: "fleet[*].protocol", Value: p, Reason: `must be "HTTP", "LWM2M" or "OMA-DM"`, Err: err}
+	}
+	for i := range s.Fleet {
+		s.Fleet[i].Protocol = proto.String()
+	}
+	if proto.Family() == device.FamilyPush {
+		s.Pilot.Devices = 0
+	}
+	return nil
 }
 
 // Devices is the fleet's size: every group's count.
@@ -379,24 +475,8 @@ func (e *ScenarioError) Is(target error) bool { return target == ErrBadScenario 
 // Unwrap returns the underlying error, if any.
 func (e *ScenarioError) Unwrap() error { return e.Err }
 
-// UnsupportedError is a valid scenario that this build cannot run: a
-// push group (LWM2M, OMA-DM) needs the push runner, which comes with the
-// Manager's push campaigns. It matches errors.ErrUnsupported.
-type UnsupportedError struct {
-	Field string // e.g. "fleet[1].protocol"
-	Value string // e.g. "LWM2M"
-}
-
-func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("sim: %s %q: the push runner (LWM2M and OMA-DM fleets) is not in this build; only HTTP fleets run", e.Field, e.Value)
-}
-
-// Is matches errors.ErrUnsupported.
-func (e *UnsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
-
 // Validate checks that the scenario can be simulated; every error is a
-// *ScenarioError naming the field as a scenario file spells it. A push
-// group passes: Run, not Validate, refuses it (see UnsupportedError).
+// *ScenarioError naming the field as a scenario file spells it.
 func (s *Scenario) Validate() error {
 	bad := func(field, value, reason string) error {
 		return &ScenarioError{Field: field, Value: value, Reason: reason}
@@ -416,15 +496,15 @@ func (s *Scenario) Validate() error {
 	case s.Devices() < 1 || s.Devices() > MaxDevices:
 		return bad("fleet", itoa(s.Devices())+" devices", fmt.Sprintf("the groups' counts must add up to 1..%d", MaxDevices))
 	}
-	names := map[string]bool{}
+	names := map[string]device.Family{}
 	for i := range s.Fleet {
 		if err := s.Fleet[i].validate("fleet[" + itoa(i) + "]"); err != nil {
 			return err
 		}
-		if names[s.Fleet[i].Name] {
+		if names[s.Fleet[i].Name] != 0 {
 			return bad("fleet["+itoa(i)+"].name", s.Fleet[i].Name, "two groups have this name")
 		}
-		names[s.Fleet[i].Name] = true
+		names[s.Fleet[i].Name] = s.Fleet[i].protocol().Family()
 	}
 	for _, c := range []struct {
 		name string
@@ -437,12 +517,15 @@ func (s *Scenario) Validate() error {
 	if s.Pilot.ScheduleAt.PilotEnd {
 		return bad("pilot.scheduleAt", s.Pilot.ScheduleAt.String(), "the pilot cannot wait for its own end")
 	}
-	pool := s.groupDevices(s.Pilot.Groups)
+	pool := s.groupDevices(s.Pilot.Groups, device.FamilyHTTP)
 	if s.Pilot.Devices > pool {
-		return bad("pilot.devices", itoa(s.Pilot.Devices), fmt.Sprintf("its groups hold %d devices", pool))
+		return bad("pilot.devices", itoa(s.Pilot.Devices), fmt.Sprintf("its groups hold %d HTTP devices", pool))
 	}
 	if s.Rollout.Devices < 0 {
 		return bad("rollout.devices", itoa(s.Rollout.Devices), "must be 0 (every other device) or more")
+	}
+	if err := s.validateUpgrade(names); err != nil {
+		return err
 	}
 	for i := range s.Actions {
 		if err := s.validateAction("actions["+itoa(i)+"]", &s.Actions[i], names); err != nil {
@@ -504,15 +587,19 @@ func (g *Group) validate(path string) error {
 	for _, c := range []struct {
 		name string
 		code int
-	}{{"downloadFailCode", g.DownloadFailCode}, {"installFailCode", g.InstallFailCode}} {
+		ev   lwm2m.Event // the LwM2M event whose results the code must be
+	}{{"downloadFailCode", g.DownloadFailCode, lwm2m.EventDownloadFailed}, {"installFailCode", g.InstallFailCode, lwm2m.EventUpdateFailedImageLost}} {
 		switch {
 		case c.code == 0:
 		case !push:
 			return bad(c.name, strconv.Itoa(c.code), "only for LWM2M and OMA-DM groups")
 		case proto == device.LWM2M:
-			r, err := lwm2m.ParseResult(int64(c.code))
-			if err != nil || r < lwm2m.NotEnoughFlash || r > lwm2m.Cancelled {
-				return bad(c.name, strconv.Itoa(c.code), "an LwM2M failure is an Update Result (/5/0/5) in 2..10")
+			if !lwm2mFailure(c.ev, c.code) {
+				what := "a failed download leaves (downloadFailed): 2..7 or 9"
+				if c.ev != lwm2m.EventDownloadFailed {
+					what = "a failed update leaves (updateFailedImageLost, updateFailedImageKept): 5 or 8"
+				}
+				return bad(c.name, strconv.Itoa(c.code), "an LwM2M failure is an Update Result (/5/0/5) that "+what)
 			}
 		default:
 			rc, err := omadm.ParseResultCode(fmt.Sprintf("%03d", c.code))
@@ -527,12 +614,23 @@ func (g *Group) validate(path string) error {
 	return nil
 }
 
-// groupDevices is how many devices the named groups hold (every group
-// when names is empty).
-func (s *Scenario) groupDevices(names []string) int {
+// lwm2mFailure reports whether code is a failure result that event ev
+// (downloadFailed, or an update's failure: updateFailedImageLost with 5
+// or 8) leaves in /5/0/5.
+func lwm2mFailure(ev lwm2m.Event, code int) bool {
+	r, err := lwm2m.ParseResult(int64(code))
+	if err != nil || r == lwm2m.Success || r == lwm2m.Initial {
+		return false
+	}
+	return slices.Contains(ev.Results(), r)
+}
+
+// groupDevices is how many devices of family fam the named groups hold
+// (every group of the family when names is empty).
+func (s *Scenario) groupDevices(names []string, fam device.Family) int {
 	n := 0
 	for i := range s.Fleet {
-		if inGroups(names, s.Fleet[i].Name) {
+		if s.Fleet[i].protocol().Family() == fam && inGroups(names, s.Fleet[i].Name) {
 			n += s.Fleet[i].Count
 		}
 	}
@@ -540,18 +638,27 @@ func (s *Scenario) groupDevices(names []string) int {
 }
 
 func inGroups(names []string, name string) bool {
-	if len(names) == 0 {
-		return true
-	}
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return len(names) == 0 || slices.Contains(names, name)
 }
 
-func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]bool) error {
+// checkGroups refuses a campaign's group that does not exist or whose
+// devices are not of the campaign's family.
+func checkGroups(path string, names []string, groups map[string]device.Family, fam device.Family) error {
+	for i, g := range names {
+		field := path + ".groups[" + strconv.Itoa(i) + "]"
+		switch f := groups[g]; {
+		case f == 0:
+			return &ScenarioError{Field: field, Value: g, Reason: "no fleet group has this name"}
+		case f != fam && fam == device.FamilyHTTP:
+			return &ScenarioError{Field: field, Value: g, Reason: "a push group (LWM2M, OMA-DM): a /v2 campaign takes HTTP groups; push groups go to the upgrade"}
+		case f != fam:
+			return &ScenarioError{Field: field, Value: g, Reason: "an HTTP group: the /v1 upgrade takes LWM2M and OMA-DM groups"}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]device.Family) error {
 	bad := func(field, value, reason string) error {
 		return &ScenarioError{Field: name + "." + field, Value: value, Reason: reason}
 	}
@@ -561,7 +668,7 @@ func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]
 		return bad("devices", strconv.Itoa(c.Devices),
 			fmt.Sprintf("the pilot gate counts pilots of %d..%d devices (0: no pilot)", gate.MinDevices, gate.MaxDevices))
 	case c.DistributionType != "" && c.DistributionType != "HTTP":
-		return bad("distributionType", c.DistributionType, `must be "HTTP": a /v2 request (push campaigns come with the push runner)`)
+		return bad("distributionType", c.DistributionType, `must be "HTTP": a /v2 request (a push campaign is the upgrade, a /v1 request)`)
 	case c.SoftwareName == "":
 		return bad("softwareName", "", "required")
 	case c.SoftwareFrom == "":
@@ -571,12 +678,73 @@ func (s *Scenario) validateCampaign(name string, c *Campaign, groups map[string]
 	case c.ScheduleAt.After > maxSpan:
 		return bad("scheduleAt", c.ScheduleAt.String(), "must be within 8784h")
 	}
-	for i, g := range c.Groups {
-		if !groups[g] {
-			return bad("groups["+strconv.Itoa(i)+"]", g, "no fleet group has this name")
-		}
+	if err := checkGroups(name, c.Groups, groups, device.FamilyHTTP); err != nil {
+		return err
 	}
 	return s.validateTiming(name, &c.Timing, s.Start.Add(c.ScheduleAt.After), nil)
+}
+
+// validateUpgrade checks the upgrade as the Manager would if it were sent
+// at its scheduleAt.
+func (s *Scenario) validateUpgrade(groups map[string]device.Family) error {
+	u := &s.Upgrade
+	bad := func(field, value, reason string) error {
+		return &ScenarioError{Field: "upgrade." + field, Value: value, Reason: reason}
+	}
+	switch {
+	case u.Devices < 0:
+		return bad("devices", strconv.Itoa(u.Devices), "must be 0 (every device of its groups) or more")
+	case u.ScheduleAt.After > maxSpan:
+		return bad("scheduleAt", u.ScheduleAt.String(), "must be within 8784h")
+	}
+	if err := checkGroups("upgrade", u.Groups, groups, device.FamilyPush); err != nil {
+		return err
+	}
+	if s.groupDevices(u.Groups, device.FamilyPush) == 0 {
+		return nil // not sent: nothing more to check
+	}
+	switch {
+	case u.FirmwareName == "":
+		return bad("firmwareName", "", "required")
+	case u.FirmwareTo == "":
+		return bad("firmwareTo", "", "required")
+	case u.StartDate.IsZero():
+		return bad("startDate", "", "required")
+	case u.EndDate.IsZero():
+		return bad("endDate", "", "required: a /v1 request gives its end date")
+	}
+	for _, d := range []struct {
+		name string
+		d    DateSpec
+	}{{"startDate", u.StartDate}, {"endDate", u.EndDate}} {
+		if d.d.From != FromNothing && (d.d.Days < 0 || d.d.Days > maxDays) {
+			return bad(d.name, strconv.Itoa(d.d.Days)+" days", "a relative date is 0..3660 days on")
+		}
+	}
+	if u.StartDate.From == FromNothing && u.StartDate.Abs.Before(schedule.DateOf(s.Start)) {
+		return &ScenarioError{Field: "upgrade.startDate", Value: u.StartDate.String(),
+			Reason: "lies before the scenario's start (" + schedule.DateOf(s.Start).String() + ")", Err: schedule.ErrStartPassed}
+	}
+	at := s.Start.Add(u.ScheduleAt.After)
+	if u.ScheduleAt.PilotEnd {
+		return nil // sent when the pilot ends: the Manager judges the dates then
+	}
+	req := u.Request(at, s.Start, nil)
+	if req.StartDate.Before(schedule.DateOf(at)) {
+		return nil // the start has passed when it is sent: the Manager's refusal, reported
+	}
+	start, err := schedule.NewPush(req.StartDate, at, schedule.DefaultPolicy())
+	if err != nil {
+		return &ScenarioError{Field: "upgrade.startDate", Value: u.StartDate.String(), Reason: err.Error(), Err: err}
+	}
+	if req.EndDate.Before(req.StartDate) {
+		return &ScenarioError{Field: "upgrade.endDate", Value: u.EndDate.String(), Reason: "before startDate " + req.StartDate.String(), Err: schedule.ErrEndBeforeStart}
+	}
+	if !start.StartsAt().Before(req.EndDate.End()) {
+		return &ScenarioError{Field: "upgrade.endDate", Value: u.EndDate.String(),
+			Reason: "the upgrade would start (" + start.StartsAt().Format(time.RFC3339) + ") after it ends", Err: schedule.ErrEndBeforeStart}
+	}
+	return nil
 }
 
 // validateTiming checks a timing as the schedule would if the campaign
@@ -636,7 +804,7 @@ func checkDays(path string, t *Timing) error {
 	return nil
 }
 
-func (s *Scenario) validateAction(path string, a *Action, groups map[string]bool) error {
+func (s *Scenario) validateAction(path string, a *Action, groups map[string]device.Family) error {
 	bad := func(field, value, reason string) error {
 		return &ScenarioError{Field: path + "." + field, Value: value, Reason: reason}
 	}
@@ -646,17 +814,23 @@ func (s *Scenario) validateAction(path string, a *Action, groups map[string]bool
 	needCampaign := a.Do != DoEnableLogging
 	needGroup := a.Do == DoAddDevices || a.Do == DoEnableLogging
 	switch {
-	case a.Do != DoCancel && a.Do != DoAbort && a.Do != DoChangeDates && a.Do != DoAddDevices && a.Do != DoEnableLogging:
-		return bad("do", a.Do, `must be "cancel", "abort", "changeDates", "addDevices" or "enableLogging"`)
-	case needCampaign && a.Campaign != "pilot" && a.Campaign != "rollout":
-		return bad("campaign", a.Campaign, `must be "pilot" or "rollout"`)
+	case a.Do != DoCancel && a.Do != DoAbort && a.Do != DoChangeDates && a.Do != DoAddDevices && a.Do != DoEnableLogging && a.Do != DoLiftGate:
+		return bad("do", a.Do, `must be "cancel", "abort", "changeDates", "addDevices", "enableLogging" or "liftGate"`)
+	case needCampaign && a.Campaign != "pilot" && a.Campaign != "rollout" && a.Campaign != "upgrade":
+		return bad("campaign", a.Campaign, `must be "pilot", "rollout" or "upgrade"`)
+	case a.Do == DoLiftGate && a.Campaign == "upgrade":
+		return bad("campaign", a.Campaign, "a push campaign has no pilot gate (it is the HTTP family's)")
+	case a.Do == DoAddDevices && groups[a.Group] != 0 && (groups[a.Group] == device.FamilyPush) != (a.Campaign == "upgrade"):
+		return bad("group", a.Group, "its devices are not of the campaign's family (HTTP groups go to the pilot and the rollout, push groups to the upgrade)")
+	case a.Do == DoEnableLogging && groups[a.Group] == device.FamilyPush:
+		return bad("group", a.Group, "verbose logging is for HTTP devices")
 	case !needCampaign && a.Campaign != "":
 		return bad("campaign", a.Campaign, "enableLogging is per device, not per campaign")
 	case a.Do == DoChangeDates && a.Dates == nil:
 		return bad("dates", "", "changeDates needs the full new timing")
 	case a.Do != DoChangeDates && a.Dates != nil:
 		return bad("dates", "{...}", "only for changeDates")
-	case needGroup && !groups[a.Group]:
+	case needGroup && groups[a.Group] == 0:
 		return bad("group", a.Group, "no fleet group has this name")
 	case !needGroup && a.Group != "":
 		return bad("group", a.Group, "only for addDevices and enableLogging")

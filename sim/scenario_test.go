@@ -166,23 +166,34 @@ func TestResize(t *testing.T) {
 	}
 }
 
-// TestPushGroup: LWM2M and OMA-DM groups are valid scenario input; this
-// build's runner refuses them with a typed error naming the field.
+// TestPushGroup: LWM2M and OMA-DM groups beside an HTTP one: the pilot
+// and the rollout take the HTTP devices, the upgrade the push devices,
+// and every campaign runs to its end.
 func TestPushGroup(t *testing.T) {
 	for _, proto := range []string{"LWM2M", "OMA-DM"} {
 		s := sim.DefaultScenario(100)
 		g := sim.DefaultGroup()
-		g.Name, g.Protocol, g.NotificationLoss = "push", proto, 0.1
-		g.DownloadFailCode, g.InstallFailCode = map[string][2]int{"LWM2M": {7, 8}, "OMA-DM": {503, 410}}[proto][0], map[string][2]int{"LWM2M": {7, 8}, "OMA-DM": {503, 410}}[proto][1]
+		g.Name, g.Protocol, g.NotificationLoss, g.Count = "push", proto, 0.1, 60
+		codes := map[string][2]int{"LWM2M": {7, 8}, "OMA-DM": {503, 410}}[proto]
+		g.DownloadFailCode, g.InstallFailCode = codes[0], codes[1]
 		s.Fleet = append(s.Fleet, g)
 		if err := s.Validate(); err != nil {
 			t.Fatalf("%s: %v", proto, err)
 		}
-		_, err := sim.Run(context.Background(), s)
-		var ue *sim.UnsupportedError
-		if !errors.Is(err, errors.ErrUnsupported) || !errors.As(err, &ue) || ue.Field != "fleet[1].protocol" || ue.Value != proto || errors.Is(err, sim.ErrBadScenario) {
-			t.Errorf("%s: %v", proto, err)
+		rep, err := sim.Run(context.Background(), s)
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
 		}
+		if len(rep.Campaigns) != 3 {
+			t.Fatalf("%s: %d campaigns", proto, len(rep.Campaigns))
+		}
+		// The upgrade is sent at the start, the rollout when the pilot
+		// ends.
+		p, u, r := rep.Campaigns[0], rep.Campaigns[1], rep.Campaigns[2]
+		if p.Devices != 20 || r.Devices != 80 || u.Devices != 60 || u.Name != "upgrade" || u.Status != "Finished" || u.Family != "PUSH" {
+			t.Errorf("%s: pilot %d, rollout %d, upgrade %d devices %s %s", proto, p.Devices, r.Devices, u.Devices, u.Status, u.Family)
+		}
+		checkConservation(t, s, rep)
 	}
 }
 

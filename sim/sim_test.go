@@ -63,7 +63,8 @@ func checkConservation(t interface {
 }, s sim.Scenario, rep *sim.Report) {
 	t.Helper()
 	final := map[string]bool{"UpgradeSuccess": true, "UpgradeFailed": true, "DeviceRejected": true,
-		"CampaignCancelled": true, "CampaignAborted": true}
+		"CampaignCancelled": true, "CampaignAborted": true,
+		"Upgrade Success": true, "Upgrade Failed": true, "Device Rejected": true}
 	total := 0
 	for _, c := range rep.Campaigns {
 		if c.Refused != "" {

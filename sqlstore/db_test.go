@@ -91,7 +91,7 @@ func newStore(tb testing.TB, pool *pgxpool.Pool, opts Options) *Store {
 		opts.Schema = newSchemaName()
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, pool, opts)
+	s, err := OpenPool(ctx, pool, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

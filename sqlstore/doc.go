@@ -10,15 +10,21 @@
 // # Using it
 //
 //	pool, err := pgxpool.New(ctx, "postgres://fota@db/fota")
-//	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: "fota"})
+//	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: "fota"})
 //	err = store.Migrate(ctx) // once per deployment; idempotent
 //	m, err := fota.New(fota.Config{Store: store, ...})
+//
+// Open takes a database/sql pool opened with pgx's driver instead
+// (sql.Open("pgx", url); this package registers the driver): each
+// transaction then runs on the driver's own pgx connection, with the same
+// statements and round trips.
 //
 // A host must:
 //   - run Migrate before the first transaction, from one replica or from
 //     all of them at start-up (it takes an advisory lock and creates only
 //     what is missing, in one transaction);
-//   - size the pool (pgxpool's MaxConns): a transaction holds one
+//   - size the pool (pgxpool's MaxConns, database/sql's
+//     SetMaxOpenConns): a transaction holds one
 //     connection from its first statement to its commit, so MaxConns
 //     bounds a replica's transactions in flight; an operation beyond it
 //     waits for a connection. Keep the sum over all replicas under the
@@ -109,7 +115,8 @@
 // changes nothing writes only its own history: the device's row in
 // histories (the number of its newest check-in and the history kept) and
 // the check-in itself; the trim of the oldest beyond the history limit
-// is in the same statement. Nothing campaign-wide is written by a device:
+// is in the same statement. (Locking the member marks its tuple, as
+// PostgreSQL records row locks in the row; the member is not changed.) Nothing campaign-wide is written by a device:
 // Counts is derived (a GROUP BY over the campaign's entries of the
 // (campaign_id, state) index, an index-only scan; the Manager asks for it
 // in queries and campaign-wide operations, never on a device's path), and
@@ -274,6 +281,19 @@
 //
 //	go run ./sqlstore/cmd/loadtest -replicas 4 -devices 100000 -duration 20s -json
 //
-// The figures of a run on a two-core machine are in the repository's
-// README.
+// A run of that command on a two-core machine shared with other work
+// (PostgreSQL 15, synchronous_commit on, 4 replicas × 4 connections, 24
+// workers, one operation in 20 sent to two replicas at once) gave 965
+// device operations per second against pgbench -N's 1,661 transactions
+// per second (16 clients; 1,926 before the load and 1,396 after, as the
+// machine's other work came and went): a ratio of 0.58 (0.58 to 0.81
+// over other runs); 0.0003 retries per operation; p50 23 ms and p99
+// 81 ms with 24 workers on 16 connections; the Schedule of 100,000
+// devices in 6.4 s; the campaign's end written 0.17 s after its end date
+// with 4 replicas ticking and 24 workers checking in, and all 100,000
+// devices swept in 55 s (a thousand per transaction, each batch
+// competing for the two cores with the check-ins; about 0.15 s a batch
+// alone); the truth check exact. The replicas' own CPU (a third of a
+// core, mostly system calls for the round trips) shares the two cores
+// with the server, where pgbench's client is light.
 package sqlstore

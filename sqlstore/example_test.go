@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/fotakit/fota"
@@ -35,7 +38,7 @@ func Example() {
 	defer pool.Close()
 
 	schema := fmt.Sprintf("fota_example_%d", os.Getpid())
-	store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: schema})
+	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -73,5 +76,42 @@ func Example() {
 		return
 	}
 	fmt.Println(info.Status, in.Action)
-	// Output: CampaignScheduled download
+	// Prints: CampaignScheduled download
+	// (TestExample runs it: an example's Output would fail, not skip,
+	// where no PostgreSQL answers.)
+}
+
+// TestExample runs Example and checks what it prints: where no PostgreSQL
+// answers, it fails under CI and is skipped elsewhere, as every test of
+// the package.
+func TestExample(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, sqlstore.TestURL())
+	if err == nil {
+		defer pool.Close()
+		err = pool.Ping(ctx)
+	}
+	if err != nil {
+		sqlstore.TestUnreachable(t, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	func() {
+		defer func() { os.Stdout = stdout }()
+		Example()
+	}()
+	w.Close()
+	if got, want := strings.TrimSpace(<-done), "CampaignScheduled download"; got != want {
+		t.Fatalf("Example printed %q, want %q", got, want)
+	}
 }

@@ -47,7 +47,7 @@ func newFaultRig(t *testing.T, devices int) *faultRig {
 		// by the statement that meets them.
 		cfg.HealthCheckPeriod = 200 * time.Millisecond
 		r.pools[i] = openPoolWith(t, cfg)
-		s, err := Open(ctx, r.pools[i], Options{Schema: schema, MaxBackoff: 50 * time.Millisecond})
+		s, err := OpenPool(ctx, r.pools[i], Options{Schema: schema, MaxBackoff: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

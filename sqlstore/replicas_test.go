@@ -39,7 +39,7 @@ func TestReplicas(t *testing.T) {
 	var stores [replicas]*Store
 	for r := range stores {
 		pool := openPool(t)
-		s, err := Open(ctx, pool, Options{Schema: schema})
+		s, err := OpenPool(ctx, pool, Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -165,7 +165,11 @@ CREATE OR REPLACE FUNCTION {s}.stale(what text) RETURNS integer LANGUAGE plpgsql
 // creates a new schema (Options.Schema) and lets old campaigns finish on
 // the old one.
 func (s *Store) Migrate(ctx context.Context) error {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
+	return s.withConn(ctx, func(conn *pgx.Conn) error { return s.migrate(ctx, conn) })
+}
+
+func (s *Store) migrate(ctx context.Context, conn *pgx.Conn) error {
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -15,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver Open takes
 )
 
 // Defaults of Options.
@@ -44,11 +47,13 @@ type Options struct {
 	MaxBackoff time.Duration
 }
 
-// Store is a fota.Store on PostgreSQL through a pgx connection pool. It
-// is safe for concurrent use, and any number of Stores, in one process or
-// in several server replicas, may share one schema.
+// Store is a fota.Store on PostgreSQL through pgx, over pgx's connection
+// pool (OpenPool) or database/sql with pgx's driver (Open). It is safe for
+// concurrent use, and any number of Stores, in one process or in several
+// server replicas, may share one schema.
 type Store struct {
-	pool       *pgxpool.Pool
+	pool       *pgxpool.Pool // nil when opened over database/sql
+	db         *sql.DB
 	schema     string // as given
 	lockClass  int32  // the advisory lock class of the schema's deadlines
 	q          queries
@@ -131,15 +136,32 @@ func (e *CommitUnknownError) Unwrap() error { return e.Err }
 // returned.
 var ErrTxDone = errors.New("sqlstore: transaction used after its function returned")
 
-// Open returns a Store over pool, a pgx connection pool
+// OpenPool returns a Store over pool, a pgx connection pool
 // (pgxpool.New(ctx, url)). It checks the options and that the database
 // answers; it creates nothing: call Migrate once before the first
 // transaction.
-func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
+func OpenPool(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
 	if pool == nil {
 		return nil, &OptionError{Field: "pool", Value: "<nil>", Reason: "a connection pool is required"}
 	}
-	s := &Store{pool: pool, schema: opts.Schema, maxRetries: opts.MaxRetries, maxBackoff: opts.MaxBackoff}
+	return open(ctx, &Store{pool: pool}, opts, pool.Ping)
+}
+
+// Open returns a Store over db, a database/sql pool opened with pgx's
+// driver (sql.Open("pgx", url): importing this package registers it).
+// Each transaction runs on the driver's own pgx connection, so the store
+// works as over OpenPool's pool; another driver is refused at the first
+// transaction. It checks the options and that the database answers; it
+// creates nothing: call Migrate once before the first transaction.
+func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, &OptionError{Field: "db", Value: "<nil>", Reason: "a database pool is required"}
+	}
+	return open(ctx, &Store{db: db}, opts, db.PingContext)
+}
+
+func open(ctx context.Context, s *Store, opts Options, ping func(context.Context) error) (*Store, error) {
+	s.schema, s.maxRetries, s.maxBackoff = opts.Schema, opts.MaxRetries, opts.MaxBackoff
 	if s.schema == "" {
 		s.schema = DefaultSchema
 	}
@@ -158,12 +180,54 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error)
 	case s.maxBackoff < 0:
 		s.maxBackoff = 0
 	}
-	if err := pool.Ping(ctx); err != nil {
+	if err := ping(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: database unreachable: %w", err)
 	}
 	s.q = buildQueries(quoteIdent(s.schema))
 	s.lockClass = lockClassOf(s.schema)
 	return s, nil
+}
+
+// ErrNotPgx is returned by the transactions of a Store opened over a
+// database/sql pool whose driver is not pgx's.
+var ErrNotPgx = errors.New("sqlstore: the database/sql pool's driver is not pgx's (sql.Open(\"pgx\", url))")
+
+// withConn runs f on a connection of the store's pool: the connection is
+// the pool's again when f returns (closed by the pool if f left it in a
+// transaction or broken).
+func (s *Store) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
+	if s.pool != nil {
+		pc, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return &connError{err}
+		}
+		defer pc.Release()
+		return f(pc.Conn())
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return &connError{err}
+	}
+	defer c.Close()
+	var ferr error
+	err = c.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return ErrNotPgx
+		}
+		ferr = f(sc.Conn())
+		if sc.Conn().IsClosed() {
+			return driver.ErrBadConn // database/sql drops the connection
+		}
+		return nil
+	})
+	if ferr != nil {
+		return ferr
+	}
+	if errors.Is(err, driver.ErrBadConn) {
+		return nil
+	}
+	return err
 }
 
 // checkSchema refuses a name PostgreSQL would truncate or refuse.
@@ -194,9 +258,6 @@ func quoteIdent(name string) string {
 
 // Schema returns the schema holding the store's tables.
 func (s *Store) Schema() string { return s.schema }
-
-// Pool returns the connection pool the store runs on.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Stats counts what the store's transactions did since Open.
 type Stats struct {
@@ -331,22 +392,18 @@ func (s *Store) run(ctx context.Context, attempt func(*pgtx) error, mode txMode)
 }
 
 // once runs one attempt on a connection of its own.
-func (s *Store) once(ctx context.Context, attempt func(*pgtx) error, mode txMode) (err error) {
-	pc, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return &connError{err}
-	}
-	c := &pgtx{ctx: ctx, conn: pc.Conn(), begin: beginOf[mode], ro: mode == modeView}
-	defer func() {
-		if p := recover(); p != nil {
-			c.rollback()
-			pc.Release()
-			panic(p)
-		}
-		c.rollback() // a no-op once committed
-		pc.Release() // the pool closes a connection left inside a transaction
-	}()
-	return attempt(c)
+func (s *Store) once(ctx context.Context, attempt func(*pgtx) error, mode txMode) error {
+	return s.withConn(ctx, func(conn *pgx.Conn) error {
+		c := &pgtx{ctx: ctx, conn: conn, begin: beginOf[mode], ro: mode == modeView}
+		defer func() {
+			if p := recover(); p != nil {
+				c.rollback()
+				panic(p)
+			}
+			c.rollback() // a no-op once committed
+		}()
+		return attempt(c)
+	})
 }
 
 // noteAttempts raises MaxAttempts to n.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,7 +33,7 @@ func TestOpenOptions(t *testing.T) {
 		{"schema with NUL", pool, Options{Schema: "fo\x00ta"}, "Schema"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Open(ctx, c.pool, c.opts)
+			s, err := OpenPool(ctx, c.pool, c.opts)
 			var oe *OptionError
 			if s != nil || !errors.Is(err, ErrBadOption) || !errors.As(err, &oe) || oe.Field != c.field {
 				t.Fatalf("Open = %v, %v; want an *OptionError for %s", s, err, c.field)
@@ -42,14 +43,14 @@ func TestOpenOptions(t *testing.T) {
 			}
 		})
 	}
-	s, err := Open(ctx, pool, Options{})
+	s, err := OpenPool(ctx, pool, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Schema() != DefaultSchema || s.maxRetries != DefaultMaxRetries || s.maxBackoff != DefaultMaxBackoff {
 		t.Fatalf("defaults: schema %q, retries %d, backoff %v", s.Schema(), s.maxRetries, s.maxBackoff)
 	}
-	s, err = Open(ctx, pool, Options{MaxRetries: -1, MaxBackoff: -1})
+	s, err = OpenPool(ctx, pool, Options{MaxRetries: -1, MaxBackoff: -1})
 	if err != nil || s.maxRetries != 0 || s.maxBackoff != 0 {
 		t.Fatalf("negative options: %v, retries %d, backoff %v; want none", err, s.maxRetries, s.maxBackoff)
 	}
@@ -63,7 +64,7 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if s, err := Open(context.Background(), pool, Options{}); err == nil || s != nil {
+	if s, err := OpenPool(context.Background(), pool, Options{}); err == nil || s != nil {
 		t.Fatalf("Open on a closed port = %v, %v; want an error", s, err)
 	}
 }
@@ -371,4 +372,55 @@ func FuzzDecodeTiming(f *testing.F) {
 			t.Fatalf("decodeTiming(%q) = %+v; re-encoded it reads %+v, %v", b, r, again, err)
 		}
 	})
+}
+
+// TestOpenDatabaseSQL: a store opened over database/sql with pgx's driver
+// runs each transaction on the driver's pgx connection, as over pgx's
+// pool; it shares a schema with a store over a pool.
+func TestOpenDatabaseSQL(t *testing.T) {
+	pool := openPool(t)
+	viaPool := newStore(t, pool, Options{})
+	db, err := sql.Open("pgx", pgURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := Open(ctx, nil, Options{}); !errors.Is(err, ErrBadOption) {
+		t.Fatalf("Open of no database: %v, want ErrBadOption", err)
+	}
+	s, err := Open(ctx, db, Options{Schema: viaPool.Schema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate over database/sql: %v", err)
+	}
+	if err := s.Update(ctx, func(tx fota.Tx) error {
+		if err := tx.PutCampaign(fota.Campaign{ID: "c1", Account: "acme"}); err != nil {
+			return err
+		}
+		return tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: "d1", State: device.StateAccepted})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateDevice(ctx, "d1", func(tx fota.DeviceTx) error {
+		m, err := tx.Member("c1")
+		if err != nil {
+			return err
+		}
+		m.State = device.StateDownloading
+		return tx.PutMember(m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := viaPool.View(ctx, func(tx fota.Tx) error {
+		m, err := tx.Member("c1", "d1")
+		if err == nil && m.State != device.StateDownloading {
+			err = fmt.Errorf("member %s, want downloading", m.State)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("read through the pool: %v", err)
+	}
 }

@@ -1,12 +1,13 @@
-// Command server serves a fota.Manager over HTTP in the shape of
-// ThingSpace's Software Management API (/v2 for HTTP devices, the /v1
-// routes that need no push campaign), with an in-memory store, a
-// background Tick, callbacks to registered URLs and a device-side
-// check-in protocol (see package
-// github.com/fotakit/fota/examples/server/api for every route and the
-// OpenAPI document it serves at /openapi.json).
+// Command server is a local ThingSpace: it serves a fota.Manager over HTTP
+// in the shape of ThingSpace's Software Management API, /v2 for HTTP
+// devices and /v1 for push (LwM2M and OMA-DM) upgrades, with callbacks to
+// registered URLs, a software catalog and a device-side check-in protocol
+// for HTTP devices (see package github.com/fotakit/fota/examples/server/api
+// for every route and the OpenAPI document it serves at /openapi.json).
+// Manager.Run applies starts and ends as they fall due.
 //
 //	go run ./examples/server -demo 20
+//	go run ./examples/server -demo 20 -push mixed -speed 3600
 //
 // It is secure by default: it listens on loopback (-addr), every API
 // call needs a bearer token mapped to its account, and every device call
@@ -16,19 +17,44 @@
 //	-tokens FILE          API tokens, one "TOKEN ACCOUNT" per line (# comments)
 //	-device-secrets FILE  device secrets, one "DEVICE SECRET" per line
 //	-subscriptions FILE   FOTA subscriptions, one "ACCOUNT LICENSES [PURCHASETYPE]" per line
+//	-packages FILE        the software catalog, a JSON object from account to packages
+//	                      (api.ParsePackages): a schedule naming a package takes its
+//	                      make, model and versions, and devices get its URL, size, hash
 //	-demo N               load N HTTP demo devices of -account (default acme), with a
-//	                      new token for the account and a secret per device, and print
-//	                      curl commands that use them
+//	                      new token for the account, a secret per device and a package
+//	                      lamp-fw in the catalog, and print curl commands that use them
+//	-push KIND            with -demo N, also N push devices (lwm2m, omadm or mixed:
+//	                      both in turn) and their package meter-fw; a simulated
+//	                      transport inside the server answers for them (package
+//	                      pushsim), and a printed /v1 upgrade runs to the end
+//	-speed F              the Manager's clock runs F times as fast as the wall clock
+//	                      (default 1; 3600: an hour a second), from the start's
+//	                      wall-clock time on
 //	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
 //	-insecure             accept every call without credentials (warns on stderr)
+//	-lenient              ignore unknown fields in request bodies; by default a body
+//	                      with a field its ThingSpace model lacks is refused (400),
+//	                      naming the field
 //	-db DSN               keep campaigns on PostgreSQL through sqlstore (e.g.
 //	                      postgres://postgres@127.0.0.1:5432/test), in schema
 //	-db-schema (default fota), migrated at start; default: in memory
 //
-// With -db, campaigns, devices' records, gates and logs survive a
-// restart; the demo inventory, the tokens and secrets, the callback
-// registrations and the count of licences in use (see package api) are
-// the process's own and start anew.
+// Push devices talk LwM2M or OMA-DM to their server, never to
+// ThingSpace's REST API, so this server has no device route for them:
+// the demo's push devices live inside the process, and a real LwM2M
+// transport over CoAP is the separate LwM2M example (examples/lwm2m).
+//
+// -speed moves the Manager's clock only: dates, windows, the 2-hour
+// pre-validation of an on-demand push upgrade, retries and ends pass
+// faster; HTTP timeouts, callback retries and tokens keep the wall clock.
+// With -db, speed and restarts do not mix: a restarted server's clock
+// starts again at the wall clock's time, which may be before what the
+// store has seen.
+//
+// With -db, campaigns, devices' records and licences, gates and logs
+// survive a restart; the demo inventory and catalog, the tokens and
+// secrets and the callback registrations are the process's own and start
+// anew.
 //
 // Every request is logged (slog, to stderr): method, route, status,
 // duration. SIGINT or SIGTERM shuts the server down gracefully.
@@ -36,8 +62,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,21 +71,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/fotakit/fota"
-	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/server/api"
 	"github.com/fotakit/fota/examples/server/callback"
-	"github.com/fotakit/fota/schedule"
+	"github.com/fotakit/fota/examples/server/pushsim"
 	"github.com/fotakit/fota/sqlstore"
 )
-
-// maxSleep bounds the wait between Ticks: a campaign scheduled meanwhile
-// may bring an earlier deadline than the one Tick last returned.
-const maxSleep = time.Minute
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,8 +95,10 @@ type config struct {
 	addr, account                      string
 	demo                               int
 	tokens, secrets, subs, demoSecrets string
+	packages, push                     string
+	speed                              float64
 	db, dbSchema                       string
-	insecure                           bool
+	insecure, lenient                  bool
 }
 
 // run serves until ctx ends and returns the exit code. ready, if not nil,
@@ -90,20 +113,29 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs.StringVar(&cfg.tokens, "tokens", "", "API tokens: one \"TOKEN ACCOUNT\" per line")
 	fs.StringVar(&cfg.secrets, "device-secrets", "", "device secrets: one \"DEVICE SECRET\" per line")
 	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
+	fs.StringVar(&cfg.packages, "packages", "", "software catalog: a JSON object from account to packages (see api.ParsePackages)")
 	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
+	fs.StringVar(&cfg.push, "push", "", "with -demo N, also N push devices simulated in this process: lwm2m, omadm or mixed")
+	fs.Float64Var(&cfg.speed, "speed", 1, "the Manager's clock runs this many times as fast as the wall clock (3600: an hour a second)")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
+	fs.BoolVar(&cfg.lenient, "lenient", false, "ignore unknown fields in request bodies (default: refuse them, naming the field)")
 	fs.StringVar(&cfg.db, "db", "", "PostgreSQL URL: keep campaigns there (sqlstore) instead of in memory")
 	fs.StringVar(&cfg.dbSchema, "db-schema", "fota", "the PostgreSQL schema of -db")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if cfg.demo < 0 || cfg.demo > 1_000_000 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "server: -demo must be in [0, 1000000]")
+	if msg := checkFlags(cfg, fs.NArg()); msg != "" {
+		fmt.Fprintln(stderr, "server:", msg)
 		fs.Usage()
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts, demo, err := load(cfg, time.Now())
+	// clock is the Manager's: the wall clock, -speed times as fast (at 1,
+	// the wall clock itself). The bound on the background loops' sleeps is
+	// a minute of the wall clock's.
+	clock := scaledClock{origin: time.Now(), speed: cfg.speed}
+	poll := time.Duration(float64(time.Minute) * cfg.speed)
+	opts, demo, err := load(cfg, clock.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -121,12 +153,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	defer closeStore()
 	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
-	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Logger: log, Observer: callbacks})
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Clock: clock, RunPoll: poll, Logger: log,
+		Observer: fota.WireOnly(callbacks)}) // a callback reports a change of the status ThingSpace shows
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	opts.Inventory, opts.Logger, opts.Callbacks = demo.inv, log, callbacks
+	transport := pushsim.New(m, pushsim.Config{Clock: clock, Poll: poll, Logger: log})
+	for _, d := range demo.push {
+		if err := transport.Add(d.id, d.protocol); err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
@@ -143,13 +183,19 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	background, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
-	done := make(chan struct{}, 2)
-	go func() { tick(background, m, log); done <- struct{}{} }()
-	go func() { callbacks.Run(background); done <- struct{}{} }()
-	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "insecure", cfg.insecure)
-	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, time.Now())
+	// The background: the Tick loop, the callback workers and, with push
+	// devices, their simulated transport. They stop before run returns.
+	ctxBackground, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { _ = m.Run(ctxBackground) })
+	background.Go(func() { callbacks.Run(ctxBackground) })
+	if len(demo.push) > 0 {
+		background.Go(func() { _ = transport.Run(ctxBackground) })
+	}
+	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "pushDevices", len(demo.push),
+		"speed", cfg.speed, "insecure", cfg.insecure)
+	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, clock.Now(), cfg.speed)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -172,10 +218,24 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			code = 1
 		}
 	}
-	stopBackground()
-	<-done
-	<-done
 	return code
+}
+
+// checkFlags says what is wrong with the flags, or "".
+func checkFlags(cfg config, args int) string {
+	switch {
+	case args > 0:
+		return "unexpected arguments"
+	case cfg.demo < 0 || cfg.demo > 1_000_000:
+		return "-demo must be in [0, 1000000]"
+	case cfg.push != "" && pushProtocols[cfg.push] == nil:
+		return "-push must be lwm2m, omadm or mixed"
+	case cfg.push != "" && cfg.demo == 0:
+		return "-push needs -demo N: it adds N push devices beside the N HTTP ones"
+	case !(cfg.speed > 0 && cfg.speed <= 1_000_000):
+		return "-speed must be in (0, 1000000]"
+	}
+	return ""
 }
 
 // openStore opens and migrates the PostgreSQL store -db names, or
@@ -184,34 +244,26 @@ func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
 	if cfg.db == "" {
 		return nil, func() {}, nil
 	}
-	db, err := sql.Open("pgx", cfg.db) // sqlstore registers pgx's driver
+	pool, err := pgxpool.New(ctx, cfg.db)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-db: %w", err)
 	}
-	store, err := sqlstore.Open(ctx, db, sqlstore.Options{Schema: cfg.dbSchema})
+	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: cfg.dbSchema})
 	if err == nil {
 		err = store.Migrate(ctx)
 	}
 	if err != nil {
-		db.Close()
+		pool.Close()
 		return nil, nil, fmt.Errorf("-db: %w", err)
 	}
-	return store, func() { db.Close() }, nil
+	return store, pool.Close, nil
 }
 
-// demoSet is what -demo made: the inventory, the devices, the account's
-// token and the devices' secrets.
-type demoSet struct {
-	inv     *fota.MemoryInventory
-	ids     []string
-	token   string
-	secrets map[string]string
-}
-
-// load reads the files the flags name and makes the demo set.
+// load reads the files the flags name and makes the demo set (see
+// makeDemo).
 func load(cfg config, now time.Time) (api.Options, demoSet, error) {
-	opts := api.Options{Insecure: cfg.insecure, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{}}
-	demo := demoSet{inv: fota.NewMemoryInventory(), secrets: map[string]string{}}
+	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{},
+		Packages: api.NewCatalog()}
 	secrets := api.NewMemorySecrets()
 	opts.Secrets = secrets
 	read := func(name string, parse func(io.Reader) error) error {
@@ -229,7 +281,7 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 		return nil
 	}
 	if err := read(cfg.tokens, func(r io.Reader) (err error) { opts.Tokens, err = api.ParseTokens(r); return err }); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
 	if err := read(cfg.secrets, func(r io.Reader) (err error) {
 		s, err := api.ParseSecrets(r)
@@ -239,101 +291,14 @@ func load(cfg config, now time.Time) (api.Options, demoSet, error) {
 		}
 		return err
 	}); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
 	if err := read(cfg.subs, func(r io.Reader) (err error) { opts.Subscriptions, err = api.ParseSubscriptions(r, now); return err }); err != nil {
-		return opts, demo, err
+		return opts, demoSet{}, err
 	}
-	if cfg.demo == 0 {
-		return opts, demo, nil
+	if err := read(cfg.packages, func(r io.Reader) (err error) { opts.Packages, err = api.ParsePackages(r, now); return err }); err != nil {
+		return opts, demoSet{}, err
 	}
-	demo.token = "demo-" + rand.Text()
-	if err := opts.Tokens.Add(demo.token, cfg.account); err != nil {
-		return opts, demo, err
-	}
-	if _, ok := opts.Subscriptions[cfg.account]; !ok {
-		opts.Subscriptions[cfg.account] = api.Subscription{PurchaseType: "TS-HFOTA-EVNT,TS-HFOTA-MRC", LicenseCount: cfg.demo, UpdateTime: now}
-	}
-	var list strings.Builder
-	for i := range cfg.demo {
-		id, err := device.IMEIOf(fmt.Sprintf("35%012d", i))
-		if err != nil {
-			return opts, demo, err
-		}
-		demo.ids = append(demo.ids, id)
-		demo.inv.Put(fota.DeviceInfo{DeviceID: id, Account: cfg.account, Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
-			Software: "1.0", FOTACapable: true, ActiveConnected: true})
-		secret := rand.Text()
-		demo.secrets[id] = secret
-		secrets.Put(id, []byte(secret))
-		fmt.Fprintf(&list, "%s %s\n", id, secret)
-	}
-	if cfg.demoSecrets != "" {
-		if err := os.WriteFile(cfg.demoSecrets, []byte(list.String()), 0o600); err != nil {
-			return opts, demo, err
-		}
-	}
-	return opts, demo, nil
-}
-
-// tick runs Manager.Tick until ctx ends, sleeping until the deadline it
-// returns (at most maxSleep, at least a moment so that a failing store is
-// not hammered).
-func tick(ctx context.Context, m *fota.Manager, log *slog.Logger) {
-	for {
-		next, err := m.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("fota tick", "err", err)
-		}
-		wait := maxSleep
-		if !next.IsZero() {
-			wait = min(wait, max(time.Until(next), 100*time.Millisecond))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// printTryIt prints the demo's credentials and curl commands that walk a
-// campaign through the API, the device calls signed with openssl.
-func printTryIt(w io.Writer, addr, account string, demo demoSet, now time.Time) {
-	base := "http://" + addr
-	if len(demo.ids) == 0 {
-		fmt.Fprintf(w, "\nNo devices: start with -demo 20 to try the API, e.g.\n  curl -s -H 'Authorization: Bearer TOKEN' %s/api/fota/v2/reports/%s/campaigns\n\n", base, account)
-		return
-	}
-	devs := demo.ids[:min(len(demo.ids), 20)] // the pilot gate admits 20 until a pilot succeeds
-	list := `"` + strings.Join(devs, `","`) + `"`
-	today := schedule.DateOf(now)
-	fmt.Fprintf(w, `
-Demo account %[2]s: API token (send "Authorization: Bearer TOKEN"):
-  TOKEN=%[8]s
-Each demo device signs its calls with X-Device-Signature, the hex HMAC-SHA256 of the body keyed by its secret
-(-demo-secrets FILE writes every device's secret). Device %[7]s's:
-  SECRET=%[9]s
-
-Try it (an on-demand campaign of %[6]d devices, then one device's update):
-
-  dev() { curl -s -X POST %[1]s/api/fota/device/$1 -d "$2" -H "X-Device-Signature: $(printf %%s "$2" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)"; echo; }
-  ID=$(curl -s -X POST %[1]s/api/fota/v2/campaigns/software/%[2]s -H "Authorization: Bearer $TOKEN" \
-    -d '{"campaignName":"demo","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0","distributionType":"HTTP","make":"Acme","model":"Lamp","startDate":"%[3]s","endDate":"%[4]s","deviceList":[%[5]s]}' \
-    | sed 's/.*"id":"\([^"]*\)".*/\1/'); echo "$ID"
-  curl -s %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
-  dev checkin '{"deviceId":"%[7]s","clientType":6}'
-  dev report '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"downloaded"}'
-  dev checkin '{"deviceId":"%[7]s"}'
-  dev report '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"installed"}'
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns/'$ID'/devices?lastSeenDeviceId=0' -H "Authorization: Bearer $TOKEN"
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns?campaignStatus=CampaignScheduled' -H "Authorization: Bearer $TOKEN"
-  curl -s -X PUT %[1]s/api/fota/v2/logging/%[2]s/devices -d '{"deviceIds":["%[7]s"]}' -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/api/fota/v2/logging/%[2]s/devices/%[7]s/checkInHistory -H "Authorization: Bearer $TOKEN"
-  curl -s -X DELETE %[1]s/api/fota/v2/campaigns/%[2]s/$ID -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/openapi.json
-
-`, base, account, today, today.AddDays(7), list, len(devs), devs[0], demo.token, demo.secrets[devs[0]])
+	demo, err := makeDemo(cfg, &opts, secrets, now)
+	return opts, demo, err
 }

@@ -1,11 +1,14 @@
 // Command simulate is fota's rollout-planning tool: it forecasts and then
-// simulates a pilot campaign and the rollout to a fleet, on simulated
-// time, through the public fota.Manager API (package sim), and prints
-// the dates and windows used, the devices per status day by day, the
-// final tally by status and reason, the forecast, and why a campaign was
-// refused.
+// simulates a pilot campaign and the rollout to a fleet of HTTP devices
+// (ThingSpace /v2), or a push rollout to LwM2M and OMA-DM devices (/v1),
+// on simulated time, through the public fota.Manager API (package sim),
+// and prints the dates and windows used, the devices per status day by
+// day, the final tally by status and reason, the forecast, and why a
+// campaign was refused.
 //
-//	go run ./examples/simulate                              # 100,000 devices, the default scenario
+//	go run ./examples/simulate                              # 100,000 HTTP devices, the default scenario
+//	go run ./examples/simulate -protocol lwm2m              # the same fleet as LwM2M devices: a /v1 push rollout
+//	go run ./examples/simulate -protocol omadm              # ... as OMA-DM devices
 //	go run ./examples/simulate -scenario examples/simulate/scenarios/narrow-window.json
 //	go run ./examples/simulate -devices 1000000 -plot run.svg
 //	go run ./examples/simulate -install-fail 1              # the pilot fails: rollout refused, exit 3
@@ -22,10 +25,9 @@
 // standard error, and so does a progress line while a run that takes
 // more than a second goes on, when standard error is a terminal.
 //
-// Exit status: 0 when every campaign ran; 1 when the simulation failed
-// (a push fleet, which this build cannot run, included); 2 for bad flags
-// or a bad scenario; 3 when a campaign was refused (the reason is
-// printed: "pilot: 3 of 20 succeeded, 15% < 50%").
+// Exit status: 0 when every campaign ran; 1 when the simulation failed;
+// 2 for bad flags or a bad scenario; 3 when a campaign was refused (the
+// reason is printed: "pilot: 3 of 20 succeeded, 15% < 50%").
 package main
 
 import (
@@ -36,7 +38,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -152,6 +154,12 @@ func overrides() []override {
 			s.Start = t
 			return nil
 		}},
+		{"protocol", []string{"fleet[*].protocol"}, func(s *sim.Scenario, v string) error {
+			if err := s.SetProtocol(v); err != nil {
+				return errors.New(`"http", "lwm2m" or "omadm"`)
+			}
+			return nil
+		}},
 		{"pilot", []string{"pilot.devices"}, func(s *sim.Scenario, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -174,6 +182,7 @@ func overrides() []override {
 		{"install-fail", []string{"fleet[*].installFail"}, prob(func(g *sim.Group, p float64) { g.InstallFail = p })},
 		{"unknown-error", []string{"fleet[*].unknownError"}, prob(func(g *sim.Group, p float64) { g.UnknownError = p })},
 		{"offline", []string{"fleet[*].neverOnline"}, prob(func(g *sim.Group, p float64) { g.NeverOnline = p })},
+		{"notification-loss", []string{"fleet[*].notificationLoss"}, prob(func(g *sim.Group, p float64) { g.NotificationLoss = p })},
 	}
 }
 
@@ -214,7 +223,10 @@ func run(args []string, stdout, stderr io.Writer, e env) int {
 Forecasts and simulates a pilot FOTA campaign and the rollout to the rest of
 the fleet, on simulated time. Without -scenario it runs the default scenario:
 100,000 devices checking in daily, a 2-day pilot of 20, then a 7-day rollout,
-downloading 00-06 and 20-24 UTC and installing 02-07 UTC.
+downloading 00-06 and 20-24 UTC and installing 02-07 UTC. With -protocol
+lwm2m or omadm the fleet's devices are pushed to instead: one 7-day /v1
+rollout of them all, starting two hours after it is sent (no pilot: the
+pilot gate is the HTTP family's).
 
 Exit status: 0 every campaign ran, 1 the simulation failed, 2 bad flags or
 scenario, 3 a campaign was refused (the reason is printed).
@@ -228,19 +240,21 @@ Flags (given flags override the scenario file):
 	fs.Usage = func() {} // -h prints to standard output, a bad flag to standard error: see below
 	scenarioFile := fs.String("scenario", "", "read the scenario from this JSON `file` (see examples/simulate/scenarios)")
 	help := map[string]string{
-		"devices":          "fleet `size`; a fleet of several groups is scaled in proportion (default 100000)",
-		"seed":             "random `seed`: the same seed gives the same output (default 1)",
-		"start":            "simulated `time` the run starts: RFC 3339 or YYYY-MM-DD (default 2026-01-05)",
-		"pilot":            "`devices` in the pilot: 0 (no pilot) or 5..20, the sizes the pilot gate counts (default 20)",
-		"pilot-days":       "`days` the pilot runs, start and end dates included (default 2)",
-		"days":             "`days` the rollout runs, start and end dates included (default 7)",
-		"zone":             "IANA time `zone` the window hours are read in (default UTC)",
-		"download-windows": "download `hours` of both campaigns, as 0-6,20-24, or all (default 0-6,20-24)",
-		"install-windows":  "install `hours` of both campaigns, as 2-7, or all (default 2-7)",
-		"download-fail":    "`chance` that a download fails, every group (default 0.02)",
-		"install-fail":     "`chance` that an install fails, every group (default 0.03)",
-		"unknown-error":    "`chance`, per step, of an unknown device error, every group (default 0.002)",
-		"offline":          "`chance` that a device never checks in, every group (default 0.01)",
+		"devices":           "fleet `size`; a fleet of several groups is scaled in proportion (default 100000)",
+		"seed":              "random `seed`: the same seed gives the same output (default 1)",
+		"start":             "simulated `time` the run starts: RFC 3339 or YYYY-MM-DD (default 2026-01-05)",
+		"pilot":             "`devices` in the pilot: 0 (no pilot) or 5..20, the sizes the pilot gate counts (default 20)",
+		"pilot-days":        "`days` the pilot runs, start and end dates included (default 2)",
+		"days":              "`days` the rollout runs, start and end dates included (default 7)",
+		"zone":              "IANA time `zone` the window hours are read in (default UTC)",
+		"download-windows":  "download `hours` of both campaigns, as 0-6,20-24, or all (default 0-6,20-24)",
+		"install-windows":   "install `hours` of both campaigns, as 2-7, or all (default 2-7)",
+		"download-fail":     "`chance` that a download fails, every group (default 0.02)",
+		"install-fail":      "`chance` that an install fails, every group (default 0.03)",
+		"unknown-error":     "`chance`, per step, of an unknown device error, every group (default 0.002)",
+		"offline":           "`chance` that a device never checks in, every group (default 0.01)",
+		"protocol":          "every group's `protocol`: http (/v2 check-ins), lwm2m or omadm (a /v1 push rollout, no pilot) (default http)",
+		"notification-loss": "`chance` that a push device's notification or Generic Alert is lost, every group (default 0)",
 	}
 	given := map[string]string{}
 	ovs := overrides()
@@ -412,9 +426,11 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// watchHeap samples the live heap every 20 ms until the returned function
-// is called, which reports the highest sample and the heap obtained from
-// the OS (which only grows, so it bounds the true peak from above).
+// watchHeap samples the heap every 20 ms until the returned function is
+// called, which reports the highest sample and the heap obtained from the
+// OS (which only grows, so it bounds the true peak from above). It reads
+// runtime/metrics, which does not stop the world as
+// runtime.ReadMemStats does: sampling costs the run nothing.
 func watchHeap() func() (peak, sys uint64) {
 	var (
 		mu   sync.Mutex
@@ -423,10 +439,9 @@ func watchHeap() func() (peak, sys uint64) {
 		done = make(chan struct{})
 	)
 	sample := func() {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
+		h := heapMetrics()
 		mu.Lock()
-		high = max(high, ms.HeapAlloc)
+		high = max(high, h[0])
 		mu.Unlock()
 	}
 	go func() {
@@ -446,10 +461,33 @@ func watchHeap() func() (peak, sys uint64) {
 		close(stop)
 		<-done
 		sample()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
 		mu.Lock()
 		defer mu.Unlock()
-		return high, ms.HeapSys
+		return high, heapMetrics()[1]
 	}
+}
+
+// heapMetrics reads the bytes of heap objects (live and not yet swept:
+// MemStats.HeapAlloc) and the heap obtained from the OS (HeapSys: the
+// objects, the unused part of their spans, and the free and released
+// spans).
+func heapMetrics() [2]uint64 {
+	ms := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+	}
+	metrics.Read(ms)
+	var out [2]uint64
+	for i, m := range ms {
+		if m.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		if i == 0 {
+			out[0] = m.Value.Uint64()
+		}
+		out[1] += m.Value.Uint64()
+	}
+	return out
 }

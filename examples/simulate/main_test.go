@@ -67,16 +67,22 @@ func TestRun(t *testing.T) {
 // byte for byte. After a deliberate change: go test -run TestGolden -rewrite.
 func TestGolden(t *testing.T) {
 	for _, g := range []struct {
-		file string
-		args []string
-		code int
+		scenario string
+		file     string
+		args     []string
+		code     int
 	}{
-		{"small.table", nil, exitOK},
-		{"small.json.golden", []string{"-json"}, exitOK},
-		{"small.forecast", []string{"-forecast"}, exitOK},
-		{"small-refused.table", []string{"-install-fail", "0.9"}, exitRefused},
+		{"small.json", "small.table", nil, exitOK},
+		{"small.json", "small.json.golden", []string{"-json"}, exitOK},
+		{"small.json", "small.forecast", []string{"-forecast"}, exitOK},
+		{"small.json", "small-refused.table", []string{"-install-fail", "0.9"}, exitRefused},
+		// A push rollout: LwM2M and OMA-DM devices online, offline for a
+		// while, for too long, never; failures with their result codes;
+		// lost notifications.
+		{"small-push.json", "small-push.table", nil, exitOK},
+		{"small-push.json", "small-push.json.golden", []string{"-json"}, exitOK},
 	} {
-		args := append([]string{"-scenario", "testdata/small.json"}, g.args...)
+		args := append([]string{"-scenario", filepath.Join("testdata", g.scenario)}, g.args...)
 		code, out, errs := runCmd(t, quiet(), args...)
 		if code != g.code {
 			t.Fatalf("%v: exit %d: %s", args, code, errs)
@@ -140,6 +146,57 @@ func TestScenarioFiles(t *testing.T) {
 	}
 }
 
+// TestPushProtocols: -protocol lwm2m and -protocol omadm run a push
+// rollout of the whole fleet (no pilot) to Finished and print the same
+// report, in /v1 spelling; -json reports the campaign's status and its
+// tally in /v1 spelling.
+func TestPushProtocols(t *testing.T) {
+	for _, proto := range []string{"lwm2m", "omadm"} {
+		code, out, errs := runCmd(t, quiet(), "-protocol", proto, "-devices", "400", "-notification-loss", "0.05")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", proto, code, errs)
+		}
+		for _, want := range []string{"upgrade: 400 devices, campaign sim-1, Finished", "(/v1 push, UTC dates)",
+			"Device Accepted", "Upgrade Success  The firmware upgrade was successful.", "Upgrade Failed   Device is not in an active state or is not connected.",
+			"  Mon 01-05 02:00:00  InProgress", "  Mon 01-12 00:00:00  Finished", "reached: ", "push: "} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the table lacks %q:\n%s", proto, want, out)
+			}
+		}
+		for _, http := range []string{"pilot:", "rollout:", "UpgradeSuccess", "pilot gate"} {
+			if strings.Contains(out, http) {
+				t.Errorf("%s: the table says %q (HTTP):\n%s", proto, http, out)
+			}
+		}
+		code, out, errs = runCmd(t, quiet(), "-protocol", proto, "-devices", "400", "-json")
+		if code != exitOK {
+			t.Fatalf("%s -json: exit %d: %s", proto, code, errs)
+		}
+		var rep sim.Report
+		if err := newStrictDecoder(out).Decode(&rep); err != nil {
+			t.Fatalf("%s -json: %v", proto, err)
+		}
+		if len(rep.Campaigns) != 1 {
+			t.Fatalf("%s -json: %d campaigns", proto, len(rep.Campaigns))
+		}
+		c := rep.Campaigns[0]
+		want := []string{"Device Accepted", "Device Rejected", "Upgrade Pending", "Upgrade Success", "Upgrade Failed", "CampaignCancelled"}
+		if c.Status != "Finished" || c.Family != "PUSH" || !reflect.DeepEqual(c.Statuses, want) || len(c.Samples[0].Counts) != len(want) {
+			t.Fatalf("%s -json: %s %s %v", proto, c.Status, c.Family, c.Statuses)
+		}
+		n := 0
+		for _, row := range c.Tally {
+			if row.Status != "Upgrade Success" && row.Status != "Upgrade Failed" {
+				t.Errorf("%s -json: tally row %+v", proto, row)
+			}
+			n += row.Count
+		}
+		if n != 400 || rep.Totals.Commands == 0 || rep.Totals.Outboxes == 0 {
+			t.Errorf("%s -json: tally of %d devices, totals %+v", proto, n, rep.Totals)
+		}
+	}
+}
+
 // TestDefaultFile: scenarios/default.json is the default scenario, so the
 // file documents what a run without -scenario does.
 func TestDefaultFile(t *testing.T) {
@@ -177,6 +234,11 @@ func TestForecastAgrees(t *testing.T) {
 		// 02-03 New York time: 07 UTC before the change, 06 UTC after,
 		// and no such hour on Sunday 8 March.
 		{"clock-change.json", 0.07, 0.095, []string{"2026-03-08"}},
+		// Push: a group back after the retry plan gave up, a group never
+		// online, a group whose downloads all fail.
+		{"lwm2m.json", 0.8, 0.9, []string{"2026-05-05"}},
+		// A group that comes back on the second day, alerts lost.
+		{"omadm.json", 0.85, 0.95, nil},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			f, err := os.Open(filepath.Join("scenarios", c.file))
@@ -207,7 +269,7 @@ func TestForecastAgrees(t *testing.T) {
 				if math.Abs(got-fc.Reachable) > tolerance && cr.Devices > 100 {
 					t.Errorf("%s: forecast reaches %.4f, the simulation %.4f (%d of %d)", cr.Name, fc.Reachable, got, cr.Reached, cr.Devices)
 				}
-				if cr.Name != "rollout" {
+				if cr.Name != "rollout" && cr.Name != "upgrade" {
 					continue
 				}
 				if fc.Reachable < c.min || fc.Reachable > c.max {
@@ -261,7 +323,11 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-zone", "Nowhere/Atlantis"}, "-zone Nowhere/Atlantis:"},
 		{[]string{"-pilot", "3"}, "-pilot 3: the pilot gate counts pilots of 5..20 devices (0: no pilot)"},
 		{[]string{"-pilot", "25"}, "-pilot 25: the pilot gate counts"},
-		{[]string{"-pilot", "20", "-devices", "10"}, "-pilot 20: its groups hold 10 devices"},
+		{[]string{"-pilot", "20", "-devices", "10"}, "-pilot 20: its groups hold 10 HTTP devices"},
+		{[]string{"-protocol", "coap"}, `-protocol coap: "http", "lwm2m" or "omadm"`},
+		{[]string{"-notification-loss", "0.1"}, "-notification-loss 0.1: only for LWM2M and OMA-DM groups"},
+		{[]string{"-notification-loss", "-1", "-protocol", "lwm2m"}, "-notification-loss -1: a probability must be in [0, 1]"},
+		{[]string{"-protocol", "lwm2m", "-pilot", "5"}, "-pilot 5: its groups hold 0 HTTP devices"},
 		{[]string{"-days", "0"}, "-days 0:"},
 		{[]string{"-download-windows", "5-2"}, "-download-windows 5-2: window 1"},
 		{[]string{"-install-windows", "2-25"}, "-install-windows 2-25: window 1"},
@@ -310,10 +376,19 @@ func TestScenarioErrors(t *testing.T) {
 			`fleet[0].offlineFor "0s": an "offline" group needs how long`},
 		{"bad action", `{"actions": [{"at": "tomorrow", "do": "cancel", "campaign": "rollout"}]}`, exitUsage, `actions[0].at "tomorrow"`},
 		{"lwm2m failure code", `{"fleet": [{"name": "a", "count": 30, "protocol": "LWM2M", "installFailCode": 1}]}`, exitUsage,
-			`fleet[0].installFailCode "1": an LwM2M failure is an Update Result (/5/0/5) in 2..10`},
-		// A valid push group: this build has no push runner.
-		{"push fleet", `{"fleet": [{"name": "a", "count": 30}, {"name": "meters", "count": 30, "protocol": "LWM2M", "notificationLoss": 0.05, "installFailCode": 8}]}`,
-			exitFailed, `fleet[1].protocol "LWM2M": the push runner (LWM2M and OMA-DM fleets) is not in this build`},
+			`fleet[0].installFailCode "1": an LwM2M failure is an Update Result (/5/0/5) that a failed update leaves (updateFailedImageLost, updateFailedImageKept): 5 or 8`},
+		{"lwm2m download code", `{"fleet": [{"name": "a", "count": 30, "protocol": "LWM2M", "downloadFailCode": 8}]}`, exitUsage,
+			`fleet[0].downloadFailCode "8": an LwM2M failure is an Update Result (/5/0/5) that a failed download leaves (downloadFailed): 2..7 or 9`},
+		{"fumo success code", `{"fleet": [{"name": "a", "count": 30, "protocol": "OMA-DM", "installFailCode": 200}]}`, exitUsage,
+			`fleet[0].installFailCode "200": a FUMO failure is a 4xx or 5xx result code`},
+		{"push group in a v2 campaign", `{"fleet": [{"name": "a", "count": 30}, {"name": "meters", "count": 30, "protocol": "LWM2M"}], "rollout": {"softwareName": "s", "softwareFrom": "1.0", "softwareTo": "2.0", "groups": ["meters"]}}`,
+			exitUsage, `rollout.groups[0] "meters": a push group (LWM2M, OMA-DM): a /v2 campaign takes HTTP groups; push groups go to the upgrade`},
+		{"http group in the upgrade", `{"fleet": [{"name": "a", "count": 30}, {"name": "meters", "count": 30, "protocol": "LWM2M"}], "upgrade": {"firmwareName": "f", "firmwareTo": "2.0", "endDate": "+48h", "groups": ["a"]}}`,
+			exitUsage, `upgrade.groups[0] "a": an HTTP group: the /v1 upgrade takes LWM2M and OMA-DM groups`},
+		{"upgrade without end", `{"fleet": [{"name": "meters", "count": 30, "protocol": "LWM2M"}], "pilot": {"softwareName": "s", "softwareFrom": "1.0", "softwareTo": "2.0", "devices": 0}, "upgrade": {"firmwareName": "f", "firmwareTo": "2.0"}}`,
+			exitUsage, `upgrade.endDate: required: a /v1 request gives its end date`},
+		{"lift a push gate", `{"actions": [{"at": "1h", "do": "liftGate", "campaign": "upgrade"}]}`,
+			exitUsage, `actions[0].campaign "upgrade": a push campaign has no pilot gate`},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".json")
 		if err := os.WriteFile(path, []byte(c.json), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -19,8 +20,8 @@ import (
 	"github.com/fotakit/fota/sim"
 )
 
-// statusColors gives every HTTP device status the same colour in every
-// plot.
+// statusColors gives every device status the same colour in every plot;
+// a /v1 status has its /v2 counterpart's colour.
 var statusColors = map[string]color.RGBA{
 	"Accepted":          {R: 0x70, G: 0x70, B: 0x70, A: 0xff},
 	"DeviceRejected":    {R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
@@ -29,6 +30,11 @@ var statusColors = map[string]color.RGBA{
 	"UpgradeFailed":     {R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 	"CampaignCancelled": {R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
 	"CampaignAborted":   {R: 0x00, G: 0x00, B: 0x00, A: 0xff},
+	"Device Accepted":   {R: 0x70, G: 0x70, B: 0x70, A: 0xff},
+	"Device Rejected":   {R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	"Upgrade Pending":   {R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	"Upgrade Success":   {R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	"Upgrade Failed":    {R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 }
 
 // Window shading: downloads blue, installs green, both light enough that
@@ -59,11 +65,26 @@ func writePlot(rep *sim.Report, file string) error {
 	return f.Close()
 }
 
-// series is the fleet's devices in one status over time: at each sample
-// instant of any campaign, the sum over the campaigns of their latest
-// sample (a campaign counts from when it is scheduled; after its end its
-// final counts stay).
-func series(rep *sim.Report) (times []time.Time, counts [][]float64) {
+// statusNames are the statuses the report's campaigns count, in the
+// order of the plot's lines: the HTTP ones, then a push campaign's /v1
+// ones.
+func statusNames(rep *sim.Report) []string {
+	names := append([]string(nil), rep.Statuses...)
+	for _, c := range rep.Campaigns {
+		for _, s := range c.Statuses {
+			if !slices.Contains(names, s) {
+				names = append(names, s)
+			}
+		}
+	}
+	return names
+}
+
+// series is the fleet's devices in one status (of names) over time: at
+// each sample instant of any campaign, the sum over the campaigns of
+// their latest sample (a campaign counts from when it is scheduled; after
+// its end its final counts stay).
+func series(rep *sim.Report, names []string) (times []time.Time, counts [][]float64) {
 	seen := map[time.Time]bool{}
 	for _, c := range rep.Campaigns {
 		for _, s := range c.Samples {
@@ -74,11 +95,19 @@ func series(rep *sim.Report) (times []time.Time, counts [][]float64) {
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-	counts = make([][]float64, len(rep.Statuses))
+	counts = make([][]float64, len(names))
 	for k := range counts {
 		counts[k] = make([]float64, len(times))
 	}
 	for _, c := range rep.Campaigns {
+		own := rep.Statuses
+		if len(c.Statuses) > 0 {
+			own = c.Statuses
+		}
+		line := make([]int, len(own)) // the campaign's k-th count: names[line[k]]
+		for k, s := range own {
+			line[k] = slices.Index(names, s)
+		}
 		j := -1
 		for i, t := range times {
 			for j+1 < len(c.Samples) && !c.Samples[j+1].At.After(t) {
@@ -88,7 +117,7 @@ func series(rep *sim.Report) (times []time.Time, counts [][]float64) {
 				continue
 			}
 			for k, n := range c.Samples[j].Counts {
-				counts[k][i] += float64(n)
+				counts[line[k]][i] += float64(n)
 			}
 		}
 	}
@@ -110,8 +139,8 @@ func drawReport(rep *sim.Report) (*plot.Plot, error) {
 
 	var downloads, installs bands
 	for _, c := range rep.Campaigns {
-		if c.ID == "" {
-			continue
+		if c.ID == "" || c.Family != "" {
+			continue // refused, or a /v1 campaign: no windows
 		}
 		d, i, err := windowBands(c)
 		if err != nil {
@@ -121,13 +150,16 @@ func drawReport(rep *sim.Report) (*plot.Plot, error) {
 		installs.spans = append(installs.spans, i...)
 	}
 	downloads.color, installs.color = downloadShade, installShade
-	p.Add(&downloads, &installs)
-	p.Legend.Add("download window", &downloads)
-	p.Legend.Add("install window", &installs)
+	if len(downloads.spans)+len(installs.spans) > 0 {
+		p.Add(&downloads, &installs)
+		p.Legend.Add("download window", &downloads)
+		p.Legend.Add("install window", &installs)
+	}
 
-	times, counts := series(rep)
+	names := statusNames(rep)
+	times, counts := series(rep, names)
 	top := 1.0
-	for k, name := range rep.Statuses {
+	for k, name := range names {
 		any := false
 		for _, n := range counts[k] {
 			any = any || n != 0

@@ -33,16 +33,21 @@ type Tokens struct {
 }
 
 // ConfigError is a refused line of a token, device-secret or
-// subscription file (Line is 1-based), or a token Tokens.Add refused
-// (Line 0); Reason says what is wrong, without the token.
+// subscription file (Line is 1-based), a refused entry of a catalog file
+// (Field names it, as "acme[0].softwareTo"), or a token Tokens.Add
+// refused (neither); Reason says what is wrong, without the token.
 type ConfigError struct {
 	Line   int
+	Field  string
 	Reason string
 }
 
-// Error names the line and the reason, never the token.
+// Error names the line or the entry and the reason, never the token.
 func (e *ConfigError) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Field != "":
+		return e.Field + ": " + e.Reason
+	case e.Line == 0:
 		return "token: " + e.Reason
 	}
 	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
@@ -180,26 +185,36 @@ func Sign(secret, body []byte) string {
 
 // authenticate checks a ThingSpace call's bearer token for the path's
 // account: none or an unknown one is 401, another account's is 403.
-// ThingSpace's clients also send VZ-M2M-Token, a session token from a
-// login route this server does not serve; it is accepted and not read.
 func (s *server) authenticate(r *http.Request, acc string) error {
-	if s.opts.Insecure {
-		return nil
+	owner, err := s.tokenAccount(r)
+	if err != nil {
+		return err
 	}
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return errUnauthorized
-	}
-	owner, ok := s.opts.Tokens.Account(strings.TrimSpace(token))
-	if !ok {
-		s.log.Info("api: unknown token", "account", acc)
-		return errUnauthorized
-	}
-	if owner != acc {
+	if !s.opts.Insecure && owner != acc {
 		s.log.Info("api: token of another account", "account", acc, "tokenAccount", owner)
 		return errForbidden
 	}
 	return nil
+}
+
+// tokenAccount returns the account a ThingSpace call's bearer token acts
+// for ("" when the server is insecure): none or an unknown one is 401.
+// ThingSpace's clients also send VZ-M2M-Token, a session token from a
+// login route this server does not serve; it is accepted and not read.
+func (s *server) tokenAccount(r *http.Request) (string, error) {
+	if s.opts.Insecure {
+		return "", nil
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", errUnauthorized
+	}
+	owner, ok := s.opts.Tokens.Account(strings.TrimSpace(token))
+	if !ok {
+		s.log.Info("api: unknown token", "path", r.URL.Path)
+		return "", errUnauthorized
+	}
+	return owner, nil
 }
 
 // authDevice checks that body carries the HMAC of deviceID's secret.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,9 +51,9 @@ func TestWholeCampaign(t *testing.T) {
 	}
 
 	// Before the start: nothing to do, come back at the window's opening.
-	var in api.CheckInResponse
+	var in fota.Instruction
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`","clientType":6}`, &in)
-	if in.Action != "none" || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
+	if in.Action != fota.ActionNone || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
 		t.Fatalf("check-in before the start: %+v", in)
 	}
 
@@ -64,7 +65,7 @@ func TestWholeCampaign(t *testing.T) {
 	}
 	for i, d := range devs {
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "download" || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
+		if in.Action != fota.ActionDownload || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
 			!in.Until.Equal(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) {
 			t.Fatalf("check-in in the window: %+v", in)
 		}
@@ -74,7 +75,7 @@ func TestWholeCampaign(t *testing.T) {
 			t.Fatalf("after downloaded: %+v", rep)
 		}
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "install" {
+		if in.Action != fota.ActionInstall {
 			t.Fatalf("check-in after download: %+v", in)
 		}
 		f.ok("POST", dev+"/report", `{"deviceId":"`+d+`","campaignId":"c1","outcome":"installed"}`, &rep)
@@ -120,7 +121,7 @@ func TestWholeCampaign(t *testing.T) {
 		t.Fatalf("history of queued campaigns: %+v", hist)
 	}
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`"}`, &in)
-	if in.Action != "none" {
+	if in.Action != fota.ActionNone {
 		t.Fatalf("check-in after the end: %+v", in)
 	}
 	// A report after the end repeats an outcome already applied.
@@ -294,10 +295,32 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	if len(h.CampaignList) != 0 {
 		t.Fatalf("other account lists %+v", h.CampaignList)
 	}
-	// Devices the inventory records for another account are not found
-	// either: not in campaigns, logging or licences.
-	f.fails("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.others[:1], ""), 400, api.CodeNotFound)
-	f.fails("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[0])+`}`, 400, api.CodeNotFound)
-	f.fails("PUT", v2+"/logging/acme/devices/"+f.others[0], "", 400, api.CodeNotFound)
-	f.fails("GET", v2+"/logging/acme/devices/"+f.others[0]+"/checkInHistory", "", 400, api.CodeNotFound)
+	// A device the inventory records for another account is answered as
+	// one that does not exist, so device ids do not leak either: rejected
+	// "Device not found." in a schedule or an append, not found in logging
+	// and history calls.
+	const stranger = "490154203237518" // a valid IMEI no inventory knows
+	// c2
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", []string{f.others[0], stranger}, ""), nil)
+	f.ok("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[1], stranger)+`}`, nil)
+	for _, c := range []string{"c1", "c2"} {
+		var page fota.DevicePage
+		f.ok("GET", v2+"/reports/acme/campaigns/"+c+"/devices", "", &page)
+		for _, d := range page.DeviceList {
+			if (d.DeviceID == stranger || strings.HasPrefix(d.DeviceID, "3500000090")) && (d.Status != "DeviceRejected" || d.ResultReason != "Device not found.") {
+				t.Errorf("%s: %+v", c, d)
+			}
+		}
+	}
+	for _, id := range []string{f.others[0], stranger} {
+		f.fails("PUT", v2+"/logging/acme/devices/"+id, "", 400, api.CodeNotFound)
+		f.fails("GET", v2+"/logging/acme/devices/"+id+"/checkInHistory", "", 400, api.CodeNotFound)
+		var h []api.DeviceSoftwareUpgrade
+		f.ok("GET", v2+"/reports/acme/devices/"+id, "", &h)
+		for _, u := range h { // acme's campaigns that rejected it, nothing of its own account's
+			if u.AccountName != "acme" || u.Status != "DeviceRejected" || u.Reason != "Device not found." {
+				t.Errorf("history of %s: %+v", id, h)
+			}
+		}
+	}
 }

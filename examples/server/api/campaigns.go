@@ -2,9 +2,7 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/campaign"
@@ -44,9 +42,10 @@ func (s *server) schedule(r *http.Request, acc string) (fota.Campaign, []string,
 	return c, req.DeviceList, err
 }
 
-// scheduleFiles: POST /campaigns/files/{acc}. Configuration-file
-// campaigns need a file catalog (upload, GET /files/{acc}) that fota does
-// not have, so the route answers the SDK's error shape instead of 405.
+// scheduleFiles: POST /campaigns/files/{acc}, and the configuration
+// files themselves (GET and POST /files/{acc}). Configuration-file
+// campaigns need a file catalog that fota does not keep, so the routes
+// answer the SDK's error shape instead of "no route".
 func (s *server) scheduleFiles(*http.Request, string) (any, error) {
 	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
 		msg: "configuration-file campaigns are not supported by this server: it keeps no configuration files; schedule software with POST /campaigns/software/{acc}"}
@@ -54,7 +53,7 @@ func (s *server) scheduleFiles(*http.Request, string) (any, error) {
 
 // getCampaign: GET /campaigns/{acc}/{campaignId}.
 func (s *server) getCampaign(r *http.Request, acc string) (any, error) {
-	c, err := s.fleet.campaign(r.Context(), acc, r.PathValue("campaignId"))
+	c, err := s.fleet.campaign(r.Context(), acc, r.PathValue("campaignId"), device.FamilyHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +64,7 @@ func (s *server) getCampaign(r *http.Request, acc string) (any, error) {
 // remove.
 func (s *server) changeDevices(r *http.Request, acc string) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.fleet.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
 		return nil, err
 	}
 	var req DeviceChange
@@ -85,7 +84,7 @@ func (s *server) changeDevices(r *http.Request, acc string) (any, error) {
 // changeDates: PUT /campaigns/{acc}/{campaignId}/dates.
 func (s *server) changeDates(r *http.Request, acc string) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.fleet.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
 		return nil, err
 	}
 	var timing schedule.HTTPRequest // V2ChangeCampaignDatesRequest
@@ -102,49 +101,43 @@ func (s *server) changeDates(r *http.Request, acc string) (any, error) {
 // deleteCampaign: DELETE /campaigns/{acc}/{campaignId}, a cancel before
 // the start and an abort after it.
 func (s *server) deleteCampaign(r *http.Request, acc string) (any, error) {
-	if err := s.fleet.delete(r.Context(), acc, r.PathValue("campaignId")); err != nil {
+	return s.delete(r, acc, device.FamilyHTTP)
+}
+
+// delete cancels (or aborts) the path's campaign of the family.
+func (s *server) delete(r *http.Request, acc string, family device.Family) (any, error) {
+	id := r.PathValue("campaignId")
+	if _, err := s.fleet.campaign(r.Context(), acc, id, family); err != nil {
+		return nil, err
+	}
+	if err := s.fleet.delete(r.Context(), acc, id); err != nil {
 		return nil, err
 	}
 	return Success{Success: true}, nil
 }
 
-// campaignHistory: GET /reports/{acc}/campaigns?campaignStatus=&lastSeenCampaignId=.
-// CampaignScheduled lists the in-progress campaigns too, as
-// WireCampaignStatus writes them so.
+// campaignHistory: GET /reports/{acc}/campaigns?campaignStatus=&lastSeenCampaignId=,
+// the account's HTTP campaigns. CampaignScheduled lists the in-progress
+// campaigns too, as WireCampaignStatus writes them so.
 func (s *server) campaignHistory(r *http.Request, acc string) (any, error) {
 	q := r.URL.Query()
-	statuses := []campaign.Status{0} // every status
+	keep := func(c fota.Campaign) bool { return c.Family == device.FamilyHTTP }
 	if v := q.Get("campaignStatus"); v != "" {
 		st, err := campaign.ParseStatus(v)
 		if err != nil || st.Family() != device.FamilyHTTP {
 			return nil, &fota.RequestError{Field: "campaignStatus", Value: v, Reason: "not a /v2 campaign status"}
 		}
-		statuses[0] = st
-		if st == campaign.HTTPScheduled {
-			statuses = append(statuses, campaign.HTTPInProgress)
+		keep = func(c fota.Campaign) bool {
+			return c.Status == st || (st == campaign.HTTPScheduled && c.Status == campaign.HTTPInProgress)
 		}
 	}
 	after := q.Get("lastSeenCampaignId")
 	if after == "0" { // "use 0 first", as for devices
 		after = ""
 	}
-	var (
-		list []fota.Campaign
-		more bool
-	)
-	for _, st := range statuses {
-		page, err := s.fleet.campaigns(r.Context(), acc, st, after, s.opts.PageSize)
-		if err != nil {
-			return nil, err
-		}
-		list, more = append(list, page.CampaignList...), more || page.HasMoreData
-	}
-	// Two statuses: each page holds the first PageSize ids of its status
-	// after the cursor, so the first PageSize of both merged by id are the
-	// first PageSize of the union.
-	slices.SortFunc(list, func(a, b fota.Campaign) int { return strings.Compare(a.ID, b.ID) })
-	if len(list) > s.opts.PageSize {
-		list, more = list[:s.opts.PageSize], true
+	list, more, err := s.fleet.campaigns(r.Context(), acc, after, s.opts.PageSize, keep)
+	if err != nil {
+		return nil, err
 	}
 	out := CampaignHistory{HasMoreData: more, CampaignList: make([]CampaignSoftware, len(list))}
 	for i, c := range list {
@@ -158,7 +151,11 @@ func (s *server) campaignHistory(r *http.Request, acc string) (any, error) {
 
 // campaignDevices: GET /reports/{acc}/campaigns/{campaignId}/devices?lastSeenDeviceId=.
 func (s *server) campaignDevices(r *http.Request, acc string) (any, error) {
-	page, err := s.fleet.devices(r.Context(), acc, r.PathValue("campaignId"), r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
+	id := r.PathValue("campaignId")
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
+		return nil, err
+	}
+	page, err := s.fleet.devices(r.Context(), acc, id, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}

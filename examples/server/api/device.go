@@ -9,7 +9,7 @@ import (
 	"github.com/fotakit/fota/verboselog"
 )
 
-// checkIn: POST /api/fota/device/checkin.
+// checkIn: POST /api/fota/device/checkin → fota.Instruction.
 func (s *server) checkIn(r *http.Request, body []byte) (any, error) {
 	var req CheckInRequest
 	if err := s.unmarshal(body, &req); err != nil {
@@ -21,14 +21,12 @@ func (s *server) checkIn(r *http.Request, body []byte) (any, error) {
 	if err := s.authDevice(r, req.DeviceID, body); err != nil {
 		return nil, err
 	}
-	in, err := s.fleet.checkIn(r.Context(), fota.CheckInRequest{
+	// fota.Instruction is the answer's wire shape (CheckInResponse in
+	// openapi.json): the action, the campaign's software and, when the
+	// catalog knows the package, its downloadUrl, size and sha256.
+	return s.fleet.checkIn(r.Context(), fota.CheckInRequest{
 		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result, FailureType: req.FailureType,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return CheckInResponse{Action: in.Action.String(), CampaignID: in.CampaignID, SoftwareName: in.SoftwareName,
-		SoftwareTo: in.SoftwareTo, Until: in.Until, RetryAt: in.RetryAt}, nil
 }
 
 // report: POST /api/fota/device/report.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -105,4 +106,49 @@ func ExampleParseTokens() {
 	// Output:
 	// acme true
 	// line 1: a token needs at least 16 bytes
+}
+
+// A catalog file gives each account its packages; the Manager reads the
+// catalog (fota.Config.Packages), so a schedule naming a package takes
+// its make, model and versions, and devices are told where to fetch it.
+func ExampleParsePackages() {
+	catalog, err := api.ParsePackages(strings.NewReader(`{"acme": [
+		{"softwareName": "lamp-fw", "make": "Acme", "model": "Lamp", "softwareFrom": "1.0", "softwareTo": "2.0",
+		 "distributionTypes": ["HTTP"], "downloadUrl": "https://downloads.example.com/lamp-fw-2.0.bin", "size": 1048576}]}`),
+		time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pkgs, _ := catalog.List(context.Background(), "acme") // what GET /software/acme lists
+	for _, p := range pkgs {
+		fmt.Println(p.Name, p.Make, p.Model, p.From, "->", p.To, p.Protocols, p.LaunchDate, p.URL)
+	}
+
+	// A request as the SDK sends it, without make or model.
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: "356938035643809", Account: "acme", Protocol: device.HTTP,
+		Make: "Acme", Model: "Lamp", Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	m, err := fota.New(fota.Config{Inventory: inv, Packages: catalog, Clock: clk})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var req fota.CampaignRequest
+	_ = json.Unmarshal([]byte(`{"softwareName": "lamp-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
+		"startDate": "2026-03-01", "endDate": "2026-03-07", "deviceList": ["356938035643809"]}`), &req)
+	info, err := m.Schedule(context.Background(), "acme", req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in, _ := m.CheckIn(context.Background(), fota.CheckInRequest{DeviceID: "356938035643809"})
+	fmt.Println(info.Make, info.Model, in.Action, in.PackageURL, in.PackageSize)
+
+	_, err = api.ParsePackages(strings.NewReader(`{"acme": [{"softwareName": "lamp-fw", "distributionTypes": ["HTTP"]}]}`), time.Now())
+	fmt.Println(err)
+	// Output:
+	// lamp-fw Acme Lamp 1.0 -> 2.0 [HTTP] 2026-03-01 https://downloads.example.com/lamp-fw-2.0.bin
+	// Acme Lamp download https://downloads.example.com/lamp-fw-2.0.bin 1048576
+	// acme[0].softwareTo: "": required
 }

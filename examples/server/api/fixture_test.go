@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/fotakit/fota/examples/server/api"
 	"github.com/fotakit/fota/examples/server/callback"
 	"github.com/fotakit/fota/pilot"
+	"github.com/fotakit/fota/schedule"
 )
 
 // fakeClock is a fota.Clock the test moves by hand. (benbjohnson's Mock
@@ -51,8 +53,9 @@ const (
 )
 
 // fixture is a Manager over an in-memory store with an inventory of HTTP
-// devices: ids (account "acme"), others (account "other") and lwm2m (an
-// "acme" device that is not HTTP), served by api.New.
+// devices: ids (account "acme"), others (account "other"), lwm2m (an
+// "acme" Lamp that is not HTTP) and push (acme's LwM2M and OMA-DM
+// Meters), and the catalog testCatalog, served by api.New.
 type fixture struct {
 	t      testing.TB
 	clk    *fakeClock
@@ -61,8 +64,9 @@ type fixture struct {
 	h      http.Handler
 	ids    []string
 	others []string
-	lwm2m  string
-	tok    string // if set, the token every ThingSpace call carries instead of its path account's
+	lwm2m  string   // an acme Lamp that is not HTTP
+	push   []string // acme's Meters: LwM2M, OMA-DM, LwM2M, OMA-DM
+	tok    string   // if set, the token every ThingSpace call carries instead of its path account's
 
 	options api.Options
 }
@@ -104,6 +108,11 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	f.lwm2m = imei(800000)
 	put(f.lwm2m, "acme", device.LWM2M)
+	for i := range 4 { // acme's meters: LwM2M and OMA-DM in turn
+		f.push = append(f.push, imei(700000+i))
+		f.inv.Put(fota.DeviceInfo{DeviceID: f.push[i], Account: "acme", Protocol: []device.Protocol{device.LWM2M, device.OMADM}[i%2],
+			Make: "Acme", Model: "Meter", Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
 	var observer fota.Observer
 	if cfg.callbacks {
 		d := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Backoff: time.Millisecond})
@@ -111,10 +120,13 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 		done := make(chan struct{})
 		go func() { d.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
-		observer, cfg.opts.Callbacks = d, d
+		observer, cfg.opts.Callbacks = fota.WireOnly(d), d
+	}
+	if cfg.opts.Packages == nil {
+		cfg.opts.Packages = testCatalog(t)
 	}
 	m, err := fota.New(fota.Config{
-		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer,
+		Inventory: f.inv, Clock: f.clk, Pilot: cfg.pilot, Observer: observer, Packages: cfg.opts.Packages,
 		NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) },
 	})
 	if err != nil {
@@ -137,7 +149,7 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	}
 	if cfg.opts.Secrets == nil {
 		secrets := api.NewMemorySecrets()
-		for _, id := range append(append([]string{f.lwm2m}, f.ids...), f.others...) {
+		for _, id := range slices.Concat([]string{f.lwm2m}, f.ids, f.others, f.push) {
 			secrets.Put(id, secretOf(id))
 		}
 		cfg.opts.Secrets = secrets
@@ -148,6 +160,30 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	f.options = cfg.opts
 	f.h = api.New(m, cfg.opts)
 	return f
+}
+
+// The fixture's catalog: acme's HTTP package lamp-fw (Acme Lamp 1.0 to
+// 2.0, with its download URL, size and hash) and its push package
+// meter-fw (Acme Meter 1.0 to 2.0, LwM2M and OMA-DM).
+const (
+	lampURL    = "https://downloads.example.com/acme/lamp-fw-2.0.bin"
+	lampSize   = 1 << 20
+	lampSHA256 = "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58" // of 1 MiB of zero bytes
+)
+
+func testCatalog(t testing.TB) *api.Catalog {
+	c := api.NewCatalog()
+	for _, p := range []api.Package{
+		{Package: fota.Package{Name: "lamp-fw", Make: "Acme", Model: "Lamp", From: "1.0", To: "2.0", URL: lampURL, Size: lampSize, SHA256: lampSHA256},
+			Listing: api.Listing{Protocols: []device.Protocol{device.HTTP}, LaunchDate: schedule.Date{Year: 2026, Month: 2, Day: 1}, ReleaseNote: "brighter"}},
+		{Package: fota.Package{Name: "meter-fw", Make: "Acme", Model: "Meter", From: "1.0", To: "2.0"},
+			Listing: api.Listing{Protocols: []device.Protocol{device.OMADM, device.LWM2M}, LaunchDate: schedule.Date{Year: 2026, Month: 2, Day: 2}}},
+	} {
+		if err := c.Put("acme", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 // testWriter sends the handler's log to the test log.

@@ -2,38 +2,54 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fotakit/fota"
-	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/schedule"
 	"github.com/fotakit/fota/verboselog"
 )
 
 // fleet is every call this package makes into the Manager, each scoped to
-// an account (a campaign or device of another account is not found: the
-// Manager checks campaigns; ownDevices adds the server's own inventory
-// check on device lists). Nothing else in the package touches the Manager.
+// an account: the Manager answers a campaign of another account as not
+// found, and a device its inventory records for another account as it
+// answers an unknown one ("Device not found." in a schedule, not found
+// in licence, logging and history calls), so ids do not leak. Nothing
+// else in the package touches the Manager.
 type fleet struct {
-	m   *fota.Manager
-	inv fota.Inventory // Options.Inventory: who owns a device; nil: no device scoping
+	m *fota.Manager
 }
 
 // schedule creates an HTTP campaign for the account.
 func (f fleet) schedule(ctx context.Context, acc string, req fota.CampaignRequest) (fota.Campaign, error) {
-	if err := f.ownDevices(ctx, acc, req.DeviceList); err != nil {
-		return fota.Campaign{}, err
-	}
 	info, err := f.m.Schedule(ctx, acc, req)
 	return info.Campaign, err
 }
 
-// campaign returns the account's campaign: another account's is not
-// found, exactly like one that does not exist, so ids do not leak.
-func (f fleet) campaign(ctx context.Context, acc, id string) (fota.Campaign, error) {
-	info, err := f.m.Campaign(ctx, acc, id)
+// scheduleUpgrade creates a push (/v1) campaign for the account.
+func (f fleet) scheduleUpgrade(ctx context.Context, acc string, req fota.UpgradeRequest) (fota.Campaign, error) {
+	info, err := f.m.ScheduleUpgrade(ctx, acc, req)
 	return info.Campaign, err
+}
+
+// campaign returns the account's campaign of the family: another
+// account's is not found, exactly like one that does not exist, so ids do
+// not leak; one of the other family is refused (ErrWrongFamily) with the
+// path that serves it, as /v1 serves push campaigns and /v2 HTTP ones.
+func (f fleet) campaign(ctx context.Context, acc, id string, family device.Family) (fota.Campaign, error) {
+	info, err := f.m.Campaign(ctx, acc, id)
+	if err != nil {
+		return fota.Campaign{}, err
+	}
+	if c := info.Campaign; c.Family != family {
+		if c.Family == device.FamilyPush {
+			return fota.Campaign{}, fmt.Errorf("campaign %s is a /v1 upgrade of push devices: see %s/upgrades/%s/upgrade/%s: %w", c.ID, V1Prefix, acc, c.ID, fota.ErrWrongFamily)
+		}
+		return fota.Campaign{}, fmt.Errorf("upgrade %s is a /v2 campaign of HTTP devices: see %s/campaigns/%s/%s: %w", c.ID, V2Prefix, acc, c.ID, fota.ErrWrongFamily)
+	}
+	return info.Campaign, nil
 }
 
 // changeDevices appends devices to the campaign (add) or removes them,
@@ -41,9 +57,6 @@ func (f fleet) campaign(ctx context.Context, acc, id string) (fota.Campaign, err
 func (f fleet) changeDevices(ctx context.Context, acc, id string, add bool, ids []string) (uint64, error) {
 	change := f.m.RemoveDevices
 	if add {
-		if err := f.ownDevices(ctx, acc, ids); err != nil {
-			return 0, err
-		}
 		change = f.m.AddDevices
 	}
 	info, err := change(ctx, acc, id, ids)
@@ -62,15 +75,63 @@ func (f fleet) delete(ctx context.Context, acc, id string) error {
 	return err
 }
 
-// campaigns is one page of the account's campaigns in one status (zero:
-// every status).
-func (f fleet) campaigns(ctx context.Context, acc string, status campaign.Status, after string, limit int) (fota.CampaignPage, error) {
-	return f.m.Campaigns(ctx, acc, status, after, limit)
+// campaigns lists the account's campaigns that keep accepts, in id
+// order after the id after: at most limit of them (all when limit < 0),
+// and whether more follow. It reads the Manager's pages of every status
+// and filters them, so it costs O(the account's campaigns after after).
+func (f fleet) campaigns(ctx context.Context, acc, after string, limit int, keep func(fota.Campaign) bool) ([]fota.Campaign, bool, error) {
+	var out []fota.Campaign
+	for {
+		page, err := f.m.Campaigns(ctx, acc, 0, after, fota.MaxPageSize)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, c := range page.CampaignList {
+			if !keep(c) {
+				continue
+			}
+			if limit >= 0 && len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, c)
+		}
+		if !page.HasMoreData {
+			return out, false, nil
+		}
+		after = page.LastSeenCampaignID
+	}
 }
 
 // devices is one page of the campaign's devices.
 func (f fleet) devices(ctx context.Context, acc, id, after string, limit int) (fota.DevicePage, error) {
 	return f.m.Devices(ctx, acc, id, after, limit)
+}
+
+// allDevices is every device of the campaign, read page by page.
+func (f fleet) allDevices(ctx context.Context, acc, id string) ([]fota.DeviceStatus, error) {
+	out := []fota.DeviceStatus{}
+	after := ""
+	for {
+		page, err := f.m.Devices(ctx, acc, id, after, fota.MaxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DeviceList...)
+		if !page.HasMoreData {
+			return out, nil
+		}
+		after = page.LastSeenDeviceID
+	}
+}
+
+// upgradeHistory is a device's campaigns of the family in the account,
+// within fota.UpgradeHistoryPeriod.
+func (f fleet) upgradeHistory(ctx context.Context, acc, deviceID string, family device.Family) ([]fota.UpgradeRecord, error) {
+	recs, err := f.m.UpgradeHistory(ctx, acc, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(recs, func(r fota.UpgradeRecord) bool { return r.Family != family }), nil
 }
 
 // loggingDevices lists the account's devices with verbose logging on.
@@ -80,33 +141,21 @@ func (f fleet) loggingDevices(ctx context.Context, acc string) ([]fota.LoggingSt
 
 // enableLogging turns verbose logging on for the account's devices.
 func (f fleet) enableLogging(ctx context.Context, acc string, ids []string) ([]fota.LoggingStatus, error) {
-	if err := f.ownDevices(ctx, acc, ids); err != nil {
-		return nil, err
-	}
 	return f.m.EnableLogging(ctx, acc, ids)
 }
 
 // disableLogging turns verbose logging off for the account's devices.
 func (f fleet) disableLogging(ctx context.Context, acc string, ids []string) error {
-	if err := f.ownDevices(ctx, acc, ids); err != nil {
-		return err
-	}
 	return f.m.DisableLogging(ctx, acc, ids)
 }
 
 // fetchLogs returns the log bundles of one of the account's devices.
 func (f fleet) fetchLogs(ctx context.Context, acc, id string) ([]verboselog.Bundle, error) {
-	if err := f.ownDevices(ctx, acc, []string{id}); err != nil {
-		return nil, err
-	}
 	return f.m.FetchLogs(ctx, acc, id)
 }
 
 // checkInHistory returns one page of a device's check-ins, newest first.
 func (f fleet) checkInHistory(ctx context.Context, acc, id string) ([]verboselog.CheckIn, error) {
-	if err := f.ownDevices(ctx, acc, []string{id}); err != nil {
-		return nil, err
-	}
 	return f.m.CheckInHistory(ctx, acc, id, time.Time{}, verboselog.MaxPage)
 }
 
@@ -114,9 +163,6 @@ func (f fleet) checkInHistory(ctx context.Context, acc, id string) ([]verboselog
 // answers are per device, so the handler calls this once per device and
 // one device's refusal does not undo another's success.
 func (f fleet) license(ctx context.Context, acc, id string, assign bool) (fota.LicenseResult, error) {
-	if err := f.ownDevices(ctx, acc, []string{id}); err != nil {
-		return fota.LicenseResult{}, err
-	}
 	op := f.m.RemoveLicenses
 	if assign {
 		op = f.m.AssignLicenses
@@ -126,6 +172,12 @@ func (f fleet) license(ctx context.Context, acc, id string, assign bool) (fota.L
 		return fota.LicenseResult{}, err
 	}
 	return res[0], nil
+}
+
+// licenses is one page of the account's licensed devices, with how many
+// licences it has assigned in all.
+func (f fleet) licenses(ctx context.Context, acc, after string, limit int) (fota.LicensePage, error) {
+	return f.m.Licenses(ctx, acc, after, limit)
 }
 
 // checkIn, report and uploadLog are the device side: the device itself
@@ -140,22 +192,4 @@ func (f fleet) report(ctx context.Context, campaignID, deviceID string, o fota.O
 
 func (f fleet) uploadLog(ctx context.Context, b verboselog.Bundle) error {
 	return f.m.UploadLog(ctx, b)
-}
-
-// ownDevices refuses device ids that the inventory records for another
-// account (not found, as if unknown).
-func (f fleet) ownDevices(ctx context.Context, acc string, ids []string) error {
-	if f.inv == nil {
-		return nil
-	}
-	for _, id := range ids {
-		info, found, err := f.inv.Lookup(ctx, id)
-		if err != nil {
-			return err
-		}
-		if found && info.Account != "" && info.Account != acc {
-			return &fota.NotFoundError{Kind: "device", ID: id}
-		}
-	}
-	return nil
 }

@@ -50,10 +50,9 @@ type Options struct {
 	// Insecure turns authentication off: every call is accepted whatever
 	// its credentials. For experiments on loopback only.
 	Insecure bool
-	// Inventory, if set, scopes device ids to accounts: a call under
-	// account A that names a device the inventory records for another
-	// account (a non-empty DeviceInfo.Account) is answered as if the device
-	// did not exist. Pass the Manager's own inventory.
+	// Inventory is the Manager's inventory (fota.Config.Inventory): the
+	// account device routes list it, when it is a DeviceLister such as
+	// fota.MemoryInventory. The Manager itself scopes devices to accounts.
 	Inventory fota.Inventory
 	// Callbacks, if set, keeps the accounts' callback registrations and
 	// delivers the Manager's changes to them; the Manager must have it as
@@ -64,6 +63,10 @@ type Options struct {
 	// subscription routes report it (see Subscription). An account
 	// without one has none (CodeNotFound) and a licence total of 0.
 	Subscriptions map[string]Subscription
+	// Packages is the software catalog the routes GET /software/{acc}
+	// and /v1 GET /firmware/{acc} list; the Manager must read the same
+	// one (fota.Config.Packages). nil: an empty catalog.
+	Packages *Catalog
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when zero or
 	// negative); MaxStringBytes bounds every string in a request
 	// (DefaultMaxStringBytes when zero or negative).
@@ -73,6 +76,10 @@ type Options struct {
 	// 1..fota.MaxPageSize; anything else means fota.MaxPageSize (1,000, as
 	// ThingSpace's reports).
 	PageSize int
+	// Lenient ignores unknown fields in request bodies, for clients that
+	// send more than their model's fields. By default a body's unknown
+	// top-level field is refused (400) with its name.
+	Lenient bool
 	// Logger receives one Info record per request (method, route,
 	// status, duration), the refused credentials and every 500.
 	// Default: discard.
@@ -81,12 +88,11 @@ type Options struct {
 
 // server is the http.Handler New returns.
 type server struct {
-	fleet  fleet
-	opts   Options
-	log    *slog.Logger
-	mux    *http.ServeMux
-	ledger *ledger
-	spec   []byte // the OpenAPI document, as JSON
+	fleet fleet
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	spec  []byte // the OpenAPI document, as JSON
 }
 
 // New returns the handler serving the ThingSpace routes under V1Prefix
@@ -104,9 +110,9 @@ func New(m *fota.Manager, opts Options) http.Handler {
 	if opts.PageSize < 1 || opts.PageSize > fota.MaxPageSize {
 		opts.PageSize = fota.MaxPageSize
 	}
-	s := &server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), ledger: newLedger(), spec: specJSON}
+	s := &server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), spec: specJSON}
 	if m != nil {
-		s.fleet = fleet{m: m, inv: opts.Inventory}
+		s.fleet = fleet{m: m}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -127,12 +133,21 @@ type deviceEndpoint func(r *http.Request, body []byte) (any, error)
 
 // thingSpace registers a route under prefix (V1Prefix or V2Prefix): the
 // caller's token is checked against the {acc} segment, and the path's
-// values and the query are bounded, before fn runs.
+// values and the query are bounded, before fn runs. A route without
+// {acc} (/v1 POST /upgrades, whose account is in the body) gets the
+// token's account ("" when insecure) and checks the body against it.
 func (s *server) thingSpace(prefix, pattern string, fn endpoint) {
 	method, path, _ := strings.Cut(pattern, " ")
+	inPath := strings.Contains(path, "{acc}")
 	s.mux.HandleFunc(method+" "+prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		acc := r.PathValue("acc")
-		if err := s.authenticate(r, acc); err != nil {
+		var err error
+		if inPath {
+			err = s.authenticate(r, acc)
+		} else {
+			acc, err = s.tokenAccount(r)
+		}
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -170,7 +185,7 @@ func (s *server) checkRequest(r *http.Request) error {
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return &fota.RequestError{Field: "query", Value: r.URL.RawQuery[:32] + "…", Reason: "longer than 16 KiB"}
 	}
-	for _, name := range []string{"acc", "campaignId", "deviceId", "service"} {
+	for _, name := range []string{"acc", "campaignId", "deviceId", "service", "upgradeStatus", "startIndex"} {
 		if err := checkText(name, r.PathValue(name), s.opts.MaxStringBytes); err != nil {
 			return err
 		}
@@ -323,13 +338,20 @@ func (s *server) decode(r *http.Request, v any) error {
 }
 
 // unmarshal checks a JSON body's strings (checkJSON) and decodes it into
-// v. Every failure is a bad request naming the field (or "body"). The
-// Content-Type is not looked at: the SDK sends some JSON bodies as */*.
+// v, strictly (checkFields) unless Options.Lenient. Every failure is a
+// bad request naming the field (or "body"). The Content-Type is not
+// looked at: the SDK sends some JSON bodies as */*.
 func (s *server) unmarshal(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return &fota.RequestError{Field: "body", Value: "", Reason: "empty: a JSON object is required"}
 	}
 	if err := checkJSON(b, s.opts.MaxStringBytes); err != nil {
+		return err
+	}
+	if s.opts.Lenient {
+		return jsonError(fota.UnmarshalLenient(b, v))
+	}
+	if err := checkFields(b, v); err != nil {
 		return err
 	}
 	return jsonError(json.Unmarshal(b, v))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/fotakit/fota"
@@ -24,10 +23,12 @@ const (
 	reasonNoLicenseOnDevice = "No license attached to device"
 )
 
-// LicenseRequest is the licence assign/remove body (V1 and
-// V1LicensesAssignedRemovedRequest, V2LicenseIMEI).
+// LicenseRequest is the licence assign/remove body
+// (V1LicensesAssignedRemovedRequest, V2LicenseIMEI). accountName is
+// V2LicenseIMEI's optional field: when sent, it must be the path's account.
 type LicenseRequest struct {
-	DeviceList []string `json:"deviceList"`
+	AccountName string   `json:"accountName,omitempty"`
+	DeviceList  []string `json:"deviceList"`
 }
 
 // DeviceResult is one device's outcome (V2DeviceStatus).
@@ -81,7 +82,10 @@ func (s *server) licensesV2(r *http.Request, acc string, assign bool) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	total, used := s.licenseCounts(acc)
+	total, used, err := s.licenseCounts(r, acc)
+	if err != nil {
+		return nil, err
+	}
 	return LicenseResults{AccountName: acc, LicTotalCount: total, LicUsedCount: used, DeviceList: res}, nil
 }
 
@@ -99,7 +103,10 @@ func (s *server) licensesV1(r *http.Request, acc string, assign bool) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	total, used := s.licenseCounts(acc)
+	total, used, err := s.licenseCounts(r, acc)
+	if err != nil {
+		return nil, err
+	}
 	out := LicenseResultsV1{AccountName: acc, LicCount: total, LicUsedCount: used, DeviceList: make([]DeviceResultV1, len(res))}
 	for i, d := range res {
 		out.DeviceList[i] = DeviceResultV1{DeviceID: d.DeviceID, Status: d.Status, Reason: d.ResultReason}
@@ -117,6 +124,9 @@ func (s *server) licenses(r *http.Request, acc string, assign bool) ([]DeviceRes
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
+	if req.AccountName != "" && req.AccountName != acc {
+		return nil, &fota.RequestError{Field: "accountName", Value: req.AccountName, Reason: "not the account of the path, " + acc}
+	}
 	if err := checkDeviceList("deviceList", req.DeviceList); err != nil {
 		return nil, err
 	}
@@ -133,7 +143,6 @@ func (s *server) licenses(r *http.Request, acc string, assign bool) ([]DeviceRes
 			if res.Reason != 0 {
 				out[i].ResultReason = res.Reason.Text(device.FamilyHTTP)
 			}
-			s.ledger.record(acc, id, res.Status)
 		case errors.Is(err, fota.ErrNotFound):
 			out[i] = DeviceResult{DeviceID: id, Status: licenseFailure, ResultReason: reasonNoSuchDevice}
 		case errors.Is(err, fota.ErrInvalidTransition): // removing a licence the device does not hold
@@ -168,42 +177,111 @@ func checkDeviceList(field string, ids []string) error {
 }
 
 // licenseCounts is the account's licence total (its subscription's) and
-// how many are in use.
-func (s *server) licenseCounts(acc string) (total, used int) {
-	return s.opts.Subscriptions[acc].LicenseCount, s.ledger.used(acc)
+// how many are assigned (Manager.Licenses: the licences assigned through
+// the Manager, so they outlive a restart with -db; licences an Inventory
+// reports itself, DeviceInfo.Licensed, are not counted).
+func (s *server) licenseCounts(r *http.Request, acc string) (total, used int, err error) {
+	page, err := s.fleet.licenses(r.Context(), acc, "", 1)
+	return s.opts.Subscriptions[acc].LicenseCount, page.Assigned, err
 }
 
-// ledger counts the licences in use per account. The Manager records
-// each device's licence but answers no count per account yet, so the
-// server keeps the set of devices it licensed, from the results of its
-// own licence calls (the only way a licence changes through this API).
-// It starts empty with the process and does not see licences an
-// Inventory reports (DeviceInfo.Licensed).
-type ledger struct {
-	mu       sync.Mutex
-	licensed map[string]map[string]struct{} // account → devices
+// V2LicenseSummary is one page of the account's licensed devices with
+// its licence counts (V2LicenseSummary: totalLicense, singular, is the
+// subscription's LicenseCount).
+type V2LicenseSummary struct {
+	AccountName      string           `json:"accountName"`
+	TotalLicense     int              `json:"totalLicense"`
+	AssignedLicenses int              `json:"assignedLicenses"`
+	HasMoreData      bool             `json:"hasMoreData"`
+	LastSeenDeviceID string           `json:"lastSeenDeviceId,omitempty"`
+	MaxPageSize      int              `json:"maxPageSize"`
+	DeviceList       []LicensedDevice `json:"deviceList"`
 }
 
-func newLedger() *ledger { return &ledger{licensed: map[string]map[string]struct{}{}} }
+// LicensedDevice is a device holding a licence (V2LicenseDevice,
+// AccountLicenseDeviceListItem), with its assignment time as ISO 8601.
+type LicensedDevice struct {
+	DeviceID       string `json:"deviceId"`
+	AssignmentTime string `json:"assignmentTime,omitempty"`
+}
 
-func (l *ledger) record(acc, deviceID string, st device.LicenseStatus) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch st {
-	case device.LicenseAssignSuccess:
-		if l.licensed[acc] == nil {
-			l.licensed[acc] = map[string]struct{}{}
+// AccountLicenseInfo is one /v1 page of the account's licensed devices
+// (AccountLicenseInfo: totalLicenses, plural). /v1 pages by index:
+// startIndex 0, then lastSeenDeviceId, the number of devices listed so
+// far (the SDK's example pages by 1000).
+type AccountLicenseInfo struct {
+	AccountName      string           `json:"accountName"`
+	TotalLicenses    int              `json:"totalLicenses"`
+	AssignedLicenses int              `json:"assignedLicenses"`
+	HasMoreData      bool             `json:"hasMoreData"`
+	LastSeenDeviceID uint64           `json:"lastSeenDeviceId"`
+	DeviceList       []LicensedDevice `json:"deviceList"`
+}
+
+func licensedDevices(page fota.LicensePage) []LicensedDevice {
+	out := make([]LicensedDevice, len(page.DeviceList))
+	for i, d := range page.DeviceList {
+		out[i] = LicensedDevice{DeviceID: d.DeviceID}
+		if !d.AssignedAt.IsZero() {
+			out[i].AssignmentTime = isoTime(d.AssignedAt)
 		}
-		l.licensed[acc][deviceID] = struct{}{}
-	case device.LicenseRemoveSuccess:
-		delete(l.licensed[acc], deviceID)
 	}
+	return out
 }
 
-func (l *ledger) used(acc string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.licensed[acc])
+// licenseStatusV2: GET /licenses/{acc}?lastSeenDeviceId=, the account's
+// licensed devices (those assigned through the Manager) a page at a time,
+// with the subscription's total and the count assigned.
+func (s *server) licenseStatusV2(r *http.Request, acc string) (any, error) {
+	page, err := s.fleet.licenses(r.Context(), acc, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	out := V2LicenseSummary{AccountName: acc, TotalLicense: s.opts.Subscriptions[acc].LicenseCount, AssignedLicenses: page.Assigned,
+		HasMoreData: page.HasMoreData, MaxPageSize: s.opts.PageSize, DeviceList: licensedDevices(page)}
+	if page.HasMoreData {
+		out.LastSeenDeviceID = page.LastSeenDeviceID
+	}
+	return out, nil
+}
+
+// licenseStatusV1: /v1 GET /licenses/{acc}/index/{startIndex}. The
+// Manager pages by device id, so the first startIndex devices are skipped
+// page by page.
+func (s *server) licenseStatusV1(r *http.Request, acc string) (any, error) {
+	start, err := parseIndex(r)
+	if err != nil {
+		return nil, err
+	}
+	var page fota.LicensePage
+	for skip, cursor := start, ""; ; cursor = page.LastSeenDeviceID {
+		n := s.opts.PageSize
+		if skip > 0 {
+			n = int(min(skip, fota.MaxPageSize))
+		}
+		if page, err = s.fleet.licenses(r.Context(), acc, cursor, n); err != nil {
+			return nil, err
+		}
+		if skip == 0 {
+			break
+		}
+		skip -= uint64(len(page.DeviceList))
+		if !page.HasMoreData { // startIndex is at or past the last device
+			page.DeviceList = nil
+			break
+		}
+	}
+	return AccountLicenseInfo{AccountName: acc, TotalLicenses: s.opts.Subscriptions[acc].LicenseCount, AssignedLicenses: page.Assigned,
+		HasMoreData: page.HasMoreData, LastSeenDeviceID: start + uint64(len(page.DeviceList)), DeviceList: licensedDevices(page)}, nil
+}
+
+// licenseCancelList answers the licence cancel list's routes (/v1 POST
+// and DELETE /licenses/{acc}/cancel, GET /licenses/{acc}/cancel/index/
+// {startIndex}; /v2 GET, POST and DELETE /licenses/{acc}/cancel) in the
+// SDK's error shape (see the package documentation).
+func (s *server) licenseCancelList(*http.Request, string) (any, error) {
+	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
+		msg: "the licence cancel list is not supported by this server: ThingSpace does not say when a listed licence is removed; remove licences at once with POST /licenses/{acc}/remove"}
 }
 
 // Subscription is an account's FOTA subscription, configured on the
@@ -229,25 +307,26 @@ type SubscriptionV1 struct {
 // as the SDK's example writes it).
 type SubscriptionV2 SubscriptionV1
 
-func (s *server) subscription(acc string) (SubscriptionV1, error) {
+func (s *server) subscription(r *http.Request, acc string) (SubscriptionV1, error) {
 	sub, ok := s.opts.Subscriptions[acc]
 	if !ok {
 		return SubscriptionV1{}, &fota.NotFoundError{Kind: "subscription of account", ID: acc}
 	}
+	_, used, err := s.licenseCounts(r, acc)
 	return SubscriptionV1{AccountName: acc, PurchaseType: sub.PurchaseType, LicenseCount: sub.LicenseCount,
-		LicenseUsedCount: s.ledger.used(acc)}, nil
+		LicenseUsedCount: used}, err
 }
 
 // subscriptionV1: GET /api/fota/v1/subscriptions/{acc}.
-func (s *server) subscriptionV1(_ *http.Request, acc string) (any, error) {
-	out, err := s.subscription(acc)
-	out.UpdateTime = s.opts.Subscriptions[acc].UpdateTime.UTC().Format("2006-01-02T15:04:05.000Z")
+func (s *server) subscriptionV1(r *http.Request, acc string) (any, error) {
+	out, err := s.subscription(r, acc)
+	out.UpdateTime = isoTime(s.opts.Subscriptions[acc].UpdateTime)
 	return out, err
 }
 
 // subscriptionV2: GET /api/fota/v2/subscriptions/{acc}.
-func (s *server) subscriptionV2(_ *http.Request, acc string) (any, error) {
-	out, err := s.subscription(acc)
+func (s *server) subscriptionV2(r *http.Request, acc string) (any, error) {
+	out, err := s.subscription(r, acc)
 	out.UpdateTime = s.opts.Subscriptions[acc].UpdateTime.UTC().Format("2006-01-02 15:04:05.000 -0700 MST")
 	return SubscriptionV2(out), err
 }

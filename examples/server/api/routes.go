@@ -11,6 +11,8 @@ func (s *server) routes() {
 	v2("POST /campaigns/{acc}", s.scheduleCampaign)
 	v2("POST /campaigns/software/{acc}", s.scheduleSoftware)
 	v2("POST /campaigns/files/{acc}", s.scheduleFiles)
+	v2("GET /files/{acc}", s.scheduleFiles)
+	v2("POST /files/{acc}", s.scheduleFiles)
 	v2("GET /campaigns/{acc}/{campaignId}", s.getCampaign)
 	v2("PUT /campaigns/{acc}/{campaignId}", s.changeDevices)
 	v2("PUT /campaigns/{acc}/{campaignId}/dates", s.changeDates)
@@ -19,6 +21,7 @@ func (s *server) routes() {
 	// Reports.
 	v2("GET /reports/{acc}/campaigns", s.campaignHistory)
 	v2("GET /reports/{acc}/campaigns/{campaignId}/devices", s.campaignDevices)
+	v2("GET /reports/{acc}/devices/{deviceId}", s.deviceHistoryV2)
 
 	// Verbose logging and check-in history.
 	v2("GET /logging/{acc}/devices", s.loggingDevices)
@@ -29,18 +32,40 @@ func (s *server) routes() {
 	v2("GET /logging/{acc}/devices/{deviceId}/logs", s.deviceLogs)
 	v2("GET /logging/{acc}/devices/{deviceId}/checkInHistory", s.checkInHistory)
 
-	// Licences, subscriptions, callbacks.
+	// The software catalog.
+	v2("GET /software/{acc}", s.listSoftware)
+
+	// The account's devices, licences, subscription, callbacks.
+	v2("GET /devices/{acc}", s.listDevicesV2)
+	v2("GET /licenses/{acc}", s.licenseStatusV2)
 	v2("POST /licenses/{acc}/assign", s.assignLicenses)
 	v2("POST /licenses/{acc}/remove", s.removeLicenses)
+	v2("GET /licenses/{acc}/cancel", s.licenseCancelList)
+	v2("POST /licenses/{acc}/cancel", s.licenseCancelList)
+	v2("DELETE /licenses/{acc}/cancel", s.licenseCancelList)
 	v2("GET /subscriptions/{acc}", s.subscriptionV2)
 	v2("GET /callbacks/{acc}", s.listCallbackV2)
 	v2("POST /callbacks/{acc}", s.registerCallbackV2)
 	v2("PUT /callbacks/{acc}", s.updateCallbackV2)
 	v2("DELETE /callbacks/{acc}", s.deregisterCallbackV2)
 
-	// ThingSpace /v1 (push family): the routes that need no push campaign.
+	// ThingSpace /v1 (push family): upgrades and their reports.
+	v1("GET /firmware/{acc}", s.listFirmware)
+	v1("POST /upgrades", s.scheduleUpgrade)
+	v1("GET /upgrades/{acc}/upgrade/{campaignId}", s.getUpgrade)
+	v1("PUT /upgrades/{acc}/upgrade/{campaignId}", s.changeUpgradeDevices)
+	v1("DELETE /upgrades/{acc}/upgrade/{campaignId}", s.cancelUpgrade)
+	v1("GET /reports/{acc}/status/{upgradeStatus}/index/{startIndex}", s.upgradesByStatus)
+	v1("GET /reports/{acc}/devices/{deviceId}", s.deviceHistoryV1)
+
+	// /v1 devices, licences, subscription, callbacks.
+	v1("GET /devices/{acc}/index/{startIndex}", s.listDevicesV1)
+	v1("GET /licenses/{acc}/index/{startIndex}", s.licenseStatusV1)
 	v1("POST /licenses/{acc}/assign", s.assignLicensesV1)
 	v1("POST /licenses/{acc}/remove", s.removeLicensesV1)
+	v1("POST /licenses/{acc}/cancel", s.licenseCancelList)
+	v1("DELETE /licenses/{acc}/cancel", s.licenseCancelList)
+	v1("GET /licenses/{acc}/cancel/index/{startIndex}", s.licenseCancelList)
 	v1("GET /subscriptions/{acc}", s.subscriptionV1)
 	v1("GET /callbacks/{acc}", s.listCallbacksV1)
 	v1("POST /callbacks/{acc}", s.registerCallbackV1)

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/examples/server/api"
 )
 
@@ -307,3 +309,47 @@ type recordingTB struct {
 
 func (r *recordingTB) Errorf(string, ...any) { r.failed = true }
 func (r *recordingTB) Helper()               {}
+
+// Callbacks carry changes of the status ThingSpace shows: a device that
+// downloads, has downloaded and installs is UpgradePending throughout,
+// and its receiver hears UpgradePending once, between Accepted and
+// UpgradeSuccess.
+func TestCallbacksCarryWireChangesOnly(t *testing.T) {
+	f := newFixture(t, fixtureConfig{callbacks: true})
+	var mu sync.Mutex
+	var got []string // the device's statuses, as received
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ DeviceList []api.DeviceResult }
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &m)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range m.DeviceList {
+			got = append(got, d.Status)
+		}
+	}))
+	defer rc.Close()
+	f.ok("POST", v2+"/callbacks/acme", `{"url":"`+rc.URL+`"}`, nil)
+	d := f.ids[0]
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", []string{d}, `"installTimeWindowList":[{"startTime":23,"endTime":24}]`), nil)
+	f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, nil)                                         // downloading
+	f.ok("POST", dev+"/report", `{"deviceId":"`+d+`","campaignId":"c1","outcome":"downloaded"}`, nil) // downloaded
+	f.clk.Set(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC))
+	var in fota.Instruction
+	f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in) // installing
+	if in.Action != fota.ActionInstall {
+		t.Fatalf("second check-in: %+v", in)
+	}
+	f.ok("POST", dev+"/report", `{"deviceId":"`+d+`","campaignId":"c1","outcome":"installed"}`, nil)
+	st := f.opts().Callbacks
+	waitFor(t, "every callback delivered", func() bool {
+		s := st.Stats()
+		return s.Queued > 0 && s.Queued == s.Delivered+s.DeadLetters+s.Discarded
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(got) // delivery is concurrent: compare as a set with counts
+	if want := []string{"Accepted", "UpgradePending", "UpgradeSuccess"}; !slices.Equal(got, want) {
+		t.Fatalf("device statuses received %v, want each of %v once", got, want)
+	}
+}

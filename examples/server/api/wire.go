@@ -203,19 +203,6 @@ type CheckInRequest struct {
 	FailureType string                `json:"failureType"`
 }
 
-// CheckInResponse tells a device what to do now: "download" or "install"
-// the campaign's software before until, or "none" and come back at
-// retryAt (absent when nothing is planned).
-type CheckInResponse struct {
-	Action string `json:"action"` // fota.Action's name; fota.Action has no UnmarshalText
-
-	CampaignID   string    `json:"campaignId,omitempty"`
-	SoftwareName string    `json:"softwareName,omitempty"`
-	SoftwareTo   string    `json:"softwareTo,omitempty"`
-	Until        time.Time `json:"until,omitzero"`
-	RetryAt      time.Time `json:"retryAt,omitzero"`
-}
-
 // ReportRequest is a device's report on its update: outcome is one of
 // "downloadFailed", "downloaded", "installFailed", "installed",
 // "unknownError", "other".

@@ -3,9 +3,14 @@
 // ("send messages to your application when ... upgrades start and
 // finish", https://thingspace.verizon.com/documentation/apis/software-management/getting-started/about-callback-services.html).
 //
-// A Dispatcher is the fota.Observer: Observe turns a fota.Change into a
-// Message and puts it on a bounded queue without waiting, so the
-// Manager is never slowed by a receiver. Workers (Run) POST each message
+// A Dispatcher is the fota.Observer, behind fota.WireOnly: ThingSpace's
+// callbacks report changes of the status it shows, and a device moving
+// between two states of one wire status (HTTP Downloading, Downloaded and
+// Installing are all UpgradePending) is no such change. Observe turns a
+// fota.Change into a Message and puts it on a bounded queue without
+// waiting: it is itself the non-blocking path between the Manager and the
+// receivers (a fota.AsyncObserver in front of it would only add a second
+// queue), so the Manager is never slowed by a receiver. Workers (Run) POST each message
 // as JSON to the account's registered URL; a failed attempt (a transport
 // error, a timeout, any status outside 2xx) is retried after a delay that
 // doubles from Config.Backoff up to Config.MaxBackoff, until
@@ -33,9 +38,9 @@
 // campaignId and status (the campaign's wire status), a device change
 // campaignId and a deviceList of one V2DeviceStatus {deviceId, status,
 // resultReason}, a licence change a deviceList with the licence status.
-// time is the change's instant (RFC 3339, UTC). A device's wire status
-// may repeat (a device downloading, then installing, is UpgradePending
-// both times): every change the Manager reports is delivered.
+// time is the change's instant (RFC 3339, UTC). Observe delivers every
+// change it is given; wrapped in fota.WireOnly (as examples/server
+// wires it), it is given only the changes a ThingSpace client sees.
 //
 // The Dispatcher posts to whatever URL an account registers, private
 // addresses included: it is for a server whose accounts are trusted (a

@@ -10,8 +10,9 @@
 //
 //  1. pgbench: initialises its tables and runs `pgbench -N` (the
 //     simple-update mix) with as many clients as the replicas have
-//     connections, for -duration: the server's own figure, measured in the
-//     same run.
+//     connections, for half of -duration (and again for the other half
+//     after the load): the server's own figure, measured in the same run,
+//     the mean of the two.
 //  2. Schedule: one replica schedules an on-demand campaign of -devices
 //     devices (every device accepted), timed.
 //  3. Load: -workers goroutines per replica send check-ins and reports for
@@ -51,6 +52,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +85,7 @@ type config struct {
 	pgbench    bool
 	syncCommit string
 	jsonOut    bool
+	cpuProfile string
 }
 
 func main() {
@@ -99,10 +102,12 @@ func main() {
 	flag.IntVar(&c.window, "window", 32, "devices each worker has under way at once")
 	flag.IntVar(&c.dupEvery, "dup-every", 20, "one operation in this many is sent to two replicas at once (0: none)")
 	flag.DurationVar(&c.endTimeout, "end-timeout", 2*time.Minute, "a campaign not ended and swept by then is a livelock")
-	flag.BoolVar(&c.pgbench, "pgbench", true, "measure pgbench -N on the same server first")
+	flag.BoolVar(&c.pgbench, "pgbench", true, "measure pgbench -N on the same server, before and after the load")
 	flag.StringVar(&c.syncCommit, "synchronous-commit", "", "synchronous_commit for the replicas' and pgbench's connections (\"\": the server's)")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the results as one JSON object on the last line")
+	cpuProfile := flag.String("cpuprofile", "", "write the load phase's CPU profile of this process to the file")
 	flag.Parse()
+	c.cpuProfile = *cpuProfile
 	if c.tickers < 0 || c.tickers > c.replicas {
 		c.tickers = c.replicas
 	}
@@ -197,12 +202,19 @@ func run(ctx context.Context, c config, out io.Writer) (Result, error) {
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 
+	// pgbench runs half its time before the load and half after, so that
+	// whatever else the machine does weighs on both figures alike.
+	var bn *bench
+	var tpsBefore float64
+	half := max(1, int(c.duration.Seconds()/2))
 	if c.pgbench {
-		tps, err := pgbench(ctx, admin, c, out)
-		if err != nil {
+		if bn, err = newBench(ctx, admin, c); err != nil {
 			return res, err
 		}
-		res.PgbenchTPS = tps
+		defer bn.drop(ctx)
+		if tpsBefore, err = bn.run(ctx, half, out, "before"); err != nil {
+			return res, err
+		}
 	}
 
 	dbName := randomName("fota_loadtest_")
@@ -246,7 +258,20 @@ func run(ctx context.Context, c config, out io.Writer) (Result, error) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	l.startWorkers(ctx, &wg, stop)
-	time.Sleep(c.duration)
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return res, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+		time.Sleep(c.duration)
+		pprof.StopCPUProfile()
+		f.Close()
+	} else {
+		time.Sleep(c.duration)
+	}
 	ops, lat := l.snapshot()
 	mid := l.stats()
 	res.OpsPerSecond = float64(ops) / c.duration.Seconds()
@@ -264,7 +289,12 @@ func run(ctx context.Context, c config, out io.Writer) (Result, error) {
 	if res.Ops > 0 {
 		res.RetriesPerOp = float64(res.Retries) / float64(res.Ops)
 	}
-	if res.PgbenchTPS > 0 {
+	if bn != nil {
+		after, err := bn.run(ctx, half, out, "after")
+		if err != nil {
+			return res, err
+		}
+		res.PgbenchTPS = (tpsBefore + after) / 2
 		res.RatioToPgbench = res.OpsPerSecond / res.PgbenchTPS
 	}
 
@@ -382,7 +412,7 @@ func newLoad(ctx context.Context, c config, dsn string) (*load, error) {
 				return
 			}
 			l.pools[r] = pool
-			s, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: schema})
+			s, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 			if err != nil {
 				errs[r] = err
 				return
@@ -787,21 +817,25 @@ func (l *load) truth(ctx context.Context) (int, error) {
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-// pgbench creates a database of its own, initialises pgbench's tables in
-// it (scale 10: a million accounts), runs `pgbench -N` with as many
-// clients as the replicas have connections for -duration, drops the
-// database, and returns the transactions per second.
-func pgbench(ctx context.Context, admin *pgx.Conn, c config, out io.Writer) (float64, error) {
-	name := randomName("fota_pgbench_")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return 0, err
+// bench is pgbench's database, initialised (scale 10: a million
+// accounts), ready for runs of `pgbench -N`.
+type bench struct {
+	admin *pgx.Conn
+	name  string
+	dsn   string
+	c     config
+}
+
+// newBench creates pgbench's database and initialises its tables.
+func newBench(ctx context.Context, admin *pgx.Conn, c config) (*bench, error) {
+	b := &bench{admin: admin, name: randomName("fota_pgbench_"), c: c}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+b.name); err != nil {
+		return nil, err
 	}
-	defer func() {
-		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}()
-	dsn, err := withDB(c.dsn, name)
+	dsn, err := withDB(c.dsn, b.name)
 	if err != nil {
-		return 0, err
+		b.drop(ctx)
+		return nil, err
 	}
 	if c.syncCommit != "" {
 		u, _ := url.Parse(dsn)
@@ -810,23 +844,35 @@ func pgbench(ctx context.Context, admin *pgx.Conn, c config, out io.Writer) (flo
 		u.RawQuery = q.Encode()
 		dsn = u.String()
 	}
-	if b, err := exec.CommandContext(ctx, "pgbench", "-i", "-q", "-s", "10", dsn).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("pgbench -i: %v: %s", err, b)
+	b.dsn = dsn
+	if out, err := exec.CommandContext(ctx, "pgbench", "-i", "-q", "-s", "10", dsn).CombinedOutput(); err != nil {
+		b.drop(ctx)
+		return nil, fmt.Errorf("pgbench -i: %v: %s", err, out)
 	}
-	clients := c.replicas * c.conns
-	args := []string{"-N", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(max(1, int(c.duration.Seconds()))), dsn}
-	b, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
+	return b, nil
+}
+
+func (b *bench) drop(ctx context.Context) {
+	_, _ = b.admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+b.name+" WITH (FORCE)")
+}
+
+// run runs `pgbench -N` with as many clients as the replicas have
+// connections, for secs seconds, and returns its transactions per second.
+func (b *bench) run(ctx context.Context, secs int, out io.Writer, when string) (float64, error) {
+	clients := b.c.replicas * b.c.conns
+	args := []string{"-N", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs), b.dsn}
+	o, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench %s: %v: %s", strings.Join(args[:len(args)-1], " "), err, b)
+		return 0, fmt.Errorf("pgbench %s: %v: %s", strings.Join(args[:len(args)-1], " "), err, o)
 	}
-	m := tpsLine.FindSubmatch(b)
+	m := tpsLine.FindSubmatch(o)
 	if m == nil {
-		return 0, fmt.Errorf("pgbench printed no tps: %s", b)
+		return 0, fmt.Errorf("pgbench printed no tps: %s", o)
 	}
 	tps, err := strconv.ParseFloat(string(m[1]), 64)
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(out, "pgbench -N -c %d -j 2 -T %d: %.0f tps\n", clients, max(1, int(c.duration.Seconds())), tps)
+	fmt.Fprintf(out, "pgbench -N -c %d -j 2 -T %d (%s): %.0f tps\n", clients, secs, when, tps)
 	return tps, nil
 }
