@@ -127,7 +127,7 @@ func stores(ctx context.Context, o options) ([]fota.Store, []server.Directory, f
 			return nil, nil, nil, fmt.Errorf("-db: %w", err)
 		}
 		pools = append(pools, pool)
-		s, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: o.dbSchema})
+		s, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: o.dbSchema})
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, fmt.Errorf("-db: %w", err)

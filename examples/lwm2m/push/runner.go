@@ -165,6 +165,7 @@ type Runner struct {
 	inFlight atomic.Int64 // commands and events under way
 	activity atomic.Int64 // UnixNano of the last command or event, on the system clock
 	next     atomic.Int64 // UnixNano of the next due command the outbox reported, 0 none
+	polled   atomic.Int64 // UnixNano (system clock) when the last Outbox call returned
 
 	sent                                        [16]atomic.Int64
 	undelivered, refused, leaseLost, dups       atomic.Int64
@@ -254,6 +255,7 @@ func (r *Runner) Serve(ctx context.Context, srv *server.Server) error {
 		wait := r.cfg.Poll
 		if free > 0 {
 			cmds, next, err := r.m.Outbox(ctx, free)
+			r.polled.Store(time.Now().UnixNano())
 			switch {
 			case ctx.Err() != nil:
 				return nil
@@ -653,6 +655,15 @@ func (r *Runner) Quiet() time.Duration {
 		return 0
 	}
 	return time.Since(time.Unix(0, r.activity.Load()))
+}
+
+// Polled is when the Runner's last look at the outbox returned (system
+// clock), zero before the first.
+func (r *Runner) Polled() time.Time {
+	if n := r.polled.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // NextDue is the time the outbox last reported for its next due command

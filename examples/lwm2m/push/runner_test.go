@@ -326,7 +326,7 @@ func TestEveryNotificationLost(t *testing.T) {
 	defer f.Stop()
 	for _, d := range h.campaign(t, ctx, ids) {
 		if d.Status != "Upgrade Success" || d.Result != uint16(lwm2m.Success) {
-			t.Errorf("device %s ended %q with result %d", d.DeviceID, d.Status, d.Result)
+			t.Errorf("device %s ended %q %q with result %d", d.DeviceID, d.Status, d.ResultReason, d.Result)
 		}
 	}
 	close(recCh)

@@ -136,7 +136,8 @@ func (r *Replica) Stop() {
 }
 
 // SkipIdle jumps clock over an idle stretch: when no replica has had
-// anything under way for quiet, to the earliest of the replicas' next due
+// anything under way for quiet and each has looked at its outbox since the
+// last jump, to the earliest of the replicas' next due
 // commands and the instants given (a campaign's start and end), if that is
 // more than over away. It reports where it jumped, and wakes the replicas'
 // Runners. Devices and CoAP exchanges keep running in real time; only the
@@ -149,8 +150,15 @@ func SkipIdle(clock *simtime.Clock, reps []*Replica, quiet, over time.Duration, 
 			next = t
 		}
 	}
+	last := clock.SkippedAt()
 	for _, r := range reps {
-		if r.Runner.Quiet() < quiet {
+		// Not before every Runner has looked at the outbox since the last
+		// jump: what that jump made due would otherwise be jumped over.
+		if r.Runner.Quiet() < quiet || !r.Runner.Polled().After(last) {
+			return time.Time{}, false
+		}
+		// A command already due that the Runner has yet to take: not idle.
+		if due := r.Runner.NextDue(); !due.IsZero() && !due.After(now) {
 			return time.Time{}, false
 		}
 		earliest(r.Runner.NextDue())

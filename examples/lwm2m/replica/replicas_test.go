@@ -127,7 +127,7 @@ func TestTwoReplicasOnePostgreSQL(t *testing.T) {
 	var stores [2]*sqlstore.Store
 	for i := range reps {
 		pool := pgPool(t)
-		store, err := sqlstore.Open(ctx, pool, sqlstore.Options{Schema: schema})
+		store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,10 +19,11 @@ import (
 // whatever Skip added. It satisfies fota.Clock; it is safe for concurrent
 // use.
 type Clock struct {
-	mu      sync.Mutex
-	base    time.Time // the simulated instant at origin
-	origin  time.Time // the system time when base held
-	skipped time.Duration
+	mu        sync.Mutex
+	base      time.Time // the simulated instant at origin
+	origin    time.Time // the system time when base held
+	skipped   time.Duration
+	skippedAt time.Time // the system time of the last jump
 }
 
 // New returns a clock that reads start now and runs on from there.
@@ -46,7 +47,17 @@ func (c *Clock) Skip(t time.Time) bool {
 		return false
 	}
 	c.skipped += t.Sub(now)
+	c.skippedAt = time.Now()
 	return true
+}
+
+// SkippedAt is the system time of the last jump (zero before the first):
+// whoever decides to jump again can wait until what the last jump made
+// due has been looked at.
+func (c *Clock) SkippedAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skippedAt
 }
 
 // Skipped is how far the clock jumped in all.
