@@ -5,13 +5,20 @@ go 1.26.8
 replace github.com/fotakit/fota => ../../
 
 require (
+	github.com/benbjohnson/clock v1.3.5
 	github.com/fotakit/fota v0.0.0-00010101000000-000000000000
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/plgd-dev/go-coap/v3 v3.8.0
 )
 
+require github.com/jackc/puddle/v2 v2.2.3 // indirect
+
 require (
 	github.com/dsnet/golib/memfile v1.0.0 // indirect
+	github.com/fotakit/fota/sqlstore v0.0.0-00010101000000-000000000000
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/looplab/fsm v1.0.3 // indirect
 	github.com/pion/dtls/v3 v3.1.15 // indirect
 	github.com/pion/logging v0.2.4 // indirect
@@ -23,4 +30,7 @@ require (
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 )
+
+replace github.com/fotakit/fota/sqlstore => ../../sqlstore

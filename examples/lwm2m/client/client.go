@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,10 +17,13 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/message/pool"
+	coapNet "github.com/plgd-dev/go-coap/v3/net"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 	"github.com/plgd-dev/go-coap/v3/net/responsewriter"
 	"github.com/plgd-dev/go-coap/v3/options"
 	"github.com/plgd-dev/go-coap/v3/udp"
 	udpClient "github.com/plgd-dev/go-coap/v3/udp/client"
+	udpServer "github.com/plgd-dev/go-coap/v3/udp/server"
 
 	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/examples/lwm2m/content"
@@ -48,6 +52,10 @@ type Knobs struct {
 	// ReadFormat answers a Read of /5/0 without an Accept option: TLV (the
 	// default), SenMLJSON or SenMLCBOR.
 	ReadFormat content.Format
+	// Garbage sends, before each notification of /5/0/3, two that a server
+	// must refuse on the same observation: one about another object
+	// (/3/0/0, SenML JSON) and one of 1,100 bytes.
+	Garbage bool
 }
 
 // Config configures one simulated client.
@@ -71,6 +79,13 @@ type Stats struct {
 	NotificationsDropped int // lost on purpose (NotificationLoss)
 	Downloads            int // completed downloads
 	Updates              int // updates started (Execute accepted)
+	// PackageWrites counts the non-empty writes of /5/0/1 received,
+	// accepted or refused; Resets the empty ones; Executes the Executes of
+	// /5/0/2 received, accepted or refused.
+	PackageWrites, Resets, Executes int
+	// Ignored counts the datagrams dropped while silent (Silence);
+	// Garbage the notifications sent on purpose to be refused (Knobs.Garbage).
+	Ignored, Garbage int
 	// OutcomeUnsent is true when the client's current State or Update
 	// Result never went out in a notification or observe answer (lost on
 	// purpose, or the sender was stuck): a server knows it only by Reading.
@@ -85,8 +100,10 @@ type Client struct {
 	cfg Config
 
 	mu        sync.Mutex
-	cc        *udpClient.Conn
+	sock      *udpServer.Server // listens on the client's port, for whichever server replica asks
+	cc        *udpClient.Conn   // to the LwM2M server the client registers with
 	online    bool
+	silent    bool // registered, but deaf and mute (Silence)
 	location  string
 	state     lwm2m.State
 	result    lwm2m.Result
@@ -105,13 +122,15 @@ type Client struct {
 type observer struct {
 	token message.Token
 	seq   uint32
+	cc    *udpClient.Conn // where notifications go: the peer that observed
 }
 
 type notice struct {
-	cc    *udpClient.Conn
-	token message.Token
-	seq   uint32
-	body  []byte
+	cc     *udpClient.Conn
+	token  message.Token
+	seq    uint32
+	body   []byte
+	format message.MediaType
 }
 
 const (
@@ -167,19 +186,56 @@ func (c *Client) report(err error) {
 	}
 }
 
-// connect dials the server from a fresh socket and registers.
+// connect opens a fresh socket and registers from it. The socket listens
+// (it is not connected to the server's address), so requests from any
+// replica of the server reach the client, as they reach a device on its
+// port; answers and notifications go back to whoever asked.
 func (c *Client) connect(ctx context.Context) error {
-	cc, err := udp.Dial(c.cfg.Server,
+	raddr, err := net.ResolveUDPAddr("udp", c.cfg.Server)
+	if err != nil {
+		return fmt.Errorf("lwm2m client %s: server %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
+	}
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: raddr.IP})
+	if err != nil {
+		uc, err = net.ListenUDP("udp", nil)
+	}
+	if err != nil {
+		return fmt.Errorf("lwm2m client %s: listen: %w", c.cfg.Endpoint, err)
+	}
+	sock := udp.NewServer(
 		options.WithHandlerFunc(udpClient.HandlerFunc(c.handle)),
 		options.WithTransmission(1, c.cfg.AckTimeout, 4),
-		options.WithMaxMessageSize(2<<20),
+		// The server's requests are small; the read buffer is this big
+		// for every client of a fleet.
+		options.WithMaxMessageSize(16<<10),
+		// Answers and notifications go out whole (a server refuses what is
+		// too big); downloads use a connection of their own.
+		options.WithBlockwise(false, blockwise.SZX1024, time.Second),
 		options.WithErrors(func(error) {}),
+		options.WithRequestMonitor(c.monitor),
+		// The client's conversations live as long as its socket.
+		options.WithInactivityMonitor(24*time.Hour, func(*udpClient.Conn) {}),
 	)
+	l := coapNet.NewUDPConn("udp", uc)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		_ = sock.Serve(l)
+	}()
+	// NewConn works once Serve has taken the socket, a moment from now.
+	var cc *udpClient.Conn
+	for wait := time.Now().Add(5 * time.Second); ; {
+		if cc, err = sock.NewConn(raddr); err == nil || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err != nil {
-		return fmt.Errorf("lwm2m client %s: dial %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
+		sock.Stop()
+		return fmt.Errorf("lwm2m client %s: connection to %s: %w", c.cfg.Endpoint, c.cfg.Server, err)
 	}
 	c.mu.Lock()
-	c.cc = cc
+	c.sock, c.cc = sock, cc
 	c.online = true
 	// A new registration starts without observations (the server
 	// re-observes, LwM2M Core §6.2.1).
@@ -187,7 +243,7 @@ func (c *Client) connect(ctx context.Context) error {
 	gen := c.gen
 	c.mu.Unlock()
 	if err := c.register(ctx, cc); err != nil {
-		_ = cc.Close()
+		sock.Stop()
 		c.mu.Lock()
 		c.online = false
 		c.mu.Unlock()
@@ -241,10 +297,13 @@ func (c *Client) keepRegistered(cc *udpClient.Conn, gen uint64) {
 		case <-t.C:
 		}
 		c.mu.Lock()
-		loc, current := c.location, c.gen == gen && c.online
+		loc, current, silent := c.location, c.gen == gen && c.online, c.silent
 		c.mu.Unlock()
 		if !current {
 			return
+		}
+		if silent {
+			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		resp, err := cc.Post(ctx, loc, message.AppLinkFormat, nil)
@@ -268,7 +327,7 @@ func (c *Client) Stop() {
 		return
 	}
 	c.stopped = true
-	cc, loc, online := c.cc, c.location, c.online
+	cc, sock, loc, online := c.cc, c.sock, c.location, c.online
 	c.online = false
 	c.gen++
 	c.mu.Unlock()
@@ -280,8 +339,8 @@ func (c *Client) Stop() {
 		cancel()
 	}
 	close(c.stop)
-	if cc != nil {
-		_ = cc.Close()
+	if sock != nil {
+		sock.Stop()
 	}
 	c.wg.Wait()
 }
@@ -297,9 +356,9 @@ func (c *Client) Offline(d time.Duration) {
 	}
 	c.online = false
 	c.gen++
-	cc := c.cc
+	sock := c.sock
 	c.mu.Unlock()
-	_ = cc.Close()
+	sock.Stop()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -327,6 +386,30 @@ func (c *Client) Offline(d time.Duration) {
 			}
 		}
 	}()
+}
+
+// Silence makes the client deaf and mute while on is true, without
+// closing its socket or de-registering: every datagram it receives is
+// dropped unanswered (not even acknowledged), and it sends no
+// notifications and no registration Updates, as a device whose radio is
+// off while its registration still stands on the server. Silence(false)
+// brings it back on the same address; what changed meanwhile goes out in
+// the next notification of each resource.
+func (c *Client) Silence(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.silent = on
+}
+
+// monitor drops every incoming datagram while the client is silent.
+func (c *Client) monitor(*udpClient.Conn, *pool.Message) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.silent {
+		c.stats.Ignored++
+		return true, nil
+	}
+	return false, nil
 }
 
 // Observation is the client's Object 5 state now.
@@ -446,7 +529,7 @@ func (c *Client) readResource(w *responsewriter.ResponseWriter[*udpClient.Conn],
 		switch obs {
 		case 0:
 			// One observer per resource: a new Observe replaces the last.
-			ob := &observer{token: bytes.Clone(r.Token()), seq: 2}
+			ob := &observer{token: bytes.Clone(r.Token()), seq: 2, cc: w.Conn()}
 			c.observers[idx] = ob
 			c.told[idx] = c.valueOfLocked(idx)
 			opts = append(opts, observeOption(ob.seq))
@@ -481,6 +564,9 @@ func (c *Client) writeURI(w *responsewriter.ResponseWriter[*udpClient.Conn], r *
 	ev := lwm2m.EventWritePackage
 	if uri == "" {
 		ev = lwm2m.EventReset
+		c.stats.Resets++
+	} else {
+		c.stats.PackageWrites++
 	}
 	next, err := lwm2m.Step(c.state, ev)
 	if err != nil {
@@ -505,6 +591,7 @@ func (c *Client) writeURI(w *responsewriter.ResponseWriter[*udpClient.Conn], r *
 
 func (c *Client) execute(w *responsewriter.ResponseWriter[*udpClient.Conn]) {
 	c.mu.Lock()
+	c.stats.Executes++
 	next, err := lwm2m.Step(c.state, lwm2m.EventUpdate)
 	if err != nil {
 		c.mu.Unlock()
@@ -645,7 +732,7 @@ func (c *Client) setLocked(s lwm2m.State, r lwm2m.Result) {
 
 func (c *Client) notifyLocked(idx int) {
 	ob := c.observers[idx]
-	if ob == nil || !c.online {
+	if ob == nil || !c.online || c.silent {
 		return
 	}
 	ob.seq = (ob.seq + 1) & 0xffffff
@@ -653,7 +740,21 @@ func (c *Client) notifyLocked(idx int) {
 		c.stats.NotificationsDropped++
 		return
 	}
-	n := notice{cc: c.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx]))}
+	if c.cfg.Garbage && idx == stateIdx {
+		for _, g := range []notice{
+			{body: []byte(`[{"bn":"/3/0/","n":"0","vs":"Acme"}]`), format: message.MediaType(content.SenMLJSON)},
+			{body: bytes.Repeat([]byte("1"), 1100), format: message.TextPlain},
+		} {
+			g.cc, g.token, g.seq = ob.cc, ob.token, ob.seq
+			ob.seq = (ob.seq + 1) & 0xffffff
+			select {
+			case c.outbox <- g:
+				c.stats.Garbage++
+			default:
+			}
+		}
+	}
+	n := notice{cc: ob.cc, token: ob.token, seq: ob.seq, body: []byte(c.valueLocked(resourcePath[idx])), format: message.TextPlain}
 	select {
 	case c.outbox <- n:
 		c.told[idx] = c.valueOfLocked(idx)
@@ -675,7 +776,7 @@ func (c *Client) send() {
 			m.SetCode(codes.Content)
 			m.SetToken(n.token)
 			m.SetObserve(n.seq)
-			m.SetContentFormat(message.TextPlain)
+			m.SetContentFormat(n.format)
 			m.SetBody(bytes.NewReader(n.body))
 			m.SetType(message.Confirmable)
 			err := n.cc.WriteMessage(m)

@@ -1,8 +1,10 @@
 // Package client is a simulated LwM2M client for tests and demos: a real
-// CoAP endpoint on its own UDP socket that registers with an LwM2M server,
-// holds the Firmware Update object /5/0 and moves it with device/lwm2m's
-// machine (lwm2m.Step), so that every state it reports is one the
-// specification allows.
+// CoAP endpoint on its own UDP socket (listening, as a device listens on
+// its port, so that any replica of the server can reach it at its
+// registered address; answers and notifications go to whoever asked) that
+// registers with an LwM2M server, holds the Firmware Update object /5/0
+// and moves it with device/lwm2m's machine (lwm2m.Step), so that every
+// state it reports is one the specification allows.
 //
 // # What a client does
 //
@@ -22,12 +24,20 @@
 //
 // # Knobs
 //
-// Knobs fail downloads or updates with a given Update Result, lose a share
+// Knobs fail downloads or updates with a given Update Result, send
+// notifications a server must refuse (another object, oversize), lose a share
 // of notifications (drawn from a PCG source seeded by Config.Seed, so a
 // fleet loses the same notifications on every run), stretch downloads and
 // updates, and make a client reboot offline while Updating: it keeps its
 // Object 5 state across the reboot (as Anjay restores it) and registers
-// anew. Offline takes a client off the network for a while at any time.
+// anew. Offline takes a client off the network for a while at any time
+// (a new socket and a new registration when it comes back); Silence makes
+// it deaf and mute on its registered address for as long as the caller
+// says (a device that is off while its registration still stands: the
+// server's requests go unanswered). Stats counts the package writes,
+// resets and Executes a client received, so a test can tell how often it
+// was pushed.
 //
-// Fleet starts many clients, client i with endpoint "urn:imei:"+IMEI(i).
+// Fleet starts many clients, client i with endpoint
+// "urn:imei:"+IMEI(First+i).
 package client

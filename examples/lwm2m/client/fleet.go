@@ -28,8 +28,12 @@ func IMEI(n int) string {
 
 // FleetConfig configures a fleet of simulated clients.
 type FleetConfig struct {
-	Server   string
-	Size     int
+	Server string
+	Size   int
+	// First is the IMEI number of the fleet's first client: client i has
+	// endpoint "urn:imei:"+IMEI(First+i), so that fleets of one test do
+	// not overlap.
+	First    int
 	Lifetime time.Duration
 	Seed     uint64
 	// Knobs gives client i its knobs; every client behaves when nil.
@@ -39,7 +43,7 @@ type FleetConfig struct {
 }
 
 // Fleet is a set of simulated clients, client i with endpoint
-// "urn:imei:"+IMEI(i) and seed Seed+i.
+// "urn:imei:"+IMEI(First+i) and seed Seed+i.
 type Fleet struct {
 	Clients []*Client
 }
@@ -49,7 +53,7 @@ type Fleet struct {
 func StartFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 	f := &Fleet{Clients: make([]*Client, cfg.Size)}
 	for i := range f.Clients {
-		c := Config{Server: cfg.Server, Endpoint: "urn:imei:" + IMEI(i), Lifetime: cfg.Lifetime, Seed: cfg.Seed + uint64(i),
+		c := Config{Server: cfg.Server, Endpoint: "urn:imei:" + IMEI(cfg.First+i), Lifetime: cfg.Lifetime, Seed: cfg.Seed + uint64(i),
 			AckTimeout: cfg.AckTimeout, Errors: cfg.Errors}
 		if cfg.Knobs != nil {
 			c.Knobs = cfg.Knobs(i)

@@ -1,6 +1,13 @@
-// Package interop proves examples/lwm2m's server against an LwM2M client
+// Package interop proves examples/lwm2m's host against an LwM2M client
 // written by someone else: Telefonica's lwm2m-node-lib 1.4.0 (npm), run
-// by node from testdata/client.js. It holds only that test.
+// by node from testdata/client.js. It holds only that test: a /v1 campaign
+// of fota's Manager for the one device, carried out over CoAP by a replica
+// of the host (package replica), through registration, the Write of the
+// package URI, Execute, and the state and result the client reports
+// through Observe, to "Upgrade Success" in the Manager; a second run whose
+// client reports Update Result 8 ends "Upgrade Failed" with the reason
+// "Firmware update to device failed." and the result beside it. Both
+// campaigns end Finished.
 //
 // The test installs the pinned package (testdata/package.json and its
 // package-lock.json) into testdata/node_modules with npm ci the first time,

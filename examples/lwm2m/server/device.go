@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/fotakit/fota/device/lwm2m"
@@ -26,6 +27,10 @@ type dev struct {
 type registration struct {
 	Registration
 	timer *time.Timer
+	// remote: another replica holds the registration (Directory); this one
+	// only sends to its address.
+	remote  bool
+	replica string
 }
 
 type reading struct {
@@ -33,10 +38,12 @@ type reading struct {
 	known bool
 }
 
-// item is one delivery to the host: a registration event or an observation.
+// item is one delivery to the host: a registration event or an
+// observation; or a mark that Flush waits for.
 type item struct {
-	event *Event
-	obs   *lwm2m.Observation
+	event   *Event
+	obs     *lwm2m.Observation
+	flushed chan struct{}
 }
 
 // Resource indexes in device.obs.
@@ -78,14 +85,45 @@ func (d *dev) drain() {
 		d.queue = d.queue[1:]
 		s.mu.Unlock()
 		switch {
-		case it.event != nil && s.cfg.OnRegistration != nil:
-			s.cfg.OnRegistration(*it.event)
+		case it.event != nil:
+			s.share(d.id, *it.event)
+			if s.cfg.OnRegistration != nil {
+				s.cfg.OnRegistration(*it.event)
+			}
 		case it.obs != nil:
 			s.stats.delivered.Add(1)
 			if s.cfg.OnObservation != nil {
 				s.cfg.OnObservation(d.id, *it.obs)
 			}
+		case it.flushed != nil:
+			close(it.flushed)
 		}
+	}
+}
+
+// Flush waits until everything about the device that the server queued
+// for the host before the call (registration events, observations) was
+// handed on and the hook returned, or until ctx ends or the server closes.
+// A host that reports a command's answer before what the device notified
+// meanwhile, and the notifications before its next command, calls it
+// between the two (package push does).
+func (s *Server) Flush(ctx context.Context, deviceID string) error {
+	s.mu.Lock()
+	d := s.devices[deviceID]
+	if d == nil || s.closed || (!d.draining && len(d.queue) == 0) {
+		s.mu.Unlock()
+		return nil
+	}
+	done := make(chan struct{})
+	d.enqueue(item{flushed: done})
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return nil
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -25,6 +25,11 @@
 //     and the (State, Update Result) pair goes to Config.OnObservation.
 //   - firmware.go: AddFirmware serves an image at coap://<server>/fw/<name>
 //     with its size and SHA-256 known.
+//   - directory.go: Directory, which replicas of this server serving one
+//     fleet share (package directory has a memory and a PostgreSQL one):
+//     each publishes the registrations it accepts, and an operation on a
+//     device registered with another replica goes to the address found
+//     there, from this replica's socket.
 //
 // # Observations
 //
@@ -50,6 +55,11 @@
 // go to OnObservation, and registration events to OnRegistration, through
 // one queue per device: in order, one at a time, on a goroutine of their
 // own, so a handler may call this server's operations for the same device.
+//
+// Flush waits until what was queued for a device before the call has been
+// handed on: a host that reports a command's answer before the
+// notifications that came meanwhile, and those before its next command,
+// calls it between the two (package push does).
 //
 // Read reads /5/0 and hands the pair on in the same queue. A client that
 // refuses that Read (lwm2m-node-lib 1.4.0 answers 4.04) or answers it in a
@@ -87,6 +97,15 @@
 //   - The CoAP state of an address without a registration is closed after
 //     IdleTimeout; a registered client's stays, since its observations live
 //     there.
+//   - With a Directory, a replica sends to a device registered with another
+//     from its own socket, and observes it from there: that needs CoAP
+//     without DTLS (or replicas behind one address), and a client that
+//     answers whoever asks (the simulated clients listen on their port;
+//     lwm2m-node-lib does too). Registered and Registration list only this
+//     replica's own registrations. An entry of this replica's own name, or
+//     one past its lifetime, is not followed. A device that registered with
+//     another replica while this one still holds an older registration is
+//     reached at the older one until it expires or is replaced here.
 //
 // Not served: DTLS, queue mode, Bootstrap, LwM2M 1.1 Send, and push of the
 // package itself to /5/0/0 (Block1 writes); the pull of /5/0/1 is what

@@ -352,6 +352,17 @@ type target struct {
 }
 
 func (s *Server) target(deviceID string) (target, error) {
+	if s.cfg.Directory != nil {
+		s.mu.Lock()
+		d := s.devices[deviceID]
+		local := d != nil && d.reg != nil && !d.reg.remote
+		s.mu.Unlock()
+		if !local {
+			if err := s.remote(deviceID); err != nil {
+				return target{}, err
+			}
+		}
+	}
 	s.mu.Lock()
 	d := s.devices[deviceID]
 	if d == nil || d.reg == nil || s.closed {

@@ -64,6 +64,12 @@ type Config struct {
 	// IdleTimeout closes the CoAP state of an address that holds no
 	// registration after that long without traffic; 1 min when zero.
 	IdleTimeout time.Duration
+
+	// Directory, when set, shares registrations with other replicas of
+	// this server serving the same fleet (see Directory); Replica names
+	// this one there, the listen address when empty.
+	Directory Directory
+	Replica   string
 }
 
 // readBuffer is the socket receive buffer the server asks for.
@@ -145,6 +151,9 @@ func New(cfg Config) (*Server, error) {
 	// retransmission timeout. The kernel caps this at net.core.rmem_max.
 	_ = uc.SetReadBuffer(readBuffer)
 	l := coapNet.NewUDPConn("udp", uc)
+	if cfg.Replica == "" {
+		cfg.Replica = l.LocalAddr().String()
+	}
 	s := &Server{
 		cfg:       cfg,
 		listen:    l,
@@ -515,8 +524,10 @@ func (s *Server) endLocked(d *dev) {
 	if d.reg.timer != nil {
 		d.reg.timer.Stop()
 	}
-	delete(s.locations, d.reg.Location)
-	if s.addrs[d.reg.Addr.String()] == d {
+	if s.locations[d.reg.Location] == d {
+		delete(s.locations, d.reg.Location)
+	}
+	if d.reg.Addr != nil && s.addrs[d.reg.Addr.String()] == d {
 		delete(s.addrs, d.reg.Addr.String())
 	}
 	for _, ob := range d.obs {
@@ -529,24 +540,26 @@ func (s *Server) endLocked(d *dev) {
 	d.reg = nil
 }
 
-// Registration returns the device's current registration.
+// Registration returns the device's current registration with this
+// replica.
 func (s *Server) Registration(deviceID string) (Registration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.devices[deviceID]
-	if d == nil || d.reg == nil {
+	if d == nil || d.reg == nil || d.reg.remote {
 		return Registration{}, false
 	}
 	return d.reg.Registration, true
 }
 
-// Registered lists the devices registered now, in no particular order.
+// Registered lists the devices registered with this replica now, in no
+// particular order.
 func (s *Server) Registered() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
 	for id, d := range s.devices {
-		if d.reg != nil {
+		if d.reg != nil && !d.reg.remote {
 			ids = append(ids, id)
 		}
 	}
