@@ -118,9 +118,18 @@
 // (schedule.Policy); a device that answered none fails "Device is not in
 // an active state or is not connected." a day after the last retry. An
 // OMA-DM device that is off is notified when it next connects
-// (Connected). The device's status moves through the push device
+// (Connected; Reachable for an LwM2M registration Update, which keeps the
+// observations). The device's status moves through the push device
 // lifecycle from its protocol machine's outcome; the protocol's own result
 // (LwM2M Update Result, FUMO code) stays beside ThingSpace's reason.
+//
+// What the host keeps to itself: which replica a device can be reached
+// through (an LwM2M registration is held by the server it registered with;
+// Outbox hands a command to whichever replica asks, so replicas share
+// their registrations or forward), and which transport carries which
+// protocol (a host with separate LwM2M and OMA-DM transports routes
+// Command.Protocol). Lease deadlines come from each replica's clock, so
+// replicas' clocks must agree well within Push.LeaseTTL.
 //
 // # Errors
 //
