@@ -2,9 +2,7 @@ package fota
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/fotakit/fota/campaign"
@@ -15,9 +13,10 @@ import (
 )
 
 // CampaignRequest is a /v2 (HTTP) schedule request, in ThingSpace's JSON
-// shape (CampaignSoftwareUpgrade). ThingSpace derives make and model from
-// the software package; fota takes them as optional fields instead (empty
-// means any make or model).
+// shape (CampaignSoftwareUpgrade). ThingSpace takes make and model from the
+// software package: so does fota when the host has a PackageCatalog that
+// knows SoftwareName; otherwise the optional make and model fields say
+// (empty means any make or model).
 type CampaignRequest struct {
 	CampaignName     string `json:"campaignName,omitempty"`
 	SoftwareName     string `json:"softwareName"`
@@ -30,48 +29,6 @@ type CampaignRequest struct {
 	// top level of the request, as in ThingSpace's.
 	Timing     schedule.HTTPRequest `json:"-"`
 	DeviceList []string             `json:"deviceList"`
-}
-
-// UnmarshalJSON reads ThingSpace's flat request; errors name the field.
-func (r *CampaignRequest) UnmarshalJSON(b []byte) error {
-	type fields CampaignRequest // without these methods
-	var f fields
-	if err := json.Unmarshal(b, &f); err != nil {
-		return jsonFieldError(err)
-	}
-	if err := json.Unmarshal(b, &f.Timing); err != nil {
-		return err
-	}
-	*r = CampaignRequest(f)
-	return nil
-}
-
-// MarshalJSON writes ThingSpace's flat request.
-func (r CampaignRequest) MarshalJSON() ([]byte, error) {
-	type fields CampaignRequest
-	a, err := json.Marshal(fields(r))
-	if err != nil {
-		return nil, err
-	}
-	t, err := json.Marshal(r.Timing)
-	if err != nil || len(t) <= 2 {
-		return a, err
-	}
-	return append(append(a[:len(a)-1], ','), t[1:]...), nil
-}
-
-// jsonFieldError turns encoding/json's errors into a RequestError naming
-// the field where it can.
-func jsonFieldError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return &RequestError{Field: te.Field, Value: te.Value, Reason: "want " + te.Type.String()}
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &RequestError{Field: "body", Value: strconv.FormatInt(se.Offset, 10), Reason: "malformed JSON: " + se.Error()}
-	}
-	return err
 }
 
 // CampaignInfo is a campaign as queries return it: its record and how many
@@ -90,27 +47,69 @@ func (r *CampaignRequest) validate() error {
 		}
 	}
 	if r.DistributionType != "" && r.DistributionType != "HTTP" {
-		return &RequestError{Field: "distributionType", Value: r.DistributionType, Reason: "only HTTP campaigns are scheduled through this call"}
+		return &RequestError{Field: "distributionType", Value: r.DistributionType,
+			Reason: "only HTTP campaigns are scheduled through this call; push campaigns through ScheduleUpgrade (/v1)"}
+	}
+	if err := checkTexts(
+		text{"campaignName", r.CampaignName, maxName}, text{"softwareName", r.SoftwareName, maxName},
+		text{"softwareFrom", r.SoftwareFrom, maxName}, text{"softwareTo", r.SoftwareTo, maxName},
+		text{"make", r.Make, maxName}, text{"model", r.Model, maxName},
+	); err != nil {
+		return err
+	}
+	if err := checkTiming(r.Timing); err != nil {
+		return err
 	}
 	return checkDeviceList(r.DeviceList)
 }
 
-// checkDeviceList requires a non-empty list of distinct device ids.
+// checkDeviceList requires a non-empty list of distinct, well-formed
+// device ids.
 func checkDeviceList(ids []string) error {
 	if len(ids) == 0 {
 		return &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
 	}
-	seen := make(map[string]struct{}, len(ids))
+	// IMEIs (and any id of up to 17 digits) are told apart by a number,
+	// which a million-device list hashes much faster than strings.
+	nums := make(map[uint64]struct{}, len(ids))
+	var others map[string]struct{}
 	for _, id := range ids {
-		if id == "" {
-			return &RequestError{Field: "deviceList", Value: id, Reason: "empty device id"}
+		if err := checkDeviceID("deviceList", id); err != nil {
+			return err
 		}
-		if _, dup := seen[id]; dup {
+		dup := false
+		if k, ok := digitKey(id); ok {
+			_, dup = nums[k]
+			nums[k] = struct{}{}
+		} else {
+			if others == nil {
+				others = make(map[string]struct{})
+			}
+			_, dup = others[id]
+			others[id] = struct{}{}
+		}
+		if dup {
 			return &RequestError{Field: "deviceList", Value: id, Reason: "listed twice"}
 		}
-		seen[id] = struct{}{}
 	}
 	return nil
+}
+
+// digitKey packs an id of 1 to 17 decimal digits, with its length so that
+// leading zeros count, into one number.
+func digitKey(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > 17 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c)
+	}
+	return uint64(len(id))<<57 | v, true
 }
 
 // lookup asks the inventory about every device before a transaction opens.
@@ -128,6 +127,60 @@ func (m *Manager) lookup(ctx context.Context, ids []string) ([]DeviceInfo, []boo
 	return infos, found, nil
 }
 
+// facts is what the inventory said of one device joining a campaign, in
+// two bytes: the eligibility checks that need no store are decided before
+// the transaction opens, so that scheduling a million devices holds no
+// inventory record per device.
+type facts struct {
+	protocol device.Protocol
+	bits     uint8
+}
+
+const (
+	factFound    = 1 << iota // known to the inventory, and not another account's
+	factFOTA                 // FOTA capable
+	factActive               // active and connected
+	factLicensed             // licensed by the inventory
+	factMake                 // make meets the prerequisite
+	factModel                // model meets the prerequisite
+	factSoftware             // current software meets the prerequisite
+)
+
+// prerequisites is what a campaign asks of its devices' inventory facts.
+type prerequisites struct {
+	account, make_, model, from string
+}
+
+// survey asks the inventory about every device before a transaction
+// opens and keeps, per device, the facts the eligibility checks need.
+func (m *Manager) survey(ctx context.Context, ids []string, p prerequisites) ([]facts, error) {
+	out := make([]facts, len(ids))
+	for i, id := range ids {
+		info, ok, err := m.inventory.Lookup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		f := facts{protocol: info.Protocol}
+		for _, b := range []struct {
+			set bool
+			bit uint8
+		}{
+			// The inventory may know which account a device belongs to:
+			// another account's device is not found in this one.
+			{ok && (info.Account == "" || info.Account == p.account), factFound},
+			{info.FOTACapable, factFOTA}, {info.ActiveConnected, factActive}, {info.Licensed, factLicensed},
+			{p.make_ == "" || info.Make == p.make_, factMake}, {p.model == "" || info.Model == p.model, factModel},
+			{p.from == "" || info.Software == p.from, factSoftware},
+		} {
+			if b.set {
+				f.bits |= b.bit
+			}
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
 // owned asks the inventory about devices an account acts on directly
 // (licences, logging): each must be known, and not another account's.
 func (m *Manager) owned(ctx context.Context, account string, ids []string) ([]DeviceInfo, error) {
@@ -143,129 +196,283 @@ func (m *Manager) owned(ctx context.Context, account string, ids []string) ([]De
 	return infos, nil
 }
 
-// admit runs the eligibility checks for one device joining c and writes
-// its member record: Accepted (holding the device) or Rejected.
-func (m *Manager) admit(tx Tx, o *op, c *Campaign, info DeviceInfo, found bool) (bool, error) {
-	other, err := tx.ActiveCampaign(info.DeviceID)
-	if err != nil {
-		return false, err
-	}
-	rec, err := tx.Device(info.DeviceID)
-	if err != nil {
-		return false, err
-	}
-	// The inventory may know which account a device belongs to: another
-	// account's device is not found in this one.
-	if info.Account != "" && info.Account != c.Account {
-		found = false
-	}
-	v := device.Check(device.Facts{
-		Exists:          found,
-		IMEI:            info.DeviceID,
-		Protocol:        info.Protocol,
-		Make:            info.Make,
-		Model:           info.Model,
-		Software:        info.Software,
-		FOTACapable:     info.FOTACapable,
-		Licensed:        info.Licensed || rec.License == device.Licensed,
-		ActiveConnected: info.ActiveConnected,
-		InOtherCampaign: other != "" && other != c.ID,
-	}, device.Prerequisites{
-		Protocol:        c.Protocol,
-		Make:            c.Target.Make,
-		Model:           c.Target.Model,
-		SoftwareFrom:    c.Target.SoftwareFrom,
-		LicenseRequired: m.licenseRequired,
-	})
-	mem := Member{CampaignID: c.ID, DeviceID: info.DeviceID, State: device.StateAccepted, UpdatedAt: o.now}
-	if v.Status != device.Accepted {
-		mem.State, mem.Reason = device.StateRejected, v.Reason
-	}
-	if err := tx.PutMember(mem); err != nil {
-		return false, err
-	}
-	o.device(c, mem.DeviceID, mem.State, mem.Reason)
-	if mem.State != device.StateAccepted {
-		return false, nil
-	}
-	return true, tx.SetActiveCampaign(info.DeviceID, c.ID)
+// admission runs the eligibility checks of the devices joining one
+// campaign, remembering the other campaigns it looked at.
+type admission struct {
+	m      *Manager
+	tx     Tx
+	c      *Campaign
+	now    time.Time
+	others map[string]bool // campaign id -> still holds its devices at now
 }
 
-// Schedule creates an HTTP campaign (ThingSpace POST /campaigns/{acc}):
-// checks the request, the target's pilot gate and every device, and
-// leaves the campaign Queued (future), Scheduled (on-demand) or
-// RequestFailed (no device passed its checks), with every device Accepted
-// or Rejected with its reason. A malformed request or a pilot refusal
-// returns an error and creates nothing.
+// mismatch stands for a make, model or software the inventory reported and
+// the campaign does not take: no valid text holds a NUL byte, so it
+// equals no prerequisite.
+const mismatch = "\x00"
+
+// member runs the eligibility checks for one device and returns its new
+// member record: Accepted (holding the device) or Rejected with the first
+// failing check's reason.
+func (a *admission) member(id string, f facts) (NewMember, error) {
+	other, err := a.tx.ActiveCampaign(id)
+	if err != nil {
+		return NewMember{}, err
+	}
+	inOther := false
+	if other != "" && other != a.c.ID {
+		if inOther, err = a.holds(other); err != nil {
+			return NewMember{}, err
+		}
+	}
+	rec, err := a.tx.Device(id)
+	if err != nil {
+		return NewMember{}, err
+	}
+	pick := func(bit uint8, want string) string {
+		if f.bits&bit != 0 {
+			return want
+		}
+		return mismatch
+	}
+	v := device.Check(device.Facts{
+		Exists:          f.bits&factFound != 0,
+		IMEI:            id,
+		Protocol:        f.protocol,
+		Make:            pick(factMake, a.c.Make),
+		Model:           pick(factModel, a.c.Model),
+		Software:        pick(factSoftware, a.c.Target.SoftwareFrom),
+		FOTACapable:     f.bits&factFOTA != 0,
+		Licensed:        f.bits&factLicensed != 0 || rec.License == device.Licensed,
+		ActiveConnected: f.bits&factActive != 0,
+		InOtherCampaign: inOther,
+	}, device.Prerequisites{
+		Protocol:        a.c.Protocol,
+		Family:          a.c.Family,
+		Make:            a.c.Make,
+		Model:           a.c.Model,
+		SoftwareFrom:    a.c.Target.SoftwareFrom,
+		LicenseRequired: a.m.licenseRequired,
+	})
+	nm := NewMember{Member: Member{CampaignID: a.c.ID, DeviceID: id, State: device.StateAccepted, UpdatedAt: a.now}}
+	if v.Status != device.Accepted {
+		nm.State, nm.Reason = device.StateRejected, v.Reason
+		return nm, nil
+	}
+	nm.Hold = true
+	if a.c.Family == device.FamilyPush {
+		// The first push goes out at the start; a date change before it
+		// is caught up lazily by the outbox.
+		nm.Push = Push{Protocol: f.protocol, DueAt: a.c.StartsAt}
+	}
+	return nm, nil
+}
+
+// holds reports whether campaign id still holds its devices at now (a
+// campaign that ended but whose sweep has not reached them does not).
+func (a *admission) holds(id string) (bool, error) {
+	if h, ok := a.others[id]; ok {
+		return h, nil
+	}
+	c, err := a.tx.Campaign(id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	h := effective(&c, a.now).Active()
+	if a.others == nil {
+		a.others = make(map[string]bool)
+	}
+	a.others[id] = h
+	return h, nil
+}
+
+// admitBatch is how many new members an operation writes at once.
+const admitBatch = 1000
+
+// admit checks every device and adds them to the campaign in batches,
+// returning how many were accepted. With an observer, the devices'
+// changes are gathered here only for small lists; a large schedule
+// announces them after its commit (announce).
+func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
+	a := admission{m: m, tx: tx, c: c, now: o.now}
+	batch := make([]NewMember, 0, min(len(ids), admitBatch))
+	accepted := 0
+	for i, id := range ids {
+		nm, err := a.member(id, fs[i])
+		if err != nil {
+			return 0, err
+		}
+		if nm.Hold {
+			accepted++
+			o.pushDue = o.pushDue || !nm.Push.DueAt.IsZero()
+		}
+		if gather {
+			o.device(c, nm.DeviceID, 0, nm.State, nm.Reason, 0)
+		}
+		batch = append(batch, nm)
+		if len(batch) == cap(batch) || i == len(ids)-1 {
+			if err := tx.AddMembers(c.ID, batch); err != nil {
+				return 0, err
+			}
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+	return accepted, nil
+}
+
+// gatherLimit is the largest device list whose changes an operation
+// gathers before its commit; beyond it they are read back after.
+const gatherLimit = 1000
+
+// announce tells the observer, after a schedule committed, how each of the
+// campaign's devices was admitted, reading the campaign back page by page
+// instead of holding a change per device in memory. A member not rejected
+// was accepted at scheduling, whatever it has done since.
+func (m *Manager) announce(ctx context.Context, c Campaign, at time.Time) error {
+	after := ""
+	for {
+		var page []Member
+		err := m.store.View(ctx, func(tx Tx) error {
+			var err error
+			page, err = tx.Members(c.ID, after, MaxPageSize)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, mem := range page {
+			st, r := device.StateAccepted, device.Reason(0)
+			if mem.State == device.StateRejected {
+				st, r = mem.State, mem.Reason
+			}
+			m.observer.Observe(deviceChange(&c, at, mem.DeviceID, 0, st, r, 0))
+		}
+		if len(page) < MaxPageSize {
+			return nil
+		}
+		after = page[len(page)-1].DeviceID
+	}
+}
+
+// create writes a new campaign, admits its devices, and accepts or rejects
+// it: the common body of Schedule and ScheduleUpgrade.
+func (m *Manager) create(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) error {
+	seq, err := tx.NextSeq()
+	if err != nil {
+		return err
+	}
+	c.ID, c.Seq, c.Revision, c.CreatedAt, c.UpdatedAt = m.newID(seq), seq, 1, o.now, o.now
+	if err := checkText("id", c.ID, maxID); err != nil {
+		return err // the host's NewID made an id no store may hold
+	}
+	if err := tx.PutCampaign(*c); err != nil { // members need their campaign
+		return err
+	}
+	o.campaign(c)
+	accepted, err := m.admit(tx, o, c, ids, fs, gather)
+	if err != nil {
+		return err
+	}
+	ev := campaign.Accept
+	switch {
+	case accepted == 0:
+		ev = campaign.Reject
+	case c.OnDemand && c.Family == device.FamilyHTTP:
+		ev = campaign.AcceptOnDemand
+	}
+	if err := m.apply(tx, o, c, ev); err != nil {
+		return err
+	}
+	if ev == campaign.Accept {
+		if err := m.putDeadline(tx, o, DeadlineCampaignStart, c.ID, c.StartsAt); err != nil {
+			return err
+		}
+	}
+	if ev != campaign.Reject {
+		return m.putDeadline(tx, o, DeadlineCampaignEnd, c.ID, c.EndsAt)
+	}
+	return nil
+}
+
+// putDeadline writes a deadline and notes it for Run.
+func (m *Manager) putDeadline(tx Tx, o *op, kind DeadlineKind, key string, at time.Time) error {
+	o.wakeAt(at)
+	return tx.PutDeadline(Deadline{Kind: kind, Key: key, At: at})
+}
+
+// Schedule creates an HTTP campaign for the account (ThingSpace POST
+// /campaigns/{acc}): checks the request, the software's pilot gate and
+// every device, and leaves the campaign Queued (future), Scheduled
+// (on-demand) or RequestFailed (no device passed its checks), with every
+// device Accepted or Rejected with its reason. A malformed request or a
+// pilot refusal returns an error and creates nothing.
 func (m *Manager) Schedule(ctx context.Context, account string, req CampaignRequest) (CampaignInfo, error) {
+	if err := checkAccount(account); err != nil {
+		return CampaignInfo{}, err
+	}
 	if err := req.validate(); err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, req.DeviceList)
+	pkg, err := m.resolvePackage(ctx, account, req.SoftwareName, req.Make, req.Model, req.SoftwareFrom, req.SoftwareTo)
 	if err != nil {
 		return CampaignInfo{}, err
 	}
-	var info CampaignInfo
-	err = m.update(ctx, "schedule", func(tx Tx, o *op) error {
+	return m.scheduleCampaign(ctx, "schedule", account, req.DeviceList, pkg, func(tx Tx, o *op) (Campaign, error) {
 		sched, err := schedule.NewHTTP(req.Timing, o.now, m.schedule)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
-		target := pilot.Target{Make: req.Make, Model: req.Model, SoftwareFrom: req.SoftwareFrom, SoftwareTo: req.SoftwareTo}
+		target := pilot.Target{Account: account, SoftwareName: req.SoftwareName, SoftwareFrom: pkg.From, SoftwareTo: pkg.To}
 		gate, err := tx.Gate(target)
 		if err != nil {
-			return err
+			return Campaign{}, err
 		}
 		if err := gate.Admit(len(req.DeviceList), m.pilot); err != nil {
-			return err
+			return Campaign{}, err
 		}
-		seq, err := tx.NextSeq()
+		return Campaign{
+			Account: account, Name: req.CampaignName, Family: device.FamilyHTTP, Protocol: device.HTTP,
+			Status: campaign.HTTPRequestPending, Target: target, Make: pkg.Make, Model: pkg.Model, Package: pkg,
+			Timing: sched.Request(), StartsAt: sched.StartsAt(), EndsAt: sched.EndsAt(), OnDemand: sched.OnDemand(),
+			Pilot: !gate.Lifted(),
+		}, nil
+	})
+}
+
+// scheduleCampaign is the body of Schedule and ScheduleUpgrade: it asks
+// the inventory about the devices, then in one transaction has the
+// campaign built (build may still refuse the request), admits the devices
+// and accepts or rejects the campaign. A list larger than gatherLimit has
+// its devices announced to the observer after the commit.
+func (m *Manager) scheduleCampaign(ctx context.Context, name, account string, ids []string, pkg Package,
+	build func(tx Tx, o *op) (Campaign, error)) (CampaignInfo, error) {
+	fs, err := m.survey(ctx, ids, prerequisites{account, pkg.Make, pkg.Model, pkg.From})
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	gather := len(ids) <= gatherLimit
+	var info CampaignInfo
+	o := getOp()
+	defer o.release()
+	err = m.updateOp(ctx, name, o, func(tx Tx, o *op) error {
+		c, err := build(tx, o)
 		if err != nil {
 			return err
 		}
-		c := Campaign{
-			ID: m.newID(seq), Account: account, Name: req.CampaignName, Protocol: device.HTTP,
-			Status: campaign.HTTPRequestPending, Target: target, SoftwareName: req.SoftwareName,
-			Timing: sched.Request(), StartsAt: sched.StartsAt(), EndsAt: sched.EndsAt(), OnDemand: sched.OnDemand(),
-			Pilot: !gate.Lifted(), Revision: 1, CreatedAt: o.now, UpdatedAt: o.now,
-		}
-		if err := tx.PutCampaign(c); err != nil { // members need their campaign
+		if err := m.create(tx, o, &c, ids, fs, gather); err != nil {
 			return err
 		}
-		o.campaign(&c)
-		accepted := 0
-		for i := range infos {
-			ok, err := m.admit(tx, o, &c, infos[i], found[i])
-			if err != nil {
-				return err
-			}
-			if ok {
-				accepted++
-			}
-		}
-		ev := campaign.Accept
-		switch {
-		case accepted == 0:
-			ev = campaign.Reject
-		case c.OnDemand:
-			ev = campaign.AcceptOnDemand
-		}
-		if err := m.apply(tx, o, &c, ev); err != nil {
-			return err
-		}
-		if ev == campaign.Accept {
-			if err := tx.PutDeadline(Deadline{Kind: DeadlineCampaignStart, Key: c.ID, At: c.StartsAt}); err != nil {
-				return err
-			}
-		}
-		if ev != campaign.Reject {
-			if err := tx.PutDeadline(Deadline{Kind: DeadlineCampaignEnd, Key: c.ID, At: c.EndsAt}); err != nil {
-				return err
-			}
-		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, o.now)
 		return err
 	})
+	if err == nil && !gather && m.observer != nil {
+		if aerr := m.announce(ctx, info.Campaign, o.now); aerr != nil {
+			m.log.Warn("fota: announcing a schedule's devices failed", "campaign", info.ID, "err", aerr)
+		}
+	}
 	return info, err
 }
 
@@ -285,170 +492,70 @@ func (m *Manager) apply(tx Tx, o *op, c *Campaign, ev campaign.Event) error {
 	return nil
 }
 
-func campaignInfo(tx Tx, c Campaign) (CampaignInfo, error) {
+// campaignInfo reads a campaign's counts as of now: the devices of a
+// campaign whose end (or cancel, or abort) is not yet swept are counted
+// as the sweep will leave them.
+func campaignInfo(tx Tx, c Campaign, now time.Time) (CampaignInfo, error) {
 	counts, err := tx.Counts(c.ID)
-	return CampaignInfo{Campaign: c, Counts: counts}, err
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	st := effective(&c, now)
+	c.Status = st
+	return CampaignInfo{Campaign: c, Counts: sweptCounts(c.Family, st, counts)}, nil
 }
 
-// load reads a campaign and brings it up to date with the clock: a start
-// or end that fell due since the last Tick is applied first, so that no
-// operation acts on a stale status.
-func (m *Manager) load(tx Tx, o *op, id string) (Campaign, error) {
+// load reads an account's campaign: another account's campaign is not
+// found, exactly as a missing one.
+func load(tx Tx, account, id string) (Campaign, error) {
 	c, err := tx.Campaign(id)
+	if err != nil {
+		return c, err
+	}
+	if c.Account != account {
+		return Campaign{}, &NotFoundError{Kind: "campaign", ID: id}
+	}
+	return c, nil
+}
+
+// loadSettled reads an account's campaign and brings it up to date with
+// the clock (a due start or end is applied first), so that no operation
+// acts on a stale status.
+func (m *Manager) loadSettled(tx Tx, o *op, account, id string) (Campaign, error) {
+	c, err := load(tx, account, id)
 	if err != nil {
 		return c, err
 	}
 	return c, m.settle(tx, o, &c)
 }
 
-// startDue and endDue say whether the clock has passed a start or an end
-// that the campaign's status does not show yet.
-func (c *Campaign) startDue(now time.Time) bool {
-	return c.Status == campaign.HTTPQueued && !now.Before(c.StartsAt)
-}
-
-func (c *Campaign) endDue(now time.Time) bool {
-	return (c.Status == campaign.HTTPScheduled || c.Status == campaign.HTTPInProgress) && !now.Before(c.EndsAt)
-}
-
-// settle applies the campaign's due start and end.
-func (m *Manager) settle(tx Tx, o *op, c *Campaign) error {
-	if c.Protocol.Family() != device.FamilyHTTP {
-		return nil
-	}
-	if c.startDue(o.now) {
-		if err := m.apply(tx, o, c, campaign.Start); err != nil {
-			return err
-		}
-		if err := tx.DeleteDeadline(DeadlineCampaignStart, c.ID); err != nil {
-			return err
-		}
-	}
-	if c.endDue(o.now) {
-		return m.end(tx, o, c)
-	}
-	return nil
-}
-
-// settleDue brings the campaign up to date with the clock for a query:
-// a read first, and a write only when a start or end fell due since the
-// last Tick, so that a query never shows a stale status.
-func (m *Manager) settleDue(ctx context.Context, id string) error {
-	due := false
-	err := m.view(ctx, func(tx Tx, now time.Time) error {
-		c, err := tx.Campaign(id)
-		due = err == nil && (c.startDue(now) || c.endDue(now))
-		return err
-	})
-	if err != nil || !due {
-		return err
-	}
-	return m.update(ctx, "settle", func(tx Tx, o *op) error {
-		_, err := m.load(tx, o, id)
-		return err
-	})
-}
-
-// end closes a started campaign: every device still waiting fails with
-// its reason (never reported, or downloaded but not installed), every
-// device is released, and the pilot gate learns the outcome.
-func (m *Manager) end(tx Tx, o *op, c *Campaign) error {
-	if err := m.apply(tx, o, c, campaign.End); err != nil {
-		return err
-	}
-	if err := m.finish(tx, o, c, device.EventCampaignEnd); err != nil {
-		return err
-	}
-	return m.learn(tx, o, c, pilot.EndedNormally)
-}
-
-// finish applies ev to every member not yet in a final state, releases
-// every device the campaign holds, and drops its deadlines.
-func (m *Manager) finish(tx Tx, o *op, c *Campaign, ev device.Event) error {
-	fam := c.Protocol.Family()
-	after := ""
-	for {
-		page, err := tx.Members(c.ID, after, 1000)
-		if err != nil {
-			return err
-		}
-		for _, mem := range page {
-			if !mem.State.Terminal() {
-				next, err := device.Next(fam, mem.State, ev)
-				if err != nil {
-					return err
-				}
-				mem.State, mem.UpdatedAt = next, o.now
-				if err := tx.PutMember(mem); err != nil {
-					return err
-				}
-				o.device(c, mem.DeviceID, mem.State, 0)
-			}
-			if err := m.release(tx, c.ID, mem.DeviceID); err != nil {
-				return err
-			}
-		}
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].DeviceID
-	}
-	if err := tx.DeleteDeadline(DeadlineCampaignStart, c.ID); err != nil {
-		return err
-	}
-	// A finished campaign's windows are never asked again. Should the
-	// transaction roll back, the schedule is simply compiled anew.
-	m.compiled.Delete(c.ID)
-	return tx.DeleteDeadline(DeadlineCampaignEnd, c.ID)
-}
-
-// release frees a device held by campaign id.
-func (m *Manager) release(tx Tx, id, deviceID string) error {
-	held, err := tx.ActiveCampaign(deviceID)
-	if err != nil || held != id {
-		return err
-	}
-	return tx.SetActiveCampaign(deviceID, "")
-}
-
-// learn tells the target's pilot gate how a pilot campaign ended.
-func (m *Manager) learn(tx Tx, o *op, c *Campaign, ending pilot.Ending) error {
-	if !c.Pilot {
-		return nil
-	}
-	counts, err := tx.Counts(c.ID)
-	if err != nil {
-		return err
-	}
-	gate, err := tx.Gate(c.Target)
-	if err != nil {
-		return err
-	}
-	next, _, err := gate.Learn(pilot.Outcome{Ending: ending, Devices: counts.Accepted(), Succeeded: counts.Of(device.StateSucceeded)}, o.now, m.pilot)
-	if err != nil {
-		return err
-	}
-	if next == gate {
-		return nil
-	}
-	return tx.PutGate(next)
-}
-
-// AddDevices adds devices to a campaign that has not started (ThingSpace
-// PUT /campaigns/{acc}/{id} with "Type": "append"). Each device passes the
-// eligibility checks or joins as Rejected with its reason; the pilot gate
-// bounds the campaign's size while it stands.
-func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []string) (CampaignInfo, error) {
+// AddDevices adds devices to an account's campaign that has not started
+// (ThingSpace PUT /campaigns/{acc}/{id} with "Type": "append"; /v1 PUT
+// /upgrades/{acc}/upgrade/{id} with "type": "append"). Each device passes
+// the eligibility checks or joins as Rejected with its reason; the pilot
+// gate bounds the campaign's size while it stands.
+func (m *Manager) AddDevices(ctx context.Context, account, campaignID string, ids []string) (CampaignInfo, error) {
 	if err := checkDeviceList(ids); err != nil {
 		return CampaignInfo{}, err
 	}
-	infos, found, err := m.lookup(ctx, ids)
+	// A campaign's prerequisites never change: read them first, to ask the
+	// inventory before the transaction opens.
+	var c Campaign
+	err := m.view(ctx, func(tx Tx, _ time.Time) error {
+		var err error
+		c, err = load(tx, account, campaignID)
+		return err
+	})
+	if err != nil {
+		return CampaignInfo{}, err
+	}
+	fs, err := m.survey(ctx, ids, prerequisites{account, c.Make, c.Model, c.Target.SoftwareFrom})
 	if err != nil {
 		return CampaignInfo{}, err
 	}
 	var info CampaignInfo
 	err = m.update(ctx, "addDevices", func(tx Tx, o *op) error {
-		c, err := m.load(tx, o, campaignID)
+		c, err := m.loadSettled(tx, o, account, campaignID)
 		if err != nil {
 			return err
 		}
@@ -462,43 +569,43 @@ func (m *Manager) AddDevices(ctx context.Context, campaignID string, ids []strin
 				return err
 			}
 		}
-		counts, err := tx.Counts(c.ID)
-		if err != nil {
-			return err
-		}
-		gate, err := tx.Gate(c.Target)
-		if err != nil {
-			return err
-		}
-		if err := gate.Admit(counts.Accepted()+len(ids), m.pilot); err != nil {
-			return err
-		}
-		for i := range ids {
-			if _, err := m.admit(tx, o, &c, infos[i], found[i]); err != nil {
+		if c.Family == device.FamilyHTTP {
+			counts, err := tx.Counts(c.ID)
+			if err != nil {
 				return err
 			}
+			gate, err := tx.Gate(c.Target)
+			if err != nil {
+				return err
+			}
+			if err := gate.Admit(counts.Accepted()+len(ids), m.pilot); err != nil {
+				return err
+			}
+		}
+		if _, err := m.admit(tx, o, &c, ids, fs, true); err != nil {
+			return err
 		}
 		c.Revision++
 		c.UpdatedAt = o.now
 		if err := tx.PutCampaign(c); err != nil {
 			return err
 		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, o.now)
 		return err
 	})
 	return info, err
 }
 
-// RemoveDevices takes devices out of a campaign that has not started
-// ("Type": "remove"). In the push family, removing the last device cancels
-// the campaign.
-func (m *Manager) RemoveDevices(ctx context.Context, campaignID string, ids []string) (CampaignInfo, error) {
+// RemoveDevices takes devices out of an account's campaign that has not
+// started ("Type": "remove"). In the push family, removing the last
+// accepted device cancels the campaign.
+func (m *Manager) RemoveDevices(ctx context.Context, account, campaignID string, ids []string) (CampaignInfo, error) {
 	if err := checkDeviceList(ids); err != nil {
 		return CampaignInfo{}, err
 	}
 	var info CampaignInfo
 	err := m.update(ctx, "removeDevices", func(tx Tx, o *op) error {
-		c, err := m.load(tx, o, campaignID)
+		c, err := m.loadSettled(tx, o, account, campaignID)
 		if err != nil {
 			return err
 		}
@@ -523,32 +630,33 @@ func (m *Manager) RemoveDevices(ctx context.Context, campaignID string, ids []st
 		c.Revision++
 		c.UpdatedAt = o.now
 		if counts.Accepted() == 0 && campaign.Can(c.Status, campaign.RemoveLast) {
-			if err := m.apply(tx, o, &c, campaign.RemoveLast); err != nil {
-				return err
-			}
-			if err := m.finish(tx, o, &c, device.EventCancel); err != nil {
+			if err := m.finishWith(tx, o, &c, campaign.RemoveLast); err != nil {
 				return err
 			}
 		} else if err := tx.PutCampaign(c); err != nil {
 			return err
 		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, o.now)
 		return err
 	})
 	return info, err
 }
 
-// ChangeDates changes an HTTP campaign's dates and windows (ThingSpace PUT
-// /campaigns/{acc}/{id}/dates): anything before the start; after it, only a
-// later end (no earlier than 24 h from now) and added windows.
-func (m *Manager) ChangeDates(ctx context.Context, campaignID string, req schedule.HTTPRequest) (CampaignInfo, error) {
+// ChangeDates changes an account's HTTP campaign's dates and windows
+// (ThingSpace PUT /campaigns/{acc}/{id}/dates): anything before the start;
+// after it, only a later end (no earlier than 24 h from now) and added
+// windows.
+func (m *Manager) ChangeDates(ctx context.Context, account, campaignID string, req schedule.HTTPRequest) (CampaignInfo, error) {
+	if err := checkTiming(req); err != nil {
+		return CampaignInfo{}, err
+	}
 	var info CampaignInfo
 	err := m.update(ctx, "changeDates", func(tx Tx, o *op) error {
-		c, err := m.load(tx, o, campaignID)
+		c, err := m.loadSettled(tx, o, account, campaignID)
 		if err != nil {
 			return err
 		}
-		if c.Protocol.Family() != device.FamilyHTTP {
+		if c.Family != device.FamilyHTTP {
 			return &FamilyError{Op: "change dates", ID: c.ID, Protocol: c.Protocol}
 		}
 		if !c.Status.Active() {
@@ -569,42 +677,44 @@ func (m *Manager) ChangeDates(ctx context.Context, campaignID string, req schedu
 			return err
 		}
 		if c.Status == campaign.HTTPQueued {
-			if err := tx.PutDeadline(Deadline{Kind: DeadlineCampaignStart, Key: c.ID, At: c.StartsAt}); err != nil {
+			if err := m.putDeadline(tx, o, DeadlineCampaignStart, c.ID, c.StartsAt); err != nil {
 				return err
 			}
 		}
-		if err := tx.PutDeadline(Deadline{Kind: DeadlineCampaignEnd, Key: c.ID, At: c.EndsAt}); err != nil {
+		if err := m.putDeadline(tx, o, DeadlineCampaignEnd, c.ID, c.EndsAt); err != nil {
 			return err
 		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, o.now)
 		return err
 	})
 	return info, err
 }
 
-// Cancel cancels a campaign before its start: it and every device in it
-// become Cancelled and the devices are free for other campaigns.
-func (m *Manager) Cancel(ctx context.Context, campaignID string) (CampaignInfo, error) {
-	return m.stop(ctx, "cancel", campaignID, campaign.Cancel)
+// Cancel cancels an account's campaign before its start: it and every
+// device in it become Cancelled and the devices are free for other
+// campaigns.
+func (m *Manager) Cancel(ctx context.Context, account, campaignID string) (CampaignInfo, error) {
+	return m.stop(ctx, "cancel", account, campaignID, campaign.Cancel)
 }
 
-// Abort aborts an HTTP campaign after its start and before its end:
-// devices not yet finished become CampaignAborted; upgraded devices stay
-// upgraded.
-func (m *Manager) Abort(ctx context.Context, campaignID string) (CampaignInfo, error) {
-	return m.stop(ctx, "abort", campaignID, campaign.Abort)
+// Abort aborts an account's HTTP campaign after its start and before its
+// end: devices not yet finished become CampaignAborted; upgraded devices
+// stay upgraded.
+func (m *Manager) Abort(ctx context.Context, account, campaignID string) (CampaignInfo, error) {
+	return m.stop(ctx, "abort", account, campaignID, campaign.Abort)
 }
 
-// Delete is ThingSpace's DELETE /campaigns/{acc}/{id}: a cancel before the
-// start, an abort after it.
-func (m *Manager) Delete(ctx context.Context, campaignID string) (CampaignInfo, error) {
-	return m.stop(ctx, "delete", campaignID, 0)
+// Delete is ThingSpace's DELETE /campaigns/{acc}/{id} (and /v1 DELETE
+// /upgrades/{acc}/upgrade/{id}): a cancel before the start, an abort after
+// it (HTTP only; a push campaign cannot be stopped once started).
+func (m *Manager) Delete(ctx context.Context, account, campaignID string) (CampaignInfo, error) {
+	return m.stop(ctx, "delete", account, campaignID, 0)
 }
 
-func (m *Manager) stop(ctx context.Context, name, campaignID string, ev campaign.Event) (CampaignInfo, error) {
+func (m *Manager) stop(ctx context.Context, name, account, campaignID string, ev campaign.Event) (CampaignInfo, error) {
 	var info CampaignInfo
 	err := m.update(ctx, name, func(tx Tx, o *op) error {
-		c, err := m.load(tx, o, campaignID)
+		c, err := m.loadSettled(tx, o, account, campaignID)
 		if err != nil {
 			return err
 		}
@@ -620,20 +730,10 @@ func (m *Manager) stop(ctx context.Context, name, campaignID string, ev campaign
 		if err != nil {
 			return err
 		}
-		if err := m.apply(tx, o, &c, e); err != nil {
+		if err := m.finishWith(tx, o, &c, e); err != nil {
 			return err
 		}
-		dev, ending := device.EventCancel, pilot.Cancelled
-		if e == campaign.Abort {
-			dev, ending = device.EventAbort, pilot.Aborted
-		}
-		if err := m.finish(tx, o, &c, dev); err != nil {
-			return err
-		}
-		if err := m.learn(tx, o, &c, ending); err != nil {
-			return err
-		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, o.now)
 		return err
 	})
 	return info, err

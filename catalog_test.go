@@ -75,9 +75,9 @@ func TestCatalogHoldsEveryDeviceLine(t *testing.T) {
 	}
 }
 
-// Lines of spec/about-campaigns.txt's two device tables, spelled exactly
+// Lines of the two device tables of ThingSpace's About Campaigns page, spelled exactly
 // as there, typos included. The HTTP table's "UpgradedFailed for
-// UpgradePending" is catalogued as UpgradeFailed (DESIGN §6).
+// UpgradePending" is catalogued as UpgradeFailed (fota's status table, package doc).
 func TestCatalogQuotesTheSpec(t *testing.T) {
 	cat := fota.Catalog()
 	tests := []struct {

@@ -57,44 +57,53 @@ func (a *Action) UnmarshalText(b []byte) error {
 // CheckInRequest is one HTTP device check-in: who, and what the check-in
 // history records of it.
 type CheckInRequest struct {
-	DeviceID    string
-	ClientType  verboselog.ClientType
-	Result      string
-	FailureType string
+	DeviceID    string                `json:"deviceId"`
+	ClientType  verboselog.ClientType `json:"clientType"`
+	Result      string                `json:"result,omitempty"`
+	FailureType string                `json:"failureType,omitempty"`
 }
 
 // Instruction answers a check-in.
 type Instruction struct {
-	Action       Action
-	CampaignID   string
-	SoftwareName string
-	SoftwareTo   string
+	Action       Action `json:"action"`
+	CampaignID   string `json:"campaignId,omitempty"`
+	SoftwareName string `json:"softwareName,omitempty"`
+	SoftwareTo   string `json:"softwareTo,omitempty"`
+	// PackageURL, PackageSize and PackageSHA256 say where to download the
+	// software and how to check it, when the host's catalog knows them.
+	PackageURL    string `json:"downloadUrl,omitempty"`
+	PackageSize   int64  `json:"size,omitempty"`
+	PackageSHA256 string `json:"sha256,omitempty"`
 	// Until is when the open window closes (Download, Install): a device
 	// should not start after it.
-	Until time.Time
+	Until time.Time `json:"until,omitzero"`
 	// RetryAt is the next time there will be something to do (None), or
 	// zero when nothing is planned for this device.
-	RetryAt time.Time
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // CheckIn answers an HTTP device's periodic check-in: download or install
 // now, respecting the campaign's dates, windows and after-dates, or
 // nothing with the time to come back. It records the check-in in the
 // device's history, and a pending verbose-logging session starts
-// collecting. The first device to start downloading moves the campaign to
-// In Progress.
+// collecting. It is a device operation: it never writes the campaign. The
+// first download moves the campaign to In Progress, in a transaction of
+// its own after the check-in's; a check-in after the campaign's end date
+// is answered as ended, and the ending is Tick's.
 func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction, error) {
-	if req.DeviceID == "" {
-		return Instruction{}, &RequestError{Field: "deviceId", Value: "", Reason: "required"}
+	if err := checkDeviceID("deviceId", req.DeviceID); err != nil {
+		return Instruction{}, err
 	}
-
+	if err := checkTexts(text{"result", req.Result, maxName}, text{"failureType", req.FailureType, maxName}); err != nil {
+		return Instruction{}, err
+	}
 	// The hot path: the request and answer travel in the pooled op and the
 	// transaction function is bound once in New, so a check-in allocates
 	// no closure.
-	o := opPool.Get().(*op)
+	o := getOp()
 	defer o.release()
 	o.checkIn = req
-	err := m.updateOp(ctx, "checkIn", o, m.checkInTx, req.DeviceID)
+	err := m.updateDevice(ctx, "checkIn", req.DeviceID, o, m.checkInTx)
 	if errors.Is(err, errUnseen) {
 		// A device the store has never seen is asked about once: one the
 		// host does not know leaves no trace, as its check-ins would
@@ -105,7 +114,7 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 			return Instruction{}, &NotFoundError{Kind: "device", ID: req.DeviceID}
 		}
 		o.known = true
-		err = m.updateOp(ctx, "checkIn", o, m.checkInTx, req.DeviceID)
+		err = m.updateDevice(ctx, "checkIn", req.DeviceID, o, m.checkInTx)
 	}
 	if err != nil {
 		return Instruction{}, err
@@ -117,19 +126,19 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 // until the inventory has vouched for it.
 var errUnseen = errors.New("fota: device unseen")
 
-func (m *Manager) checkIn(tx Tx, o *op) error {
+func (m *Manager) checkIn(tx DeviceTx, o *op) error {
 	req, in := &o.checkIn, &o.answer
 	*in = Instruction{}
-	id, err := tx.ActiveCampaign(req.DeviceID)
+	id, err := tx.ActiveCampaign()
 	if err != nil {
 		return err
 	}
 	if id == "" && !o.known {
-		h, err := tx.CheckIns(req.DeviceID, time.Time{}, 1)
+		known, err := tx.Known()
 		if err != nil {
 			return err
 		}
-		if len(h) == 0 {
+		if !known {
 			return errUnseen
 		}
 	}
@@ -139,30 +148,41 @@ func (m *Manager) checkIn(tx Tx, o *op) error {
 	}, m.logging.HistoryMax); err != nil {
 		return err
 	}
-	if err := m.collect(tx, req.DeviceID, o.now); err != nil {
+	if err := m.collect(tx, o.now); err != nil {
 		return err
 	}
 	if id == "" {
 		return nil
 	}
-	c, err := m.load(tx, o, id)
+	c, err := tx.Campaign(id)
 	if err != nil {
 		return err
 	}
-	if c.Protocol.Family() != device.FamilyHTTP {
+	if c.Family != device.FamilyHTTP {
 		return &FamilyError{Op: "check in", ID: req.DeviceID, Protocol: c.Protocol}
+	}
+	if err := startFirst(&c, o.now); err != nil {
+		return err
+	}
+	st := effective(&c, o.now)
+	if st != c.Status {
+		o.settleLater(c.ID) // a start or end fell due
+	}
+	if !st.Active() {
+		return nil // ended, cancelled or aborted: nothing more for this device
 	}
 	sched, err := m.httpSchedule(&c)
 	if err != nil {
 		return err
 	}
-	mem, err := tx.Member(c.ID, req.DeviceID)
+	mem, err := tx.Member(c.ID)
 	if err != nil {
 		return err
 	}
-	in.CampaignID, in.SoftwareName, in.SoftwareTo = c.ID, c.SoftwareName, c.Target.SoftwareTo
-	if c.Status != campaign.HTTPScheduled && c.Status != campaign.HTTPInProgress {
-		// Not started yet (or just ended): come back at the opening.
+	in.CampaignID, in.SoftwareName, in.SoftwareTo = c.ID, c.Target.SoftwareName, c.Target.SoftwareTo
+	in.PackageURL, in.PackageSize, in.PackageSHA256 = c.Package.URL, c.Package.Size, c.Package.SHA256
+	if !running(st) {
+		// Not started yet: come back at the opening.
 		in.RetryAt, _ = sched.NextOpen(schedule.PhaseDownload, o.now)
 		return nil
 	}
@@ -193,24 +213,21 @@ func (m *Manager) checkIn(tx Tx, o *op) error {
 	if err := m.move(tx, o, &c, mem, ev); err != nil {
 		return err
 	}
-	if c.Status == campaign.HTTPScheduled {
-		return m.apply(tx, o, &c, campaign.Begin)
+	if st == campaign.HTTPScheduled {
+		o.settleLater(c.ID) // the first download: the campaign begins
 	}
 	return nil
 }
 
 // move applies a device event to a member and stores the result.
-func (m *Manager) move(tx Tx, o *op, c *Campaign, mem Member, ev device.Event) error {
-	next, err := device.Next(c.Protocol.Family(), mem.State, ev)
+func (m *Manager) move(tx DeviceTx, o *op, c *Campaign, mem Member, ev device.Event) error {
+	next, err := device.Next(c.Family, mem.State, ev)
 	if err != nil {
 		return err
 	}
+	o.device(c, mem.DeviceID, mem.State, next, 0, 0)
 	mem.State, mem.UpdatedAt = next, o.now
-	if err := tx.PutMember(mem); err != nil {
-		return err
-	}
-	o.device(c, mem.DeviceID, next, 0)
-	return nil
+	return tx.PutMember(mem)
 }
 
 // Outcome is what an HTTP device reports about its update.
@@ -271,63 +288,71 @@ func (o *Outcome) UnmarshalText(b []byte) error {
 	return &RequestError{Field: "outcome", Value: string(b), Reason: "unknown outcome"}
 }
 
+// reportArgs is Report's request, carried in the pooled op.
+type reportArgs struct {
+	campaignID, deviceID string
+	outcome              Outcome
+}
+
 // Report applies an HTTP device's report about its update in a campaign.
 // A report that does not fit the device's state is refused
 // (ErrInvalidTransition); one that repeats an outcome already applied is
-// recognised as such (ErrDuplicateReport); neither changes anything. When
-// every accepted device has succeeded, the campaign ends early.
+// recognised as such (ErrDuplicateReport); neither changes anything. It
+// is a device operation: when every accepted device has succeeded, the
+// campaign ends early in a transaction of its own after the report's.
 func (m *Manager) Report(ctx context.Context, campaignID, deviceID string, outcome Outcome) (device.State, error) {
 	if outcome < OutcomeDownloadFailed || int(outcome) >= len(outcomeEvents) {
 		return 0, &RequestError{Field: "outcome", Value: outcome.String(), Reason: "unknown outcome"}
 	}
-	var state device.State
-	err := m.update(ctx, "report", func(tx Tx, o *op) error {
-		c, err := m.load(tx, o, campaignID)
-		if err != nil {
-			return err
-		}
-		if c.Protocol.Family() != device.FamilyHTTP {
-			return &FamilyError{Op: "report", ID: c.ID, Protocol: c.Protocol}
-		}
-		mem, err := tx.Member(c.ID, deviceID)
-		if err != nil {
-			return err
-		}
-		ev := outcomeEvents[outcome]
-		if device.DuplicateOf(device.FamilyHTTP, mem.State, ev) {
-			return &ReportError{Campaign: c.ID, Device: deviceID, Outcome: outcome, State: mem.State}
-		}
-		if err := m.move(tx, o, &c, mem, ev); err != nil {
-			return err
-		}
-		state, _ = device.Next(device.FamilyHTTP, mem.State, ev)
-		if !state.Terminal() {
-			return nil
-		}
-		if err := m.release(tx, c.ID, deviceID); err != nil {
-			return err
-		}
-		if state != device.StateSucceeded {
-			return nil
-		}
-		rec, err := tx.Device(deviceID)
-		if err != nil {
-			return err
-		}
-		if !rec.EverUpgraded {
-			rec.EverUpgraded = true
-			if err := tx.PutDevice(rec); err != nil {
-				return err
-			}
-		}
-		counts, err := tx.Counts(c.ID)
-		if err != nil {
-			return err
-		}
-		if counts.Of(device.StateSucceeded) == counts.Accepted() && campaign.Can(c.Status, campaign.End) {
-			return m.end(tx, o, &c)
-		}
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return 0, err
+	}
+	if err := checkText("campaignId", campaignID, maxID); err != nil {
+		return 0, err
+	}
+	o := getOp()
+	defer o.release()
+	o.report = reportArgs{campaignID: campaignID, deviceID: deviceID, outcome: outcome}
+	err := m.updateDevice(ctx, "report", deviceID, o, m.reportTx)
+	return o.reportState, err
+}
+
+func (m *Manager) report(tx DeviceTx, o *op) error {
+	r := &o.report
+	c, err := tx.Campaign(r.campaignID)
+	if err != nil {
+		return err
+	}
+	if c.Family != device.FamilyHTTP {
+		return &FamilyError{Op: "report", ID: c.ID, Protocol: c.Protocol}
+	}
+	mem, err := tx.Member(c.ID)
+	if err != nil {
+		return err
+	}
+	st := effective(&c, o.now)
+	if st != c.Status {
+		o.settleLater(c.ID)
+	}
+	ev := outcomeEvents[r.outcome]
+	cur := effectiveState(c.Family, st, mem.State)
+	if device.DuplicateOf(device.FamilyHTTP, cur, ev) {
+		return &ReportError{Campaign: c.ID, Device: r.deviceID, Report: r.outcome.String(), State: cur}
+	}
+	if cur != mem.State {
+		// The campaign stopped: the device is where its sweep puts it.
+		_, err := device.Next(device.FamilyHTTP, cur, ev)
+		return err
+	}
+	if err := m.move(tx, o, &c, mem, ev); err != nil {
+		return err
+	}
+	o.reportState, _ = device.Next(device.FamilyHTTP, mem.State, ev)
+	if !o.reportState.Terminal() {
 		return nil
-	})
-	return state, err
+	}
+	if o.reportState == device.StateSucceeded {
+		o.settleLater(c.ID) // perhaps the last: the campaign ends early
+	}
+	return m.releaseDevice(tx, &c, o.reportState == device.StateSucceeded)
 }

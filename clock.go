@@ -14,3 +14,5 @@ type Clock interface {
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

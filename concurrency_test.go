@@ -28,7 +28,7 @@ func fleet(tb testing.TB, n int, store fota.Store, clk fota.Clock) (*fota.Manage
 			Software: "1.0", FOTACapable: true, ActiveConnected: true})
 	}
 	if err := store.Update(context.Background(), func(tx fota.Tx) error {
-		return tx.PutGate(pilot.Gate{Target: pilot.Target{SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted})
+		return tx.PutGate(pilot.Gate{Target: pilot.Target{Account: "acme", SoftwareName: "fw", SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted})
 	}); err != nil {
 		tb.Fatal(err)
 	}
@@ -108,14 +108,14 @@ func TestConcurrentCheckIns(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	got, err := m.Campaign(ctx, info.ID)
+	got, err := m.Campaign(ctx, "acme", info.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var truth fota.Counts
 	last := ""
 	for {
-		page, err := m.Devices(ctx, info.ID, last, 0)
+		page, err := m.Devices(ctx, "acme", info.ID, last, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,17 +18,27 @@ import (
 
 var errInjected = errors.New("injected store fault")
 
-// faultStore fails the failAt-th Tx call of the next Update (when armed).
+// faultStore fails the failAt-th call of the first transaction an
+// operation runs (when armed). An operation's later transactions (the
+// campaign follow-ups after a device operation, Tick's later batches) run
+// without faults: the operation has committed by then.
 type faultStore struct {
 	fota.Store
-	failAt int // 0: no fault
+	failAt int  // 0: no fault
+	armed  bool // the next transaction is the operation's first
+	active bool // faults apply to the running transaction
 	calls  int
 	fired  bool
 }
 
+// begin starts a transaction: the operation's first one takes the fault.
+func (s *faultStore) begin() {
+	s.calls, s.active, s.armed = 0, s.armed, false
+}
+
 func (s *faultStore) Update(ctx context.Context, fn func(fota.Tx) error) error {
-	s.calls, s.fired = 0, false
-	return s.Store.Update(ctx, func(tx fota.Tx) error { return fn(&faultTx{tx, s}) })
+	s.begin()
+	return s.Store.Update(ctx, func(tx fota.Tx) error { s.calls = 0; return fn(&faultTx{tx, s}) })
 }
 
 func (s *faultStore) View(ctx context.Context, fn func(fota.Tx) error) error {
@@ -42,7 +52,7 @@ type faultTx struct {
 
 func (t *faultTx) fail() error {
 	t.s.calls++
-	if t.s.failAt > 0 && t.s.calls == t.s.failAt {
+	if t.s.active && t.s.failAt > 0 && t.s.calls == t.s.failAt {
 		t.s.fired = true
 		return errInjected
 	}
@@ -286,15 +296,15 @@ func TestFaultsChangeNothing(t *testing.T) {
 				return err
 			},
 			func(m *fota.Manager, pick func(string) int) error {
-				_, err := m.Delete(ctx, campaigns[pick("campaign")%3])
+				_, err := m.Delete(ctx, "acme", campaigns[pick("campaign")%3])
 				return err
 			},
 			func(m *fota.Manager, pick func(string) int) error {
-				_, err := m.AddDevices(ctx, campaigns[pick("campaign")%3], []string{devs[pick("device")%len(devs)]})
+				_, err := m.AddDevices(ctx, "acme", campaigns[pick("campaign")%3], []string{devs[pick("device")%len(devs)]})
 				return err
 			},
 			func(m *fota.Manager, pick func(string) int) error {
-				_, err := m.RemoveDevices(ctx, campaigns[pick("campaign")%3], []string{devs[pick("device")%len(devs)]})
+				_, err := m.RemoveDevices(ctx, "acme", campaigns[pick("campaign")%3], []string{devs[pick("device")%len(devs)]})
 				return err
 			},
 			func(m *fota.Manager, pick func(string) int) error {
@@ -336,7 +346,7 @@ func TestFaultsChangeNothing(t *testing.T) {
 				picks[name] = v
 				return v
 			}
-			fs.failAt = rapid.IntRange(0, 25).Draw(t, "failAt")
+			fs.failAt, fs.armed, fs.fired = rapid.IntRange(0, 25).Draw(t, "failAt"), true, false
 			before := dump(t, fs, devs)
 			seen = seen[:0]
 			err := ops[k](faulty, pick)
@@ -364,4 +374,182 @@ func TestFaultsChangeNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+func (t *faultTx) AddMembers(c string, ms []fota.NewMember) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.Tx.AddMembers(c, ms)
+}
+func (t *faultTx) AnyMember(c string, states fota.StateSet) (bool, error) {
+	if err := t.fail(); err != nil {
+		return false, err
+	}
+	return t.Tx.AnyMember(c, states)
+}
+func (t *faultTx) DueMembers(now time.Time, limit int) ([]fota.Member, error) {
+	if err := t.fail(); err != nil {
+		return nil, err
+	}
+	return t.Tx.DueMembers(now, limit)
+}
+func (t *faultTx) NextDue() (time.Time, bool, error) {
+	if err := t.fail(); err != nil {
+		return time.Time{}, false, err
+	}
+	return t.Tx.NextDue()
+}
+
+// UpdateDevice fails the failAt-th call of a device transaction too.
+func (s *faultStore) UpdateDevice(ctx context.Context, id string, fn func(fota.DeviceTx) error) error {
+	s.begin()
+	return s.Store.UpdateDevice(ctx, id, func(tx fota.DeviceTx) error { s.calls = 0; return fn(&faultDevTx{tx, s}) })
+}
+
+type faultDevTx struct {
+	fota.DeviceTx
+	s *faultStore
+}
+
+func (t *faultDevTx) fail() error { return (&faultTx{s: t.s}).fail() }
+
+func (t *faultDevTx) Known() (bool, error) {
+	if err := t.fail(); err != nil {
+		return false, err
+	}
+	return t.DeviceTx.Known()
+}
+func (t *faultDevTx) ActiveCampaign() (string, error) {
+	if err := t.fail(); err != nil {
+		return "", err
+	}
+	return t.DeviceTx.ActiveCampaign()
+}
+func (t *faultDevTx) Campaign(id string) (fota.Campaign, error) {
+	if err := t.fail(); err != nil {
+		return fota.Campaign{}, err
+	}
+	return t.DeviceTx.Campaign(id)
+}
+func (t *faultDevTx) Member(c string) (fota.Member, error) {
+	if err := t.fail(); err != nil {
+		return fota.Member{}, err
+	}
+	return t.DeviceTx.Member(c)
+}
+func (t *faultDevTx) Device() (fota.DeviceRecord, error) {
+	if err := t.fail(); err != nil {
+		return fota.DeviceRecord{}, err
+	}
+	return t.DeviceTx.Device()
+}
+func (t *faultDevTx) Session() (fota.LogSession, error) {
+	if err := t.fail(); err != nil {
+		return fota.LogSession{}, err
+	}
+	return t.DeviceTx.Session()
+}
+func (t *faultDevTx) PutMember(m fota.Member) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.PutMember(m)
+}
+func (t *faultDevTx) SetActiveCampaign(c string) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.SetActiveCampaign(c)
+}
+func (t *faultDevTx) PutDevice(d fota.DeviceRecord) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.PutDevice(d)
+}
+func (t *faultDevTx) PutSession(s fota.LogSession) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.PutSession(s)
+}
+func (t *faultDevTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.AddCheckIn(c, keep)
+}
+func (t *faultDevTx) PutDeadline(d fota.Deadline) error {
+	if err := t.fail(); err != nil {
+		return err
+	}
+	return t.DeviceTx.PutDeadline(d)
+}
+
+// failNth fails the nth Update it runs (counting from 1) before its
+// function runs.
+type failNth struct {
+	fota.Store
+	n, calls int
+}
+
+func (s *failNth) Update(ctx context.Context, fn func(fota.Tx) error) error {
+	s.calls++
+	if s.calls == s.n {
+		return errInjected
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// Tick commits in batches: when one fails, the batches before it stay
+// committed and the error says how many; the failed one changed nothing,
+// and the next Tick carries on.
+func TestTickBatches(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := &failNth{Store: fota.NewMemoryStore()}
+	m, ids := fleet(t, 3, store, clk)
+	var ended []string
+	m2, err := fota.New(fota.Config{Store: store, Inventory: inventoryOf(ids), Clock: clk,
+		Observer: fota.ObserverFunc(func(c fota.Change) {
+			if c.Kind == fota.CampaignChanged && c.Campaign.String() == "CampaignEnded" {
+				ended = append(ended, c.CampaignID)
+			}
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		r := onDemand(clk, []string{id})
+		if _, err := m.Schedule(ctx, "acme", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(9 * 24 * time.Hour) // past every end
+	store.calls, store.n = 0, 2 // the second batch fails
+	_, err = m2.Tick(ctx)
+	var te *fota.TickError
+	if !errors.As(err, &te) || te.Committed != 1 || !errors.Is(err, errInjected) {
+		t.Fatalf("Tick: %v, want a TickError after 1 committed batch", err)
+	}
+	if len(ended) != 1 {
+		t.Fatalf("after the failed Tick the observer heard %d campaigns end, want 1: %v", len(ended), ended)
+	}
+	store.n = 0
+	if _, err := m2.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 3 {
+		t.Fatalf("after the next Tick %d campaigns ended, want 3: %v", len(ended), ended)
+	}
+}
+
+func inventoryOf(ids []string) *fota.MemoryInventory {
+	inv := fota.NewMemoryInventory()
+	for _, id := range ids {
+		inv.Put(fota.DeviceInfo{DeviceID: id, Account: "acme", Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
+			Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
+	return inv
 }

@@ -2,6 +2,8 @@ package fota
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/fotakit/fota/device"
@@ -67,4 +69,23 @@ func (inv *MemoryInventory) Lookup(_ context.Context, deviceID string) (DeviceIn
 	d, ok := inv.devices[deviceID]
 	inv.mu.RUnlock()
 	return d, ok, nil
+}
+
+// List returns up to limit of the account's devices with ids greater than
+// afterID, ordered by id (a page of ThingSpace's account device list), and
+// whether more follow.
+func (inv *MemoryInventory) List(account, afterID string, limit int) ([]DeviceInfo, bool) {
+	inv.mu.RLock()
+	var out []DeviceInfo
+	for id, d := range inv.devices {
+		if d.Account == account && id > afterID {
+			out = append(out, d)
+		}
+	}
+	inv.mu.RUnlock()
+	slices.SortFunc(out, func(a, b DeviceInfo) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+	if limit >= 0 && len(out) > limit {
+		return out[:limit], true
+	}
+	return out, false
 }

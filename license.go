@@ -2,6 +2,7 @@ package fota
 
 import (
 	"context"
+	"time"
 
 	"github.com/fotakit/fota/device"
 )
@@ -52,6 +53,9 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 			if err != nil {
 				return err
 			}
+			if l == device.Licensed && d.License != device.Licensed {
+				d.LicensedAt = o.now
+			}
 			d.Account, d.License = account, l
 			if err := tx.PutDevice(d); err != nil {
 				return err
@@ -65,4 +69,66 @@ func (m *Manager) licenses(ctx context.Context, name, account string, deviceIDs 
 		return nil
 	})
 	return out, err
+}
+
+// LicensedDevice is one device holding a licence (ThingSpace's
+// AccountLicenseDeviceListItem / V2LicenseDevice).
+type LicensedDevice struct {
+	DeviceID   string    `json:"deviceId"`
+	AssignedAt time.Time `json:"assignmentTime"`
+}
+
+// LicensePage is one page of an account's licensed devices, with how many
+// licences the account has assigned in all.
+type LicensePage struct {
+	Assigned         int              `json:"assignedLicenses"`
+	HasMoreData      bool             `json:"hasMoreData"`
+	LastSeenDeviceID string           `json:"lastSeenDeviceId,omitempty"`
+	DeviceList       []LicensedDevice `json:"deviceList"`
+}
+
+// Licenses returns one page of the account's devices holding a licence
+// assigned through the Manager, in device-id order after lastSeenDeviceID
+// ("" or "0" for the first), at most limit (and MaxPageSize), with the
+// account's total. How many licences an account bought is the host's to
+// know (ThingSpace's totalLicenses).
+func (m *Manager) Licenses(ctx context.Context, account, lastSeenDeviceID string, limit int) (LicensePage, error) {
+	if err := checkAccount(account); err != nil {
+		return LicensePage{}, err
+	}
+	n := pageSize(limit)
+	if lastSeenDeviceID == "0" {
+		lastSeenDeviceID = ""
+	}
+	page := LicensePage{DeviceList: []LicensedDevice{}}
+	err := m.view(ctx, func(tx Tx, _ time.Time) error {
+		after := ""
+		for {
+			recs, err := tx.DeviceRecords(account, after, MaxPageSize)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if r.License != device.Licensed {
+					continue
+				}
+				page.Assigned++
+				if r.DeviceID > lastSeenDeviceID && len(page.DeviceList) <= n {
+					page.DeviceList = append(page.DeviceList, LicensedDevice{DeviceID: r.DeviceID, AssignedAt: r.LicensedAt})
+				}
+			}
+			if len(recs) < MaxPageSize {
+				break
+			}
+			after = recs[len(recs)-1].DeviceID
+		}
+		if len(page.DeviceList) > n {
+			page.HasMoreData, page.DeviceList = true, page.DeviceList[:n]
+		}
+		if k := len(page.DeviceList); k > 0 {
+			page.LastSeenDeviceID = page.DeviceList[k-1].DeviceID
+		}
+		return nil
+	})
+	return page, err
 }

@@ -16,8 +16,8 @@ type LoggingStatus struct {
 
 // collect starts a pending logging session collecting at the device's
 // check-in (or lets a session past its seven days expire).
-func (m *Manager) collect(tx Tx, deviceID string, now time.Time) error {
-	s, err := tx.Session(deviceID)
+func (m *Manager) collect(tx DeviceTx, now time.Time) error {
+	s, err := tx.Session()
 	if err != nil || !s.On() {
 		return err
 	}
@@ -63,7 +63,7 @@ func (m *Manager) EnableLogging(ctx context.Context, account string, deviceIDs [
 			if err := tx.PutSession(LogSession{Account: account, Session: next}); err != nil {
 				return err
 			}
-			if err := tx.PutDeadline(Deadline{Kind: DeadlineLoggingExpiry, Key: info.DeviceID, At: next.ExpiresAt(m.logging)}); err != nil {
+			if err := m.putDeadline(tx, o, DeadlineLoggingExpiry, info.DeviceID, next.ExpiresAt(m.logging)); err != nil {
 				return err
 			}
 			out = append(out, LoggingStatus{DeviceID: info.DeviceID, ExpiryDate: next.ExpiresAt(m.logging)})
@@ -133,10 +133,16 @@ func (m *Manager) LoggingDevices(ctx context.Context, account string) ([]Logging
 }
 
 // UploadLog stores a log bundle a device uploaded while collecting; it is
-// purged Logging.Retention (30 days) after upload.
+// purged Logging.Retention (30 days) after upload. It is a device
+// operation.
 func (m *Manager) UploadLog(ctx context.Context, b verboselog.Bundle) error {
-	return m.update(ctx, "uploadLog", func(tx Tx, o *op) error {
-		s, err := tx.Session(b.DeviceID)
+	if err := checkDeviceID("deviceId", b.DeviceID); err != nil {
+		return err
+	}
+	o := getOp()
+	defer o.release()
+	return m.updateDevice(ctx, "uploadLog", b.DeviceID, o, func(tx DeviceTx, o *op) error {
+		s, err := tx.Session()
 		if err != nil {
 			return err
 		}
@@ -149,24 +155,35 @@ func (m *Manager) UploadLog(ctx context.Context, b verboselog.Bundle) error {
 		}
 		// The earliest purge is never later than any bundle's: keep the
 		// deadline already set if there is one.
-		kept, err := tx.Bundles(b.DeviceID)
+		kept, err := tx.Bundles()
 		if err != nil {
 			return err
 		}
 		_, next := verboselog.Purge(kept, o.now, m.logging)
+		o.wakeAt(next)
 		return tx.PutDeadline(Deadline{Kind: DeadlineLogPurge, Key: b.DeviceID, At: next})
 	})
 }
 
-// FetchLogs returns a device's uploaded logs: not before 24 hours after
-// logging was enabled (verboselog.ErrNotReady carries the time), and never
-// a bundle past its purge time.
-func (m *Manager) FetchLogs(ctx context.Context, deviceID string) ([]verboselog.Bundle, error) {
+// FetchLogs returns an account's device's uploaded logs: not before 24
+// hours after logging was enabled (verboselog.ErrNotReady carries the
+// time), and never a bundle past its purge time. A device the inventory
+// does not know, or knows as another account's, is not found.
+func (m *Manager) FetchLogs(ctx context.Context, account, deviceID string) ([]verboselog.Bundle, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return nil, err
+	}
+	if _, err := m.owned(ctx, account, []string{deviceID}); err != nil {
+		return nil, err
+	}
 	var out []verboselog.Bundle
 	err := m.view(ctx, func(tx Tx, now time.Time) error {
 		s, err := tx.Session(deviceID)
 		if err != nil {
 			return err
+		}
+		if s.State != 0 && s.Account != account {
+			return &NotFoundError{Kind: "device", ID: deviceID}
 		}
 		bundles, err := tx.Bundles(deviceID)
 		if err != nil {
@@ -178,10 +195,17 @@ func (m *Manager) FetchLogs(ctx context.Context, deviceID string) ([]verboselog.
 	return out, err
 }
 
-// CheckInHistory returns up to limit of a device's check-ins, newest
-// first, older than before (zero: from the newest), within the history
-// retention. It is kept whether or not logging is on.
-func (m *Manager) CheckInHistory(ctx context.Context, deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
+// CheckInHistory returns up to limit of an account's device's check-ins,
+// newest first, older than before (zero: from the newest), within the
+// history retention. It is kept whether or not logging is on. A device the
+// inventory does not know, or knows as another account's, is not found.
+func (m *Manager) CheckInHistory(ctx context.Context, account, deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return nil, err
+	}
+	if _, err := m.owned(ctx, account, []string{deviceID}); err != nil {
+		return nil, err
+	}
 	var out []verboselog.CheckIn
 	err := m.view(ctx, func(tx Tx, now time.Time) error {
 		all, err := tx.CheckIns(deviceID, before, limit)

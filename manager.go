@@ -3,10 +3,12 @@ package fota
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fotakit/fota/device"
@@ -25,46 +27,102 @@ type Config struct {
 	// Inventory answers what the host knows of each device.
 	// Default: an empty MemoryInventory.
 	Inventory Inventory
+	// Packages is the host's software catalog, if it has one: a request
+	// naming a known package takes its make, model and versions from it,
+	// and instructions and push commands carry its download URL, size and
+	// hash. Optional.
+	Packages PackageCatalog
 	// Clock is read once per operation. Default: the system clock.
 	Clock Clock
 	// Observer receives every status change after it commits. Optional.
 	Observer Observer
-	// Logger receives one debug record per operation. Default: discard.
+	// Logger receives one debug record per operation (its name, duration
+	// and outcome) and a warning when follow-up work fails. Default:
+	// discard.
 	Logger *slog.Logger
-	// Schedule, Pilot and Logging are the policies of the pure packages.
-	// A zero policy means that package's DefaultPolicy (ThingSpace's values).
+	// Schedule, Pilot, Logging and Push are the policies of the pure
+	// packages and of push delivery. A zero policy means its default
+	// (ThingSpace's values where ThingSpace has them).
 	Schedule schedule.Policy
 	Pilot    pilot.Policy
 	Logging  verboselog.Policy
+	Push     PushPolicy
 	// LicenseRequired makes a licence one of the eligibility checks, as for
 	// ThingSpace accounts with only an MRC subscription.
 	LicenseRequired bool
+	// RunPoll bounds how long Run sleeps, so that deadlines another
+	// replica created on a shared store are seen within it. Default one
+	// minute; a Manager alone on its store may set it longer.
+	RunPoll time.Duration
 	// NewID names a new campaign from a number the store never returned
 	// before. Default: a random UUID (version 4). Simulations pass a
 	// deterministic function.
 	NewID func(seq uint64) string
 }
 
+// PushPolicy holds the push family's delivery timings. ThingSpace
+// publishes none of them; DefaultPushPolicy gives fota's choices.
+type PushPolicy struct {
+	// LeaseTTL is how long a handed-out command stays with the caller
+	// before it is handed out again, to this replica or another: a replica
+	// that crashed loses no device, and none is pushed twice within a
+	// lease. Default 5 minutes (a CoAP exchange with retransmissions takes
+	// under 4 minutes).
+	LeaseTTL time.Duration
+	// ObserveTimeout is how long the Manager waits for an LwM2M
+	// notification before it hands out a Read of /5/0: Observe is best
+	// effort, notifications get lost. Default 30 minutes.
+	ObserveTimeout time.Duration
+}
+
+// DefaultPushPolicy returns the default push timings.
+func DefaultPushPolicy() PushPolicy {
+	return PushPolicy{LeaseTTL: 5 * time.Minute, ObserveTimeout: 30 * time.Minute}
+}
+
+// Validate checks that both durations are positive.
+func (p PushPolicy) Validate() error {
+	if p.LeaseTTL <= 0 {
+		return &RequestError{Field: "Push.LeaseTTL", Value: p.LeaseTTL.String(), Reason: "must be positive"}
+	}
+	if p.ObserveTimeout <= 0 {
+		return &RequestError{Field: "Push.ObserveTimeout", Value: p.ObserveTimeout.String(), Reason: "must be positive"}
+	}
+	return nil
+}
+
 // Manager runs campaigns over a Store: the one place where the pure
 // packages meet storage, the inventory and the clock. It is safe for
-// concurrent use; every operation is one Store transaction.
+// concurrent use.
 type Manager struct {
 	store           Store
 	inventory       Inventory
+	packages        PackageCatalog
 	clock           Clock
 	observer        Observer
 	log             *slog.Logger
+	debug           bool // the logger wants debug records
 	schedule        schedule.Policy
 	pilot           pilot.Policy
 	logging         verboselog.Policy
+	push            PushPolicy
 	newID           func(uint64) string
 	licenseRequired bool
+	runPoll         time.Duration
 
 	// compiled caches each campaign's compiled schedule by revision, so a
 	// check-in does not re-parse dates or reload time zones.
 	compiled sync.Map // campaign id -> *compiledSchedule
 
-	checkInTx func(Tx, *op) error // m.checkIn, bound once
+	// wake tells Run that an operation created a deadline earlier than the
+	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake);
+	// due tells the outbox's reader that a push command was planned.
+	wake       chan struct{}
+	sleepUntil atomic.Int64
+	dueCh      chan struct{}
+
+	checkInTx func(DeviceTx, *op) error // m.checkIn, bound once
+	reportTx  func(DeviceTx, *op) error // m.report, bound once
 }
 
 type compiledSchedule struct {
@@ -77,14 +135,19 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{
 		store:           cfg.Store,
 		inventory:       cfg.Inventory,
+		packages:        cfg.Packages,
 		clock:           cfg.Clock,
 		observer:        cfg.Observer,
 		log:             cfg.Logger,
 		schedule:        cfg.Schedule,
 		pilot:           cfg.Pilot,
 		logging:         cfg.Logging,
+		push:            cfg.Push,
 		newID:           cfg.NewID,
 		licenseRequired: cfg.LicenseRequired,
+		runPoll:         cfg.RunPoll,
+		wake:            make(chan struct{}, 1),
+		dueCh:           make(chan struct{}, 1),
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()
@@ -98,6 +161,7 @@ func New(cfg Config) (*Manager, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	m.debug = m.log.Enabled(context.Background(), slog.LevelDebug)
 	if m.schedule == (schedule.Policy{}) {
 		m.schedule = schedule.DefaultPolicy()
 	}
@@ -107,18 +171,20 @@ func New(cfg Config) (*Manager, error) {
 	if m.logging == (verboselog.Policy{}) {
 		m.logging = verboselog.DefaultPolicy()
 	}
+	if m.push == (PushPolicy{}) {
+		m.push = DefaultPushPolicy()
+	}
 	if m.newID == nil {
 		m.newID = randomUUID
 	}
-	m.checkInTx = m.checkIn
-	if err := m.schedule.Validate(); err != nil {
-		return nil, err
+	if m.runPoll <= 0 {
+		m.runPoll = time.Minute
 	}
-	if err := m.pilot.Validate(); err != nil {
-		return nil, err
-	}
-	if err := m.logging.Validate(); err != nil {
-		return nil, err
+	m.checkInTx, m.reportTx = m.checkIn, m.report
+	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {
+		if err := v.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -137,93 +203,167 @@ type op struct {
 	now     time.Time
 	observe bool // someone listens: gather changes
 	changes []Change
-	fn      func(Tx, *op) error
-	call    func(Tx) error // runs fn; bound once per pooled op, so passing it allocates nothing
+	// settle lists campaigns whose stored status an operation left behind
+	// the clock or its devices (a due start, the first download, the last
+	// success): after the commit, each is brought up to date in a
+	// transaction of its own, never inside a device's.
+	settle []string
+	// earliest is the earliest deadline the operation wrote, to wake Run;
+	// pushDue says it planned a push command, to wake the outbox's reader.
+	earliest time.Time
+	pushDue  bool
+
+	fn    func(Tx, *op) error
+	dfn   func(DeviceTx, *op) error
+	call  func(Tx) error       // runs fn; bound once per pooled op, so passing it allocates nothing
+	dcall func(DeviceTx) error // runs dfn, likewise
 
 	checkIn CheckInRequest // CheckIn's request and answer
 	answer  Instruction
 	known   bool // the inventory knows the device checking in
+
+	report      reportArgs // Report's request and answer
+	reportState device.State
 }
 
-func (o *op) campaign(c *Campaign) {
-	if !o.observe {
-		return
-	}
-	o.changes = append(o.changes, Change{
-		Kind: CampaignChanged, Time: o.now, Account: c.Account, CampaignID: c.ID,
-		Family: c.Protocol.Family(), Campaign: c.Status,
-	})
+// reset clears what a run of the transaction function gathered: a store
+// may run it more than once.
+func (o *op) reset() {
+	clear(o.changes)
+	o.changes, o.settle, o.earliest, o.pushDue = o.changes[:0], o.settle[:0], time.Time{}, false
 }
 
-func (o *op) device(c *Campaign, deviceID string, s device.State, r device.Reason) {
-	if !o.observe {
-		return
+// wakeAt notes a deadline the operation wrote.
+func (o *op) wakeAt(t time.Time) {
+	if !t.IsZero() && (o.earliest.IsZero() || t.Before(o.earliest)) {
+		o.earliest = t
 	}
-	if r == 0 {
-		r = s.Reason()
-	}
-	o.changes = append(o.changes, Change{
-		Kind: DeviceChanged, Time: o.now, Account: c.Account, CampaignID: c.ID, DeviceID: deviceID,
-		Family: c.Protocol.Family(), State: s, Reason: r,
-	})
 }
 
-// update runs fn in one Update transaction and, once it committed,
-// delivers the changes it gathered.
-func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op) error) error {
-	o := opPool.Get().(*op)
-	defer o.release()
-	return m.updateOp(ctx, name, o, fn)
-}
-
-// updateOp is update with an op the caller took from the pool; a
-// non-empty deviceID marks a check-in, which goes through the store's
-// DeviceUpdater when it has one.
-func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error, deviceID ...string) error {
-	// Stores keep instants to the microsecond: so does every decision, so
-	// that what an operation returns equals what a query reads back.
-	o.now, o.fn, o.observe = m.clock.Now().UTC().Truncate(time.Microsecond), fn, m.observer != nil
-	var err error
-	if du, ok := m.store.(DeviceUpdater); ok && len(deviceID) == 1 {
-		err = du.UpdateDevice(ctx, deviceID[0], o.call)
-	} else {
-		err = m.store.Update(ctx, o.call)
-	}
-	if err != nil {
-		m.log.Debug("fota: operation failed", "op", name, "err", err)
-		return err
-	}
-	if m.observer != nil {
-		for _, c := range o.changes {
-			m.observer.Observe(c)
+// settleLater asks for campaign id to be brought up to date after commit.
+func (o *op) settleLater(id string) {
+	for _, s := range o.settle {
+		if s == id {
+			return
 		}
 	}
-	return nil
+	o.settle = append(o.settle, id)
 }
 
 // opPool recycles ops: a check-in should not allocate one.
 var opPool = sync.Pool{New: func() any {
 	o := new(op)
 	o.call = func(tx Tx) error {
-		o.changes = o.changes[:0] // a store may retry fn
+		o.reset()
 		return o.fn(tx, o)
+	}
+	o.dcall = func(tx DeviceTx) error {
+		o.reset()
+		return o.dfn(tx, o)
 	}
 	return o
 }}
 
+func getOp() *op { return opPool.Get().(*op) }
+
 func (o *op) release() {
-	o.fn, o.checkIn, o.answer, o.known = nil, CheckInRequest{}, Instruction{}, false
-	clear(o.changes)
-	o.changes = o.changes[:0]
+	o.fn, o.dfn, o.checkIn, o.answer, o.known = nil, nil, CheckInRequest{}, Instruction{}, false
+	o.report, o.reportState = reportArgs{}, 0
+	o.reset()
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
 		o.changes = nil
 	}
 	opPool.Put(o)
 }
 
+// now is the operation's instant: stores keep instants to the
+// microsecond, and so does every decision, so that what an operation
+// returns equals what a query reads back.
+func (m *Manager) now() time.Time { return m.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// update runs fn in one Update transaction and, once it committed,
+// delivers the changes it gathered and settles what it left behind.
+func (m *Manager) update(ctx context.Context, name string, fn func(tx Tx, o *op) error) error {
+	o := getOp()
+	defer o.release()
+	return m.updateOp(ctx, name, o, fn)
+}
+
+// updateOp is update with an op the caller took from the pool.
+func (m *Manager) updateOp(ctx context.Context, name string, o *op, fn func(tx Tx, o *op) error) error {
+	o.now, o.fn, o.observe = m.now(), fn, m.observer != nil
+	var began time.Time
+	if m.debug {
+		began = time.Now()
+	}
+	err := m.store.Update(ctx, o.call)
+	return m.done(ctx, name, o, began, err)
+}
+
+// updateDevice runs fn in one device transaction (Store.UpdateDevice).
+func (m *Manager) updateDevice(ctx context.Context, name, deviceID string, o *op, fn func(DeviceTx, *op) error) error {
+	o.now, o.dfn, o.observe = m.now(), fn, m.observer != nil
+	var began time.Time
+	if m.debug {
+		began = time.Now()
+	}
+	err := m.store.UpdateDevice(ctx, deviceID, o.dcall)
+	if err != nil {
+		if id, ok := settleFirstOf(err); ok {
+			if err = m.settleCampaign(ctx, id); err == nil {
+				o.now = m.now()
+				err = m.store.UpdateDevice(ctx, deviceID, o.dcall)
+			}
+		}
+	}
+	return m.done(ctx, name, o, began, err)
+}
+
+// settleFirstOf returns the campaign a *settleFirst names. (Apart from
+// updateDevice, so that the hot path allocates nothing for errors.As.)
+func settleFirstOf(err error) (string, bool) {
+	var sf *settleFirst
+	if errors.As(err, &sf) {
+		return sf.campaign, true
+	}
+	return "", false
+}
+
+// done finishes an operation: it logs it, and once it committed delivers
+// its changes, wakes Run for an earlier deadline and settles the
+// campaigns it left behind.
+func (m *Manager) done(ctx context.Context, name string, o *op, began time.Time, err error) error {
+	if m.debug {
+		m.log.Debug("fota: operation", "op", name, "duration", time.Since(began), "err", err)
+	}
+	if err != nil {
+		return asRequestError(err)
+	}
+	if m.observer != nil {
+		for _, c := range o.changes {
+			m.observer.Observe(c)
+		}
+	}
+	m.nudge(o.earliest)
+	if o.pushDue {
+		select {
+		case m.dueCh <- struct{}{}:
+		default:
+		}
+	}
+	for _, id := range o.settle {
+		if err := m.settleIfDue(ctx, id); err != nil {
+			// The operation itself committed; Tick and every later
+			// operation on the campaign settle it again.
+			m.log.Warn("fota: settling a campaign after an operation failed", "op", name, "campaign", id, "err", err)
+		}
+	}
+	return nil
+}
+
 // view runs fn in one View transaction.
 func (m *Manager) view(ctx context.Context, fn func(tx Tx, now time.Time) error) error {
-	now := m.clock.Now().UTC().Truncate(time.Microsecond)
+	now := m.now()
 	return m.store.View(ctx, func(tx Tx) error { return fn(tx, now) })
 }
 

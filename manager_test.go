@@ -68,13 +68,13 @@ func TestVerboseLogging(t *testing.T) {
 	}
 	// "After at least 24 hours, the developer can call the Verbose Logging
 	// API again to fetch the logs."
-	_, err = m.FetchLogs(ctx, dev)
+	_, err = m.FetchLogs(ctx, "acme", dev)
 	var notReady *verboselog.NotReadyError
 	if !errors.As(err, &notReady) || !notReady.ReadyAt.Equal(time.Date(2026, 9, 2, 9, 0, 0, 0, time.UTC)) {
 		t.Fatalf("early fetch: %v", err)
 	}
 	clk.Set(notReady.ReadyAt)
-	got, err := m.FetchLogs(ctx, dev)
+	got, err := m.FetchLogs(ctx, "acme", dev)
 	if err != nil || len(got) != 1 || got[0].EventLog != "download started" {
 		t.Fatalf("fetch at 24 h: %v %+v", err, got)
 	}
@@ -103,11 +103,11 @@ func TestVerboseLogging(t *testing.T) {
 	if next, err = m.Tick(ctx); err != nil || !next.IsZero() {
 		t.Fatalf("after the purge: next %v, %v", next, err)
 	}
-	if got, err := m.FetchLogs(ctx, dev); err != nil || len(got) != 0 {
+	if got, err := m.FetchLogs(ctx, "acme", dev); err != nil || len(got) != 0 {
 		t.Fatalf("purged logs served: %v %+v", err, got)
 	}
 	// Check-in history is kept "independent of enabled or disabled logging".
-	h, err := m.CheckInHistory(ctx, dev, time.Time{}, 10)
+	h, err := m.CheckInHistory(ctx, "acme", dev, time.Time{}, 10)
 	if err != nil || len(h) != 1 || h[0].ClientType != verboselog.ClientRovaClient {
 		t.Fatalf("history: %v %+v", err, h)
 	}
@@ -184,7 +184,7 @@ func TestDevicePaging(t *testing.T) {
 	seen := map[string]bool{}
 	last := "0" // ThingSpace's first cursor
 	for pages := 0; ; pages++ {
-		page, err := m.Devices(ctx, info.ID, last, 2)
+		page, err := m.Devices(ctx, "acme", info.ID, last, 2)
 		if err != nil || page.TotalDevice != 5 || page.MaxPageSize != fota.MaxPageSize {
 			t.Fatalf("page: %v %+v", err, page)
 		}
@@ -231,26 +231,26 @@ func TestChangeDates(t *testing.T) {
 	}
 	// Before the start anything may change: move the start a day later.
 	timing.StartDate, timing.EndDate = today.AddDays(2), today.AddDays(4)
-	if info, err = m.ChangeDates(ctx, info.ID, timing); err != nil || !info.StartsAt.Equal(today.AddDays(2).Start()) {
+	if info, err = m.ChangeDates(ctx, "acme", info.ID, timing); err != nil || !info.StartsAt.Equal(today.AddDays(2).Start()) {
 		t.Fatalf("change before start: %v %v", err, info.StartsAt)
 	}
 	clk.Set(today.AddDays(3).Start().Add(12 * time.Hour))
 	tooSoon := timing
 	tooSoon.EndDate = today.AddDays(3)
-	_, err = m.ChangeDates(ctx, info.ID, tooSoon)
+	_, err = m.ChangeDates(ctx, "acme", info.ID, tooSoon)
 	mustErr(t, err, schedule.ErrEndTooSoon)
 	removed := timing
 	removed.DownloadTimeWindowList = nil
-	_, err = m.ChangeDates(ctx, info.ID, removed)
+	_, err = m.ChangeDates(ctx, "acme", info.ID, removed)
 	mustErr(t, err, schedule.ErrWindowRemoved)
 	added := timing
 	added.EndDate = today.AddDays(9)
 	added.DownloadTimeWindowList = append(added.DownloadTimeWindowList, schedule.Window{StartTime: 20, EndTime: 22})
-	if info, err = m.ChangeDates(ctx, info.ID, added); err != nil || !info.EndsAt.Equal(today.AddDays(10).Start()) {
+	if info, err = m.ChangeDates(ctx, "acme", info.ID, added); err != nil || !info.EndsAt.Equal(today.AddDays(10).Start()) {
 		t.Fatalf("change after start: %v %v", err, info.EndsAt)
 	}
 	// Devices are frozen once the campaign started.
-	_, err = m.AddDevices(ctx, info.ID, []string{testIMEI(5)})
+	_, err = m.AddDevices(ctx, "acme", info.ID, []string{testIMEI(5)})
 	mustErr(t, err, campaign.ErrDevicesFrozen)
 }
 
@@ -275,20 +275,20 @@ func TestAddAndRemoveDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The pilot gate still stands: 18 + 3 would exceed 20.
-	_, err = m.AddDevices(ctx, info.ID, ids[18:21])
+	_, err = m.AddDevices(ctx, "acme", info.ID, ids[18:21])
 	var limit *pilot.LimitError
 	if !errors.As(err, &limit) || limit.Requested != 21 {
 		t.Fatalf("add beyond the pilot limit: %v", err)
 	}
-	if info, err = m.AddDevices(ctx, info.ID, ids[18:20]); err != nil || info.Counts.Accepted() != 20 {
+	if info, err = m.AddDevices(ctx, "acme", info.ID, ids[18:20]); err != nil || info.Counts.Accepted() != 20 {
 		t.Fatalf("add 2: %v %d", err, info.Counts.Accepted())
 	}
-	_, err = m.AddDevices(ctx, info.ID, ids[19:20])
+	_, err = m.AddDevices(ctx, "acme", info.ID, ids[19:20])
 	mustErr(t, err, fota.ErrBadRequest)
-	if info, err = m.RemoveDevices(ctx, info.ID, ids[:5]); err != nil || info.Counts.Accepted() != 15 {
+	if info, err = m.RemoveDevices(ctx, "acme", info.ID, ids[:5]); err != nil || info.Counts.Accepted() != 15 {
 		t.Fatalf("remove 5: %v %d", err, info.Counts.Accepted())
 	}
-	_, err = m.RemoveDevices(ctx, info.ID, ids[:1])
+	_, err = m.RemoveDevices(ctx, "acme", info.ID, ids[:1])
 	mustErr(t, err, fota.ErrNotInCampaign)
 	// A removed device is free for another campaign.
 	other := onDemand(clk, ids[:1])
@@ -301,14 +301,14 @@ func TestUnknownCampaign(t *testing.T) {
 	ctx := context.Background()
 	m, _ := fleet(t, 1, fota.NewMemoryStore(), newClock())
 	for name, call := range map[string]func() error{
-		"campaign": func() error { _, err := m.Campaign(ctx, "nope"); return err },
-		"devices":  func() error { _, err := m.Devices(ctx, "nope", "", 0); return err },
-		"add":      func() error { _, err := m.AddDevices(ctx, "nope", []string{testIMEI(0)}); return err },
-		"remove":   func() error { _, err := m.RemoveDevices(ctx, "nope", []string{testIMEI(0)}); return err },
-		"change":   func() error { _, err := m.ChangeDates(ctx, "nope", schedule.HTTPRequest{}); return err },
-		"cancel":   func() error { _, err := m.Cancel(ctx, "nope"); return err },
-		"abort":    func() error { _, err := m.Abort(ctx, "nope"); return err },
-		"delete":   func() error { _, err := m.Delete(ctx, "nope"); return err },
+		"campaign": func() error { _, err := m.Campaign(ctx, "acme", "nope"); return err },
+		"devices":  func() error { _, err := m.Devices(ctx, "acme", "nope", "", 0); return err },
+		"add":      func() error { _, err := m.AddDevices(ctx, "acme", "nope", []string{testIMEI(0)}); return err },
+		"remove":   func() error { _, err := m.RemoveDevices(ctx, "acme", "nope", []string{testIMEI(0)}); return err },
+		"change":   func() error { _, err := m.ChangeDates(ctx, "acme", "nope", schedule.HTTPRequest{}); return err },
+		"cancel":   func() error { _, err := m.Cancel(ctx, "acme", "nope"); return err },
+		"abort":    func() error { _, err := m.Abort(ctx, "acme", "nope"); return err },
+		"delete":   func() error { _, err := m.Delete(ctx, "acme", "nope"); return err },
 		"report":   func() error { _, err := m.Report(ctx, "nope", testIMEI(0), fota.OutcomeInstalled); return err },
 	} {
 		if err := call(); !errors.Is(err, fota.ErrNotFound) {
@@ -395,7 +395,7 @@ func TestAnotherAccountsDevice(t *testing.T) {
 	if err != nil || info.Status != campaign.HTTPRequestFailed {
 		t.Fatalf("schedule: %v %s", err, info.Status)
 	}
-	page, err := m.Devices(ctx, info.ID, "", 0)
+	page, err := m.Devices(ctx, "acme", info.ID, "", 0)
 	if err != nil || page.DeviceList[0].ResultReason != "Device not found." {
 		t.Fatalf("devices: %v %+v", err, page)
 	}
@@ -420,11 +420,11 @@ func TestQueriesSettleDueChanges(t *testing.T) {
 		t.Fatalf("schedule: %v %s", err, info.Status)
 	}
 	clk.Set(info.StartsAt)
-	if got, _ := m.Campaign(ctx, info.ID); got.Status != campaign.HTTPScheduled {
+	if got, _ := m.Campaign(ctx, "acme", info.ID); got.Status != campaign.HTTPScheduled {
 		t.Fatalf("at the start, without Tick: %s", got.Status)
 	}
 	clk.Set(info.EndsAt)
-	page, err := m.Devices(ctx, info.ID, "", 0)
+	page, err := m.Devices(ctx, "acme", info.ID, "", 0)
 	if err != nil || page.DeviceList[0].Status != "UpgradeFailed" || page.DeviceList[0].ResultReason != "RovaClientDidNotReportStatus" {
 		t.Fatalf("at the end, without Tick: %v %+v", err, page.DeviceList)
 	}
@@ -440,7 +440,7 @@ func TestUnknownDevicesLeaveNoTrace(t *testing.T) {
 	stranger := "490154203237518"
 	_, err := m.CheckIn(ctx, fota.CheckInRequest{DeviceID: stranger})
 	mustErr(t, err, fota.ErrNotFound)
-	if h, _ := m.CheckInHistory(ctx, stranger, time.Time{}, 10); len(h) != 0 {
+	if h, _ := m.CheckInHistory(ctx, "acme", stranger, time.Time{}, 10); len(h) != 0 {
 		t.Fatalf("an unknown device's check-in was recorded: %+v", h)
 	}
 	_, err = m.AssignLicenses(ctx, "acme", []string{stranger})
@@ -461,5 +461,21 @@ func TestActionText(t *testing.T) {
 	}
 	if _, err := fota.Action(9).MarshalText(); !errors.Is(err, fota.ErrBadRequest) {
 		t.Fatalf("Action(9): %v", err)
+	}
+}
+
+// MemoryInventory lists an account's devices in id order, a page at a
+// time.
+func TestMemoryInventoryList(t *testing.T) {
+	inv := fota.NewMemoryInventory(
+		fota.DeviceInfo{DeviceID: "3", Account: "a"}, fota.DeviceInfo{DeviceID: "1", Account: "a"},
+		fota.DeviceInfo{DeviceID: "2", Account: "b"}, fota.DeviceInfo{DeviceID: "4", Account: "a"})
+	page, more := inv.List("a", "", 2)
+	if len(page) != 2 || page[0].DeviceID != "1" || page[1].DeviceID != "3" || !more {
+		t.Fatalf("first page %+v, more %v", page, more)
+	}
+	page, more = inv.List("a", "3", 2)
+	if len(page) != 1 || page[0].DeviceID != "4" || more {
+		t.Fatalf("second page %+v, more %v", page, more)
 	}
 }

@@ -1,1012 +1,380 @@
 package fota
 
 import (
-	"container/heap"
 	"context"
-	"errors"
-	"slices"
-	"sort"
-	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/pilot"
 	"github.com/fotakit/fota/verboselog"
 )
 
-// MemoryStore is the in-memory reference Store. Update and View
-// transactions run alone under the write lock; an Update writes in place,
-// keeping an undo log that a failed transaction replays backwards.
-// Check-ins through UpdateDevice run side by side under the read lock
-// while they touch one device's history only (see UpdateDevice). It is
-// the default store of a Manager and the model the storetest suite is
-// written against.
+// MemoryStore is the in-memory reference Store, built for a million
+// devices.
+//
+// Layout. A device is a dense integer handle: its id is made into a key
+// once per operation (an IMEI's digits read as one integer) and
+// looked up in one open-addressing table. What the store keeps per device
+// and per member lives in dense arrays indexed by handle or by member
+// slot, of small fixed-size rows with no pointer: states and reasons as
+// bytes, instants as Unix microseconds, the campaign holding a device as a
+// campaign index, flags as bits, check-in history as a ring in a slab of
+// its shard. What one device operation touches sits together (the
+// device's row of 32 bytes, the member's row of 24), so that a check-in
+// reads a few cache lines; what it rarely touches (a licence, a push
+// member's bookkeeping) sits in columns of its own, allocated when first
+// written. Rows grow in chunks, so adding a million devices or members
+// never copies what is there. No device or member is a heap object of its own, and a device
+// that finished a campaign costs what one under way does. A device's
+// member records form a list through the campaigns' rows, newest first,
+// so finding a device's record in the campaign holding it costs no lookup.
+//
+// Concurrency. Devices are spread over 64 shards by the hash of their id,
+// each with a lock. A device transaction (UpdateDevice) locks its device's
+// shard only, runs its function once, keeps its writes aside (reads see
+// them) and applies them when the function returns nil: no undo log, and
+// device transactions of other shards run beside it. Update takes the
+// store's update lock, so Updates run one after another; it reads and
+// writes campaign records, counts, gates and sequence numbers without
+// stopping device transactions (a campaign record it writes is published
+// when it commits; counts are atomic), and stops them all (takes every
+// shard) at its first call that reads or writes devices, members,
+// deadlines or the push index. From then on it writes in place and keeps
+// an undo log, except for what it created: members of a campaign it
+// created and devices it added are dropped whole if it fails, not undone
+// one by one. View stops everything and reads a consistent store. A
+// device transaction on a device the store does not hold yet runs like an
+// Update that stopped everything, as it adds a device.
+//
+// Indexes. Counts are kept per campaign and state, striped and atomic.
+// Push members with a DueAt sit in a heap by (DueAt, campaign id, device
+// id); deadlines in a heap by (At, kind, key). A campaign's members are
+// listed in device id order through a slot order built when members were
+// not added in that order (IMEIs of one length compare as integers, so no
+// text is sorted). It is the default store of a Manager and the model the
+// storetest suite is written against.
 type MemoryStore struct {
-	mu        sync.RWMutex
-	seq       uint64
-	campaigns map[string]*memCampaign
-	// devices holds everything kept per device in one place, so that a
-	// check-in finds its device with one map lookup.
-	devices   deviceIndex
-	texts     checkInTexts
-	textsMu   sync.Mutex // texts are interned by shared-mode check-ins too
-	stripes   [256]sync.Mutex
-	shared    sync.Pool // *memTx for shared mode
+	updMu  sync.Mutex // Updates, Views and device transactions adding a device, one at a time
+	shards [numShards]shard
+
+	// Devices, by handle.
+	table deviceTable
+	devs  rows[devRow]
+	strs  []string // text ids (keyText)
+	// rc holds the device records' columns, each allocated when first
+	// written; a device transaction allocating one publishes a new rc.
+	rc    atomic.Pointer[recordColumns]
+	recMu sync.Mutex // device transactions allocating a record column
+	// elsewhere holds the active campaign of devices held by a campaign
+	// the store does not hold (active = heldElsewhere).
+	elsewhere map[uint32]string
+
+	// Campaigns, by index; byID finds one.
+	campaigns []*memCampaign
+	byID      map[string]uint32
+
+	names nameTable
+
+	dueMu     sync.Mutex // device transactions' writes to due
+	due       dueHeap
+	dlMu      sync.Mutex // device transactions' writes to deadlines
 	deadlines deadlineHeap
-	gates     map[pilot.Target]pilot.Gate
-	// sessionsByAccount lists the devices with a logging session per
-	// account.
-	sessionsByAccount map[string]map[string]struct{}
-	tx                memTx // the one read-write transaction; reused under mu
+
+	gates map[pilot.Target]pilot.Gate
+	seq   uint64
+
+	textsMu sync.Mutex // device transactions' interning
+	texts   checkInTexts
+
+	sessMu            sync.Mutex // device transactions' writes to sessionsByAccount
+	sessionsByAccount map[string]map[uint32]struct{}
+
+	records recordIndex
+
+	tx memTx // the one Update or View at a time; reused
 }
 
-// memDevice is one device's records: what every check-in touches inline,
-// the rest behind a pointer that most devices never need. Fields are
-// replaced, never mutated in place, so an undo entry can hold the old
-// value.
-type memDevice struct {
-	active string      // campaign holding the device
-	slot   int32       // its member slot in that campaign; -1 unknown
-	hist   []histEntry // the newest keep check-ins, oldest first
-	more   *memDeviceMore
+// numShards is how many shards devices are spread over: enough that two
+// cores rarely wait for each other, few enough that stopping them all
+// costs little.
+const numShards = 64
+
+// shard holds what is kept per device but grows: history slabs, logging
+// sessions and bundles, under the shard's lock.
+type shard struct {
+	mu sync.Mutex
+	// The lock is written at every transaction: it has a cache line of
+	// its own, so that taking it does not evict what the transaction reads.
+	_           [56]byte
+	hist        historySlab
+	textCache   map[checkInText]uint32 // texts this shard interned lately
+	lastText    checkInText            // the text interned last, and its index
+	lastTextID  uint32
+	lastTextSet bool
+	sessions    map[uint32]LogSession
+	bundles     map[uint32][]verboselog.Bundle
+	_           [64]byte // keeps the next shard's lock off this one's cache line
 }
 
-// memDeviceMore is copied on write.
-type memDeviceMore struct {
-	rec        DeviceRecord
-	session    LogSession
-	hasSession bool
-	bundles    []verboselog.Bundle
+// shardOf returns the shard of a device with this id hash.
+func (s *MemoryStore) shardOf(hash uint64) *shard { return &s.shards[hash>>58] }
+
+// Device flags.
+const (
+	flagRecord   = 1 << iota // PutDevice stored a record
+	flagUpgraded             // DeviceRecord.EverUpgraded
+	flagSession              // a logging session is stored
+	flagBundles              // bundles are stored
+)
+
+// devRow is what a device operation reads of its device, together: its
+// key, its newest member record, the campaign holding it, its history
+// ring and its flags, in 32 bytes.
+type devRow struct {
+	key      idKey
+	head     memberRef // the device's newest member record
+	active   uint32    // 1 + index of the campaign holding the device; see heldElsewhere
+	hist     uint32    // 1 + index of its history ring in its shard, or 0
+	lastCamp uint32    // names index of DeviceRecord.LastCampaign
+	flags    uint8
 }
 
-// moreForWrite returns a copy of d's rarely written records, to change and
-// store back in d.more.
-func (d *memDevice) moreForWrite() *memDeviceMore {
-	if d.more == nil {
-		return &memDeviceMore{}
-	}
-	m := *d.more
-	return &m
-}
+// heldElsewhere in active: the campaign holding the device is not in the
+// store (elsewhere has its id).
+const heldElsewhere = ^uint32(0)
 
-// histEntry is a check-in without its device id, its client type, result
-// and failure type interned: sixteen bytes with no pointers, so a fleet's
-// history costs the garbage collector nothing to scan and an append
-// nothing to copy but bytes.
-type histEntry struct {
-	at   int64  // Unix microseconds: the store keeps instants to the microsecond
-	text uint32 // index in the store's checkInTexts
-}
-
-// checkInText is what a check-in says besides its time.
-type checkInText struct {
-	clientType  verboselog.ClientType
-	result      string
-	failureType string
-}
-
-// checkInTexts interns the few distinct check-in texts a fleet sends.
-// Texts no check-in refers to any more are dropped when the table grows
-// past maxCheckInTexts, so a device sending ever new results cannot grow
-// it without bound.
-type checkInTexts struct {
-	ids map[checkInText]uint32
-	all []checkInText
-}
-
-const maxCheckInTexts = 1 << 16
-
-func (t *checkInTexts) intern(x checkInText) uint32 {
-	if id, ok := t.ids[x]; ok {
-		return id
-	}
-	if t.ids == nil {
-		t.ids = make(map[checkInText]uint32)
-	}
-	id := uint32(len(t.all))
-	t.ids[x] = id
-	t.all = append(t.all, x)
-	return id
-}
-
-// compactTexts keeps only the texts some device's history refers to. It
-// runs between transactions, when no undo entry holds an old history.
-func (s *MemoryStore) compactTexts() {
-	live := make(map[uint32]uint32) // old id -> new id
-	var next checkInTexts
-	remap := func(d *memDevice) {
-		for i := range d.hist {
-			id, ok := live[d.hist[i].text]
-			if !ok {
-				id = next.intern(s.texts.all[d.hist[i].text])
-				live[d.hist[i].text] = id
-			}
-			d.hist[i].text = id
-		}
-	}
-	for _, d := range s.devices.byNum {
-		remap(d)
-	}
-	for _, d := range s.devices.byStr {
-		remap(d)
-	}
-	s.texts = next
-}
-
-type memCampaign struct {
-	rec Campaign
-	// index finds a member's slot in recs. A removed member's slot is
-	// zeroed and never reused, so a device may remember its slot in the
-	// campaign that holds it and skip the index on its next check-in.
-	index  map[string]int32
-	recs   []memberRec
-	counts Counts
-
-	orderMu sync.Mutex // guards order and sorted, rebuilt lazily by readers
-	order   []string
-	sorted  bool
-}
-
-// memberRec is a member without the keys it is stored under, to keep a
-// device's footprint small.
-type memberRec struct {
-	at     int64        // UpdatedAt, Unix microseconds (zero time included)
-	state  device.State // 0: the slot of a removed member
-	reason device.Reason
+// memberRef names a member record: 1 + campaign index (0: none), slot.
+type memberRef struct {
+	camp uint32
+	slot uint32
 }
 
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{
-		campaigns: make(map[string]*memCampaign),
-		devices:   deviceIndex{byNum: make(map[uint64]*memDevice), byStr: make(map[string]*memDevice)},
-		deadlines: deadlineHeap{index: make(map[deadlineKey]int)},
-		gates:     make(map[pilot.Target]pilot.Gate),
-
-		sessionsByAccount: make(map[string]map[string]struct{}),
+		byID:              make(map[string]uint32),
+		elsewhere:         make(map[uint32]string),
+		deadlines:         deadlineHeap{index: make(map[deadlineKey]int)},
+		gates:             make(map[pilot.Target]pilot.Gate),
+		sessionsByAccount: make(map[string]map[uint32]struct{}),
 	}
+	s.names.init()
+	s.rc.Store(&recordColumns{})
 	s.tx.s = s
-	s.shared.New = func() any { return &memTx{s: s, shared: true} }
+	for i := range s.shards {
+		s.shards[i].sessions = make(map[uint32]LogSession)
+		s.shards[i].bundles = make(map[uint32][]verboselog.Bundle)
+	}
 	return s
 }
 
-// Update runs fn in a read-write transaction, alone under the write lock.
+// Update runs fn in a read-write transaction (see MemoryStore).
 func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.updateExclusive(fn)
-}
-
-// UpdateDevice implements DeviceUpdater. A check-in that only appends to
-// its device's history while reading the rest runs in shared mode: under
-// the read lock, with the device's stripe lock held to the end, beside
-// other devices' check-ins. The first write shared mode does not allow
-// (anything but a check-in on a device already known, or a touch of a
-// second device) rolls the attempt back, and fn runs again alone.
-func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err, done := s.updateShared(fn); done {
-		return err
-	}
-	return s.updateExclusive(fn)
-}
-
-// updateShared runs fn in shared mode; done is false when fn needs the
-// store alone.
-func (s *MemoryStore) updateShared(fn func(Tx) error) (err error, done bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	tx := s.shared.Get().(*memTx)
-	defer s.shared.Put(tx)
-	defer func() {
-		if p := recover(); p != nil {
-			tx.rollback()
-			panic(p)
-		}
-	}()
-	err = fn(tx)
-	if alone := tx.needAlone; alone || err != nil {
-		tx.rollback() // resets needAlone
-		return err, !alone
-	}
-	tx.reset()
-	return nil, true
-}
-
-// updateExclusive runs fn alone under the write lock.
-func (s *MemoryStore) updateExclusive(fn func(Tx) error) (err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.texts.all) > maxCheckInTexts {
-		s.compactTexts()
-	}
-	tx := &s.tx
-	tx.undo = tx.undo[:0]
-	defer func() {
-		if p := recover(); p != nil {
-			tx.rollback()
-			panic(p)
-		}
-	}()
-	if err = fn(tx); err != nil {
+	tx := s.begin(false)
+	defer tx.end()
+	if err := fn(tx); err != nil {
 		tx.rollback()
 		return err
 	}
-	tx.reset()
+	tx.commit()
 	return nil
 }
 
-// View runs fn in a read-only transaction. It holds the store alone, so
-// that no check-in running in shared mode changes what it reads.
+// View runs fn in a read-only transaction on a consistent store: it stops
+// every other transaction.
 func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fn(&memTx{s: s, ro: true})
+	tx := s.begin(true)
+	defer tx.end()
+	tx.exclusive()
+	err := fn(tx)
+	tx.open = false // nothing to undo
+	return err
 }
 
-// errAlone stops a shared-mode attempt that needs the store alone.
-var errAlone = errors.New("fota: memory store: transaction needs the store alone")
-
-type memTx struct {
-	s    *MemoryStore
-	ro   bool
-	undo []undoEntry
-	// In shared mode the transaction may touch one device, whose stripe
-	// it locks at the first touch and holds to the end; needAlone records
-	// that it asked for more.
-	shared    bool
-	sharedDev string
-	stripe    *sync.Mutex
-	needAlone bool
-	// lastID and lastDev remember the device found last: an operation asks
-	// about one device several times (history, session, campaign).
-	lastID  string
-	lastDev *memDevice
-	// lastCampID and lastCamp do the same for campaigns.
-	lastCampID string
-	lastCamp   *memCampaign
+// begin starts the one Update or View.
+func (s *MemoryStore) begin(ro bool) *memTx {
+	s.updMu.Lock()
+	tx := &s.tx
+	tx.ro, tx.open = ro, true
+	return tx
 }
 
-// find looks a device up, through the one-entry cache.
-func (tx *memTx) find(id string) (*memDevice, bool) {
-	if tx.lastDev != nil && tx.lastID == id {
-		return tx.lastDev, true
-	}
-	if tx.shared && !tx.touch(id) {
-		return nil, false
-	}
-	d, ok := tx.s.devices.get(id)
-	if ok {
-		tx.lastID, tx.lastDev = id, d
-	}
-	return d, ok
-}
-
-// touch claims device id for a shared-mode transaction: the first device
-// it touches is locked; any other means the transaction needs the store
-// alone, and what it reads of it does not matter (the attempt is undone).
-func (tx *memTx) touch(id string) bool {
-	if tx.sharedDev == "" {
-		tx.sharedDev = id
-		tx.stripe = tx.s.stripeOf(id)
-		tx.stripe.Lock()
-		return true
-	}
-	if id == tx.sharedDev {
-		return true
-	}
-	tx.needAlone = true
-	return false
-}
-
-// alone marks a shared-mode transaction as needing the store alone.
-func (tx *memTx) alone() error {
-	tx.needAlone = true
-	return errAlone
-}
-
-// stripeOf is the lock that serializes shared-mode transactions on one
-// device.
-func (s *MemoryStore) stripeOf(id string) *sync.Mutex {
-	h := uint32(2166136261)
-	for i := 0; i < len(id); i++ {
-		h = (h ^ uint32(id[i])) * 16777619
-	}
-	return &s.stripes[h%uint32(len(s.stripes))]
-}
-
-// undoEntry restores what one write replaced. The hot writes (a member, a
-// device's record) are typed, so a transaction allocates no closure for
-// them; rare writes carry a function.
-type undoEntry struct {
-	dev    *memDevice // restore *dev = devOld
-	devOld memDevice
-	camp   *memCampaign // restore a member
-	key    string
-	slot   int32
-	mem    memberRec
-	member memberChange
-	fn     func()
-}
-
-// memberChange says what a member write did, for its undo.
-type memberChange uint8
-
-const (
-	memberReplaced memberChange = iota + 1
-	memberInserted
-	memberDeleted
-)
-
-func (u *undoEntry) apply(s *MemoryStore) {
-	switch {
-	case u.fn != nil:
-		u.fn()
-	case u.dev != nil:
-		*u.dev = u.devOld
-	case u.camp != nil:
-		c := u.camp
-		switch u.member {
-		case memberReplaced:
-			c.counts[c.recs[u.slot].state]--
-			c.recs[u.slot] = u.mem
-			c.counts[u.mem.state]++
-		case memberInserted:
-			c.counts[c.recs[u.slot].state]--
-			delete(c.index, u.key)
-			if int(u.slot) == len(c.recs)-1 {
-				c.recs = c.recs[:u.slot]
-			} else {
-				c.recs[u.slot] = memberRec{}
-			}
-			c.markUnsorted()
-		case memberDeleted:
-			c.recs[u.slot] = u.mem
-			c.index[u.key] = u.slot
-			c.counts[u.mem.state]++
-			c.markUnsorted()
-		}
-	}
-}
-
-func (tx *memTx) rollback() {
-	for i := len(tx.undo) - 1; i >= 0; i-- {
-		tx.undo[i].apply(tx.s)
-	}
-	tx.reset()
-}
-
-// reset empties the undo log, keeping a small one for the next
-// transaction and letting a large one (a campaign of a million devices)
-// go.
-func (tx *memTx) reset() {
-	if tx.stripe != nil {
-		tx.stripe.Unlock()
-		tx.stripe = nil
-	}
-	tx.sharedDev, tx.needAlone = "", false
-	tx.lastID, tx.lastDev = "", nil
-	tx.lastCampID, tx.lastCamp = "", nil
-	if cap(tx.undo) > 4096 {
-		tx.undo = nil
-		return
-	}
-	clear(tx.undo)
-	tx.undo = tx.undo[:0]
-}
-
-func (tx *memTx) onUndo(fn func()) { tx.undo = append(tx.undo, undoEntry{fn: fn}) }
-
-// device returns the device's records for writing, creating them, and logs
-// their old value for undo.
-func (tx *memTx) device(id string) *memDevice {
-	d, ok := tx.find(id)
-	if !ok {
-		d = &memDevice{slot: -1}
-		tx.s.devices.put(id, d)
-		tx.lastID, tx.lastDev = id, d
-		tx.onUndo(func() { tx.s.devices.remove(id) })
-		return d
-	}
-	tx.undo = append(tx.undo, undoEntry{dev: d, devOld: *d})
-	return d
-}
-
-func (tx *memTx) write() error {
-	if tx.ro {
-		return ErrReadOnly
-	}
-	if tx.shared {
-		return tx.alone()
-	}
-	return nil
-}
-
-func (tx *memTx) Campaign(id string) (Campaign, error) {
-	c, err := tx.campaign(id)
-	if err != nil {
-		return Campaign{}, err
-	}
-	return c.rec, nil
-}
-
-func (tx *memTx) PutCampaign(c Campaign) error {
-	if err := tx.write(); err != nil {
-		return err
+// end releases what the transaction holds. A function that panicked left
+// the transaction open: it is rolled back first.
+func (tx *memTx) end() {
+	if tx.open {
+		tx.rollback()
 	}
 	s := tx.s
-	if old, ok := s.campaigns[c.ID]; ok {
-		prev := old.rec
-		old.rec = c
-		tx.onUndo(func() { old.rec = prev })
-		return nil
-	}
-	s.campaigns[c.ID] = &memCampaign{rec: c, index: make(map[string]int32)}
-	tx.onUndo(func() { delete(s.campaigns, c.ID) })
-	return nil
-}
-
-func (tx *memTx) Campaigns(account, afterID string, limit int) ([]Campaign, error) {
-	var out []Campaign
-	for id, c := range tx.s.campaigns {
-		if c.rec.Account == account && id > afterID {
-			out = append(out, c.rec)
+	if tx.excl {
+		for i := range s.shards {
+			s.shards[i].mu.Unlock()
 		}
+		tx.excl = false
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if limit >= 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	tx.reset()
+	s.updMu.Unlock()
 }
 
-// campaign looks a campaign up, through a one-entry cache: an operation
-// asks about the same campaign several times.
-func (tx *memTx) campaign(id string) (*memCampaign, error) {
-	if tx.lastCamp != nil && tx.lastCampID == id {
-		return tx.lastCamp, nil
-	}
-	c, ok := tx.s.campaigns[id]
-	if !ok {
-		return nil, &NotFoundError{Kind: "campaign", ID: id}
-	}
-	tx.lastCampID, tx.lastCamp = id, c
-	return c, nil
-}
-
-func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
-	c, err := tx.campaign(campaignID)
-	if err != nil {
-		return Member{}, err
-	}
-	slot, ok := tx.slotOf(c, campaignID, deviceID)
-	if !ok {
-		return Member{}, &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
-	}
-	return c.recs[slot].member(campaignID, deviceID), nil
-}
-
-// slotOf finds a member's slot: through the device just looked up when
-// the campaign holds it (a check-in's path), else through the index.
-func (tx *memTx) slotOf(c *memCampaign, campaignID, deviceID string) (int32, bool) {
-	// Looking the device up also fills the one-entry cache for the calls
-	// that usually follow (release, licence, history).
-	if d, ok := tx.find(deviceID); ok && d.active == campaignID &&
-		d.slot >= 0 && int(d.slot) < len(c.recs) && c.recs[d.slot].state != 0 {
-		return d.slot, true
-	}
-	slot, ok := c.index[deviceID]
-	return slot, ok
-}
-
-func (r memberRec) member(campaignID, deviceID string) Member {
-	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason, UpdatedAt: time.UnixMicro(r.at).UTC()}
-}
-
-func (tx *memTx) PutMember(m Member) error {
-	if err := tx.write(); err != nil {
+// UpdateDevice runs fn in a transaction of one device (see MemoryStore):
+// under its shard's lock, once, its writes applied when fn returns nil.
+func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(DeviceTx) error) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := tx.campaign(m.CampaignID)
-	if err != nil {
+	d := devTxPool.Get().(*devTx)
+	defer d.release()
+	d.s, d.id, d.p = s, deviceID, probeOf(deviceID)
+	sh := s.shardOf(d.p.hash)
+	sh.mu.Lock()
+	if d.h = s.find(&d.p); d.h != noDevice {
+		d.shard = sh
+		d.touch()
+		err := fn(d)
+		if err == nil {
+			d.commit()
+		}
+		sh.mu.Unlock()
 		return err
 	}
-	if m.State == 0 || int(m.State) >= len(c.counts) {
-		return &NotFoundError{Kind: "device state", ID: m.State.String()}
+	sh.mu.Unlock()
+	// A device the store does not hold: adding it needs the store alone.
+	tx := s.begin(false)
+	defer tx.end()
+	tx.exclusive()
+	d.h, d.shard, d.alone = s.find(&d.p), sh, tx
+	err := fn(d)
+	if err == nil {
+		d.commit()
 	}
-	rec := memberRec{at: m.UpdatedAt.UnixMicro(), state: m.State, reason: m.Reason}
-	if slot, ok := tx.slotOf(c, m.CampaignID, m.DeviceID); ok {
-		old := c.recs[slot]
-		c.counts[old.state]--
-		c.recs[slot] = rec
-		c.counts[rec.state]++
-		tx.undo = append(tx.undo, undoEntry{camp: c, slot: slot, mem: old, member: memberReplaced})
-		return nil
-	}
-	slot := int32(len(c.recs))
-	c.recs = append(c.recs, rec)
-	c.index[m.DeviceID] = slot
-	c.counts[rec.state]++
-	c.markUnsorted()
-	tx.undo = append(tx.undo, undoEntry{camp: c, key: m.DeviceID, slot: slot, member: memberInserted})
-	return nil
+	tx.open = false
+	return err
 }
 
-func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	c, err := tx.campaign(campaignID)
-	if err != nil {
-		return err
-	}
-	slot, ok := c.index[deviceID]
-	if !ok {
-		return &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
-	}
-	old := c.recs[slot]
-	c.recs[slot] = memberRec{}
-	delete(c.index, deviceID)
-	c.counts[old.state]--
-	c.markUnsorted()
-	tx.undo = append(tx.undo, undoEntry{camp: c, key: deviceID, slot: slot, mem: old, member: memberDeleted})
-	return nil
+// memCampaign is one campaign: its record and its members' columns, by
+// slot. A removed member's slot keeps state 0 and is never reused.
+type memCampaign struct {
+	id     string
+	idx    uint32
+	name   uint32                   // names index of id
+	record atomic.Pointer[Campaign] // the committed record
+
+	ms rows[memberRow] // by slot
+	// pc holds the push columns, allocated when a member first has push
+	// bookkeeping; a device transaction allocating them publishes pc.
+	pc    atomic.Pointer[pushColumns]
+	colMu sync.Mutex // device transactions allocating pc
+
+	// order lists the slots in device id order when they were not added
+	// in it (sorted false); stale says it must be checked again.
+	order  []uint32
+	sorted bool
+	stale  bool
+
+	counts [countStripes][countStates]atomic.Int32
 }
 
-func (c *memCampaign) markUnsorted() {
-	c.orderMu.Lock()
-	c.sorted = false
-	c.orderMu.Unlock()
+// Counts are striped so that device transactions of different shards
+// rarely share a counter.
+const (
+	countStripes = 16
+	countStates  = len(Counts{})
+)
+
+func (c *memCampaign) count(h uint32, st device.State, delta int32) {
+	c.counts[h%countStripes][st].Add(delta)
 }
 
-// sortedIDs returns the member ids in order, rebuilding them after
-// membership changed. Readers share the store's read lock, so the rebuild
-// has a lock of its own.
-func (c *memCampaign) sortedIDs() []string {
-	c.orderMu.Lock()
-	defer c.orderMu.Unlock()
-	if !c.sorted {
-		c.order = c.order[:0]
-		for id := range c.index {
-			c.order = append(c.order, id)
-		}
-		slices.Sort(c.order)
-		c.sorted = true
-	}
-	return c.order
-}
-
-func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member, error) {
-	c, err := tx.campaign(campaignID)
-	if err != nil {
-		return nil, err
-	}
-	ids := c.sortedIDs()
-	i, _ := slices.BinarySearch(ids, afterDeviceID)
-	if i < len(ids) && ids[i] == afterDeviceID {
-		i++
-	}
-	n := len(ids) - i
-	if limit >= 0 && n > limit {
-		n = limit
-	}
-	out := make([]Member, 0, n)
-	for _, id := range ids[i : i+n] {
-		out = append(out, c.recs[c.index[id]].member(campaignID, id))
-	}
-	return out, nil
-}
-
-func (tx *memTx) Counts(campaignID string) (Counts, error) {
-	c, err := tx.campaign(campaignID)
-	if err != nil {
-		return Counts{}, err
-	}
-	return c.counts, nil
-}
-
-func (tx *memTx) ActiveCampaign(deviceID string) (string, error) {
-	if d, ok := tx.find(deviceID); ok {
-		return d.active, nil
-	}
-	return "", nil
-}
-
-func (tx *memTx) SetActiveCampaign(deviceID, campaignID string) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	d := tx.device(deviceID)
-	d.active, d.slot = campaignID, -1
-	if c, ok := tx.s.campaigns[campaignID]; ok {
-		if slot, ok := c.index[deviceID]; ok {
-			d.slot = slot
+func (c *memCampaign) totals() Counts {
+	var out Counts
+	for i := range c.counts {
+		for st := range c.counts[i] {
+			out[st] += int(c.counts[i][st].Load())
 		}
 	}
-	return nil
+	return out
 }
 
-// undoMapSet sets m[k] and logs how to undo it.
-func undoMapSet[K comparable, V any](tx *memTx, m map[K]V, k K, v V) {
-	old, existed := m[k]
-	m[k] = v
-	tx.onUndo(func() {
-		if existed {
-			m[k] = old
-		} else {
-			delete(m, k)
-		}
-	})
+// memberRow is a member record but its push bookkeeping: what a device
+// operation reads and writes of it, together, in 24 bytes. State 0 marks a
+// removed member.
+type memberRow struct {
+	at     int64     // UpdatedAt, Unix microseconds
+	next   memberRef // the device's next older member record
+	dev    uint32
+	state  device.State
+	reason device.Reason
 }
 
-func (tx *memTx) Device(deviceID string) (DeviceRecord, error) {
-	if d, ok := tx.find(deviceID); ok && d.more != nil && d.more.rec.DeviceID != "" {
-		return d.more.rec, nil
-	}
-	return DeviceRecord{DeviceID: deviceID}, nil
+// pushColumns are a campaign's push members' columns.
+type pushColumns struct {
+	rec rows[pushRec]
+	pos rows[int32] // the member's position in the due heap, -1 if none
 }
 
-func (tx *memTx) PutDevice(d DeviceRecord) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	dev := tx.device(d.DeviceID)
-	m := dev.moreForWrite()
-	m.rec = d
-	dev.more = m
-	return nil
+// pushRec is a member's Push, packed.
+type pushRec struct {
+	due     int64 // Unix microseconds; zeroMicro: none
+	lease   uint64
+	machine uint16
+	result  uint16
+	proto   device.Protocol
+	attempt uint8
+	bits    uint8
 }
 
-func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
-	if tx.ro {
-		return ErrReadOnly
+const (
+	pushObserving = 1 << iota
+	pushSpent
+	pushLeased
+)
+
+func packPush(p Push) pushRec {
+	r := pushRec{due: micro(p.DueAt), lease: p.Lease, machine: p.Machine, result: p.Result, proto: p.Protocol, attempt: p.Attempt}
+	if p.Observing {
+		r.bits |= pushObserving
 	}
-	if tx.shared {
-		// The one write shared mode allows: on a device already known.
-		if _, ok := tx.find(c.DeviceID); !ok {
-			return tx.alone()
-		}
+	if p.Spent {
+		r.bits |= pushSpent
 	}
-	if keep <= 0 {
-		return nil
+	if p.Leased {
+		r.bits |= pushLeased
 	}
-	d := tx.device(c.DeviceID)
-	// Appending never overwrites what the old slice header covers, and
-	// dropping the oldest only reslices, so restoring the header undoes
-	// both. append copies just the kept window when it grows the array.
-	tx.s.textsMu.Lock()
-	text := tx.s.texts.intern(checkInText{clientType: c.ClientType, result: c.Result, failureType: c.FailureType})
-	tx.s.textsMu.Unlock()
-	h := append(d.hist, histEntry{at: c.TimeCompleted.UnixMicro(), text: text})
-	if len(h) > keep {
-		h = h[len(h)-keep:]
-	}
-	d.hist = h
-	return nil
+	return r
 }
 
-func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verboselog.CheckIn, error) {
-	d, ok := tx.find(deviceID)
-	if !ok {
-		return nil, nil
-	}
-	var out []verboselog.CheckIn
-	for i := len(d.hist) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
-		e := d.hist[i]
-		at := time.UnixMicro(e.at).UTC()
-		if before.IsZero() || at.Before(before) {
-			tx.s.textsMu.Lock()
-			x := tx.s.texts.all[e.text]
-			tx.s.textsMu.Unlock()
-			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: x.clientType, Result: x.result,
-				FailureType: x.failureType, TimeCompleted: at})
-		}
-	}
-	return out, nil
+func (r pushRec) unpack() Push {
+	return Push{Protocol: r.proto, Attempt: r.attempt, Observing: r.bits&pushObserving != 0, Spent: r.bits&pushSpent != 0,
+		Leased: r.bits&pushLeased != 0, Machine: r.machine, Result: r.result, DueAt: fromMicro(r.due), Lease: r.lease}
 }
 
-func (tx *memTx) PutDeadline(d Deadline) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	h := &tx.s.deadlines
-	k := deadlineKey{d.Kind, d.Key}
-	old, existed := h.get(k)
-	h.put(d)
-	tx.onUndo(func() {
-		if existed {
-			h.put(old)
-		} else {
-			h.remove(k)
-		}
-	})
-	return nil
+// memberRec is a member's columns, gathered.
+type memberRec struct {
+	state  device.State
+	reason device.Reason
+	at     int64
+	push   pushRec
 }
 
-func (tx *memTx) DeleteDeadline(kind DeadlineKind, key string) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	h := &tx.s.deadlines
-	k := deadlineKey{kind, key}
-	old, existed := h.get(k)
-	if !existed {
-		return nil
-	}
-	h.remove(k)
-	tx.onUndo(func() { h.put(old) })
-	return nil
+func packMember(m *Member) memberRec {
+	return memberRec{state: m.State, reason: m.Reason, at: micro(m.UpdatedAt), push: packPush(m.Push)}
 }
 
-func (tx *memTx) Due(now time.Time, limit int) ([]Deadline, error) {
-	// The heap's order is partial: collect what is due by walking it.
-	var out []Deadline
-	h := &tx.s.deadlines
-	var walk func(i int)
-	walk = func(i int) {
-		if i >= len(h.items) || h.items[i].At.After(now) {
-			return
-		}
-		out = append(out, h.items[i])
-		walk(2*i + 1)
-		walk(2*i + 2)
-	}
-	walk(0)
-	sort.Slice(out, func(i, j int) bool { return deadlineLess(out[i], out[j]) })
-	if limit >= 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
+// noPush is the push bookkeeping of an HTTP member.
+var noPush = pushRec{due: zeroMicro}
 
-func (tx *memTx) NextDeadline() (time.Time, bool, error) {
-	if len(tx.s.deadlines.items) == 0 {
-		return time.Time{}, false, nil
+// rec gathers slot's columns.
+func (c *memCampaign) rec(slot uint32) memberRec {
+	r := memberRec{state: c.ms.at(slot).state, reason: c.ms.at(slot).reason, at: c.ms.at(slot).at, push: noPush}
+	if pc := c.pc.Load(); pc != nil {
+		r.push = *pc.rec.at(slot)
 	}
-	return tx.s.deadlines.items[0].At, true, nil
-}
-
-func (tx *memTx) Gate(t pilot.Target) (pilot.Gate, error) {
-	if g, ok := tx.s.gates[t]; ok {
-		return g, nil
-	}
-	return pilot.Gate{Target: t}, nil
-}
-
-func (tx *memTx) PutGate(g pilot.Gate) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	undoMapSet(tx, tx.s.gates, g.Target, g)
-	return nil
-}
-
-func (tx *memTx) Session(deviceID string) (LogSession, error) {
-	if d, ok := tx.find(deviceID); ok && d.more != nil && d.more.hasSession {
-		return d.more.session, nil
-	}
-	return LogSession{Session: verboselog.Session{DeviceID: deviceID}}, nil
-}
-
-func (tx *memTx) PutSession(s LogSession) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	dev := tx.device(s.DeviceID)
-	m := dev.moreForWrite()
-	old := m.session
-	m.session, m.hasSession = s, true
-	dev.more = m
-	if old.Account != s.Account || old.DeviceID == "" {
-		tx.indexSession(old.Account, s.DeviceID, false)
-		tx.indexSession(s.Account, s.DeviceID, true)
-	}
-	return nil
-}
-
-// indexSession adds (or removes) a device in its account's session index,
-// so that listing an account's sessions does not scan every device.
-func (tx *memTx) indexSession(account, deviceID string, add bool) {
-	idx := tx.s.sessionsByAccount
-	set := idx[account]
-	_, had := set[deviceID]
-	if had == add {
-		return
-	}
-	if add {
-		if set == nil {
-			set = make(map[string]struct{})
-			idx[account] = set
-		}
-		set[deviceID] = struct{}{}
-		tx.onUndo(func() { delete(set, deviceID) })
-		return
-	}
-	delete(set, deviceID)
-	tx.onUndo(func() { set[deviceID] = struct{}{} })
-}
-
-func (tx *memTx) Sessions(account string) ([]LogSession, error) {
-	if tx.shared {
-		return nil, tx.alone()
-	}
-	var out []LogSession
-	for id := range tx.s.sessionsByAccount[account] {
-		if d, ok := tx.s.devices.get(id); ok && d.more != nil && d.more.hasSession {
-			out = append(out, d.more.session)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].DeviceID < out[j].DeviceID })
-	return out, nil
-}
-
-func (tx *memTx) AddBundle(b verboselog.Bundle) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	dev := tx.device(b.DeviceID)
-	m := dev.moreForWrite()
-	m.bundles = append(slices.Clip(m.bundles), b)
-	dev.more = m
-	return nil
-}
-
-func (tx *memTx) Bundles(deviceID string) ([]verboselog.Bundle, error) {
-	if d, ok := tx.find(deviceID); ok && d.more != nil {
-		return slices.Clone(d.more.bundles), nil
-	}
-	return nil, nil
-}
-
-func (tx *memTx) DeleteBundles(deviceID string, before time.Time) error {
-	if err := tx.write(); err != nil {
-		return err
-	}
-	d, ok := tx.find(deviceID)
-	if !ok || d.more == nil {
-		return nil
-	}
-	keep := make([]verboselog.Bundle, 0, len(d.more.bundles))
-	for _, b := range d.more.bundles {
-		if !b.UploadedAt.Before(before) {
-			keep = append(keep, b)
-		}
-	}
-	dev := tx.device(deviceID)
-	m := dev.moreForWrite()
-	m.bundles = keep
-	dev.more = m
-	return nil
-}
-
-func (tx *memTx) NextSeq() (uint64, error) {
-	if err := tx.write(); err != nil {
-		return 0, err
-	}
-	tx.s.seq++
-	tx.onUndo(func() { tx.s.seq-- })
-	return tx.s.seq, nil
-}
-
-type deadlineKey struct {
-	kind DeadlineKind
-	key  string
-}
-
-func deadlineLess(a, b Deadline) bool {
-	if !a.At.Equal(b.At) {
-		return a.At.Before(b.At)
-	}
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	return strings.Compare(a.Key, b.Key) < 0
-}
-
-// deadlineHeap is a min-heap of deadlines with an index by (kind, key), so
-// that replacing or removing one costs O(log n).
-type deadlineHeap struct {
-	items []Deadline
-	index map[deadlineKey]int
-}
-
-func (h *deadlineHeap) Len() int           { return len(h.items) }
-func (h *deadlineHeap) Less(i, j int) bool { return deadlineLess(h.items[i], h.items[j]) }
-func (h *deadlineHeap) Swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.index[deadlineKey{h.items[i].Kind, h.items[i].Key}] = i
-	h.index[deadlineKey{h.items[j].Kind, h.items[j].Key}] = j
-}
-func (h *deadlineHeap) Push(x any) {
-	d := x.(Deadline)
-	h.index[deadlineKey{d.Kind, d.Key}] = len(h.items)
-	h.items = append(h.items, d)
-}
-func (h *deadlineHeap) Pop() any {
-	d := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	delete(h.index, deadlineKey{d.Kind, d.Key})
-	return d
-}
-
-func (h *deadlineHeap) get(k deadlineKey) (Deadline, bool) {
-	i, ok := h.index[k]
-	if !ok {
-		return Deadline{}, false
-	}
-	return h.items[i], true
-}
-
-func (h *deadlineHeap) put(d Deadline) {
-	k := deadlineKey{d.Kind, d.Key}
-	if i, ok := h.index[k]; ok {
-		h.items[i] = d
-		heap.Fix(h, i)
-		return
-	}
-	heap.Push(h, d)
-}
-
-func (h *deadlineHeap) remove(k deadlineKey) {
-	if i, ok := h.index[k]; ok {
-		heap.Remove(h, i)
-	}
-}
-
-// deviceIndex finds a device's records. Device ids are IMEIs almost
-// always: a numeric id is kept under an integer key, which is hashed and
-// compared without reaching for the string's bytes (a cache miss per
-// check-in on a large fleet); any other id under its string.
-type deviceIndex struct {
-	byNum map[uint64]*memDevice
-	byStr map[string]*memDevice
-}
-
-// numKey packs an id of 1 to 17 decimal digits, with its length so that
-// leading zeros count, into one integer.
-func numKey(id string) (uint64, bool) {
-	if len(id) == 0 || len(id) > 17 {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(id); i++ {
-		c := id[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		v = v*10 + uint64(c)
-	}
-	return uint64(len(id))<<57 | v, true
-}
-
-func (x *deviceIndex) get(id string) (*memDevice, bool) {
-	if k, ok := numKey(id); ok {
-		d, ok := x.byNum[k]
-		return d, ok
-	}
-	d, ok := x.byStr[id]
-	return d, ok
-}
-
-func (x *deviceIndex) put(id string, d *memDevice) {
-	if k, ok := numKey(id); ok {
-		x.byNum[k] = d
-		return
-	}
-	x.byStr[id] = d
-}
-
-func (x *deviceIndex) remove(id string) {
-	if k, ok := numKey(id); ok {
-		delete(x.byNum, k)
-		return
-	}
-	delete(x.byStr, id)
+	return r
 }

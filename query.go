@@ -12,14 +12,23 @@ import (
 // ThingSpace's reports.
 const MaxPageSize = 1000
 
+// UpgradeHistoryPeriod is how far back a device's upgrade history goes
+// ("History covers the previous six months", /v1 device upgrade history).
+const UpgradeHistoryPeriod = 183 * 24 * time.Hour
+
 // DeviceStatus is one device of a campaign as ThingSpace reports it, with
 // the family's wire spellings.
 type DeviceStatus struct {
 	DeviceID     string       `json:"deviceId"`
 	Status       string       `json:"status"`
 	ResultReason string       `json:"resultReason,omitempty"`
-	State        device.State `json:"-"` // the fine-grained state behind Status
-	UpdatedTime  time.Time    `json:"updatedTime"`
+	State        device.State `json:"state"` // the fine-grained state behind Status
+	// Protocol and Result are a push device's client type and its
+	// protocol's own result (LwM2M Update Result, FUMO result code), kept
+	// beside ThingSpace's reason.
+	Protocol    device.Protocol `json:"protocol,omitzero"`
+	Result      uint16          `json:"result,omitzero"`
+	UpdatedTime time.Time       `json:"updatedTime"`
 }
 
 // DevicePage is one page of a campaign's devices (V2CampaignDevice).
@@ -38,6 +47,27 @@ type CampaignPage struct {
 	CampaignList       []Campaign `json:"campaignList"`
 }
 
+// UpgradeRecord is one campaign in a device's upgrade history (ThingSpace
+// DeviceUpgradeHistory, /v1, and DeviceSoftwareUpgrade, /v2).
+type UpgradeRecord struct {
+	DeviceID     string        `json:"deviceId"`
+	CampaignID   string        `json:"id"`
+	Account      string        `json:"accountName"`
+	Family       device.Family `json:"family"`
+	SoftwareName string        `json:"firmwareName"`
+	SoftwareFrom string        `json:"firmwareFrom,omitempty"`
+	SoftwareTo   string        `json:"firmwareTo"`
+	StartDate    string        `json:"startDate"`
+	// StartedAt is when the campaign started updating devices (its start
+	// time, or zero before it).
+	StartedAt time.Time    `json:"upgradeStartTime,omitzero"`
+	Status    string       `json:"status"`
+	Reason    string       `json:"reason,omitempty"`
+	State     device.State `json:"state"`
+	Result    uint16       `json:"result,omitzero"`
+	UpdatedAt time.Time    `json:"updatedTime"`
+}
+
 func pageSize(limit int) int {
 	if limit <= 0 || limit > MaxPageSize {
 		return MaxPageSize
@@ -45,37 +75,38 @@ func pageSize(limit int) int {
 	return limit
 }
 
-// Campaign returns a campaign and its device counts.
-func (m *Manager) Campaign(ctx context.Context, id string) (CampaignInfo, error) {
-	if err := m.settleDue(ctx, id); err != nil {
+// Campaign returns an account's campaign and its device counts, as of now
+// (a start or end that fell due is applied first).
+func (m *Manager) Campaign(ctx context.Context, account, id string) (CampaignInfo, error) {
+	if err := m.settleDue(ctx, account, id); err != nil {
 		return CampaignInfo{}, err
 	}
 	var info CampaignInfo
-	err := m.view(ctx, func(tx Tx, _ time.Time) error {
-		c, err := tx.Campaign(id)
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
+		c, err := load(tx, account, id)
 		if err != nil {
 			return err
 		}
-		info, err = campaignInfo(tx, c)
+		info, err = campaignInfo(tx, c, now)
 		return err
 	})
 	return info, err
 }
 
-// Devices returns one page of a campaign's devices in device-id order,
-// after lastSeenDeviceID ("" or "0" for the first page), at most limit
-// (and at most MaxPageSize) of them.
-func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID string, limit int) (DevicePage, error) {
+// Devices returns one page of an account's campaign's devices in
+// device-id order, after lastSeenDeviceID ("" or "0" for the first page),
+// at most limit (and at most MaxPageSize) of them.
+func (m *Manager) Devices(ctx context.Context, account, campaignID, lastSeenDeviceID string, limit int) (DevicePage, error) {
 	n := pageSize(limit)
 	if lastSeenDeviceID == "0" {
 		lastSeenDeviceID = ""
 	}
-	if err := m.settleDue(ctx, campaignID); err != nil {
+	if err := m.settleDue(ctx, account, campaignID); err != nil {
 		return DevicePage{}, err
 	}
 	page := DevicePage{MaxPageSize: MaxPageSize}
-	err := m.view(ctx, func(tx Tx, _ time.Time) error {
-		c, err := tx.Campaign(campaignID)
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
+		c, err := load(tx, account, campaignID)
 		if err != nil {
 			return err
 		}
@@ -83,9 +114,7 @@ func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID stri
 		if err != nil {
 			return err
 		}
-		for _, k := range counts {
-			page.TotalDevice += k
-		}
+		page.TotalDevice = counts.Total()
 		members, err := tx.Members(c.ID, lastSeenDeviceID, n+1)
 		if err != nil {
 			return err
@@ -93,17 +122,10 @@ func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID stri
 		if len(members) > n {
 			page.HasMoreData, members = true, members[:n]
 		}
-		fam := c.Protocol.Family()
+		st := effective(&c, now)
 		page.DeviceList = make([]DeviceStatus, len(members))
 		for i, mem := range members {
-			r := mem.Reason
-			if r == 0 {
-				r = mem.State.Reason()
-			}
-			page.DeviceList[i] = DeviceStatus{
-				DeviceID: mem.DeviceID, Status: mem.State.Status().Wire(fam), ResultReason: r.Text(fam),
-				State: mem.State, UpdatedTime: mem.UpdatedAt,
-			}
+			page.DeviceList[i] = deviceStatus(&c, st, mem)
 		}
 		if len(members) > 0 {
 			page.LastSeenDeviceID = members[len(members)-1].DeviceID
@@ -113,18 +135,29 @@ func (m *Manager) Devices(ctx context.Context, campaignID, lastSeenDeviceID stri
 	return page, err
 }
 
+// deviceStatus is a member as a campaign in status st reports it.
+func deviceStatus(c *Campaign, st campaign.Status, mem Member) DeviceStatus {
+	s := effectiveState(c.Family, st, mem.State)
+	r := mem.Reason
+	if r == 0 || s != mem.State {
+		r = s.Reason()
+	}
+	return DeviceStatus{
+		DeviceID: mem.DeviceID, Status: s.Status().Wire(c.Family), ResultReason: r.Text(c.Family),
+		State: s, Protocol: mem.Push.Protocol, Result: mem.Push.Result, UpdatedTime: mem.UpdatedAt,
+	}
+}
+
 // Campaigns returns one page of an account's campaigns in id order, after
-// lastSeenCampaignID, optionally only those in status (zero: any).
+// lastSeenCampaignID, optionally only those whose status at now is status
+// (zero: any).
 func (m *Manager) Campaigns(ctx context.Context, account string, status campaign.Status, lastSeenCampaignID string, limit int) (CampaignPage, error) {
 	n := pageSize(limit)
 	if lastSeenCampaignID == "0" {
 		lastSeenCampaignID = ""
 	}
-	if err := m.settleAccount(ctx, account); err != nil {
-		return CampaignPage{}, err
-	}
 	var page CampaignPage
-	err := m.view(ctx, func(tx Tx, _ time.Time) error {
+	err := m.view(ctx, func(tx Tx, now time.Time) error {
 		after := lastSeenCampaignID
 		for len(page.CampaignList) <= n {
 			batch, err := tx.Campaigns(account, after, MaxPageSize)
@@ -132,6 +165,7 @@ func (m *Manager) Campaigns(ctx context.Context, account string, status campaign
 				return err
 			}
 			for _, c := range batch {
+				c.Status = effective(&c, now)
 				if status == 0 || c.Status == status {
 					page.CampaignList = append(page.CampaignList, c)
 				}
@@ -152,32 +186,41 @@ func (m *Manager) Campaigns(ctx context.Context, account string, status campaign
 	return page, err
 }
 
-// settleAccount settles every campaign of the account whose start or end
-// fell due, so that a listing by status is current.
-func (m *Manager) settleAccount(ctx context.Context, account string) error {
-	var due []string
+// UpgradeHistory returns a device's upgrade history in the account: every
+// campaign of the account that held it, updated within
+// UpgradeHistoryPeriod, ordered by campaign id.
+func (m *Manager) UpgradeHistory(ctx context.Context, account, deviceID string) ([]UpgradeRecord, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return nil, err
+	}
+	out := []UpgradeRecord{}
 	err := m.view(ctx, func(tx Tx, now time.Time) error {
-		after := ""
-		for {
-			batch, err := tx.Campaigns(account, after, MaxPageSize)
+		members, err := tx.DeviceMembers(deviceID)
+		if err != nil {
+			return err
+		}
+		for _, mem := range members {
+			c, err := tx.Campaign(mem.CampaignID)
 			if err != nil {
 				return err
 			}
-			for _, c := range batch {
-				if c.startDue(now) || c.endDue(now) {
-					due = append(due, c.ID)
-				}
+			if c.Account != account || now.Sub(mem.UpdatedAt) > UpgradeHistoryPeriod {
+				continue
 			}
-			if len(batch) < MaxPageSize {
-				return nil
+			st := effective(&c, now)
+			ds := deviceStatus(&c, st, mem)
+			rec := UpgradeRecord{
+				DeviceID: deviceID, CampaignID: c.ID, Account: c.Account, Family: c.Family,
+				SoftwareName: c.Target.SoftwareName, SoftwareFrom: c.Target.SoftwareFrom, SoftwareTo: c.Target.SoftwareTo,
+				StartDate: c.Timing.StartDate.String(), Status: ds.Status, Reason: ds.ResultReason,
+				State: ds.State, Result: ds.Result, UpdatedAt: mem.UpdatedAt,
 			}
-			after = batch[len(batch)-1].ID
+			if !now.Before(c.StartsAt) {
+				rec.StartedAt = c.StartsAt
+			}
+			out = append(out, rec)
 		}
+		return nil
 	})
-	for _, id := range due {
-		if err == nil {
-			err = m.settleDue(ctx, id)
-		}
-	}
-	return err
+	return out, err
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/device/omadm"
 	"github.com/fotakit/fota/schedule"
 )
 
@@ -120,10 +122,12 @@ type runner struct {
 	m       *fota.Manager
 	changes []fota.Change
 	last    string // the last campaign scheduled
+	// leased holds each device's last command handed out, to confirm.
+	leased map[string]fota.Command
 }
 
 func newRunner(t *testing.T) *runner {
-	r := &runner{t: t, clock: clock.NewMock(), inv: fota.NewMemoryInventory()}
+	r := &runner{t: t, clock: clock.NewMock(), inv: fota.NewMemoryInventory(), leased: map[string]fota.Command{}}
 	m, err := fota.New(fota.Config{
 		Inventory: r.inv,
 		Clock:     r.clock,
@@ -279,22 +283,87 @@ func (r *runner) run(command string) []string {
 			r.last = info.ID
 			out = append(out, fmt.Sprintf("campaign %s starts %s ends %s on-demand=%v pilot=%v", info.ID, ts(info.StartsAt), ts(info.EndsAt), info.OnDemand, info.Pilot))
 		}
+	case "upgrade":
+		var info fota.CampaignInfo
+		info, err = r.m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{
+			AccountName: "acme", CampaignName: a["name"], FirmwareName: or(a["firmware"], "lamp-fw"),
+			FirmwareTo: or(a["to"], "2.0"), FirmwareFrom: a["from"], Make: a["make"], Model: a["model"],
+			StartDate: r.date(a["start"]), EndDate: r.date(a["end"]), DeviceList: devices(a["devices"]),
+		})
+		if err == nil {
+			r.last = info.ID
+			out = append(out, fmt.Sprintf("campaign %s starts %s ends %s on-demand=%v", info.ID, ts(info.StartsAt), ts(info.EndsAt), info.OnDemand))
+		}
+	case "outbox":
+		var cmds []fota.Command
+		var next time.Time
+		cmds, next, err = r.m.Outbox(ctx, atoi(a["limit"]))
+		for _, c := range cmds {
+			out = append(out, r.leaseLine(c))
+		}
+		if err == nil && len(cmds) == 0 {
+			out = append(out, "nothing due; next "+ts(next))
+		}
+	case "confirm":
+		id := imeiOf(fields[1])
+		cmd, ok := r.leased[id]
+		if !ok {
+			r.t.Fatalf("confirm %s: no command handed out", fields[1])
+		}
+		if a["lease"] != "" {
+			cmd.Lease = uint64(atoi(a["lease"]))
+		}
+		var res fota.PushResult
+		res, err = r.m.Confirm(ctx, cmd, fota.Receipt{Delivered: a["delivered"] != "no", Status: atoi(or(a["status"], "204"))})
+		out = append(out, r.pushLines(res, err)...)
+	case "observe":
+		var o lwm2m.Observation
+		o, err = lwm2m.ParseObservation(int64(atoi(fields[2])), int64(atoi(fields[3])))
+		if err == nil {
+			var res fota.PushResult
+			res, err = r.m.Observation(ctx, imeiOf(fields[1]), o)
+			out = append(out, r.pushLines(res, err)...)
+		}
+	case "alert":
+		var al omadm.Alert
+		al, err = omadm.ParseAlert("1226", or(a["type"], omadm.TypeDownloadAndUpdate), "./FwUpdate/x/DownloadAndUpdate", "", fields[2])
+		if err == nil {
+			var res fota.PushResult
+			res, err = r.m.Alert(ctx, imeiOf(fields[1]), al)
+			out = append(out, r.pushLines(res, err)...)
+		}
+	case "connect":
+		var res fota.PushResult
+		res, err = r.m.Connected(ctx, imeiOf(fields[1]))
+		out = append(out, r.pushLines(res, err)...)
+	case "reachable":
+		var res fota.PushResult
+		res, err = r.m.Reachable(ctx, imeiOf(fields[1]))
+		out = append(out, r.pushLines(res, err)...)
+	case "fail":
+		_, err = r.m.FailUpgrade(ctx, "acme", r.campaignArg(a))
+	case "history":
+		var recs []fota.UpgradeRecord
+		recs, err = r.m.UpgradeHistory(ctx, "acme", imeiOf(fields[1]))
+		for _, h := range recs {
+			out = append(out, fmt.Sprintf("%s %s %s->%s %s %q result %d", h.CampaignID, h.SoftwareName, h.SoftwareFrom, h.SoftwareTo, h.Status, h.Reason, h.Result))
+		}
 	case "add":
-		_, err = r.m.AddDevices(ctx, r.campaignArg(a), devices(fields[1]))
+		_, err = r.m.AddDevices(ctx, "acme", r.campaignArg(a), devices(fields[1]))
 	case "remove":
-		_, err = r.m.RemoveDevices(ctx, r.campaignArg(a), devices(fields[1]))
+		_, err = r.m.RemoveDevices(ctx, "acme", r.campaignArg(a), devices(fields[1]))
 	case "change":
 		var info fota.CampaignInfo
-		info, err = r.m.ChangeDates(ctx, r.campaignArg(a), r.timing(a))
+		info, err = r.m.ChangeDates(ctx, "acme", r.campaignArg(a), r.timing(a))
 		if err == nil {
 			out = append(out, fmt.Sprintf("campaign %s starts %s ends %s", info.ID, ts(info.StartsAt), ts(info.EndsAt)))
 		}
 	case "cancel":
-		_, err = r.m.Cancel(ctx, r.campaignArg(a))
+		_, err = r.m.Cancel(ctx, "acme", r.campaignArg(a))
 	case "abort":
-		_, err = r.m.Abort(ctx, r.campaignArg(a))
+		_, err = r.m.Abort(ctx, "acme", r.campaignArg(a))
 	case "delete":
-		_, err = r.m.Delete(ctx, r.campaignArg(a))
+		_, err = r.m.Delete(ctx, "acme", r.campaignArg(a))
 	case "checkin":
 		var in fota.Instruction
 		in, err = r.m.CheckIn(ctx, fota.CheckInRequest{DeviceID: imeiOf(fields[1]), ClientType: 6, Result: "ok"})
@@ -314,16 +383,20 @@ func (r *runner) run(command string) []string {
 		}
 	case "campaign":
 		var info fota.CampaignInfo
-		info, err = r.m.Campaign(ctx, r.campaignArg(a))
+		info, err = r.m.Campaign(ctx, "acme", r.campaignArg(a))
 		if err == nil {
 			out = append(out, fmt.Sprintf("%s %s accepted=%d succeeded=%d", info.ID, info.Status, info.Counts.Accepted(), info.Counts.Of(device.StateSucceeded)))
 		}
 	case "devices":
 		var page fota.DevicePage
-		page, err = r.m.Devices(ctx, r.campaignArg(a), a["after"], atoi(a["limit"]))
+		page, err = r.m.Devices(ctx, "acme", r.campaignArg(a), a["after"], atoi(a["limit"]))
 		if err == nil {
 			for _, d := range page.DeviceList {
-				out = append(out, fmt.Sprintf("%s %s %q", aliasOf(d.DeviceID), d.Status, d.ResultReason))
+				line := fmt.Sprintf("%s %s %q", aliasOf(d.DeviceID), d.Status, d.ResultReason)
+				if d.Protocol != 0 {
+					line += fmt.Sprintf(" %s result %d", d.Protocol, d.Result)
+				}
+				out = append(out, line)
 			}
 			out = append(out, fmt.Sprintf("total %d more %v last %s", page.TotalDevice, page.HasMoreData, aliasOf(page.LastSeenDeviceID)))
 		}
@@ -341,6 +414,24 @@ func (r *runner) run(command string) []string {
 	return append(res, out...)
 }
 
+// leaseLine renders a handed-out command and remembers it for confirm.
+func (r *runner) leaseLine(c fota.Command) string {
+	r.leased[c.DeviceID] = c
+	return fmt.Sprintf("%s %s %s attempt %d lease %d until %s", aliasOf(c.DeviceID), c.Protocol, c.Kind, c.Attempt, c.Lease, ts(c.LeaseUntil))
+}
+
+// pushLines renders a push call's result.
+func (r *runner) pushLines(res fota.PushResult, err error) []string {
+	if err != nil {
+		return nil
+	}
+	out := []string{"state " + res.State.String()}
+	if res.Next != nil {
+		out = append(out, "next: "+r.leaseLine(*res.Next))
+	}
+	return out
+}
+
 // drain renders the changes observed since the last command.
 func (r *runner) drain() []string {
 	var out []string
@@ -352,6 +443,12 @@ func (r *runner) drain() []string {
 			line := fmt.Sprintf("> device %s: %s", aliasOf(c.DeviceID), c.Status())
 			if d := c.Detail(); d != "" {
 				line += fmt.Sprintf(" %q", d)
+			}
+			if c.Result != 0 {
+				line += fmt.Sprintf(" (result %d)", c.Result)
+			}
+			if !c.WireChanged {
+				line += fmt.Sprintf(" (%s, same wire status)", c.State)
 			}
 			out = append(out, line)
 		case fota.LicenseChanged:

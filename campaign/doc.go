@@ -84,7 +84,7 @@
 //     (RequestPending, Queued, RequestFailed, InProgress, Finished,
 //     UpgradeFailed) has no cancelled status, yet the v1 flow lets the user
 //     cancel or empty a queued campaign.
-//   - HTTP cancel is allowed from CampaignQueued only, as DESIGN §5 and
+//   - HTTP cancel is allowed from CampaignQueued only, as ThingSpace's v2 cancel page and
 //     the v2 flow ("The user can choose to cancel the campaign in "Queued"
 //     status") say, although the v2 cancel page speaks only of time ("can
 //     be canceled before the start date") and the push table also allows

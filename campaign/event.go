@@ -3,6 +3,7 @@ package campaign
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Event is something that happens to a campaign. Which events a status
@@ -64,7 +65,12 @@ func (e *EventError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownEvent.
-func (e *EventError) Is(target error) bool { return target == ErrUnknownEvent }
+func (e *EventError) Is(target error) bool {
+	return target == ErrUnknownEvent || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *EventError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // ParseEvent parses an event name as String writes it (case-sensitive).
 func ParseEvent(s string) (Event, error) {

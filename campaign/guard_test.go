@@ -29,7 +29,7 @@ func TestGuardRules(t *testing.T) {
 		err   error
 	}{
 		{"v2: \"can be canceled before the start date.", HTTPQueued, before, Cancel, nil},
-		{"HTTP cancel only \"in Queued status\" (DESIGN §5)", HTTPRequestPending, before, 0, ErrInvalidTransition},
+		{"HTTP cancel only \"in Queued status\" (ThingSpace's v2 lifecycle page)", HTTPRequestPending, before, 0, ErrInvalidTransition},
 		{"After the start date, but before the end date, the software upgrade can be aborted, but not canceled\"", HTTPScheduled, june2, Abort, nil},
 		{"After the start date, but before the end date, the software upgrade can be aborted, but not canceled\"", HTTPInProgress, during, Abort, nil},
 		{"After the start date, but before the end date, the software upgrade can be aborted, but not canceled\"", HTTPInProgress, last, Abort, nil},

@@ -7,7 +7,7 @@ import (
 )
 
 // PushEvents declares the push-family campaign lifecycle (OMA-DM and
-// LWM2M, /v1), as in DESIGN §5. State names are Status.Name values.
+// LWM2M, /v1), as ThingSpace's /v1 lifecycle page describes it. State names are Status.Name values.
 var PushEvents = fsm.Events{
 	{Name: "accept", Src: []string{"RequestPending"}, Dst: "Queued"},
 	{Name: "reject", Src: []string{"RequestPending"}, Dst: "RequestFailed"},
@@ -19,7 +19,7 @@ var PushEvents = fsm.Events{
 }
 
 // HTTPEvents declares the HTTP-family campaign lifecycle (/v2), exactly as
-// DESIGN §5 draws it: cancel only from Queued.
+// ThingSpace's /v2 lifecycle page describes it: cancel only from Queued.
 var HTTPEvents = fsm.Events{
 	{Name: "accept", Src: []string{"RequestPending"}, Dst: "Queued"},
 	{Name: "acceptOnDemand", Src: []string{"RequestPending"}, Dst: "Scheduled"},

@@ -1,7 +1,7 @@
 package campaign
 
 // An independent model of both campaign lifecycles, written from
-// about-campaigns.txt and DESIGN §5 in wire spellings, without looking at
+// about-campaigns.txt in wire spellings, without looking at
 // the fsm.Events declarations: tests compare the tables with it.
 
 type modelKey struct{ from, event string }

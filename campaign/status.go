@@ -3,6 +3,7 @@ package campaign
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 
 	"github.com/fotakit/fota/device"
 )
@@ -155,7 +156,12 @@ func (e *StatusError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownStatus.
-func (e *StatusError) Is(target error) bool { return target == ErrUnknownStatus }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *StatusError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // ParseStatus parses the exact ThingSpace spelling of a campaign status of
 // either family (case-sensitive, as the wire is). "CampaignRequestQueued",

@@ -17,18 +17,18 @@ const (
 
 // Catalog returns every status/detail pair fota reports, as data other
 // tools can iterate and serialise. It holds every line of the two device
-// tables of spec/about-campaigns.txt in the tables' order (push first,
+// tables of ThingSpace's About Campaigns page in the tables' order (push first,
 // then HTTP), each followed by what the tables leave out:
 //
 //   - Upgrade Pending / UpgradePending, with no detail;
-//   - push CampaignCancelled with no detail (DESIGN §6), HTTP
+//   - push CampaignCancelled with no detail (fota's status table, package doc), HTTP
 //     CampaignAborted "Campaign aborted by user." (the v2 lifecycle page);
 //   - the licence outcomes LicenseAssignSuccess and LicenseRemoveSuccess
 //     (no detail) for both families, and for HTTP the LicenseRemoveFailed
 //     lines the push table has: licences apply to both families.
 //
 // The HTTP table spells its failure lines "UpgradedFailed for
-// UpgradePending"; the catalog says "UpgradeFailed" (DESIGN §6), and
+// UpgradePending"; the catalog says "UpgradeFailed" (fota's status table, package doc), and
 // ParseStatus accepts "UpgradedFailed" too. Each call returns a fresh
 // slice the caller may keep or change.
 func Catalog() []Entry {

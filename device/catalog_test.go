@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The two device tables of spec/about-campaigns.txt, line by line,
+// The two device tables of ThingSpace's About Campaigns page, line by line,
 // verbatim ("Device Status Device Detail Status").
 var specTables = []struct {
 	f    Family

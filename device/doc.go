@@ -10,9 +10,9 @@
 //   - protocol.go: a Protocol (LWM2M, OMA-DM, HTTP) belongs to a Family
 //     (push or HTTP); the family picks the lifecycle and the spellings.
 //   - status.go: one Status set (Accepted, Rejected, Pending, Success,
-//     Failed, Cancelled, Aborted), spelled per family by Wire (DESIGN §6).
+//     Failed, Cancelled, Aborted), spelled per family by Wire (fota's status table, package doc).
 //   - reason.go: family-neutral Reasons; Text gives each family's exact
-//     sentence from spec/about-campaigns.txt, typos included.
+//     sentence from ThingSpace's About Campaigns page, typos included.
 //   - catalog.go: Catalog lists every (family, status, detail) as data.
 //   - lifecycle.go: the device-in-campaign lifecycles, declared once as
 //     fsm.Events (HTTPEvents, PushEvents) and compiled at init into
@@ -37,10 +37,10 @@
 //
 // Statuses:
 //   - The push family's "Upgrade Pending" is not in the sources; it is
-//     DESIGN §6's. The push family has no abort, so Aborted.Wire(FamilyPush)
+//     fota's. The push family has no abort, so Aborted.Wire(FamilyPush)
 //     is "".
 //   - The HTTP table spells the failure status "UpgradedFailed for
-//     UpgradePending". fota writes "UpgradeFailed" (DESIGN §6) and
+//     UpgradePending". fota writes "UpgradeFailed" (fota's status table, package doc) and
 //     ParseStatus and UnmarshalText also accept "UpgradedFailed".
 //   - MarshalText writes the neutral name (what a store keeps);
 //     UnmarshalText accepts it or either family's spelling, which never
@@ -48,7 +48,7 @@
 //
 // Reasons:
 //   - "Campaign aborted by user." is not in about-campaigns.txt's table; it
-//     comes from the v2 lifecycle page (spec/thingspace-api.md §4.5).
+//     comes from the v2 lifecycle page (thingspace.verizon.com/documentation/apis/software-management/getting-started/campaign-lifecycle-flow-for-v2.html).
 //   - A cancelled push device is reported as CampaignCancelled with no
 //     detail: ReasonCancelledByUser has no push sentence but is reported
 //     under Cancelled in both families.
@@ -99,7 +99,7 @@
 // IMEI: exactly 15 ASCII digits, the last the Luhn check digit of the
 // first 14. Nothing is trimmed; 16-digit IMEISVs are not IMEIs.
 //
-// Eligibility, in the order of Checks (DESIGN §6):
+// Eligibility, in the order of Checks (fota's status table, package doc):
 //  1. device exists;
 //  2. IMEI valid;
 //  3. eligible for service: FOTA capable, licensed where the campaign

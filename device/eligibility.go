@@ -18,10 +18,13 @@ type Facts struct {
 
 // Prerequisites is what a campaign asks of its devices.
 type Prerequisites struct {
-	Protocol        Protocol // the campaign's protocol; its Family picks the checks
-	Make, Model     string   // "" means any
-	SoftwareFrom    string   // the version being upgraded from; "" means any
-	LicenseRequired bool     // the account needs a licence per device
+	Protocol Protocol // the campaign's protocol; its Family picks the checks
+	// Family is the campaign's family when Protocol is zero: a /v1 push
+	// campaign takes LwM2M and OMA-DM devices alike.
+	Family          Family
+	Make, Model     string // "" means any
+	SoftwareFrom    string // the version being upgraded from; "" means any
+	LicenseRequired bool   // the account needs a licence per device
 }
 
 // Verdict is the outcome of the eligibility checks for one device:
@@ -40,7 +43,7 @@ type EligibilityCheck struct {
 	Fails func(Facts, Prerequisites) bool
 }
 
-// Checks are the eligibility checks in the order they run (DESIGN §6): a
+// Checks are the eligibility checks in the order they run (fota's status table, package doc): a
 // device failing several is rejected with the first one's reason.
 // Comparisons are exact and case-sensitive: the sources say nothing about
 // normalising makes, models or versions.
@@ -48,15 +51,19 @@ var Checks = []EligibilityCheck{
 	{Reason: ReasonNotFound, Fails: func(f Facts, _ Prerequisites) bool { return !f.Exists }},
 	{Reason: ReasonInvalidIMEI, Fails: func(f Facts, _ Prerequisites) bool { return !ValidIMEI(f.IMEI) }},
 	{Reason: ReasonNotEligible, Fails: func(f Facts, p Prerequisites) bool {
-		fam := p.Protocol.Family()
+		fam := p.family()
 		return !f.FOTACapable ||
 			(p.LicenseRequired && !f.Licensed) ||
 			fam == 0 || // a campaign for no known protocol has no eligible device
 			(fam == FamilyHTTP && f.Protocol != HTTP)
 	}},
 	// Within the push family, an LwM2M campaign cannot update an OMA-DM
-	// device nor the reverse, and an HTTP device is no push client at all.
+	// device nor the reverse, and an HTTP device (or one whose client type
+	// the inventory does not know) is no push client at all.
 	{Reason: ReasonUnknownClientType, Families: []Family{FamilyPush}, Fails: func(f Facts, p Prerequisites) bool {
+		if p.Protocol == 0 {
+			return f.Protocol.Family() != FamilyPush
+		}
 		return f.Protocol != p.Protocol
 	}},
 	{Reason: ReasonMakeModel, Fails: func(f Facts, p Prerequisites) bool {
@@ -76,7 +83,7 @@ var Checks = []EligibilityCheck{
 // Check runs Checks in order for one device and a campaign's
 // prerequisites. It allocates nothing.
 func Check(f Facts, p Prerequisites) Verdict {
-	fam := p.Protocol.Family()
+	fam := p.family()
 	for _, c := range Checks {
 		if c.Families != nil && !slices.Contains(c.Families, fam) {
 			continue
@@ -86,4 +93,13 @@ func Check(f Facts, p Prerequisites) Verdict {
 		}
 	}
 	return Verdict{Status: Accepted, Reason: ReasonCleared}
+}
+
+// family is the campaign's family: its protocol's, or Family when the
+// campaign names no single protocol.
+func (p Prerequisites) family() Family {
+	if p.Protocol != 0 {
+		return p.Protocol.Family()
+	}
+	return p.Family
 }

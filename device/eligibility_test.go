@@ -143,7 +143,7 @@ func TestCheckOrder(t *testing.T) {
 	}
 }
 
-// refCheck is a straightforward re-implementation of DESIGN §6's checks.
+// refCheck is a straightforward re-implementation of the eligibility rules.
 func refCheck(f Facts, p Prerequisites) Verdict {
 	push := p.Protocol == LWM2M || p.Protocol == OMADM
 	http := p.Protocol == HTTP
@@ -210,5 +210,30 @@ func TestCheckAllocs(t *testing.T) {
 	f, p := eligibleFor(HTTP), campaign(HTTP)
 	if n := testing.AllocsPerRun(100, func() { Check(f, p) }); n != 0 {
 		t.Fatalf("Check allocates %v times", n)
+	}
+}
+
+// A /v1 campaign names no protocol: it takes LwM2M and OMA-DM devices
+// alike, and refuses an HTTP device or one of unknown client type as
+// "Unknown client device type.".
+func TestCheckMixedPushCampaign(t *testing.T) {
+	mixed := campaign(0)
+	mixed.Family = FamilyPush
+	for _, c := range []struct {
+		device Protocol
+		want   Verdict
+	}{
+		{LWM2M, Verdict{Accepted, ReasonCleared}},
+		{OMADM, Verdict{Accepted, ReasonCleared}},
+		{HTTP, Verdict{Rejected, ReasonUnknownClientType}},
+		{0, Verdict{Rejected, ReasonUnknownClientType}},
+	} {
+		if got := Check(eligibleFor(c.device), mixed); got != c.want {
+			t.Errorf("device %v in a mixed push campaign: %+v, want %+v", c.device, got, c.want)
+		}
+	}
+	// Without a family either, no device is eligible.
+	if got := Check(eligibleFor(LWM2M), campaign(0)); got.Reason != ReasonNotEligible {
+		t.Errorf("campaign of no family: %+v, want ReasonNotEligible", got)
 	}
 }

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // ErrInvalidIMEI is matched by errors reporting a string that is not an
@@ -20,7 +21,12 @@ func (e *IMEIError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidIMEI.
-func (e *IMEIError) Is(target error) bool { return target == ErrInvalidIMEI }
+func (e *IMEIError) Is(target error) bool {
+	return target == ErrInvalidIMEI || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field (deviceId) and the value that were refused.
+func (e *IMEIError) FieldValue() (field, value string) { return "deviceId", e.Value }
 
 const imeiLen = 15
 

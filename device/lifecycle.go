@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 
 	"github.com/looplab/fsm"
 
@@ -133,7 +134,12 @@ func (e *StateError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownState.
-func (e *StateError) Is(target error) bool { return target == ErrUnknownState }
+func (e *StateError) Is(target error) bool {
+	return target == ErrUnknownState || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *StateError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // MarshalText writes the state's name; the zero State is an error.
 func (s State) MarshalText() ([]byte, error) {
@@ -235,7 +241,12 @@ func (e *EventError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownEvent.
-func (e *EventError) Is(target error) bool { return target == ErrUnknownEvent }
+func (e *EventError) Is(target error) bool {
+	return target == ErrUnknownEvent || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *EventError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // MarshalText writes the event's name; the zero Event is an error.
 func (e Event) MarshalText() ([]byte, error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/fotakit/fota/lifecycle"
 )
 
-// The models below are written by hand from DESIGN §5-6 and the brief,
+// The models below are written by hand from ThingSpace's lifecycle pages and fota's status table,
 // independently of HTTPEvents and PushEvents: (state, event) -> state.
 type model map[[2]string]string
 
@@ -255,7 +255,7 @@ func TestStateReport(t *testing.T) {
 			}
 		}
 	}
-	// The family-specific states named in the brief.
+	// The family-specific states.
 	for s, want := range map[State]Status{
 		StateAccepted: Accepted, StateRejected: Rejected, StateDownloading: Pending, StateDownloaded: Pending,
 		StateInstalling: Pending, StateNotified: Pending, StateSucceeded: Success, StateNoReport: Failed,

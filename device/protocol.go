@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Protocol is how a device is managed, and so which ThingSpace resource
@@ -46,7 +47,12 @@ func (e *ProtocolError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownProtocol.
-func (e *ProtocolError) Is(target error) bool { return target == ErrUnknownProtocol }
+func (e *ProtocolError) Is(target error) bool {
+	return target == ErrUnknownProtocol || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *ProtocolError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // Family is the lifecycle family the protocol belongs to.
 func (p Protocol) Family() Family {

@@ -3,10 +3,11 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Reason is why a device has its status: the "Device Detail Status" of
-// spec/about-campaigns.txt. Reasons are family-neutral; Text gives each
+// ThingSpace's About Campaigns page. Reasons are family-neutral; Text gives each
 // family's exact sentence, typos included.
 type Reason uint8
 
@@ -74,7 +75,7 @@ type reasonInfo struct {
 }
 
 // reasons is the catalog, indexed by Reason. Sentences are copied from
-// spec/about-campaigns.txt exactly, typos and punctuation included;
+// ThingSpace's About Campaigns page exactly, typos and punctuation included;
 // "Campaign aborted by user." comes from the v2 lifecycle page (the
 // spec's table omits that line).
 var reasons = [numReasons]reasonInfo{
@@ -165,7 +166,12 @@ func (e *ReasonError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownReason.
-func (e *ReasonError) Is(target error) bool { return target == ErrUnknownReason }
+func (e *ReasonError) Is(target error) bool {
+	return target == ErrUnknownReason || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *ReasonError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 func (r Reason) valid() bool { return r > ReasonNone && r < numReasons }
 

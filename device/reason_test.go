@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Every sentence, quoted from spec/about-campaigns.txt (the v2 lifecycle
+// Every sentence, quoted from ThingSpace's About Campaigns page (the v2 lifecycle
 // page for "Campaign aborted by user."), with the family-neutral reason
 // and the status it is reported under.
 var reasonQuotes = []struct {

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 )
 
 // Status is what a device's place in a campaign is reported as. There is
@@ -38,7 +39,12 @@ func (e *StatusError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownStatus.
-func (e *StatusError) Is(target error) bool { return target == ErrUnknownStatus }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrUnknownStatus || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *StatusError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // statusNames holds the neutral name and the two wire spellings of each
 // status, indexed by Status.
@@ -67,7 +73,7 @@ func (s Status) String() string {
 	return statusNames[s].name
 }
 
-// Wire is family f's spelling of the status (DESIGN §6), or "" when the
+// Wire is family f's spelling of the status (fota's status table, package doc), or "" when the
 // family has no such status (Aborted in the push family) or f or s is not
 // valid.
 func (s Status) Wire(f Family) string {

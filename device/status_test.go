@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// DESIGN §6: "One device.Status set, spelled per family".
+// "One device.Status set, spelled per family".
 func TestStatusWire(t *testing.T) {
 	for _, c := range []struct {
 		s          Status

@@ -12,7 +12,7 @@
 //
 // # How the pieces fit
 //
-// A Target (make, model, software from, software to) has one Gate, a plain
+// A Target (account, software name, software from, software to) has one Gate, a plain
 // value the host stores; the zero Gate for a target is Standing. A Policy
 // holds the three numbers (DefaultPolicy: 5, 20, 0.5). When a campaign is
 // requested the host asks Gate.Admit, which refuses more than
@@ -26,10 +26,13 @@
 //
 //	stateDiagram-v2
 //	    [*] --> Standing
+//	    Standing --> Lifted: OperatorLifted
 //	    Standing --> Lifted: PilotPassed
 //
 // Learn decides first whether an outcome is a PilotPassed event and only
-// then consults Table, so the table holds the one real transition. A failed
+// then consults Table, so the table holds the real transitions: a passed
+// pilot, and an operator's decision (Gate.Lift) for a pilot that ran
+// elsewhere. A failed
 // pilot changes no state and is not declared as an event (looplab treats a
 // self-transition as "no transition"); Lifted has no way out, which is how
 // "a lifted gate stays lifted" is enforced by the table itself.
@@ -69,10 +72,15 @@
 //
 // # Choices where the sources are silent
 //
-//   - The key. ThingSpace says "that firmware/software"; the gate is per
-//     (make, model, software from, software to), as the issue asks, so a
-//     pilot of 1.0->2.0 does not lift the gate of 1.1->2.0 nor another
-//     model's. Fields are compared exactly; the host normalises spellings.
+//   - The key. ThingSpace says "that firmware/software" and runs a gate
+//     for each customer's account; the gate is per (account, software
+//     name, software from, software to). So a pilot of 1.0->2.0 does not
+//     lift the gate of 1.1->2.0, nor another package's that shares the
+//     versions, nor another account's. Make and model are not part of the
+//     key: the software package decides which devices it fits, so a pilot
+//     that names no make lifts the gate for a request that names one, and
+//     the reverse. Fields are compared exactly; the host normalises
+//     spellings.
 //   - Which campaigns are gated. The sources name HTTP devices (/v2) and
 //     "/v2 or /v3" campaigns; the package does not know protocols, and the
 //     host asks the gate only for the campaigns it gates.

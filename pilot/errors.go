@@ -3,6 +3,7 @@ package pilot
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 )
 
@@ -73,7 +74,12 @@ func (e *CountError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidCount.
-func (e *CountError) Is(target error) bool { return target == ErrInvalidCount }
+func (e *CountError) Is(target error) bool {
+	return target == ErrInvalidCount || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *CountError) FieldValue() (field, value string) { return e.Field, strconv.Itoa(e.Value) }
 
 // OutcomeError names the Outcome field that cannot be right and its value.
 // It matches ErrInvalidOutcome.

@@ -22,9 +22,9 @@ func TestErrorsIsAs(t *testing.T) {
 		sentinel error
 		mentions []string
 	}{
-		{g.Admit(21, p), ErrPilotRequired, []string{"Acme/Tracker 1.0->1.1", "21", "20"}},
+		{g.Admit(21, p), ErrPilotRequired, []string{"acme:tracker-fw 1.0->1.1", "21", "20"}},
 		{Policy{5, 20, 1.5}.Validate(), ErrInvalidPolicy, []string{"SuccessRatio", "1.5"}},
-		{g.Admit(-1, p), ErrInvalidCount, []string{"devices", "-1", "Acme/Tracker"}},
+		{g.Admit(-1, p), ErrInvalidCount, []string{"devices", "-1", "acme:tracker-fw"}},
 		{outcomeErr, ErrInvalidOutcome, []string{"Succeeded", "6", "Devices = 5"}},
 		{Gate{Target: tracker, State: 9}.Validate(), ErrInvalidGate, []string{"State", "State(9)"}},
 		{Gate{Target: tracker, Pilots: -2}.Validate(), ErrInvalidGate, []string{"Pilots", "-2"}},
@@ -103,9 +103,9 @@ func TestTargetString(t *testing.T) {
 		t    Target
 		want string
 	}{
-		{tracker, "Acme/Tracker 1.0->1.1"},
-		{Target{}, `""/"" ""->""`},
-		{Target{"Big Co", "M/2", "a->b", "2.0"}, `"Big Co"/"M/2" "a->b"->2.0`},
+		{tracker, "acme:tracker-fw 1.0->1.1"},
+		{Target{}, `"":"" ""->""`},
+		{Target{"Big Co", "M:2", "a->b", "2.0"}, `"Big Co":"M:2" "a->b"->2.0`},
 	} {
 		if got := tc.t.String(); got != tc.want {
 			t.Errorf("String() = %s, want %s", got, tc.want)

@@ -12,7 +12,7 @@ import (
 // with at least half of them in UpgradeSuccess, campaigns of more than 20
 // devices are refused.
 func Example() {
-	target := pilot.Target{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
+	target := pilot.Target{Account: "acme", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
 	policy := pilot.DefaultPolicy()
 	gate := pilot.Gate{Target: target} // nothing stored yet: the gate stands
 	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -47,7 +47,7 @@ func Example() {
 // applies ThingSpace's policy.
 func ExampleGates() {
 	var gates pilot.Gates
-	target := pilot.Target{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
+	target := pilot.Target{Account: "acme", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
 	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 
 	fmt.Println(gates.Admit(target, 21))
@@ -58,7 +58,7 @@ func ExampleGates() {
 	fmt.Println("3 of 5:", lifted)
 	fmt.Println(gates.Admit(target, 21))
 	// Output:
-	// fota: pilot gate Acme/Tracker 1.0->1.1: campaign of 21 devices exceeds the pilot limit of 20 until a pilot campaign succeeds
+	// fota: pilot gate acme:tracker-fw 1.0->1.1: campaign of 21 devices exceeds the pilot limit of 20 until a pilot campaign succeeds
 	// cancelled: false
 	// 3 of 5: true
 	// <nil>

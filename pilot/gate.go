@@ -117,3 +117,19 @@ func (p Policy) Counts(o Outcome) bool {
 func (p Policy) Passed(o Outcome) bool {
 	return p.Counts(o) && p.met(o.Succeeded, o.Devices)
 }
+
+// Lift lifts a standing gate by an operator's decision (say, the pilot ran
+// on another system), at now. A gate already lifted is a
+// *lifecycle.TransitionError, and g is returned unchanged.
+func (g Gate) Lift(now time.Time) (Gate, error) {
+	if err := g.Validate(); err != nil {
+		return g, err
+	}
+	s, err := Table.Next(g.State, OperatorLifted)
+	if err != nil {
+		return g, err
+	}
+	next := g
+	next.State, next.LiftedAt = s, now
+	return next, nil
+}

@@ -67,8 +67,9 @@ func (gs *Gates) Learn(t Target, o Outcome, now time.Time) (Gate, bool, error) {
 	return g, lifted, gs.Put(g)
 }
 
-// All returns every stored gate, ordered by target (make, model, software
-// from, software to), so a host can save or print them deterministically.
+// All returns every stored gate, ordered by target (account, software
+// name, software from, software to), so a host can save or print them
+// deterministically.
 func (gs *Gates) All() []Gate {
 	out := make([]Gate, 0, len(gs.gates))
 	for _, g := range gs.gates {
@@ -80,8 +81,8 @@ func (gs *Gates) All() []Gate {
 
 func compareTargets(a, b Target) int {
 	return cmp.Or(
-		strings.Compare(a.Make, b.Make),
-		strings.Compare(a.Model, b.Model),
+		strings.Compare(a.Account, b.Account),
+		strings.Compare(a.SoftwareName, b.SoftwareName),
 		strings.Compare(a.SoftwareFrom, b.SoftwareFrom),
 		strings.Compare(a.SoftwareTo, b.SoftwareTo),
 	)

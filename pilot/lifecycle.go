@@ -24,11 +24,13 @@ type Event uint8
 const (
 	// PilotPassed: a counted pilot met the success ratio (see Gate.Learn).
 	PilotPassed Event = iota
+	// OperatorLifted: an operator lifted the gate by hand (see Gate.Lift).
+	OperatorLifted
 )
 
 var (
 	allStates = []State{Standing, Lifted}
-	allEvents = []Event{PilotPassed}
+	allEvents = []Event{PilotPassed, OperatorLifted}
 )
 
 // Events declares the gate lifecycle once: a standing gate is lifted by a
@@ -40,6 +42,7 @@ var (
 // before consulting Table.
 var Events = fsm.Events{
 	{Name: "PilotPassed", Src: []string{"Standing"}, Dst: "Lifted"},
+	{Name: "OperatorLifted", Src: []string{"Standing"}, Dst: "Lifted"},
 }
 
 // Table is Events compiled for Learn: one array load per decision.
@@ -90,8 +93,11 @@ func ParseState(name string) (State, error) {
 
 // String is the event's name in Events.
 func (e Event) String() string {
-	if e == PilotPassed {
+	switch e {
+	case PilotPassed:
 		return "PilotPassed"
+	case OperatorLifted:
+		return "OperatorLifted"
 	}
 	return fmt.Sprintf("Event(%d)", uint8(e))
 }

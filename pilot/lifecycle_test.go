@@ -3,6 +3,9 @@ package pilot
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/fotakit/fota/lifecycle"
 
 	"github.com/fotakit/fota/internal/lifecycletest"
 
@@ -14,7 +17,7 @@ import (
 func TestTableAgreesWithLooplab(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := State(rapid.IntRange(0, 3).Draw(t, "state"))
-		e := Event(rapid.IntRange(0, 2).Draw(t, "event"))
+		e := Event(rapid.IntRange(0, 3).Draw(t, "event"))
 		got, err := lifecycletest.Agree(t, Table, s, e)
 		if Table.Name() != "pilot gate" {
 			t.Fatalf("table named %q", Table.Name())
@@ -25,19 +28,20 @@ func TestTableAgreesWithLooplab(t *testing.T) {
 	})
 }
 
-// Exhaustively, the table is exactly one transition; Lifted is terminal.
+// Exhaustively, the table is two transitions out of Standing (a passed
+// pilot, an operator's lift); Lifted is terminal.
 func TestTableShape(t *testing.T) {
 	for _, s := range allStates {
 		for _, e := range allEvents {
 			d, ok := Table.Lookup(s, e)
-			want := s == Standing && e == PilotPassed
+			want := s == Standing
 			if ok != want || (ok && d != Lifted) {
 				t.Errorf("%v --%v--> %v, %v", s, e, d, ok)
 			}
 		}
 	}
 	if Table.Terminal(Standing) || !Table.Terminal(Lifted) {
-		t.Error("Standing must be left only by PilotPassed; Lifted must absorb")
+		t.Error("Standing must be left; Lifted must absorb")
 	}
 }
 
@@ -86,5 +90,22 @@ func TestEndingText(t *testing.T) {
 	e := Aborted
 	if err := e.UnmarshalText([]byte("")); !errors.Is(err, ErrInvalidOutcome) || e != Aborted {
 		t.Fatalf("UnmarshalText(\"\") = %v, %v", err, e)
+	}
+}
+
+// An operator lifts a standing gate once; a lifted gate stays lifted.
+func TestLift(t *testing.T) {
+	g := Gate{Target: Target{Account: "acme", SoftwareName: "fw", SoftwareFrom: "1", SoftwareTo: "2"}}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	lifted, err := g.Lift(now)
+	if err != nil || !lifted.Lifted() || !lifted.LiftedAt.Equal(now) || lifted.Pilots != 0 {
+		t.Fatalf("Lift: %+v, %v", lifted, err)
+	}
+	again, err := lifted.Lift(now.Add(time.Hour))
+	if !errors.Is(err, lifecycle.ErrInvalidTransition) || again != lifted {
+		t.Fatalf("Lift of a lifted gate: %+v, %v", again, err)
+	}
+	if _, err := (Gate{State: 9}).Lift(now); !errors.Is(err, ErrInvalidGate) {
+		t.Fatalf("Lift of an invalid gate: %v", err)
 	}
 }

@@ -123,8 +123,8 @@ func TestGatesMachine(t *testing.T) {
 			gs: gs,
 			targets: []Target{
 				tracker,
-				{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.0", SoftwareTo: "1.2"},
-				{Make: "Bolt", Model: "Meter", SoftwareFrom: "7", SoftwareTo: "8"},
+				{Account: "acme", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.2"},
+				{Account: "bolt", SoftwareName: "meter-fw", SoftwareFrom: "7", SoftwareTo: "8"},
 			},
 			history: map[Target][]learnt{},
 			now:     t0,

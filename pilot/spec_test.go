@@ -7,7 +7,7 @@ import (
 )
 
 var (
-	tracker = Target{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
+	tracker = Target{Account: "acme", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.1"}
 	t0      = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 )
 

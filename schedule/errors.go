@@ -3,6 +3,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strings"
 )
 
@@ -76,6 +77,16 @@ func (e *FieldError) Error() string {
 
 // Unwrap returns the sentinel, so errors.Is(err, ErrBadDate) works.
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// Is reports whether target is the bad-request sentinel every package's
+// input errors match (fota.ErrBadRequest): every FieldError but a bad
+// policy, which is the host's configuration, not a request.
+func (e *FieldError) Is(target error) bool {
+	return target == reqerr.ErrBadRequest && e.Err != ErrBadPolicy
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *FieldError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 func fieldErr(field, value string, err error, reason string) *FieldError {
 	return &FieldError{Field: field, Value: value, Err: err, Reason: reason}

@@ -1,58 +1,284 @@
-// Package sim is fota's deterministic fleet simulator: a pilot campaign
-// and then the rollout to a whole fleet, driven through the public
+// Package sim is fota's deterministic fleet simulator and rollout
+// planner: a fleet of devices, a pilot campaign and the rollout to the
+// HTTP devices (ThingSpace /v2), a push rollout to the LwM2M and OMA-DM
+// devices (/v1), and the operator's actions, driven through the public
 // fota.Manager API on simulated time, so that a week-long campaign over a
 // large fleet runs in seconds and the same seed always gives the same
-// report.
+// report. Before the run it forecasts what the campaigns' dates and
+// windows can reach.
+//
+// examples/simulate is its command line; examples/simulate/scenarios
+// holds scenario files that each run.
+//
+// # Pieces, in reading order
+//
+//   - format.go: Duration, At and DateSpec (how a scenario file writes
+//     durations, instants and dates) and ReadScenario.
+//   - scenario.go: Scenario, Group, Campaign, Timing, Action; defaults,
+//     Validate, and the errors.
+//   - forecast.go: Scenario.Forecast.
+//   - run.go: Run and the HTTP devices; all of its calls into the Manager
+//     are the few call* functions at its top (push.go's beside them).
+//   - push.go: the push transport and the LwM2M and OMA-DM devices.
+//   - fleet.go: the devices' ids and the computed inventory.
+//   - report.go: Report and its table.
+//   - clock.go, queue.go: the simulated Clock and the event Queue.
+//
+// # A scenario file
+//
+// A scenario is the JSON of Scenario. ReadScenario reads it on top of a
+// base (examples/simulate uses DefaultScenario(100000)): what the file
+// leaves out keeps the base's value. A field the format does not know is
+// refused with its full name ("fleet[0].chekInEvery": unknown field), as
+// is a value of the wrong type; keys are matched exactly. Durations are Go
+// duration strings everywhere ("24h", "90m", "1h30m"), never numbers.
+// An example (the comments are this page's; JSON has none):
+//
+//	{
+//	  "seed": 1,
+//	  "start": "2026-01-05T00:00:00Z",
+//	  "fleet": [                      // groups, in order; device ids are minted in this order
+//	    {"name": "meters", "count": 6000},                                  // DefaultGroup's behaviour
+//	    {"name": "basement", "count": 800, "online": "offline", "offlineFor": "72h"},
+//	    {"name": "kiosks", "count": 200, "checkInEvery": "24h", "checkInJitter": "10m", "followRetry": false},
+//	    {"name": "legacy", "count": 100, "software": "0.9"},                // rejected by a 1.0 -> 2.0 request
+//	    {"name": "lamps", "count": 500, "protocol": "LWM2M", "notificationLoss": 0.05, "installFailCode": 8}
+//	  ],
+//	  "pilot": {                      // a ThingSpace /v2 CampaignSoftwareUpgrade, deviceList filled in
+//	    "softwareName": "sensor-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
+//	    "make": "Acme", "model": "Sensor",
+//	    "startDate": "+0h", "endDate": "+24h",
+//	    "downloadTimeWindowList": [{"startTime": 0, "endTime": 6}],
+//	    "devices": 20, "groups": ["meters"]
+//	  },
+//	  "rollout": {
+//	    "softwareName": "sensor-fw", "softwareFrom": "1.0", "softwareTo": "2.0",
+//	    "startDate": "+48h", "endDate": "2026-01-16", "timeZone": "Europe/Paris",
+//	    "installTimeWindowList": [{"startTime": 2, "endTime": 5}],
+//	    "scheduleAt": "pilotEnd"
+//	  },
+//	  "upgrade": {                    // a ThingSpace /v1 FirmwareUpgradeRequest, deviceList filled in
+//	    "firmwareName": "sensor-fw", "firmwareFrom": "1.0", "firmwareTo": "2.0",
+//	    "startDate": "+24h", "endDate": "+144h", "groups": ["lamps"]
+//	  },
+//	  "actions": [
+//	    {"at": "1h", "do": "enableLogging", "group": "meters", "count": 5},
+//	    {"at": "pilotEnd+1h", "do": "addDevices", "campaign": "rollout", "group": "kiosks"},
+//	    {"at": "pilotEnd+2h", "do": "changeDates", "campaign": "rollout",
+//	     "dates": {"startDate": "+48h", "endDate": "+240h", "timeZone": "Europe/Paris",
+//	               "installTimeWindowList": [{"startTime": 2, "endTime": 5}]}},
+//	    {"at": "pilotEnd+96h", "do": "abort", "campaign": "rollout"}
+//	  ],
+//	  "sampleEvery": "1h",
+//	  "historyMax": 8
+//	}
+//
+// Fleet groups (Group): name, count, make, model, software (what the
+// inventory says), protocol ("HTTP", "LWM2M", "OMA-DM"), checkInEvery and
+// checkInJitter (regular check-ins; an OMA-DM device's sessions),
+// retryJitter and followRetry (coming back at Instruction.RetryAt),
+// online ("always", "offline" with offlineFor, "never"), neverOnline,
+// download and install ({"min", "max"} durations), downloadFail,
+// installFail, unknownError (HTTP); for push groups also
+// notificationLoss, downloadFailCode and installFailCode (an LwM2M
+// Update Result that its Object 5 machine reaches on that failure, or a
+// FUMO 4xx/5xx code; validated against packages device/lwm2m and
+// device/omadm). Each group starts from DefaultGroup.
+//
+// Campaigns (Campaign): the pilot and the rollout, ThingSpace /v2
+// requests (campaignName, softwareName, softwareFrom, softwareTo,
+// distributionType "HTTP", make, model, startDate, endDate,
+// campaignTimeWindowList, downloadAfterDate, downloadTimeWindowList,
+// installAfterDate, installTimeWindowList, and fota's timeZone), whose
+// deviceList the simulator fills: "devices" of its "groups" (HTTP groups;
+// none named: every HTTP group), in fleet order; and "scheduleAt", when
+// the operator sends it. A campaign's timing is exactly what the file
+// writes, as in a ThingSpace request: an absent window list is all hours,
+// an absent endDate of an on-demand campaign a week. Dates are
+// "YYYY-MM-DD", "+48h" (whole days after the day the campaign is sent) or
+// "start+48h" (after the scenario's start day); see DateSpec. Instants are
+// "36h" after the start, "pilotEnd" or "pilotEnd+12h"; see At.
+//
+// The upgrade (Upgrade): the push rollout, a ThingSpace /v1 request
+// (campaignName, firmwareName, firmwareTo, startDate, endDate, and fota's
+// prerequisites make, model, firmwareFrom), whose deviceList the
+// simulator fills with "devices" of its "groups" (LWM2M and OMA-DM groups;
+// none named: every push group); "scheduleAt" (default the start). It has
+// no pilot: the pilot gate is the HTTP family's. Its dates are exactly
+// what the file writes; endDate is required, as in a /v1 request. A
+// campaign whose groups hold no device is not sent, so one scenario may
+// run HTTP campaigns, a push rollout, or both side by side.
+//
+// Actions (Action): "cancel", "abort", "changeDates" (with the full new
+// "dates", ThingSpace's rule), "addDevices" and "enableLogging" (a group's
+// first "count" devices that have not been in a campaign), and
+// "liftGate" (the operator lifts the pilot gate of the pilot's or the
+// rollout's software, Manager.LiftGate). Actions at one instant happen in
+// the file's order, after a campaign sent then. A refused action (say, an
+// abort or a date change of the upgrade: push campaigns have neither) is
+// reported and changes nothing.
 //
 // # How it runs
 //
-// Run builds a fleet of Scenario.Devices HTTP devices (IMEIs minted with
-// device.IMEIOf) in a fota.MemoryInventory, and a Manager over
-// fota.NewMemoryStore() with a deterministic Config.NewID ("sim-1",
-// "sim-2") and a Clock of its own. It schedules the pilot (the first
-// Scenario.Pilot devices, 20 by default: ThingSpace refuses a campaign of
-// more than 20 devices for a software target until a pilot has passed)
-// and runs it until the campaign ends; then it schedules the rollout of
-// every other device, which the Manager refuses with fota.ErrPilotRequired
-// if the pilot did not lift the gate. A refusal is reported
-// (CampaignReport.Refused and Err), not returned as an error.
+// Run builds the fleet (IMEIs minted with device.IMEIOf) and a Manager
+// over fota.NewMemoryStore() with an inventory computed from each
+// device's IMEI and group (nothing stored per device), a deterministic
+// Config.NewID ("sim-1", "sim-2") and a Clock of its own.
+// It sends the pilot's request at its scheduleAt, the rollout's at its own
+// (by default when the pilot ends: the gate judges a pilot when it ends),
+// and carries out the actions; it runs until every campaign has ended and
+// every action is done. The Manager may refuse a request: the pilot gate
+// (fota.ErrPilotRequired), a start date that has passed; a refusal is
+// reported (CampaignReport.Refused and Reason, Report.Refused) with why:
+// for a rollout the gate stopped, what the pilot did ("pilot: 3 of 20
+// succeeded, 15% < 50%", "no pilot: a campaign of 280 devices ..."), not
+// returned as an error.
 //
 // Time jumps from event to event. A Queue holds the device events
-// (check-ins and reports) and the Manager's deadlines: the simulator asks
-// Manager.Tick when a campaign is scheduled and at every tick event, and
-// queues a tick at the deadline it returns. Among the calls the simulator
-// makes, only Schedule adds deadlines, so nothing falls due unseen. Each
-// campaign runs until the Observer reports it in a terminal status;
-// device events still queued then (a next check-in, a download under way)
-// are dropped and counted (Totals.Dropped).
+// (check-ins and reports; the ends of push devices' downloads and
+// updates, their registrations and sessions), the operator's events, the
+// Manager's deadlines and the push transport's Outbox calls: the
+// simulator asks Manager.Tick after every operator event and at every
+// tick event, and queues a tick at the deadline it returns. Device calls
+// add no deadline, so nothing falls due unseen. A device event whose
+// campaign has ended (a next check-in, a download under way) is dropped
+// and counted (Totals.Dropped). Every Scenario.SampleEvery and every
+// midnight the report samples each running campaign's counts.
+//
+// # Push devices
+//
+// The simulator drives the push family as a host's LwM2M and OMA-DM
+// servers would (push.go). It calls Manager.Outbox when commands are due:
+// at the time the last Outbox call returned, and when Manager.Due says an
+// operation planned one. (After a device's answer it may wait until the
+// earliest such an answer can plan, LeaseTTL or ObserveTimeout later or
+// the next 04:00 UTC retry, so that one call serves many answers; no
+// command is handed out late.) It hands each command to its device, which
+// answers by its protocol's machine (Object 5 by lwm2m.Step, FUMO by
+// omadm.Step): observe and read 2.05 with the current /5/0/3 and /5/0/5,
+// reset 2.04 (4.05 while Updating), package write 2.04 (4.00 outside
+// Idle), execute 2.04 (4.05 outside Downloaded); the FUMO Exec of
+// DownloadAndUpdate 202. It confirms each command (Manager.Confirm) and
+// carries out at once the command the Manager hands back
+// (PushResult.Next). A device that is offline (before Scenario.Start +
+// offlineFor) or never online answers nothing (Receipt.Delivered false):
+// the Manager retries an LwM2M device at 04:00 UTC for three days and
+// then gives up; a device that comes back registers (LwM2M) or opens a
+// session (OMA-DM), Manager.Connected, and is pushed at once.
+//
+// A download and an update take their drawn durations and may fail, with
+// the group's result codes: an LwM2M device notifies each change of /5/0/3
+// and /5/0/5 (Downloading, Downloaded, Updating, then Idle with Update
+// Result 1, or the failure), reported with Manager.Observation; an OMA-DM
+// device's DownloadAndUpdate goes on by itself and ends in a Generic
+// Alert (200 or the failure code), Manager.Alert. Each notification and
+// alert is lost with the group's notificationLoss: the Manager reads /5/0
+// of an LwM2M device it has not heard from for ObserveTimeout, and an
+// OMA-DM device sends its alert again in its next session (its next
+// regular slot). An observation or alert after the campaign's end is
+// refused and counted as late.
+//
+// # The forecast
+//
+// Scenario.Forecast follows the simulator's device model without drawing
+// anything (see Forecast): per campaign, the share of its devices expected
+// to end through their own report before the end (Reachable: the devices
+// the windows can reach at all given the check-in pattern), the share
+// expected in UpgradeSuccess, when 50, 90 and 99 % of the reachable devices
+// finish, the campaign days on which no device is expected to finish, and
+// what the pilot gate is expected to do. Run puts it in the Report, and the
+// table prints each campaign's forecast reach beside what it reached
+// (CampaignReport.Reached). examples/simulate's TestForecastAgrees holds
+// the two within two percentage points on wide windows, on a 2-hour window
+// with daily check-ins at stable times, and across a clock change.
+//
+// # The report as JSON
+//
+// examples/simulate -json prints Report as JSON; its shape is stable
+// (fields are added, never renamed or removed; examples/simulate's golden
+// test holds it byte for byte):
+//
+//	seed, devices, offline (never online), start, end
+//	statuses        the 7 HTTP device statuses: the order of an HTTP campaign's samples' counts
+//	forecast        {devices, reachable, campaigns: [{name, family, devices, scheduledAt, request,
+//	                 rejected, neverOnline, reachable, success, finish50, finish90, finish99,
+//	                 quietDays, gate, refused, error}]}
+//	campaigns       [{name, family, id, devices, scheduledAt, request (the dates and windows sent),
+//	                 statuses, refused, reason, status, startsAt, endsAt, endedAt,
+//	                 timeline: [{at, status}], days: [{at, status, counts: [{status, count}]}],
+//	                 samples: [{at, counts: [numbers]}], counts, tally: [{status, reason, count}],
+//	                 reached}]
+//	actions         [{at, do, campaign, group, devices, request, result, refused}]
+//	pilotGate       "Standing" or "Lifted"
+//	refused         why a campaign was refused (the rollout's first), or absent
+//	totals          {events, checkIns, reports, ticks, managerCalls, lateReports, dropped, changes,
+//	                 and with push devices outboxes, commands, undelivered, observations, alerts,
+//	                 lost, connects}
+//
+// Times are RFC 3339 in UTC; dates "YYYY-MM-DD"; a request is ThingSpace's
+// timing JSON (startDate, endDate, the window lists, timeZone). The
+// upgrade, a push campaign, has "family": "PUSH" and its own "statuses",
+// the 6 /v1 device statuses ("Device Accepted", "Device Rejected",
+// "Upgrade Pending", "Upgrade Success", "Upgrade Failed",
+// "CampaignCancelled") in the order of its samples' counts; its status
+// (the /v1 "Finished" once it ended), counts and tally are in /v1
+// spelling, and its request holds its two dates.
 //
 // # What is modelled
 //
-//   - Regular check-ins every Behaviour.CheckInEvery (daily by default), at
-//     the device's own random hour plus a jitter drawn anew each time.
+//   - Regular check-ins every checkInEvery, at the device's own random
+//     hour plus a jitter drawn anew each time; a group offline for a
+//     while, or never online; a share of devices never online.
 //   - Instruction.RetryAt: a device told to come back does so (plus
-//     Behaviour.RetryJitter) when that is earlier than its next regular
-//     check-in.
+//     retryJitter) when that is earlier than its next regular check-in,
+//     unless its group does not follow RetryAt.
 //   - Download and install, each taking a random time; a download may
 //     fail, an install may fail, and either step may end in an unknown
 //     error. After a successful download the device checks in at once to
 //     ask about the install, and is told to install or when the install
 //     window opens.
-//   - Devices that stay offline for the whole simulation: they end as
-//     RovaClientDidNotReportStatus.
-//   - Campaign dates, windows, after-dates and an optional time zone
-//     (Shape), relative to the day each campaign is scheduled.
+//   - Devices the request's make, model or softwareFrom reject.
+//   - Campaign dates (absolute or relative), windows, after-dates and a
+//     time zone; the operator's cancel, abort, date change, added devices
+//     and verbose logging.
+//   - Push devices online, offline for a while, or never online;
+//     download and update failures with their LwM2M Update Results and
+//     FUMO codes; lost notifications and alerts (see Push devices).
 //
 // # What is not
 //
-//   - Check-ins of a device once it has finished in its campaign, and of
-//     the rollout's devices while the pilot runs: they change nothing in
-//     a campaign (only a device's check-in history), so the simulator
-//     spends no events on them.
-//   - Abort on a failure threshold (not a ThingSpace feature), cancels,
-//     date changes, licences, verbose logging, push (LwM2M, OMA-DM)
-//     campaigns, and any device that is not eligible.
-//   - Network latency and server load: the Manager answers at once.
+//   - Check-ins of a device that is in no running campaign: they change
+//     nothing in a campaign (only a device's check-in history), so the
+//     simulator spends no events on them. Likewise a push device's
+//     periodic registration updates while it has nothing to answer.
+//   - A push device that goes offline in the middle of its update, a CoAP
+//     exchange that times out on an online device, lost command answers
+//     (lease expiry), and several server replicas: package fota's tests
+//     cover those.
+//   - Licences, log uploads, and network latency and server load: the
+//     Manager answers at once.
+//
+// # Choices where the sources are silent
+//
+//   - Pilot sizes: a pilot of 1..4 or 21+ devices is refused up front
+//     (pilot.devices, -pilot): ThingSpace's gate never counts it, so such
+//     a run could only end in a refused rollout. 0 means no pilot.
+//   - Reached: a device that ended through its own report, success or
+//     failure; devices that ended because the campaign did
+//     (RovaClientDidNotReportStatus, RovaClientDownloadNotInstalledYet;
+//     push: "Device is not in an active state or is not connected.") or
+//     were rejected were not reached.
+//   - An LwM2M update failure with Update Result 8 leaves the device in
+//     Downloaded (the image kept), with 5 in Idle; a download failure
+//     leaves it in Idle. An OMA-DM device reports a failed download in
+//     its Generic Alert and does not go on to the update.
+//   - A push device answers a command the moment it gets it: its
+//     download starts with the package write (LwM2M) or the Exec
+//     (OMA-DM).
+//   - The forecast foresees no operator action, and sends a rollout that
+//     waits for the pilot at the pilot's end date (earlier only when it
+//     expects every pilot device to succeed). A day "adds nothing" when no
+//     path of the forecast finishes on it.
 //
 // # Determinism
 //
@@ -71,27 +297,70 @@
 //
 // # Speed
 //
-// Target: a million devices, a 20-device pilot and then a 7-day rollout
-// (go run ./examples/simulate -devices 1000000), in seconds on a 2-core
-// machine. Measured on this project's shared 2-core machines (load 3..8,
-// so wall times vary twofold; ratios are steadier):
+// The Manager and its store set the pace; the loop keeps out of their
+// way. Per device the simulator keeps a 32-byte record that holds the
+// device's id (its IMEI, handed to the Manager as a string over the
+// record's bytes: no string header, pointer or map entry per device, and
+// one cache line for both) and about one queued event of 24 bytes; the
+// inventory is computed from the id and the device's group. Time in the
+// loop is one int64 (Unix microseconds, the Manager's resolution), the
+// Clock one atomic integer, and the Queue a calendar queue whose spent
+// buckets give their arrays back. The loop runs on one goroutine: every
+// event reads and moves the campaigns' shared state at its instant (a
+// first download starts a campaign, a last success ends it, a Tick ends
+// it) and the one random stream is drawn in event order, so splitting
+// the fleet across cores would have to keep both exactly as they are to
+// keep the output byte for byte; with the loop at about a sixth of a run
+// (below), it would not pay.
 //
-//   - Every device costs about 5.8 events (3.8 check-ins, 2 reports).
-//   - BenchmarkSimulate: the bare event loop (queue, clock, draws) costs
-//     about 250..350 ns per event; the same loop calling the Manager costs
-//     about 3.4..4.1 µs per event, 11..14 times more. Peak live heap is
-//     about 1.9..2.4 KB per device, of which the bare loop holds 230..600 B.
-//   - One million devices: 5.8 million events in 34..42 s of CPU time
-//     (100,000..140,000 events/s), peak heap about 2 KB per device. CPU
-//     profile: Manager.CheckIn 28%, Report 15%, Schedule (one transaction
-//     of a million devices) 14%, the garbage collector 19%, the campaign's
-//     end and the final device pages 7%; the simulator itself (queue,
-//     fleet, loop) about 10%. The target is not met: the Manager's
-//     in-memory store, not the simulator, sets the pace (see the report
-//     of the change that added this package).
+// Measured in one run (commit 22e8a04, with the dense MemoryStore) on
+// this project's shared 2-core machines, under a load of 5 to 6: wall
+// times there vary twofold from run to run, so CPU time per device (the
+// process's, the collector's included) is given beside them, and every
+// ratio is between figures of that one run.
 //
-// The queue is a calendar queue (see Queue): a binary heap of a million
-// events spent a cache miss per level, about 10% of a run.
+//	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
+//	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
+//
+// The figures:
+//
+//   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
+//     its schedule to its end, 5.8 events a device; B/device is the
+//     peak heap during the op):
+//     fota/100000 20 µs CPU, 595 B a device; fota/1000000 27 µs, 531 B;
+//     looplab-per-device/100000 50 µs, 3,740 B; looplab-per-device/1000000
+//     74 µs, 3,946 B. At a million devices the looplab-per-device design
+//     takes 2.7x fota's CPU time (3.3x its wall time) and 7.4x its memory:
+//     the bars (10x each) are not met. fota's time per device at a million
+//     over at 100,000: 1.17 in wall time, 1.36 in CPU time (bar: 1.25; in
+//     the run before, 0.95 and 1.11).
+//   - go run ./examples/simulate -devices 1000000 (the default scenario: a
+//     pilot of 20, then a 7-day rollout): 37 s wall, 26 s CPU, peak heap
+//     471 B a device (bars: 5 s, 300 B; not met). Before the dense store
+//     (branch mem) it took 115 s wall, 65 s CPU, at 1,519 B a device.
+//   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
+//     and OMA-DM devices): LwM2M takes 1.46x the HTTP rollout's CPU time a
+//     device (bar: at most 1; not met), OMA-DM 0.72x (met). An LwM2M
+//     device makes 8.9 Manager calls (4 confirmations, 5 observations:
+//     the observe's value, Downloading, Downloaded, Updating, the result)
+//     where an HTTP device makes 5.8 and an OMA-DM device 2; a call costs
+//     about as much in each (3.5 µs against 3.7 µs of CPU).
+//   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
+//     holds 85 B a device for an HTTP campaign, 138 B for a push campaign:
+//     the push bookkeeping adds 53 B a device (bar: at most 64; met).
+//
+// Where the time goes (go run ./examples/simulate -devices 1000000
+// -cpuprofile): the Manager's check-ins 46 %, reports 21 % and Schedule
+// 8 %, most of it in the store's per-device lookups and history rings
+// (find, matches, the campaign record, the history slab: a cache miss
+// each, about 35 % between them); the simulator's loop about 15 %, most
+// of it the first touch of a device's record (a cache miss, 9 %) and
+// the queue (6 %); the collector under 1 %. Where the memory goes (live
+// heap midway through the same run, 204 B a device): the store's check-in
+// history 74 B, device records 47 B and members 26 B; the simulator's
+// device records 32 B and queue 23 B. The peak heap, about twice the live
+// one, is the collector's headroom (GOGC=100): with GOGC=50 the run peaks
+// at 404 B a device for 7 % more CPU.
 //
 // # Reusing the clock and the queue
 //
@@ -100,8 +369,8 @@
 // github.com/benbjohnson/clock's Mock, which sleeps a millisecond of real
 // time per Add or Set), keep its own events in a Queue[T], and loop:
 //
-//	at, ev, ok := q.Pop()
-//	clock.Set(at)
+//	at, ev, ok := q.Pop() // at: Unix microseconds
+//	clock.Set(sim.Time(at))
 //	// call the Manager for ev; Push what follows (never before at)
 //
 // Queue orders equal instants by push order, which is what keeps such a

@@ -9,17 +9,22 @@ import (
 // Queue is a priority queue of timed events: Pop returns the earliest
 // event, and events at the same instant come out in the order they were
 // pushed, so a run that pushes the same events pops them in the same
-// order. Instants are exact (any time.Time, to the nanosecond).
+// order. Instants are integers: the simulator's are Unix microseconds
+// (Micros converts a time.Time), any int64 orders correctly, and the
+// calendar below is tuned for microseconds.
 //
-// It is a calendar queue: a ring of buckets, each holding 16 seconds of
-// the next three days, sorted only when its turn comes; a small 4-ary
-// min-heap for what is pushed into the bucket being popped; and another
-// for instants outside the ring's window (the past, the far future, and
-// everything while the queue is small). A simulation's events
+// It is a calendar queue: a ring of buckets, each holding 2^24 µs (about
+// 16.8 seconds) of the next three days, sorted only when its turn comes;
+// a small 4-ary min-heap for what is pushed into the bucket being popped;
+// and another for instants outside the ring's window (the past, the far
+// future, and everything while the queue is small). A simulation's events
 // mostly fall within a day of now, so Push and Pop cost O(1) amortised
 // and touch memory nearly in order, where a heap of a million events
-// costs a cache miss per level. Nothing is boxed in an interface; memory
-// grows only when a bucket or the heap does.
+// costs a cache miss per level. Nothing is boxed in an interface. A
+// bucket that has been popped empty gives its memory back: its array
+// goes to a short free list that the next buckets to fill take from, so
+// the ring holds about as much memory as it holds events, not the most
+// each bucket ever held.
 //
 // The zero Queue is empty and ready to use. A Queue is not safe for
 // concurrent use.
@@ -27,8 +32,8 @@ type Queue[T any] struct {
 	far  []queued[T] // 4-ary min-heap
 	now  []queued[T] // 4-ary min-heap: pushed into the current bucket's slot
 	ring [][]queued[T]
-	// The ring holds slots [base, base+ringSlots): slot s (the instant's
-	// Unix second >> slotBits) in bucket s & mask. The current
+	// The ring holds slots [base, base+ringSlots): slot s (the instant
+	// >> slotBits) in bucket s & mask. The current
 	// bucket, base's, is sorted from head on; the others are sorted when
 	// they become current.
 	base   int64
@@ -40,6 +45,9 @@ type Queue[T any] struct {
 	// the next events most likely are.
 	popped    int64
 	hasPopped bool
+	// free holds the arrays of spent buckets, for the next buckets to
+	// fill (at most maxFree of them).
+	free [][]queued[T]
 
 	// The ring's size in buckets (a power of two) and the heap size at
 	// which it grows; zero means ringSlots and ringFrom. Tests make them
@@ -48,39 +56,42 @@ type Queue[T any] struct {
 }
 
 const (
-	slotBits  = 4 // a bucket holds 16 seconds
+	slotBits  = 24 // a bucket holds 2^24 µs, about 16.8 seconds
 	ringBits  = 14
-	ringSlots = 1 << ringBits // 16,384 buckets: 72.8 hours
+	ringSlots = 1 << ringBits // 16,384 buckets: about 76 hours
 	// ringFrom is the size at which a queue grows its ring; smaller
 	// queues are just a heap.
 	ringFrom = 4096
+	// maxFree bounds the free list of spent buckets' arrays.
+	maxFree = 64
 )
 
 type queued[T any] struct {
-	sec  int64 // the instant, as Unix seconds and nanoseconds
-	nsec int32
-	seq  uint64
-	v    T
+	at  int64
+	seq uint64
+	v   T
 }
 
 func (a *queued[T]) less(b *queued[T]) bool {
-	if a.sec != b.sec {
-		return a.sec < b.sec
-	}
-	if a.nsec != b.nsec {
-		return a.nsec < b.nsec
+	if a.at != b.at {
+		return a.at < b.at
 	}
 	return a.seq < b.seq
 }
 
+// Micros is t as the simulator's integer instant: Unix microseconds
+// (sub-microsecond digits dropped). Every instant from year -290,000 to
+// 294,000 fits.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// Time is the instant us (Unix microseconds) as a time in UTC.
+func Time(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
 func cmpQueued[T any](a, b queued[T]) int {
-	if a.less(&b) {
-		return -1
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
 	}
-	if b.less(&a) {
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.seq, b.seq)
 }
 
 // Len is the number of queued events.
@@ -101,27 +112,26 @@ func (q *Queue[T]) Reset() {
 }
 
 // Push queues v at instant at.
-func (q *Queue[T]) Push(at time.Time, v T) {
+func (q *Queue[T]) Push(at int64, v T) {
 	q.seq++
-	it := queued[T]{sec: at.Unix(), nsec: int32(at.Nanosecond()), seq: q.seq, v: v}
+	it := queued[T]{at: at, seq: q.seq, v: v}
 	if q.ring == nil && len(q.far) >= cmp.Or(q.growAt, ringFrom) {
 		q.ring = make([][]queued[T], cmp.Or(q.slots, ringSlots))
 		q.mask = int64(len(q.ring) - 1)
 		q.inRing = 0
 	}
 	if q.ring != nil {
-		slot := it.sec >> slotBits
+		slot := it.at >> slotBits
 		if q.inRing == 0 && len(q.now) == 0 {
 			// An empty ring starts its window anew: at the last event
 			// popped (or, before any pop, the earliest queued), when the
 			// new event is not long after it, so that the events still to
 			// come after that one fit; else at the new event.
-			cur := &q.ring[q.base&q.mask]
-			clear(*cur)
-			*cur, q.head, q.base = (*cur)[:0], 0, slot
+			q.spend(&q.ring[q.base&q.mask])
+			q.head, q.base = 0, slot
 			lo, ok := q.popped, q.hasPopped
 			if !ok && len(q.far) > 0 {
-				lo, ok = q.far[0].sec>>slotBits, true
+				lo, ok = q.far[0].at>>slotBits, true
 			}
 			if ok && lo <= slot && uint64(slot-lo) < uint64(len(q.ring)/2) {
 				q.base = lo
@@ -137,6 +147,11 @@ func (q *Queue[T]) Push(at time.Time, v T) {
 				return
 			}
 			b := &q.ring[slot&q.mask]
+			if *b == nil && len(q.free) > 0 {
+				*b = q.free[len(q.free)-1]
+				q.free[len(q.free)-1] = nil
+				q.free = q.free[:len(q.free)-1]
+			}
 			*b = append(*b, it)
 			q.inRing++
 			return
@@ -145,25 +160,38 @@ func (q *Queue[T]) Push(at time.Time, v T) {
 	push(&q.far, it)
 }
 
+// spend empties a bucket that has been popped to its end and gives its
+// array to the free list (or to the collector when the list is full).
+func (q *Queue[T]) spend(b *[]queued[T]) {
+	if *b == nil {
+		return
+	}
+	clear(*b)
+	if len(q.free) < maxFree {
+		q.free = append(q.free, (*b)[:0])
+	}
+	*b = nil
+}
+
 // Peek returns the earliest event without removing it; ok is false when
 // the queue is empty.
-func (q *Queue[T]) Peek() (at time.Time, v T, ok bool) {
+func (q *Queue[T]) Peek() (at int64, v T, ok bool) {
 	it := q.first()
 	if it == nil {
 		return at, v, false
 	}
-	return time.Unix(it.sec, int64(it.nsec)).UTC(), it.v, true
+	return it.at, it.v, true
 }
 
 // Pop removes and returns the earliest event (the first pushed among
 // equals); ok is false when the queue is empty.
-func (q *Queue[T]) Pop() (at time.Time, v T, ok bool) {
+func (q *Queue[T]) Pop() (at int64, v T, ok bool) {
 	it := q.first()
 	if it == nil {
 		return at, v, false
 	}
 	top := *it
-	q.popped, q.hasPopped = top.sec>>slotBits, true
+	q.popped, q.hasPopped = top.at>>slotBits, true
 	switch {
 	case len(q.far) > 0 && it == &q.far[0]:
 		pop(&q.far)
@@ -175,7 +203,7 @@ func (q *Queue[T]) Pop() (at time.Time, v T, ok bool) {
 		q.head++
 		q.inRing--
 	}
-	return time.Unix(top.sec, int64(top.nsec)).UTC(), top.v, true
+	return top.at, top.v, true
 }
 
 // first returns the earliest event, in the ring or a heap, or nil.
@@ -184,9 +212,10 @@ func (q *Queue[T]) first() *queued[T] {
 	if q.inRing > 0 {
 		b := &q.ring[q.base&q.mask]
 		for q.head >= len(*b) {
-			// The current bucket is spent: move on to the next, and put
-			// it in order.
-			*b, q.head = (*b)[:0], 0
+			// The current bucket is spent: give its memory back, move on
+			// to the next, and put that in order.
+			q.spend(b)
+			q.head = 0
 			q.base++
 			b = &q.ring[q.base&q.mask]
 			if len(*b) > 1 && !slices.IsSortedFunc(*b, cmpQueued[T]) {

@@ -19,14 +19,14 @@ type queueModel struct {
 }
 
 type modelItem struct {
-	at  time.Time
+	at  int64
 	seq int
 	v   int
 }
 
-func (m *queueModel) push(at time.Time, v int) {
+func (m *queueModel) push(at int64, v int) {
 	m.seq++
-	i := sort.Search(len(m.items), func(i int) bool { return m.items[i].at.After(at) })
+	i := sort.Search(len(m.items), func(i int) bool { return m.items[i].at > at })
 	m.items = append(m.items, modelItem{})
 	copy(m.items[i+1:], m.items[i:])
 	m.items[i] = modelItem{at, m.seq, v}
@@ -34,33 +34,34 @@ func (m *queueModel) push(at time.Time, v int) {
 
 // TestQueue checks Queue against the model: Pop returns the earliest
 // event, the first pushed among equal instants, whatever the instants
-// (sub-second, before 1970, far future, spread over days), and Len, Peek
-// and Reset agree.
+// (microseconds apart, before 1970, far future, spread over days), and
+// Len, Peek and Reset agree.
 func TestQueue(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		// Most runs use a queue whose calendar ring is tiny (8 buckets of
-		// 16 s) and grows early, so that every path of the ring is taken;
-		// the others use the real sizes.
+		// about 16 s) and grows early, so that every path of the ring is
+		// taken; the others use the real sizes.
 		q := new(sim.Queue[int])
 		if rapid.IntRange(0, 3).Draw(t, "small") > 0 {
 			q = sim.NewSmallQueue[int](8, rapid.IntRange(1, 8).Draw(t, "growAt"))
 		}
 		var m queueModel
-		base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-		instant := rapid.Custom(func(t *rapid.T) time.Time {
+		base := sim.Micros(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+		const second = int64(1e6)
+		instant := rapid.Custom(func(t *rapid.T) int64 {
 			switch rapid.IntRange(0, 6).Draw(t, "kind") {
 			case 5, 6: // minutes: several buckets, several events in each
-				return base.Add(time.Duration(rapid.IntRange(0, 120).Draw(t, "s")) * time.Second)
+				return base + int64(rapid.IntRange(0, 120).Draw(t, "s"))*second
 			case 4: // over days: many buckets of the ring, and beyond it
-				return base.Add(time.Duration(rapid.IntRange(-100, 5*24*3600).Draw(t, "s")) * time.Second)
+				return base + int64(rapid.IntRange(-100, 5*24*3600).Draw(t, "s"))*second
 			case 0: // a few distinct seconds: many ties
-				return base.Add(time.Duration(rapid.IntRange(0, 5).Draw(t, "s")) * time.Second)
-			case 1: // nanoseconds apart
-				return base.Add(time.Duration(rapid.IntRange(-3, 3).Draw(t, "ns")))
+				return base + int64(rapid.IntRange(0, 5).Draw(t, "s"))*second
+			case 1: // microseconds apart
+				return base + int64(rapid.IntRange(-3, 3).Draw(t, "us"))
 			case 2: // long before the Unix epoch
-				return time.Date(1601, 1, 1, 0, 0, rapid.IntRange(0, 3).Draw(t, "s"), 0, time.UTC)
+				return sim.Micros(time.Date(1601, 1, 1, 0, 0, rapid.IntRange(0, 3).Draw(t, "s"), 0, time.UTC))
 			}
-			return time.Date(9999, 12, 31, 23, 59, 59, rapid.IntRange(0, 999999999).Draw(t, "ns"), time.UTC)
+			return sim.Micros(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) + int64(rapid.IntRange(0, 999999).Draw(t, "us"))
 		})
 		next := 0
 		t.Repeat(map[string]func(*rapid.T){
@@ -80,7 +81,7 @@ func TestQueue(t *testing.T) {
 				}
 				want := m.items[0]
 				m.items = m.items[1:]
-				if !ok || v != want.v || !at.Equal(want.at) {
+				if !ok || v != want.v || at != want.at {
 					t.Fatalf("popped %d at %v (%v), want %d at %v", v, at, ok, want.v, want.at)
 				}
 			},
@@ -95,7 +96,7 @@ func TestQueue(t *testing.T) {
 					t.Fatalf("Len %d, model %d", q.Len(), len(m.items))
 				}
 				at, v, ok := q.Peek()
-				if ok != (len(m.items) > 0) || ok && (v != m.items[0].v || !at.Equal(m.items[0].at)) {
+				if ok != (len(m.items) > 0) || ok && (v != m.items[0].v || at != m.items[0].at) {
 					t.Fatalf("Peek %d at %v (%v), model %v", v, at, ok, m.items)
 				}
 			},
@@ -142,19 +143,20 @@ func TestClock(t *testing.T) {
 }
 
 // TestQueueRing drives a queue with a tiny calendar ring (8 buckets of
-// 16 s, a 128 s window) through uniformly random pushes and pops around
-// its window, including its edges, the past and sub-second instants, and
-// checks every pop against the model. rapid's generators favour small
-// values; these sequences put events out of order inside buckets.
+// about 16 s, a 134 s window) through uniformly random pushes and pops
+// around its window, including its edges, the past and sub-second
+// instants, and checks every pop against the model. rapid's generators
+// favour small values; these sequences put events out of order inside
+// buckets.
 func TestQueueRing(t *testing.T) {
-	base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	base := sim.Micros(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
 	for seed := range uint64(300) {
 		rng := rand.New(rand.NewPCG(seed, 0))
 		q := sim.NewSmallQueue[int](8, 1+int(seed%4))
 		var m queueModel
 		for i := range 400 {
 			if rng.IntN(3) > 0 {
-				at := base.Add(time.Duration(rng.IntN(400)-40)*time.Second + time.Duration(rng.IntN(3))*time.Millisecond)
+				at := base + int64(rng.IntN(400)-40)*1e6 + int64(rng.IntN(3))*1e3
 				q.Push(at, i)
 				m.push(at, i)
 				continue
@@ -168,14 +170,14 @@ func TestQueueRing(t *testing.T) {
 			}
 			want := m.items[0]
 			m.items = m.items[1:]
-			if !ok || v != want.v || !at.Equal(want.at) {
-				t.Fatalf("seed %d, step %d: popped %d at %v, want %d at %v", seed, i, v, at.Sub(base), want.v, want.at.Sub(base))
+			if !ok || v != want.v || at != want.at {
+				t.Fatalf("seed %d, step %d: popped %d at %v, want %d at %v", seed, i, v, at-base, want.v, want.at-base)
 			}
 		}
 		for len(m.items) > 0 {
 			at, v, _ := q.Pop()
-			if v != m.items[0].v || !at.Equal(m.items[0].at) {
-				t.Fatalf("seed %d, draining: popped %d at %v, want %d at %v", seed, v, at.Sub(base), m.items[0].v, m.items[0].at.Sub(base))
+			if v != m.items[0].v || at != m.items[0].at {
+				t.Fatalf("seed %d, draining: popped %d at %v, want %d at %v", seed, v, at-base, m.items[0].v, m.items[0].at-base)
 			}
 			m.items = m.items[1:]
 		}

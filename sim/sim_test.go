@@ -63,7 +63,8 @@ func checkConservation(t interface {
 }, s sim.Scenario, rep *sim.Report) {
 	t.Helper()
 	final := map[string]bool{"UpgradeSuccess": true, "UpgradeFailed": true, "DeviceRejected": true,
-		"CampaignCancelled": true, "CampaignAborted": true}
+		"CampaignCancelled": true, "CampaignAborted": true,
+		"Upgrade Success": true, "Upgrade Failed": true, "Device Rejected": true}
 	total := 0
 	for _, c := range rep.Campaigns {
 		if c.Refused != "" {
@@ -105,14 +106,15 @@ func checkConservation(t interface {
 			}
 		}
 	}
-	if rep.Campaigns[len(rep.Campaigns)-1].Refused == "" && total != s.Devices {
-		t.Fatalf("campaigns hold %d devices, the fleet %d", total, s.Devices)
+	if rep.Campaigns[len(rep.Campaigns)-1].Refused == "" && total != s.Devices() {
+		t.Fatalf("campaigns hold %d devices, the fleet %d", total, s.Devices())
 	}
 }
 
 func TestConservation(t *testing.T) {
 	s := sim.DefaultScenario(500)
-	s.Behaviour.DownloadFail, s.Behaviour.InstallFail, s.Behaviour.UnknownError, s.Behaviour.Offline = 0.1, 0.1, 0.05, 0.05
+	g := &s.Fleet[0]
+	g.DownloadFail, g.InstallFail, g.UnknownError, g.NeverOnline = 0.1, 0.1, 0.05, 0.05
 	rep, _, _ := render(t, s)
 	checkConservation(t, s, rep)
 	// Each kind of ending happened, so the check above saw them all.
@@ -128,13 +130,13 @@ func TestConservation(t *testing.T) {
 	}
 }
 
-// TestPilotGate: "until a pilot campaign of 5..20 devices finishes with at
-// least 50% UpgradeSuccess, no campaign for that software may hold more
-// than 20 devices" (DESIGN §8). A failed pilot leaves the rollout refused,
-// reported rather than returned as an error.
+// TestPilotGate: "The pilot campaign limit is in place until at least 5
+// devices and no more than 20 devices have had at least a 50% success
+// rate" (ThingSpace, pilot campaigns). A failed pilot leaves the rollout
+// refused, reported with its reason rather than returned as an error.
 func TestPilotGate(t *testing.T) {
 	s := sim.DefaultScenario(100)
-	s.Behaviour.InstallFail = 1
+	s.Fleet[0].InstallFail = 1
 	rep, _, _ := render(t, s)
 	if len(rep.Campaigns) != 2 {
 		t.Fatalf("%d campaigns", len(rep.Campaigns))
@@ -157,7 +159,7 @@ func TestPilotGate(t *testing.T) {
 	checkConservation(t, s, rep)
 
 	// The same fleet with installs that work: the pilot lifts the gate.
-	s.Behaviour.InstallFail = 0
+	s.Fleet[0].InstallFail = 0
 	rep, _, _ = render(t, s)
 	if rep.PilotGate != "Lifted" || rep.Campaigns[1].Refused != "" || rep.Campaigns[1].Status != "CampaignEnded" {
 		t.Fatalf("after a good pilot: gate %s, rollout %+v", rep.PilotGate, rep.Campaigns[1])
@@ -166,7 +168,7 @@ func TestPilotGate(t *testing.T) {
 	// No pilot: a fleet of 20 runs, a fleet of 21 is refused.
 	for n, refused := range map[int]bool{20: false, 21: true} {
 		s := sim.DefaultScenario(n)
-		s.Pilot = 0
+		s.Pilot.Devices = 0
 		rep, _, _ := render(t, s)
 		if len(rep.Campaigns) != 1 || (rep.Campaigns[0].Refused != "") != refused {
 			t.Fatalf("%d devices without a pilot: %+v", n, rep.Campaigns)
@@ -192,8 +194,8 @@ func inWindows(ws []schedule.Window, at time.Time, loc *time.Location) bool {
 
 func TestWindowsRespected(t *testing.T) {
 	s := sim.DefaultScenario(300)
-	s.PilotShape.TimeZone, s.Rollout.TimeZone = "America/New_York", "America/New_York"
-	s.Rollout.DownloadAfter, s.Rollout.InstallAfter = 1, 2
+	s.Pilot.TimeZone, s.Rollout.TimeZone = "America/New_York", "America/New_York"
+	s.Rollout.DownloadAfterDate, s.Rollout.InstallAfterDate = sim.Relative(1), sim.Relative(2)
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)
@@ -201,11 +203,9 @@ func TestWindowsRespected(t *testing.T) {
 	var steps []sim.Step
 	s.OnStep = func(st sim.Step) { steps = append(steps, st) }
 	rep, _, _ := render(t, s)
-	shapes := map[string]sim.Shape{}
-	scheduled := map[string]time.Time{}
+	requests := map[string]schedule.HTTPRequest{}
 	for _, c := range rep.Campaigns {
-		scheduled[c.ID] = c.ScheduledAt
-		shapes[c.ID] = map[string]sim.Shape{"pilot": s.PilotShape, "rollout": s.Rollout}[c.Name]
+		requests[c.ID] = c.Request
 	}
 	counts := map[fota.Action]int{}
 	for _, st := range steps {
@@ -213,15 +213,14 @@ func TestWindowsRespected(t *testing.T) {
 			continue
 		}
 		counts[st.Instruction.Action]++
-		sh := shapes[st.Campaign]
-		start := time.Date(scheduled[st.Campaign].Year(), scheduled[st.Campaign].Month(), scheduled[st.Campaign].Day(), 0, 0, 0, 0, time.UTC)
-		end := start.AddDate(0, 0, sh.Days)
-		ws, after := sh.DownloadWindows, sh.DownloadAfter
+		req := requests[st.Campaign]
+		start, end := req.StartDate.Start(), req.EndDate.End()
+		ws, after := req.DownloadTimeWindowList, req.DownloadAfterDate
 		if st.Instruction.Action == fota.ActionInstall {
-			ws, after = sh.InstallWindows, sh.InstallAfter
+			ws, after = req.InstallTimeWindowList, req.InstallAfterDate
 		}
-		if !inWindows(ws, st.At, loc) || st.At.Before(start.AddDate(0, 0, after)) || !st.At.Before(end) {
-			t.Fatalf("%s told to %s at %v (%v in New York), outside windows %v after day %d of [%v, %v)",
+		if !after.IsZero() && st.At.Before(after.Start()) || !inWindows(ws, st.At, loc) || st.At.Before(start) || !st.At.Before(end) {
+			t.Fatalf("%s told to %s at %v (%v in New York), outside windows %v after %v of [%v, %v)",
 				st.Device, st.Instruction.Action, st.At, st.At.In(loc), ws, after, start, end)
 		}
 		if !st.At.Before(st.Instruction.Until) {
@@ -242,19 +241,20 @@ func TestRandomScenarios(t *testing.T) {
 		s := sim.DefaultScenario(n)
 		s.Seed = rapid.Uint64().Draw(t, "seed")
 		// Mostly a pilot that can count (5..20 devices), sometimes none.
-		s.Pilot = rapid.SampledFrom([]int{0, 5, 10, 20, 3}).Draw(t, "pilot")
-		s.PilotShape.Days = rapid.IntRange(1, 3).Draw(t, "pilotDays")
-		s.Rollout.Days = rapid.IntRange(1, 3).Draw(t, "rolloutDays")
-		s.Rollout.StartIn = rapid.IntRange(0, 2).Draw(t, "rolloutStartIn")
+		s.Pilot.Devices = rapid.SampledFrom([]int{0, 5, 10, 20}).Draw(t, "pilot")
+		s.Pilot.EndDate = sim.Relative(rapid.IntRange(0, 2).Draw(t, "pilotDays"))
+		in := rapid.IntRange(0, 2).Draw(t, "rolloutStartIn")
+		s.Rollout.StartDate, s.Rollout.EndDate = sim.Relative(in), sim.Relative(in+rapid.IntRange(0, 2).Draw(t, "rolloutDays"))
 		if rapid.Bool().Draw(t, "allHours") {
-			s.Rollout.DownloadWindows, s.Rollout.InstallWindows = nil, nil
+			s.Rollout.DownloadTimeWindowList, s.Rollout.InstallTimeWindowList = nil, nil
 		}
 		// Cubed: mostly small chances, so that most pilots pass and the
 		// rollout runs, sometimes large ones.
 		p := func(name string) float64 { x := rapid.Float64Range(0, 1).Draw(t, name); return x * x * x }
-		b := &s.Behaviour
-		b.DownloadFail, b.InstallFail, b.UnknownError, b.Offline = p("downloadFail"), p("installFail"), p("unknownError")/4, p("offline")/2
-		b.CheckInEvery = time.Duration(rapid.IntRange(4, 48).Draw(t, "everyHours")) * time.Hour
+		g := &s.Fleet[0]
+		g.DownloadFail, g.InstallFail, g.UnknownError, g.NeverOnline = p("downloadFail"), p("installFail"), p("unknownError")/4, p("offline")/2
+		g.CheckInEvery = sim.Duration(rapid.IntRange(4, 48).Draw(t, "everyHours")) * sim.Duration(time.Hour)
+		g.FollowRetry = rapid.Bool().Draw(t, "followRetry")
 		var last time.Time
 		s.OnStep = func(st sim.Step) {
 			if st.At.Before(last) {
@@ -270,23 +270,13 @@ func TestRandomScenarios(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkConservation(t, s, rep)
-		// Every event is one Manager call; each scheduled campaign also
-		// asked Tick once when it was scheduled.
-		scheduled := int64(len(rep.Campaigns) - refused(rep))
-		if tt := rep.Totals; tt.Events != tt.CheckIns+tt.Reports+tt.Ticks-scheduled || tt.ManagerCalls < tt.Events+int64(len(rep.Campaigns)) {
+		// Every device event is one Manager call; every operator event
+		// (here, scheduling a campaign) asks Tick once, as a tick event
+		// does.
+		if tt := rep.Totals; tt.Events != tt.CheckIns+tt.Reports+tt.Ticks || tt.ManagerCalls < tt.Events+int64(len(rep.Campaigns)) {
 			t.Fatalf("totals %+v for %d campaigns", rep.Totals, len(rep.Campaigns))
 		}
 	})
-}
-
-func refused(rep *sim.Report) int {
-	n := 0
-	for _, c := range rep.Campaigns {
-		if c.Refused != "" {
-			n++
-		}
-	}
-	return n
 }
 
 func TestValidate(t *testing.T) {
@@ -294,23 +284,55 @@ func TestValidate(t *testing.T) {
 		field  string
 		change func(*sim.Scenario)
 	}{
-		{"Devices", func(s *sim.Scenario) { s.Devices = 0 }},
-		{"Devices", func(s *sim.Scenario) { s.Devices = sim.MaxDevices + 1 }},
-		{"Pilot", func(s *sim.Scenario) { s.Pilot = 101 }},
-		{"Pilot", func(s *sim.Scenario) { s.Pilot = -1 }},
-		{"Start", func(s *sim.Scenario) { s.Start = time.Time{} }},
-		{"HistoryMax", func(s *sim.Scenario) { s.HistoryMax = 0 }},
-		{"Behaviour.CheckInEvery", func(s *sim.Scenario) { s.Behaviour.CheckInEvery = 0 }},
-		{"Behaviour.Download.Max", func(s *sim.Scenario) { s.Behaviour.Download = sim.Range{Min: time.Hour, Max: time.Minute} }},
-		{"Behaviour.RetryJitter", func(s *sim.Scenario) { s.Behaviour.RetryJitter = -time.Second }},
-		{"Behaviour.InstallFail", func(s *sim.Scenario) { s.Behaviour.InstallFail = 1.5 }},
-		{"Rollout.Days", func(s *sim.Scenario) { s.Rollout.Days = 0 }},
-		{"PilotShape.StartIn", func(s *sim.Scenario) { s.PilotShape.StartIn = -1 }},
-		// "startTime 0..23, endTime 1..24" (DESIGN §7), checked by package schedule.
-		{"Rollout.downloadTimeWindowList[0].endTime", func(s *sim.Scenario) { s.Rollout.DownloadWindows = []schedule.Window{{StartTime: 3, EndTime: 25}} }},
-		{"PilotShape.timeZone", func(s *sim.Scenario) { s.PilotShape.TimeZone = "Mars/Olympus" }},
+		{"fleet", func(s *sim.Scenario) { s.Fleet[0].Count = 0 }},
+		{"fleet", func(s *sim.Scenario) { s.Fleet[0].Count = sim.MaxDevices + 1 }},
+		{"fleet", func(s *sim.Scenario) { s.Fleet = nil }},
+		{"pilot.devices", func(s *sim.Scenario) { s.Pilot.Devices = 3 }},
+		{"pilot.devices", func(s *sim.Scenario) { s.Pilot.Devices = 21 }},
+		{"pilot.devices", func(s *sim.Scenario) { s.Pilot.Devices = -1 }},
+		{"pilot.devices", func(s *sim.Scenario) { s.Fleet[0].Count = 10; s.Pilot.Devices = 20 }},
+		{"start", func(s *sim.Scenario) { s.Start = time.Time{} }},
+		{"historyMax", func(s *sim.Scenario) { s.HistoryMax = 0 }},
+		{"sampleEvery", func(s *sim.Scenario) { s.SampleEvery = 0 }},
+		{"fleet[0].checkInEvery", func(s *sim.Scenario) { s.Fleet[0].CheckInEvery = 0 }},
+		{"fleet[0].download.max", func(s *sim.Scenario) {
+			s.Fleet[0].Download = sim.Range{Min: sim.Duration(time.Hour), Max: sim.Duration(time.Minute)}
+		}},
+		{"fleet[0].retryJitter", func(s *sim.Scenario) { s.Fleet[0].RetryJitter = -1 }},
+		{"fleet[0].installFail", func(s *sim.Scenario) { s.Fleet[0].InstallFail = 1.5 }},
+		{"fleet[0].protocol", func(s *sim.Scenario) { s.Fleet[0].Protocol = "CoAP" }},
+		{"fleet[0].online", func(s *sim.Scenario) { s.Fleet[0].Online = "sometimes" }},
+		{"fleet[0].offlineFor", func(s *sim.Scenario) { s.Fleet[0].Online = sim.OnlineOffline }},
+		{"fleet[0].downloadFailCode", func(s *sim.Scenario) { s.Fleet[0].DownloadFailCode = 4 }}, // HTTP has no codes
+		{"fleet[0].installFailCode", func(s *sim.Scenario) { s.Fleet[0].Protocol, s.Fleet[0].InstallFailCode = "LWM2M", 1 }},
+		{"fleet[0].installFailCode", func(s *sim.Scenario) { s.Fleet[0].Protocol, s.Fleet[0].InstallFailCode = "OMA-DM", 200 }},
+		{"fleet[1].name", func(s *sim.Scenario) { s.Fleet = append(s.Fleet, s.Fleet[0]) }},
+		{"rollout.endDate", func(s *sim.Scenario) {
+			s.Rollout.EndDate = sim.DateSpec{Abs: schedule.Date{Year: 2025, Month: 1, Day: 1}}
+		}},
+		{"pilot.startDate", func(s *sim.Scenario) {
+			s.Pilot.StartDate = sim.DateSpec{Abs: schedule.Date{Year: 2025, Month: 1, Day: 1}}
+		}},
+		{"rollout.softwareTo", func(s *sim.Scenario) { s.Rollout.SoftwareTo = "" }},
+		{"rollout.endDate", func(s *sim.Scenario) { s.Rollout.EndDate = sim.Relative(-1) }},
+		{"actions[0].dates.installAfterDate", func(s *sim.Scenario) {
+			s.Actions = []sim.Action{{Do: sim.DoChangeDates, Campaign: "rollout", Dates: &sim.Timing{StartDate: sim.Relative(0), EndDate: sim.Relative(3), InstallAfterDate: sim.Relative(5000)}}}
+		}},
+		{"rollout.groups[0]", func(s *sim.Scenario) { s.Rollout.Groups = []string{"nobody"} }},
+		// "Start hour in range [0..23]", "End hour in range [1..24]" (ThingSpace V2TimeWindow), checked by package schedule.
+		{"rollout.downloadTimeWindowList[0].endTime", func(s *sim.Scenario) {
+			s.Rollout.DownloadTimeWindowList = []schedule.Window{{StartTime: 3, EndTime: 25}}
+		}},
+		{"pilot.timeZone", func(s *sim.Scenario) { s.Pilot.TimeZone = "Mars/Olympus" }},
 		// An after-date must lie in [startDate, endDate].
-		{"Rollout.installAfterDate", func(s *sim.Scenario) { s.Rollout.InstallAfter = 7 }},
+		{"rollout.installAfterDate", func(s *sim.Scenario) { s.Rollout.InstallAfterDate = sim.Relative(7) }},
+		{"actions[0].do", func(s *sim.Scenario) { s.Actions = []sim.Action{{Do: "reboot"}} }},
+		{"actions[0].campaign", func(s *sim.Scenario) { s.Actions = []sim.Action{{Do: sim.DoCancel, Campaign: "main"}} }},
+		{"actions[0].dates", func(s *sim.Scenario) { s.Actions = []sim.Action{{Do: sim.DoChangeDates, Campaign: "rollout"}} }},
+		{"actions[0].count", func(s *sim.Scenario) { s.Actions = []sim.Action{{Do: sim.DoEnableLogging, Group: "fleet", Count: 21}} }},
+		{"actions[0].group", func(s *sim.Scenario) {
+			s.Actions = []sim.Action{{Do: sim.DoAddDevices, Campaign: "rollout", Group: "x"}}
+		}},
 	}
 	for _, tt := range tests {
 		s := sim.DefaultScenario(100)
@@ -322,7 +344,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	s := sim.DefaultScenario(100)
-	s.Rollout.DownloadWindows = []schedule.Window{{StartTime: 5, EndTime: 2}}
+	s.Rollout.DownloadTimeWindowList = []schedule.Window{{StartTime: 5, EndTime: 2}}
 	if err := s.Validate(); !errors.Is(err, schedule.ErrBadWindow) {
 		t.Errorf("a bad window: %v, want it to wrap schedule.ErrBadWindow", err)
 	}

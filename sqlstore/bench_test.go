@@ -26,10 +26,10 @@ const (
 // transition: the steady state of a fleet polling during a campaign. The
 // figure to read is postgres ns/op over memory ns/op.
 func BenchmarkCheckIn(b *testing.B) {
-	db := openDB(b)
+	pool := openPool(b)
 	// The PostgreSQL fixture is built once: sub-benchmarks run their
 	// function several times, with growing b.N.
-	pg := newStore(b, db, Options{})
+	pg := newStore(b, pool, Options{})
 	for _, c := range []struct {
 		name  string
 		store fota.Store

@@ -56,7 +56,7 @@ func inventory(tb testing.TB, n int) (*fota.MemoryInventory, []string) {
 func liftGate(tb testing.TB, s fota.Store) {
 	tb.Helper()
 	if err := s.Update(context.Background(), func(tx fota.Tx) error {
-		return tx.PutGate(pilot.Gate{Target: pilot.Target{SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted, LiftedAt: testStart})
+		return tx.PutGate(pilot.Gate{Target: pilot.Target{Account: "acme", SoftwareName: "fw", SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted, LiftedAt: testStart})
 	}); err != nil {
 		tb.Fatal(err)
 	}

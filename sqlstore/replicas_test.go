@@ -38,14 +38,14 @@ func TestReplicas(t *testing.T) {
 	schema := newSchemaName()
 	var stores [replicas]*Store
 	for r := range stores {
-		db := openDB(t)
-		s, err := Open(ctx, db, Options{Schema: schema})
+		pool := openPool(t)
+		s, err := OpenPool(ctx, pool, Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stores[r] = s
 	}
-	t.Cleanup(func() { dropSchema(t, stores[0].db, schema) })
+	t.Cleanup(func() { dropSchema(t, stores[0].pool, schema) })
 	// Both replicas migrate at once, as they would on a rolling start.
 	var wg sync.WaitGroup
 	migrateErrs := make([]error, replicas)
@@ -110,7 +110,7 @@ func TestReplicas(t *testing.T) {
 	// which the counts always cover every device.
 	wg.Go(func() {
 		for n := 0; n == 0 || running.Load() > 0; n++ {
-			got, err := managers[1].Campaign(ctx, info.ID)
+			got, err := managers[1].Campaign(ctx, "acme", info.ID)
 			if err != nil {
 				errs <- fmt.Errorf("reader: %w", err)
 				return
@@ -130,14 +130,14 @@ func TestReplicas(t *testing.T) {
 		return
 	}
 
-	got, err := managers[1].Campaign(ctx, info.ID)
+	got, err := managers[1].Campaign(ctx, "acme", info.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var truth fota.Counts
 	last := ""
 	for {
-		page, err := managers[0].Devices(ctx, info.ID, last, 0)
+		page, err := managers[0].Devices(ctx, "acme", info.ID, last, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestReplicas(t *testing.T) {
 		}
 		// Three check-ins per device (two of its own, one from another
 		// goroutine), none lost.
-		hist, err := managers[i%replicas].CheckInHistory(ctx, id, time.Time{}, 10)
+		hist, err := managers[i%replicas].CheckInHistory(ctx, "acme", id, time.Time{}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,44 +12,45 @@ import (
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/schedule"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"pgregory.net/rapid"
 )
 
 // TestOpenOptions: Open refuses what it cannot use, naming the option and
 // the value, and fills defaults.
 func TestOpenOptions(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
 	for _, c := range []struct {
 		name  string
-		db    *sql.DB
+		pool  *pgxpool.Pool
 		opts  Options
 		field string
 	}{
-		{"no pool", nil, Options{}, "db"},
-		{"schema longer than 63 bytes", db, Options{Schema: strings.Repeat("s", 64)}, "Schema"},
-		{"schema not UTF-8", db, Options{Schema: "fota\xff"}, "Schema"},
-		{"schema with NUL", db, Options{Schema: "fo\x00ta"}, "Schema"},
+		{"no pool", nil, Options{}, "pool"},
+		{"schema longer than 63 bytes", pool, Options{Schema: strings.Repeat("s", 64)}, "Schema"},
+		{"schema not UTF-8", pool, Options{Schema: "fota\xff"}, "Schema"},
+		{"schema with NUL", pool, Options{Schema: "fo\x00ta"}, "Schema"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Open(ctx, c.db, c.opts)
+			s, err := OpenPool(ctx, c.pool, c.opts)
 			var oe *OptionError
 			if s != nil || !errors.Is(err, ErrBadOption) || !errors.As(err, &oe) || oe.Field != c.field {
 				t.Fatalf("Open = %v, %v; want an *OptionError for %s", s, err, c.field)
 			}
-			if c.db != nil && oe.Value != c.opts.Schema {
+			if c.pool != nil && oe.Value != c.opts.Schema {
 				t.Fatalf("OptionError names %q, want %q", oe.Value, c.opts.Schema)
 			}
 		})
 	}
-	s, err := Open(ctx, db, Options{})
+	s, err := OpenPool(ctx, pool, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Schema() != DefaultSchema || s.maxRetries != DefaultMaxRetries || s.maxBackoff != DefaultMaxBackoff {
 		t.Fatalf("defaults: schema %q, retries %d, backoff %v", s.Schema(), s.maxRetries, s.maxBackoff)
 	}
-	s, err = Open(ctx, db, Options{MaxRetries: -1, MaxBackoff: -1})
+	s, err = OpenPool(ctx, pool, Options{MaxRetries: -1, MaxBackoff: -1})
 	if err != nil || s.maxRetries != 0 || s.maxBackoff != 0 {
 		t.Fatalf("negative options: %v, retries %d, backoff %v; want none", err, s.maxRetries, s.maxBackoff)
 	}
@@ -58,12 +59,12 @@ func TestOpenOptions(t *testing.T) {
 // TestOpenUnreachable: a database that does not answer is an error from
 // Open, not from the first transaction.
 func TestOpenUnreachable(t *testing.T) {
-	db, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5")
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if s, err := Open(context.Background(), db, Options{}); err == nil || s != nil {
+	defer pool.Close()
+	if s, err := OpenPool(context.Background(), pool, Options{}); err == nil || s != nil {
 		t.Fatalf("Open on a closed port = %v, %v; want an error", s, err)
 	}
 }
@@ -71,10 +72,10 @@ func TestOpenUnreachable(t *testing.T) {
 // TestSchemaNames: a schema name is quoted, so any identifier works, and
 // two schemas in one database keep their records apart.
 func TestSchemaNames(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	odd := newStore(t, db, Options{Schema: `Fota "Odd" ` + newSchemaName()})
-	plain := newStore(t, db, Options{})
+	odd := newStore(t, pool, Options{Schema: `Fota "Odd" ` + newSchemaName()})
+	plain := newStore(t, pool, Options{})
 	var seq [2]uint64
 	for i, s := range []*Store{odd, plain} {
 		if err := s.Update(ctx, func(tx fota.Tx) (err error) { seq[i], err = tx.NextSeq(); return err }); err != nil {
@@ -99,9 +100,9 @@ func TestSchemaNames(t *testing.T) {
 // TestMigrate: Migrate is idempotent and keeps what the tables hold; a
 // schema recorded at a newer version is refused and left alone.
 func TestMigrate(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{})
+	s := newStore(t, pool, Options{})
 	if err := s.Update(ctx, func(tx fota.Tx) error { return tx.PutCampaign(fota.Campaign{ID: "c1"}) }); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestMigrate(t *testing.T) {
 	if err := s.View(ctx, func(tx fota.Tx) error { _, err := tx.Campaign("c1"); return err }); err != nil {
 		t.Fatalf("after a second Migrate: %v", err)
 	}
-	if _, err := db.ExecContext(ctx, expand(`UPDATE {s}.meta SET version = 99`, quoteIdent(s.Schema()))); err != nil {
+	if _, err := pool.Exec(ctx, expand(`UPDATE {s}.meta SET version = 99`, quoteIdent(s.Schema()))); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "version 99") {
@@ -130,9 +131,9 @@ func (e sqlStateError) SQLState() string { return string(e) }
 // returns a *ConflictError wrapping the last failure; any other error is
 // returned at once.
 func TestRetries(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{MaxRetries: 3, MaxBackoff: time.Millisecond})
+	s := newStore(t, pool, Options{MaxRetries: 3, MaxBackoff: time.Millisecond})
 	for _, c := range []struct {
 		err      error
 		runs     int
@@ -202,16 +203,16 @@ func TestRetries(t *testing.T) {
 // aborted: later calls return the same error, and Update returns it even
 // when the function swallowed it, committing nothing.
 func TestFailedStatement(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{})
+	s := newStore(t, pool, Options{})
 	var first, second error
-	err := s.Update(ctx, func(tx fota.Tx) error {
-		if err := tx.PutCampaign(fota.Campaign{ID: "kept?"}); err != nil {
+	err := s.Update(ctx, func(ftx fota.Tx) error {
+		if err := ftx.PutCampaign(fota.Campaign{ID: "kept?"}); err != nil {
 			return err
 		}
-		first = tx.PutCampaign(fota.Campaign{ID: "bad\x00id"}) // PostgreSQL's text refuses NUL
-		_, second = tx.Campaign("kept?")
+		_, first = ftx.(*tx).c.exec(`SELECT 1/0`) // division_by_zero
+		_, second = ftx.Campaign("kept?")
 		return nil
 	})
 	if first == nil || second != first || err != first {
@@ -224,9 +225,9 @@ func TestFailedStatement(t *testing.T) {
 
 // TestTxDone: a Tx kept past its function refuses to work.
 func TestTxDone(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{})
+	s := newStore(t, pool, Options{})
 	var kept fota.Tx
 	if err := s.Update(ctx, func(tx fota.Tx) error { kept = tx; return nil }); err != nil {
 		t.Fatal(err)
@@ -242,9 +243,9 @@ func TestTxDone(t *testing.T) {
 // TestPanic: a panicking function rolls back, the panic goes on, and the
 // store keeps working.
 func TestPanic(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{})
+	s := newStore(t, pool, Options{})
 	func() {
 		defer func() {
 			if p := recover(); p != "boom" {
@@ -268,9 +269,9 @@ func TestPanic(t *testing.T) {
 // (which the request's JSON refuses), and a state Counts has no slot for
 // is refused as MemoryStore refuses it.
 func TestRecordsBeyondTheSuite(t *testing.T) {
-	db := openDB(t)
+	pool := openPool(t)
 	ctx := context.Background()
-	s := newStore(t, db, Options{})
+	s := newStore(t, pool, Options{})
 	c := fota.Campaign{ID: "c1", Revision: 1<<63 + 5, Timing: schedule.HTTPRequest{
 		StartDate: schedule.Date{Year: 12000, Month: 13, Day: 40}, EndDate: schedule.Date{Year: -1},
 		InstallTimeWindowList: []schedule.Window{{StartTime: -3, EndTime: 99}}, TimeZone: "Mars/Olympus",
@@ -299,7 +300,7 @@ func TestRecordsBeyondTheSuite(t *testing.T) {
 	}
 }
 
-// TestBackoff: the pause before a retry is below 100µs doubled per
+// TestBackoff: the pause before a retry is below 1 ms doubled per
 // earlier retry and below the maximum, and never negative.
 func TestBackoff(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
@@ -308,8 +309,8 @@ func TestBackoff(t *testing.T) {
 		draw := func(n int64) int64 { return rapid.Int64Range(0, n-1).Draw(t, "draw") }
 		d := backoff(attempt, max, draw)
 		bound := max
-		if attempt-1 < 30 && 100*time.Microsecond<<(attempt-1) < max {
-			bound = 100 * time.Microsecond << (attempt - 1)
+		if attempt-1 < 30 && time.Millisecond<<(attempt-1) < max {
+			bound = time.Millisecond << (attempt - 1)
 		}
 		if d < 0 || (bound > 0 && d >= bound) || (bound == 0 && d != 0) {
 			t.Fatalf("backoff(%d, %v) = %v, want in [0, %v)", attempt, max, d, bound)
@@ -371,4 +372,55 @@ func FuzzDecodeTiming(f *testing.F) {
 			t.Fatalf("decodeTiming(%q) = %+v; re-encoded it reads %+v, %v", b, r, again, err)
 		}
 	})
+}
+
+// TestOpenDatabaseSQL: a store opened over database/sql with pgx's driver
+// runs each transaction on the driver's pgx connection, as over pgx's
+// pool; it shares a schema with a store over a pool.
+func TestOpenDatabaseSQL(t *testing.T) {
+	pool := openPool(t)
+	viaPool := newStore(t, pool, Options{})
+	db, err := sql.Open("pgx", pgURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := Open(ctx, nil, Options{}); !errors.Is(err, ErrBadOption) {
+		t.Fatalf("Open of no database: %v, want ErrBadOption", err)
+	}
+	s, err := Open(ctx, db, Options{Schema: viaPool.Schema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate over database/sql: %v", err)
+	}
+	if err := s.Update(ctx, func(tx fota.Tx) error {
+		if err := tx.PutCampaign(fota.Campaign{ID: "c1", Account: "acme"}); err != nil {
+			return err
+		}
+		return tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: "d1", State: device.StateAccepted})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateDevice(ctx, "d1", func(tx fota.DeviceTx) error {
+		m, err := tx.Member("c1")
+		if err != nil {
+			return err
+		}
+		m.State = device.StateDownloading
+		return tx.PutMember(m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := viaPool.View(ctx, func(tx fota.Tx) error {
+		m, err := tx.Member("c1", "d1")
+		if err == nil && m.State != device.StateDownloading {
+			err = fmt.Errorf("member %s, want downloading", m.State)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("read through the pool: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
 	"pgregory.net/rapid"
 )
 
@@ -76,6 +77,9 @@ func testCampaignUnknown(t *testing.T, h *harness) {
 		if _, err := tx.Counts("nope"); !errors.Is(err, fota.ErrNotFound) {
 			t.Errorf("Counts of an unknown campaign: %v, want an error matching fota.ErrNotFound", err)
 		}
+		if _, err := tx.AnyMember("nope", fota.States(device.States...)); !errors.Is(err, fota.ErrNotFound) {
+			t.Errorf("AnyMember of an unknown campaign: %v, want an error matching fota.ErrNotFound", err)
+		}
 		cs, err := tx.Campaigns("acct", "", 10)
 		if err != nil || len(cs) != 0 {
 			t.Errorf("Campaigns of an empty store = %v, %v; want none, nil", cs, err)
@@ -93,10 +97,14 @@ func testCampaignPaging(t *testing.T, h *harness) {
 		s := h.newStore(t)
 		ids := rapid.SliceOfNDistinct(rapid.StringMatching(`[a-zA-Z0-9_-]{1,5}`), 0, 25, rapid.ID).Draw(rt, "ids")
 		byAccount := map[string][]string{}
+		var cs []fota.Campaign
+		for _, id := range ids {
+			c := genCampaign(rt, id)
+			byAccount[c.Account] = append(byAccount[c.Account], id)
+			cs = append(cs, c)
+		}
 		update(rt, ctx, s, func(tx fota.Tx) error {
-			for _, id := range ids {
-				c := genCampaign(rt, id)
-				byAccount[c.Account] = append(byAccount[c.Account], id)
+			for _, c := range cs {
 				if err := tx.PutCampaign(c); err != nil {
 					return err
 				}

@@ -29,12 +29,13 @@ func testCheckInsModel(t *testing.T, h *harness) {
 		devices := deviceIDs[:3]
 		clk := &clock{now: base}
 		history := map[string][]verboselog.CheckIn{} // oldest first, at most keep
-		add := func(tx fota.Tx, c verboselog.CheckIn) error {
+		add := func(c verboselog.CheckIn) {
 			h := append(history[c.DeviceID], c)
 			history[c.DeviceID] = slices.Clone(h[max(0, len(h)-keep):])
-			return tx.AddCheckIn(c, keep)
 		}
-		query := func(rt *rapid.T, tx fota.Tx) error {
+		// drawQuery draws a query and the answer history gives it; the
+		// transaction that runs it only calls the store.
+		drawQuery := func(rt *rapid.T) func(tx fota.Tx) error {
 			d := rapid.SampledFrom(deviceIDs).Draw(rt, "queried")
 			limit := rapid.IntRange(1, 8).Draw(rt, "limit")
 			var before time.Time
@@ -52,28 +53,37 @@ func testCheckInsModel(t *testing.T, h *harness) {
 					want = append(want, normCheckIn(h[i]))
 				}
 			}
-			got, err := tx.CheckIns(d, before, limit)
-			if err != nil {
-				return err
+			return func(tx fota.Tx) error {
+				got, err := tx.CheckIns(d, before, limit)
+				if err != nil {
+					return err
+				}
+				if g := normList(got, normCheckIn); !reflect.DeepEqual(g, want) {
+					return fmt.Errorf("CheckIns(%s, %s, %d) with keep %d =\n %+v\nwant\n %+v", d, before.Format(time.RFC3339Nano), limit, keep, g, want)
+				}
+				return nil
 			}
-			if g := normList(got, normCheckIn); !reflect.DeepEqual(g, want) {
-				return fmt.Errorf("CheckIns(%s, %s, %d) with keep %d =\n %+v\nwant\n %+v", d, before.Format(time.RFC3339Nano), limit, keep, g, want)
-			}
-			return nil
 		}
 		rt.Repeat(map[string]func(*rapid.T){
 			"add": func(rt *rapid.T) {
+				var cs []verboselog.CheckIn
+				for range rapid.IntRange(1, 4).Draw(rt, "checkIns") {
+					c := genCheckIn(rt, rapid.SampledFrom(devices).Draw(rt, "device"), clk.next(rt, "at"))
+					cs = append(cs, c)
+					add(c)
+				}
+				query := drawQuery(rt)
 				update(rt, ctx, s, func(tx fota.Tx) error {
-					for range rapid.IntRange(1, 4).Draw(rt, "checkIns") {
-						if err := add(tx, genCheckIn(rt, rapid.SampledFrom(devices).Draw(rt, "device"), clk.next(rt, "at"))); err != nil {
+					for _, c := range cs {
+						if err := tx.AddCheckIn(c, keep); err != nil {
 							return err
 						}
 					}
-					return query(rt, tx) // the transaction sees its own check-ins
+					return query(tx) // the transaction sees its own check-ins
 				})
 			},
 			"": func(rt *rapid.T) {
-				view(rt, ctx, s, func(tx fota.Tx) error { return query(rt, tx) })
+				view(rt, ctx, s, drawQuery(rt))
 			},
 		})
 	})

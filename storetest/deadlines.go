@@ -66,7 +66,9 @@ func testDeadlinesModel(t *testing.T, h *harness) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := h.newStore(t)
 		m := newModel(1)
-		check := func(rt *rapid.T, tx fota.Tx, m *model) error {
+		// drawCheck draws a query and returns the check of its answer
+		// against m; the transaction that runs it only calls the store.
+		drawCheck := func(rt *rapid.T, m *model) func(tx fota.Tx) error {
 			// now: often exactly a deadline's instant, to check "at or before".
 			now := base.Add(time.Duration(rapid.IntRange(-1, 6).Draw(rt, "nowMinutes")) * time.Minute)
 			if rapid.Bool().Draw(rt, "nowBetween") {
@@ -75,46 +77,53 @@ func testDeadlinesModel(t *testing.T, h *harness) {
 			limit := rapid.IntRange(1, 25).Draw(rt, "limit")
 			want := m.due(now)
 			want = want[:min(limit, len(want))]
-			got, err := tx.Due(now, limit)
-			if err != nil {
-				return err
-			}
-			if g, w := normList(got, normDeadline), normList(want, normDeadline); !reflect.DeepEqual(g, w) {
-				return fmt.Errorf("Due(%s, %d) =\n %+v\nwant\n %+v", now.Format(time.RFC3339Nano), limit, g, w)
-			}
-			at, ok, err := tx.NextDeadline()
-			if err != nil {
-				return err
-			}
 			all := m.due(farFuture)
-			if ok != (len(all) > 0) || ok && !at.Equal(all[0].At) {
-				return fmt.Errorf("NextDeadline = %v, %v; want the earliest of %+v", at, ok, all)
+			return func(tx fota.Tx) error {
+				got, err := tx.Due(now, limit)
+				if err != nil {
+					return err
+				}
+				if g, w := normList(got, normDeadline), normList(want, normDeadline); !reflect.DeepEqual(g, w) {
+					return fmt.Errorf("Due(%s, %d) =\n %+v\nwant\n %+v", now.Format(time.RFC3339Nano), limit, g, w)
+				}
+				at, ok, err := tx.NextDeadline()
+				if err != nil {
+					return err
+				}
+				if ok != (len(all) > 0) || ok && !at.Equal(all[0].At) {
+					return fmt.Errorf("NextDeadline = %v, %v; want the earliest of %+v", at, ok, all)
+				}
+				return nil
 			}
-			return nil
 		}
 		rt.Repeat(map[string]func(*rapid.T){
 			"write": func(rt *rapid.T) {
 				next := m.clone()
+				var ops []op
+				for range rapid.IntRange(1, 5).Draw(rt, "writes") {
+					var o op
+					if rapid.IntRange(0, 2).Draw(rt, "delete") == 0 {
+						o = deadlineDeleteOp(rt)
+					} else {
+						d := genDeadline(rt)
+						o = op{"PutDeadline", func(tx fota.Tx) error { return tx.PutDeadline(d) }, func(m *model) { m.deadlines[deadlineKey{d.Kind, d.Key}] = d }}
+					}
+					o.model(next)
+					ops = append(ops, o)
+				}
+				check := drawCheck(rt, next)
 				update(rt, ctx, s, func(tx fota.Tx) error {
-					for range rapid.IntRange(1, 5).Draw(rt, "writes") {
-						var o op
-						if rapid.IntRange(0, 2).Draw(rt, "delete") == 0 {
-							o = deadlineDeleteOp(rt)
-						} else {
-							d := genDeadline(rt)
-							o = op{"PutDeadline", func(tx fota.Tx) error { return tx.PutDeadline(d) }, func(m *model) { m.deadlines[deadlineKey{d.Kind, d.Key}] = d }}
-						}
+					for _, o := range ops {
 						if err := o.apply(tx); err != nil {
 							return err
 						}
-						o.model(next)
 					}
-					return check(rt, tx, next) // the transaction sees its own writes
+					return check(tx) // the transaction sees its own writes
 				})
 				m = next
 			},
 			"": func(rt *rapid.T) {
-				view(rt, ctx, s, func(tx fota.Tx) error { return check(rt, tx, m) })
+				view(rt, ctx, s, drawCheck(rt, m))
 			},
 		})
 	})

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,15 +29,16 @@ func testMemberTimes(t *testing.T, h *harness) {
 		"d_03": time.Date(1, 1, 2, 0, 0, 0, 1000, time.UTC),
 	}
 	update(t, ctx, s, func(tx fota.Tx) error {
-		for id, at := range times {
-			if err := tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: at}); err != nil {
+		for _, id := range slices.Sorted(maps.Keys(times)) { // the same order if the store runs this again
+			if err := tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: times[id]}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	view(t, ctx, s, func(tx fota.Tx) error {
-		for id, at := range times {
+		for _, id := range slices.Sorted(maps.Keys(times)) {
+			at := times[id]
 			m, err := tx.Member("c1", id)
 			if err != nil {
 				return err
@@ -52,10 +55,15 @@ func testMemberTimes(t *testing.T, h *harness) {
 // for another device with another keep, rolled back, changes nothing.
 func testKeepPerDevice(t *testing.T, h *harness) {
 	ctx, s := h.env(t)
-	at := base
-	add := func(tx fota.Tx, id string, keep int) error {
-		at = at.Add(time.Minute)
-		return tx.AddCheckIn(verboselog.CheckIn{DeviceID: id, Result: "ok", TimeCompleted: at}, keep)
+	// Each call's instant is fixed before its transaction, so a store
+	// that runs the function again writes the same check-ins.
+	minute := 0
+	add := func(id string, keep int) func(tx fota.Tx) error {
+		minute++
+		at := base.Add(time.Duration(minute) * time.Minute)
+		return func(tx fota.Tx) error {
+			return tx.AddCheckIn(verboselog.CheckIn{DeviceID: id, Result: "ok", TimeCompleted: at}, keep)
+		}
 	}
 	count := func(id string) int {
 		var n int
@@ -66,9 +74,10 @@ func testKeepPerDevice(t *testing.T, h *harness) {
 		})
 		return n
 	}
+	three := []func(fota.Tx) error{add("D-01", 2), add("D-01", 2), add("D-01", 2)}
 	update(t, ctx, s, func(tx fota.Tx) error {
-		for range 3 {
-			if err := add(tx, "D-01", 2); err != nil {
+		for _, a := range three {
+			if err := a(tx); err != nil {
 				return err
 			}
 		}
@@ -78,8 +87,9 @@ func testKeepPerDevice(t *testing.T, h *harness) {
 		t.Fatalf("keep 2 after 3 check-ins: %d kept", n)
 	}
 	boom := errors.New("roll back")
+	other := add("d-02", 10)
 	if err := s.Update(ctx, func(tx fota.Tx) error {
-		if err := add(tx, "d-02", 10); err != nil {
+		if err := other(tx); err != nil {
 			return err
 		}
 		return boom
@@ -92,7 +102,7 @@ func testKeepPerDevice(t *testing.T, h *harness) {
 	if n := count("d-02"); n != 0 {
 		t.Fatalf("a rolled-back check-in is visible: %d", n)
 	}
-	update(t, ctx, s, func(tx fota.Tx) error { return add(tx, "D-01", 5) })
+	update(t, ctx, s, add("D-01", 5))
 	if n := count("D-01"); n != 3 {
 		t.Fatalf("keep 5 after 2 kept and 1 more: %d kept (a dropped check-in came back?)", n)
 	}

@@ -33,11 +33,13 @@ var (
 	campaignIDs = []string{"C-1", "c-2", "c_3", "C2"}
 	deviceIDs   = []string{"D-01", "d-02", "d_03", "D10", "d-1"}
 	targets     = []pilot.Target{
-		{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.0", SoftwareTo: "1.1"},
-		{Make: "Acme", Model: "Tracker", SoftwareFrom: "1.1", SoftwareTo: "1.2"},
+		{Account: "acct-A", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.1"},
+		{Account: "acct-A", SoftwareName: "tracker-fw", SoftwareFrom: "1.1", SoftwareTo: "1.2"},
+		{Account: "acct-b", SoftwareName: "tracker-fw", SoftwareFrom: "1.0", SoftwareTo: "1.1"},
 	}
-	deadlineKinds = []fota.DeadlineKind{fota.DeadlineCampaignStart, fota.DeadlineCampaignEnd, fota.DeadlineLoggingExpiry, fota.DeadlineLogPurge}
-	deadlineKeys  = []string{"C-1", "c-2", "D-01", "d-1"}
+	deadlineKinds = []fota.DeadlineKind{fota.DeadlineCampaignStart, fota.DeadlineCampaignEnd, fota.DeadlineLoggingExpiry,
+		fota.DeadlineLogPurge, fota.DeadlineCampaignSweep, fota.DeadlinePushGiveUp}
+	deadlineKeys = []string{"C-1", "c-2", "D-01", "d-1"}
 )
 
 // genTime draws an instant within about a day of base, to the
@@ -84,13 +86,17 @@ func genDate(t *rapid.T, label string) schedule.Date {
 
 func genCampaign(t *rapid.T, id string) fota.Campaign {
 	return fota.Campaign{
-		ID:           id,
-		Account:      rapid.SampledFrom(accounts).Draw(t, "account"),
-		Name:         genText(t, "name"),
-		Protocol:     rapid.SampledFrom(device.Protocols).Draw(t, "protocol"),
-		Status:       rapid.SampledFrom(campaign.Statuses).Draw(t, "status"),
-		Target:       genTarget(t),
-		SoftwareName: genText(t, "softwareName"),
+		ID:       id,
+		Seq:      rapid.Uint64Range(0, 1<<40).Draw(t, "seq"),
+		Account:  rapid.SampledFrom(accounts).Draw(t, "account"),
+		Name:     genText(t, "name"),
+		Family:   rapid.SampledFrom(device.Families).Draw(t, "family"),
+		Protocol: rapid.SampledFrom(append([]device.Protocol{0}, device.Protocols...)).Draw(t, "protocol"),
+		Status:   rapid.SampledFrom(campaign.Statuses).Draw(t, "status"),
+		Target:   genTarget(t),
+		Make:     genText(t, "make"),
+		Model:    genText(t, "model"),
+		Package:  genPackage(t),
 		Timing: schedule.HTTPRequest{
 			StartDate:              genDate(t, "startDate"),
 			EndDate:                genDate(t, "endDate"),
@@ -105,6 +111,8 @@ func genCampaign(t *rapid.T, id string) fota.Campaign {
 		EndsAt:    genMaybeTime(t, "endsAt"),
 		OnDemand:  rapid.Bool().Draw(t, "onDemand"),
 		Pilot:     rapid.Bool().Draw(t, "pilot"),
+		Cursor:    rapid.SampledFrom(append([]string{""}, deviceIDs...)).Draw(t, "cursor"),
+		Swept:     rapid.Bool().Draw(t, "swept"),
 		Revision:  rapid.Uint64Range(0, 1<<40).Draw(t, "revision"),
 		CreatedAt: genTime(t, "createdAt"),
 		UpdatedAt: genTime(t, "updatedAt"),
@@ -118,6 +126,37 @@ func genMember(t *rapid.T, campaignID, deviceID string) fota.Member {
 		State:      rapid.SampledFrom(device.States).Draw(t, "state"),
 		Reason:     rapid.SampledFrom(device.Reasons).Draw(t, "reason"),
 		UpdatedAt:  genTime(t, "memberUpdatedAt"),
+		Push:       genPush(t),
+	}
+}
+
+// genPush draws a push member's bookkeeping, zero half the time (as an
+// HTTP member's is).
+func genPush(t *rapid.T) fota.Push {
+	if rapid.Bool().Draw(t, "http") {
+		return fota.Push{}
+	}
+	return fota.Push{
+		Protocol:  rapid.SampledFrom([]device.Protocol{device.LWM2M, device.OMADM}).Draw(t, "pushProtocol"),
+		Attempt:   rapid.Uint8Range(0, 4).Draw(t, "attempt"),
+		Observing: rapid.Bool().Draw(t, "observing"),
+		Spent:     rapid.Bool().Draw(t, "spent"),
+		Leased:    rapid.Bool().Draw(t, "leased"),
+		Machine:   rapid.Uint16().Draw(t, "machine"),
+		Result:    rapid.Uint16Range(0, 600).Draw(t, "result"),
+		DueAt:     genMaybeTime(t, "dueAt"),
+		Lease:     rapid.Uint64Range(0, 1<<40).Draw(t, "lease"),
+	}
+}
+
+func genPackage(t *rapid.T) fota.Package {
+	if rapid.Bool().Draw(t, "noPackage") {
+		return fota.Package{}
+	}
+	return fota.Package{
+		Name: genText(t, "packageName"), Make: genText(t, "packageMake"), Model: genText(t, "packageModel"),
+		From: genText(t, "packageFrom"), To: genText(t, "packageTo"), URL: "https://fw.example/" + genText(t, "packageURL"),
+		Size: rapid.Int64Range(0, 1<<40).Draw(t, "packageSize"), SHA256: rapid.StringMatching(`[0-9a-f]{0,64}`).Draw(t, "packageHash"),
 	}
 }
 
@@ -126,7 +165,9 @@ func genDevice(t *rapid.T, id string) fota.DeviceRecord {
 		DeviceID:     id,
 		Account:      rapid.SampledFrom(accounts).Draw(t, "account"),
 		License:      rapid.SampledFrom(append([]device.License{0}, device.Licenses...)).Draw(t, "license"),
+		LicensedAt:   genMaybeTime(t, "licensedAt"),
 		EverUpgraded: rapid.Bool().Draw(t, "everUpgraded"),
+		LastCampaign: rapid.SampledFrom(append([]string{""}, campaignIDs...)).Draw(t, "lastCampaign"),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ var memberCases = []testCase{
 	{"Paging", testMemberPaging},
 	{"PagingWhileChanging", testMemberPagingWhileChanging},
 	{"CountsModel", testCountsModel},
+	{"AnyMember", testAnyMember},
+	{"DeviceMembers", testDeviceMembers},
 }
 
 // putCampaigns stores a minimal campaign for each id.
@@ -38,8 +41,9 @@ func putCampaigns(t tb, s fota.Store, ids ...string) {
 }
 
 // testMemberRoundTrip: PutMember inserts or replaces; Member returns the
-// record with UpdatedAt equal to the microsecond; a missing member is a
-// NotFoundError naming the device and the campaign.
+// whole record (its push bookkeeping too) with its instants equal to the
+// microsecond; a missing member is a NotFoundError naming the device and
+// the campaign.
 func testMemberRoundTrip(t *testing.T, h *harness) {
 	ctx, _ := h.env(t)
 	rapid.Check(t, func(rt *rapid.T) {
@@ -63,7 +67,7 @@ func testMemberRoundTrip(t *testing.T, h *harness) {
 					if err != nil {
 						rt.Fatalf("Member(%s, %s): %v", cid, did, err)
 					}
-					if got.CampaignID != cid || got.DeviceID != did || got.State != w.State || got.Reason != w.Reason || !got.UpdatedAt.Equal(w.UpdatedAt) {
+					if normMember(got) != normMember(w) {
 						rt.Fatalf("Member(%s, %s) = %+v, want %+v", cid, did, got, w)
 					}
 				}
@@ -177,13 +181,17 @@ func testMemberPaging(t *testing.T, h *harness) {
 		putCampaigns(rt, s, "c1", "c2")
 		ids := genDeviceIDs(rt, 30)
 		want := map[string]fota.Member{}
+		var puts []fota.Member
+		for _, id := range ids {
+			cid := rapid.SampledFrom([]string{"c1", "c2"}).Draw(rt, "campaign")
+			m := genMember(rt, cid, id)
+			if cid == "c1" {
+				want[id] = m
+			}
+			puts = append(puts, m)
+		}
 		update(rt, ctx, s, func(tx fota.Tx) error {
-			for _, id := range ids {
-				cid := rapid.SampledFrom([]string{"c1", "c2"}).Draw(rt, "campaign")
-				m := genMember(rt, cid, id)
-				if cid == "c1" {
-					want[id] = m
-				}
+			for _, m := range puts {
 				if err := tx.PutMember(m); err != nil {
 					return err
 				}
@@ -192,9 +200,11 @@ func testMemberPaging(t *testing.T, h *harness) {
 		})
 		if len(want) > 0 {
 			gone := rapid.SliceOfDistinct(rapid.SampledFrom(slices.Sorted(maps.Keys(want))), rapid.ID).Draw(rt, "deleted")
+			for _, id := range gone {
+				delete(want, id)
+			}
 			update(rt, ctx, s, func(tx fota.Tx) error {
 				for _, id := range gone {
-					delete(want, id)
 					if err := tx.DeleteMember("c1", id); err != nil {
 						return err
 					}
@@ -209,7 +219,7 @@ func testMemberPaging(t *testing.T, h *harness) {
 		}
 		for i, m := range got {
 			w := want[wantIDs[i]]
-			if m.DeviceID != w.DeviceID || m.State != w.State || m.Reason != w.Reason || !m.UpdatedAt.Equal(w.UpdatedAt) {
+			if normMember(m) != normMember(w) {
 				rt.Fatalf("member %d = %+v, want %+v", i, m, w)
 			}
 		}
@@ -228,15 +238,19 @@ func testMemberPagingWhileChanging(t *testing.T, h *harness) {
 		present := map[string]bool{}
 		touched := map[string]bool{} // added or deleted while paging
 		put := func(tx fota.Tx, id string) error {
-			present[id] = true
 			return tx.PutMember(fota.Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: base})
 		}
+		var initial []string
+		for _, id := range pool {
+			if rapid.Bool().Draw(rt, "initially") {
+				initial = append(initial, id)
+				present[id] = true
+			}
+		}
 		update(rt, ctx, s, func(tx fota.Tx) error {
-			for _, id := range pool {
-				if rapid.Bool().Draw(rt, "initially") {
-					if err := put(tx, id); err != nil {
-						return err
-					}
+			for _, id := range initial {
+				if err := put(tx, id); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -249,9 +263,13 @@ func testMemberPagingWhileChanging(t *testing.T, h *harness) {
 			for range rapid.IntRange(0, 3).Draw(rt, "changes") {
 				id := rapid.SampledFrom(pool).Draw(rt, "changed")
 				touched[id] = true
+				remove := present[id]
+				present[id] = !remove
+				if remove {
+					delete(present, id)
+				}
 				update(rt, ctx, s, func(tx fota.Tx) error {
-					if present[id] {
-						delete(present, id)
+					if remove {
 						return tx.DeleteMember("c1", id)
 					}
 					return put(tx, id)
@@ -321,20 +339,32 @@ func testCountsModel(t *testing.T, h *harness) {
 				next := cloneStates(model)
 				n := rapid.IntRange(1, 6).Draw(rt, "writes")
 				commit := rapid.Bool().Draw(rt, "commit")
+				type write struct {
+					cid, did string
+					state    device.State // 0: delete
+				}
+				var writes []write
+				for range n {
+					cid := rapid.SampledFrom(campaigns).Draw(rt, "campaign")
+					did := rapid.SampledFrom(deviceIDs).Draw(rt, "device")
+					if _, ok := next[cid][did]; ok && rapid.IntRange(0, 2).Draw(rt, "delete") == 0 {
+						delete(next[cid], did)
+						writes = append(writes, write{cid, did, 0})
+						continue
+					}
+					st := rapid.SampledFrom(device.States).Draw(rt, "state")
+					next[cid][did] = st
+					writes = append(writes, write{cid, did, st})
+				}
 				err := s.Update(ctx, func(tx fota.Tx) error {
-					for range n {
-						cid := rapid.SampledFrom(campaigns).Draw(rt, "campaign")
-						did := rapid.SampledFrom(deviceIDs).Draw(rt, "device")
-						if _, ok := next[cid][did]; ok && rapid.IntRange(0, 2).Draw(rt, "delete") == 0 {
-							delete(next[cid], did)
-							if err := tx.DeleteMember(cid, did); err != nil {
+					for _, w := range writes {
+						if w.state == 0 {
+							if err := tx.DeleteMember(w.cid, w.did); err != nil {
 								return err
 							}
 							continue
 						}
-						st := rapid.SampledFrom(device.States).Draw(rt, "state")
-						next[cid][did] = st
-						if err := tx.PutMember(fota.Member{CampaignID: cid, DeviceID: did, State: st, UpdatedAt: base.Add(time.Second)}); err != nil {
+						if err := tx.PutMember(fota.Member{CampaignID: w.cid, DeviceID: w.did, State: w.state, UpdatedAt: base.Add(time.Second)}); err != nil {
 							return err
 						}
 					}
@@ -366,4 +396,106 @@ func cloneStates(m map[string]map[string]device.State) map[string]map[string]dev
 		c[k] = maps.Clone(v)
 	}
 	return c
+}
+
+// testAnyMember: AnyMember(campaign, set) reports whether some member is in
+// one of the set's states, after any puts and deletions, inside the
+// writing transaction and after it; the empty set never matches.
+func testAnyMember(t *testing.T, h *harness) {
+	ctx, _ := h.env(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		s := h.newStore(t)
+		putCampaigns(rt, s, "c1", "c2")
+		states := map[string]map[string]device.State{"c1": {}, "c2": {}}
+		genSet := func(rt *rapid.T) fota.StateSet {
+			return fota.States(rapid.SliceOfN(rapid.SampledFrom(device.States), 0, 3).Draw(rt, "set")...)
+		}
+		drawCheck := func(rt *rapid.T, states map[string]map[string]device.State) func(fota.Tx) error {
+			cid := rapid.SampledFrom([]string{"c1", "c2"}).Draw(rt, "asked")
+			set := genSet(rt)
+			want := false
+			for _, st := range states[cid] {
+				want = want || set.Has(st)
+			}
+			return func(tx fota.Tx) error {
+				got, err := tx.AnyMember(cid, set)
+				if err != nil {
+					return err
+				}
+				if got != want {
+					return fmt.Errorf("AnyMember(%s, %b) = %v, want %v (members %v)", cid, set, got, want, states[cid])
+				}
+				return nil
+			}
+		}
+		rt.Repeat(map[string]func(*rapid.T){
+			"write": func(rt *rapid.T) {
+				next := cloneStates(states)
+				cid := rapid.SampledFrom([]string{"c1", "c2"}).Draw(rt, "campaign")
+				did := rapid.SampledFrom(deviceIDs).Draw(rt, "device")
+				_, had := next[cid][did]
+				del := had && rapid.Bool().Draw(rt, "delete")
+				st := rapid.SampledFrom(device.States).Draw(rt, "state")
+				if del {
+					delete(next[cid], did)
+				} else {
+					next[cid][did] = st
+				}
+				check := drawCheck(rt, next)
+				update(rt, ctx, s, func(tx fota.Tx) error {
+					var err error
+					if del {
+						err = tx.DeleteMember(cid, did)
+					} else {
+						err = tx.PutMember(fota.Member{CampaignID: cid, DeviceID: did, State: st, UpdatedAt: base})
+					}
+					if err != nil {
+						return err
+					}
+					return check(tx)
+				})
+				states = next
+			},
+			"": func(rt *rapid.T) {
+				view(rt, ctx, s, drawCheck(rt, states))
+			},
+		})
+	})
+}
+
+// testDeviceMembers: DeviceMembers lists a device's whole records in every
+// campaign that holds one, ordered by campaign id bytewise, and none of a
+// device never seen or whose records were deleted.
+func testDeviceMembers(t *testing.T, h *harness) {
+	ctx, s := h.env(t)
+	putCampaigns(t, s, campaignIDs...)
+	var put []fota.Member
+	for i, cid := range campaignIDs {
+		put = append(put, fota.Member{CampaignID: cid, DeviceID: "d1", State: device.States[i], UpdatedAt: base.Add(time.Duration(i) * time.Second),
+			Push: fota.Push{Protocol: device.LWM2M, Attempt: uint8(i), Observing: i%2 == 0, Machine: uint16(i + 1), DueAt: base.Add(time.Hour), Lease: uint64(i)}})
+	}
+	update(t, ctx, s, func(tx fota.Tx) error {
+		for _, m := range put {
+			if err := tx.PutMember(m); err != nil {
+				return err
+			}
+		}
+		return tx.PutMember(fota.Member{CampaignID: campaignIDs[0], DeviceID: "d2", State: device.StateAccepted, UpdatedAt: base})
+	})
+	update(t, ctx, s, func(tx fota.Tx) error { return tx.DeleteMember(campaignIDs[1], "d1") })
+	want := []fota.Member{put[0], put[2], put[3]}
+	slices.SortFunc(want, func(a, b fota.Member) int { return strings.Compare(a.CampaignID, b.CampaignID) })
+	view(t, ctx, s, func(tx fota.Tx) error {
+		got, err := tx.DeviceMembers("d1")
+		if err != nil {
+			return err
+		}
+		if g, w := normList(got, normMember), normList(want, normMember); !slices.Equal(g, w) {
+			t.Fatalf("DeviceMembers(d1) =\n %+v\nwant\n %+v", g, w)
+		}
+		if got, err := tx.DeviceMembers("never"); err != nil || len(got) != 0 {
+			t.Fatalf("DeviceMembers of a device never seen = %+v, %v; want none", got, err)
+		}
+		return nil
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/pilot"
 	"github.com/fotakit/fota/verboselog"
 	"pgregory.net/rapid"
@@ -77,6 +78,68 @@ func (m *model) counts(campaignID string) fota.Counts {
 	return c
 }
 
+// deviceMembers lists the device's member records, by campaign id.
+func (m *model) deviceMembers(deviceID string) []fota.Member {
+	var out []fota.Member
+	for _, cid := range slices.Sorted(maps.Keys(m.members)) {
+		if mem, ok := m.members[cid][deviceID]; ok {
+			out = append(out, mem)
+		}
+	}
+	return out
+}
+
+// any reports whether some member of the campaign is in one of the states.
+func (m *model) any(campaignID string, states fota.StateSet) bool {
+	for _, mem := range m.members[campaignID] {
+		if states.Has(mem.State) {
+			return true
+		}
+	}
+	return false
+}
+
+// dueMembers lists the members whose Push.DueAt is set and at or before
+// now, earliest first, ties by campaign then device id.
+func (m *model) dueMembers(now time.Time) []fota.Member {
+	var out []fota.Member
+	for _, ms := range m.members {
+		for _, mem := range ms {
+			if !mem.Push.DueAt.IsZero() && !mem.Push.DueAt.After(now) {
+				out = append(out, mem)
+			}
+		}
+	}
+	slices.SortFunc(out, compareDue)
+	return out
+}
+
+func compareDue(a, b fota.Member) int {
+	return cmp.Or(a.Push.DueAt.Compare(b.Push.DueAt), cmp.Compare(a.CampaignID, b.CampaignID), cmp.Compare(a.DeviceID, b.DeviceID))
+}
+
+// accountDevices lists the account's device records by device id.
+func (m *model) accountDevices(account string) []fota.DeviceRecord {
+	var out []fota.DeviceRecord
+	for _, id := range slices.Sorted(maps.Keys(m.devices)) {
+		if d := m.devices[id]; d.Account == account {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// known says what DeviceTx.Known must answer for the device: must when
+// the store holds a check-in, a device record, a session or a member of
+// it (the records the contract names); may when it holds only something
+// else of it (an active campaign, bundles), where the contract is silent.
+func (m *model) known(deviceID string) (must, may bool) {
+	_, rec := m.devices[deviceID]
+	_, ses := m.sessions[deviceID]
+	must = len(m.checkIns[deviceID]) > 0 || rec || ses || len(m.deviceMembers(deviceID)) > 0
+	return must, must || m.active[deviceID] != "" || len(m.bundles[deviceID]) > 0
+}
+
 // due lists the deadlines at or before now, earliest first, ties by kind
 // then key.
 func (m *model) due(now time.Time) []fota.Deadline {
@@ -116,17 +179,26 @@ func (o op) String() string { return o.name }
 
 // writeKinds names every kind of write a Tx offers.
 var writeKinds = []string{
-	"PutCampaign", "PutMember", "DeleteMember", "SetActiveCampaign", "PutDevice",
+	"PutCampaign", "PutMember", "AddMembers", "DeleteMember", "SetActiveCampaign", "PutDevice",
 	"AddCheckIn", "PutDeadline", "DeleteDeadline", "PutGate", "PutSession",
 	"AddBundle", "DeleteBundles", "NextSeq",
 }
 
 // genOp draws a write that is valid against m (members only of existing
-// campaigns, deletions mostly of existing records).
+// campaigns, AddMembers only of devices not in the campaign, deletions
+// mostly of existing records). Ops are drawn before the transaction that
+// applies them, so that a store running the transaction's function again
+// applies the same ones.
 func genOp(t *rapid.T, m *model, clk *clock) op {
 	kind := rapid.SampledFrom(writeKinds).Draw(t, "write")
-	if len(m.campaigns) == 0 && (kind == "PutMember" || kind == "DeleteMember" || kind == "SetActiveCampaign") {
+	if len(m.campaigns) == 0 && (kind == "PutMember" || kind == "AddMembers" || kind == "DeleteMember" || kind == "SetActiveCampaign") {
 		kind = "PutCampaign"
+	}
+	if kind == "AddMembers" {
+		if o, ok := addMembersOp(t, m); ok {
+			return o
+		}
+		kind = "PutMember" // every device is in every campaign
 	}
 	switch kind {
 	case "PutCampaign":
@@ -197,6 +269,40 @@ func genOp(t *rapid.T, m *model, clk *clock) op {
 	panic("storetest: unknown write " + kind)
 }
 
+// addMembersOp draws an AddMembers of devices not yet in a campaign, each
+// holding the device or not; ok is false when no campaign has room.
+func addMembersOp(t *rapid.T, m *model) (op, bool) {
+	var open []string
+	for _, cid := range slices.Sorted(maps.Keys(m.campaigns)) {
+		if len(m.members[cid]) < len(deviceIDs) {
+			open = append(open, cid)
+		}
+	}
+	if len(open) == 0 {
+		return op{}, false
+	}
+	cid := rapid.SampledFrom(open).Draw(t, "campaign")
+	var free []string
+	for _, d := range deviceIDs {
+		if _, in := m.members[cid][d]; !in {
+			free = append(free, d)
+		}
+	}
+	ids := rapid.SliceOfNDistinct(rapid.SampledFrom(free), 1, len(free), rapid.ID).Draw(t, "devices")
+	nms := make([]fota.NewMember, len(ids))
+	for i, d := range ids {
+		nms[i] = fota.NewMember{Member: genMember(t, cid, d), Hold: rapid.Bool().Draw(t, "hold")}
+	}
+	return op{fmt.Sprintf("AddMembers(%s, %v)", cid, ids), func(tx fota.Tx) error { return tx.AddMembers(cid, nms) }, func(m *model) {
+		for _, nm := range nms {
+			m.members[cid][nm.DeviceID] = nm.Member
+			if nm.Hold {
+				m.active[nm.DeviceID] = cid
+			}
+		}
+	}}, true
+}
+
 // deleteBundlesOp draws a DeleteBundles of device d, cutting at a stored
 // bundle's own instant half the time, to check that "before" is strict.
 func deleteBundlesOp(t *rapid.T, m *model, clk *clock, d string) op {
@@ -227,31 +333,52 @@ type snapshot struct {
 	AccountCampaigns map[string][]string // ids; read checks each equals Campaigns[id]
 	Members          map[string][]fota.Member
 	Counts           map[string]fota.Counts
-	Active           map[string]string
-	Devices          map[string]fota.DeviceRecord
-	CheckIns         map[string][]verboselog.CheckIn // newest first
-	Due              []fota.Deadline
-	Next             time.Time
-	HasNext          bool
-	Gates            map[pilot.Target]pilot.Gate
-	Sessions         map[string]fota.LogSession
-	AccountSessions  map[string][]fota.LogSession
-	Bundles          map[string][]verboselog.Bundle
+	Any              map[string][]bool // AnyMember of each of anySets
+	DeviceMembers    map[string][]fota.Member
+	// DueMembers is every member due by farFuture, read only in Updates
+	// (a store may lock them, which a read-only transaction cannot).
+	DueMembers      []fota.Member
+	NextDue         time.Time
+	HasNextDue      bool
+	Active          map[string]string
+	Devices         map[string]fota.DeviceRecord
+	AccountDevices  map[string][]fota.DeviceRecord
+	CheckIns        map[string][]verboselog.CheckIn // newest first
+	Due             []fota.Deadline
+	Next            time.Time
+	HasNext         bool
+	Gates           map[pilot.Target]pilot.Gate
+	Sessions        map[string]fota.LogSession
+	AccountSessions map[string][]fota.LogSession
+	Bundles         map[string][]verboselog.Bundle
 }
 
 func newSnapshot() snapshot {
 	return snapshot{
 		Campaigns: map[string]fota.Campaign{}, AccountCampaigns: map[string][]string{},
 		Members: map[string][]fota.Member{}, Counts: map[string]fota.Counts{},
+		Any: map[string][]bool{}, DeviceMembers: map[string][]fota.Member{},
 		Active: map[string]string{}, Devices: map[string]fota.DeviceRecord{},
-		CheckIns: map[string][]verboselog.CheckIn{}, Gates: map[pilot.Target]pilot.Gate{},
+		AccountDevices: map[string][]fota.DeviceRecord{},
+		CheckIns:       map[string][]verboselog.CheckIn{}, Gates: map[pilot.Target]pilot.Gate{},
 		Sessions: map[string]fota.LogSession{}, AccountSessions: map[string][]fota.LogSession{},
 		Bundles: map[string][]verboselog.Bundle{},
 	}
 }
 
-// read reads everything back through tx.
-func read(tx fota.Tx) (snapshot, error) {
+// anySets are the state sets read asks AnyMember about: none, all, and a
+// few the Manager uses or that mix final and running states.
+var anySets = []fota.StateSet{
+	0,
+	fota.States(device.States...),
+	fota.States(device.StateAccepted),
+	fota.States(device.StateSucceeded, device.StateRejected),
+	fota.States(device.StateDownloading, device.StateNotified, device.StateCancelled),
+}
+
+// read reads everything back through tx; due says whether to read the due
+// members too (only in an Update).
+func read(tx fota.Tx, due bool) (snapshot, error) {
 	s := newSnapshot()
 	for _, id := range campaignIDs {
 		c, err := tx.Campaign(id)
@@ -270,8 +397,20 @@ func read(tx fota.Tx) (snapshot, error) {
 		if s.Counts[id], err = tx.Counts(id); err != nil {
 			return s, fmt.Errorf("Counts(%s): %w", id, err)
 		}
+		for _, set := range anySets {
+			yes, err := tx.AnyMember(id, set)
+			if err != nil {
+				return s, fmt.Errorf("AnyMember(%s, %b): %w", id, set, err)
+			}
+			s.Any[id] = append(s.Any[id], yes)
+		}
 	}
 	for _, a := range accounts {
+		ds, err := tx.DeviceRecords(a, "", page)
+		if err != nil {
+			return s, fmt.Errorf("DeviceRecords(%s): %w", a, err)
+		}
+		s.AccountDevices[a] = normList(ds, normDevice)
 		cs, err := tx.Campaigns(a, "", page)
 		if err != nil {
 			return s, fmt.Errorf("Campaigns(%s): %w", a, err)
@@ -297,8 +436,17 @@ func read(tx fota.Tx) (snapshot, error) {
 		if a != "" {
 			s.Active[d] = a
 		}
-		if s.Devices[d], err = tx.Device(d); err != nil {
+		rec, err := tx.Device(d)
+		if err != nil {
 			return s, fmt.Errorf("Device(%s): %w", d, err)
+		}
+		s.Devices[d] = normDevice(rec)
+		ms, err := tx.DeviceMembers(d)
+		if err != nil {
+			return s, fmt.Errorf("DeviceMembers(%s): %w", d, err)
+		}
+		if len(ms) > 0 {
+			s.DeviceMembers[d] = normList(ms, normMember)
 		}
 		cs, err := tx.CheckIns(d, time.Time{}, page)
 		if err != nil {
@@ -320,15 +468,26 @@ func read(tx fota.Tx) (snapshot, error) {
 			s.Bundles[d] = normList(bs, normBundle)
 		}
 	}
-	due, err := tx.Due(farFuture, page)
+	deadlines, err := tx.Due(farFuture, page)
 	if err != nil {
 		return s, fmt.Errorf("reading deadlines: %w", err)
 	}
-	s.Due = normList(due, normDeadline)
+	s.Due = normList(deadlines, normDeadline)
 	if s.Next, s.HasNext, err = tx.NextDeadline(); err != nil {
 		return s, fmt.Errorf("NextDeadline: %w", err)
 	}
 	s.Next = s.Next.UTC()
+	if s.NextDue, s.HasNextDue, err = tx.NextDue(); err != nil {
+		return s, fmt.Errorf("NextDue: %w", err)
+	}
+	s.NextDue = s.NextDue.UTC()
+	if due {
+		ms, err := tx.DueMembers(farFuture, page)
+		if err != nil {
+			return s, fmt.Errorf("DueMembers: %w", err)
+		}
+		s.DueMembers = normList(ms, normMember)
+	}
 	for _, tg := range targets {
 		g, err := tx.Gate(tg)
 		if err != nil {
@@ -340,7 +499,7 @@ func read(tx fota.Tx) (snapshot, error) {
 }
 
 // snapshot is what read must return from a store holding m.
-func (m *model) snapshot() snapshot {
+func (m *model) snapshot(due bool) snapshot {
 	s := newSnapshot()
 	for id, c := range m.campaigns {
 		s.Campaigns[id] = normCampaign(c)
@@ -350,8 +509,12 @@ func (m *model) snapshot() snapshot {
 		}
 		s.Members[id] = ms
 		s.Counts[id] = m.counts(id)
+		for _, set := range anySets {
+			s.Any[id] = append(s.Any[id], m.any(id, set))
+		}
 	}
 	for _, a := range accounts {
+		s.AccountDevices[a] = normList(m.accountDevices(a), normDevice)
 		var cs []string
 		for _, id := range slices.Sorted(maps.Keys(m.campaigns)) {
 			if m.campaigns[id].Account == a {
@@ -373,7 +536,10 @@ func (m *model) snapshot() snapshot {
 		}
 		s.Devices[d] = fota.DeviceRecord{DeviceID: d}
 		if r, ok := m.devices[d]; ok {
-			s.Devices[d] = r
+			s.Devices[d] = normDevice(r)
+		}
+		if ms := m.deviceMembers(d); len(ms) > 0 {
+			s.DeviceMembers[d] = normList(ms, normMember)
 		}
 		if h := m.checkIns[d]; len(h) > 0 {
 			var cs []verboselog.CheckIn
@@ -393,6 +559,12 @@ func (m *model) snapshot() snapshot {
 	s.Due = normList(m.due(farFuture), normDeadline)
 	if len(s.Due) > 0 {
 		s.Next, s.HasNext = s.Due[0].At, true
+	}
+	if dm := m.dueMembers(farFuture); len(dm) > 0 {
+		s.NextDue, s.HasNextDue = dm[0].Push.DueAt.UTC(), true
+		if due {
+			s.DueMembers = normList(dm, normMember)
+		}
 	}
 	for _, tg := range targets {
 		s.Gates[tg] = pilot.Gate{Target: tg}
@@ -425,8 +597,13 @@ func (s snapshot) equal(o snapshot) bool {
 		maps.EqualFunc(s.AccountCampaigns, o.AccountCampaigns, slices.Equal) &&
 		maps.EqualFunc(s.Members, o.Members, slices.Equal) &&
 		maps.Equal(s.Counts, o.Counts) &&
+		maps.EqualFunc(s.Any, o.Any, slices.Equal) &&
+		maps.EqualFunc(s.DeviceMembers, o.DeviceMembers, slices.Equal) &&
+		slices.Equal(s.DueMembers, o.DueMembers) &&
+		s.NextDue == o.NextDue && s.HasNextDue == o.HasNextDue &&
 		maps.Equal(s.Active, o.Active) &&
 		maps.Equal(s.Devices, o.Devices) &&
+		maps.EqualFunc(s.AccountDevices, o.AccountDevices, slices.Equal) &&
 		maps.EqualFunc(s.CheckIns, o.CheckIns, slices.Equal) &&
 		slices.Equal(s.Due, o.Due) &&
 		s.Next == o.Next && s.HasNext == o.HasNext &&
@@ -457,7 +634,20 @@ func normCampaign(c fota.Campaign) fota.Campaign {
 
 func same[T any](x T) T { return x }
 
-func normMember(m fota.Member) fota.Member { m.UpdatedAt = m.UpdatedAt.UTC(); return m }
+func normMember(m fota.Member) fota.Member {
+	m.UpdatedAt = m.UpdatedAt.UTC()
+	if !m.Push.DueAt.IsZero() {
+		m.Push.DueAt = m.Push.DueAt.UTC()
+	}
+	return m
+}
+
+func normDevice(d fota.DeviceRecord) fota.DeviceRecord {
+	if !d.LicensedAt.IsZero() {
+		d.LicensedAt = d.LicensedAt.UTC()
+	}
+	return d
+}
 
 func normCheckIn(c verboselog.CheckIn) verboselog.CheckIn {
 	c.TimeCompleted = c.TimeCompleted.UTC()

@@ -15,6 +15,7 @@ import (
 var recordCases = []testCase{
 	{"ActiveCampaign", testActiveCampaign},
 	{"Device", testDevice},
+	{"DeviceRecordsPaging", testDeviceRecordsPaging},
 	{"Gate", testGate},
 	{"Sessions", testSessions},
 	{"Bundles", testBundles},
@@ -49,7 +50,8 @@ func testActiveCampaign(t *testing.T, h *harness) {
 }
 
 // testDevice: a device never seen is a zero record carrying its id;
-// PutDevice inserts and replaces.
+// PutDevice inserts and replaces, keeping every field (LicensedAt to the
+// microsecond, LastCampaign).
 func testDevice(t *testing.T, h *harness) {
 	ctx, _ := h.env(t)
 	rapid.Check(t, func(rt *rapid.T) {
@@ -66,7 +68,7 @@ func testDevice(t *testing.T, h *harness) {
 				if !ok {
 					w = fota.DeviceRecord{DeviceID: id}
 				}
-				if got, err := tx.Device(id); err != nil || got != w {
+				if got, err := tx.Device(id); err != nil || normDevice(got) != normDevice(w) {
 					rt.Fatalf("Device(%s) = %+v, %v; want %+v", id, got, err, w)
 				}
 			}
@@ -240,6 +242,82 @@ func testNextSeq(t *testing.T, h *harness) {
 					rt.Fatalf("transaction %d: NextSeq returned %d after %d (values %v)", i, v, last, got)
 				}
 				last = v
+			}
+		}
+	})
+}
+
+// testDeviceRecordsPaging: DeviceRecords(account, afterID, limit) lists
+// the account's device records in id order, bytewise; following afterID
+// from "" visits each exactly once, and an afterID that names no device
+// still splits the order. Devices known only by a check-in have no record.
+func testDeviceRecordsPaging(t *testing.T, h *harness) {
+	ctx, _ := h.env(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		s := h.newStore(t)
+		ids := genDeviceIDs(rt, 25)
+		byAccount := map[string][]string{}
+		var recs []fota.DeviceRecord
+		for _, id := range ids {
+			d := genDevice(rt, id)
+			byAccount[d.Account] = append(byAccount[d.Account], id)
+			recs = append(recs, d)
+		}
+		update(rt, ctx, s, func(tx fota.Tx) error {
+			for _, d := range recs {
+				if err := tx.PutDevice(d); err != nil {
+					return err
+				}
+			}
+			return tx.AddCheckIn(verboselog.CheckIn{DeviceID: "~no-record", TimeCompleted: base}, 1)
+		})
+		for _, a := range accounts {
+			want := slices.Sorted(slices.Values(byAccount[a]))
+			limit := rapid.IntRange(1, 7).Draw(rt, "limit")
+			var got []string
+			after := ""
+			for pages := 0; ; pages++ {
+				if pages > len(ids)+1 {
+					rt.Fatalf("account %s: paging does not end: %v", a, got)
+				}
+				var batch []fota.DeviceRecord
+				view(rt, ctx, s, func(tx fota.Tx) (err error) {
+					batch, err = tx.DeviceRecords(a, after, limit)
+					return err
+				})
+				if len(batch) > limit {
+					rt.Fatalf("DeviceRecords(%s, %q, %d) returned %d", a, after, limit, len(batch))
+				}
+				for _, d := range batch {
+					if d.Account != a || d.DeviceID <= after {
+						rt.Fatalf("DeviceRecords(%s, %q): %+v out of order or of another account", a, after, d)
+					}
+					if w := recs[slices.Index(ids, d.DeviceID)]; normDevice(d) != normDevice(w) {
+						rt.Fatalf("DeviceRecords(%s) lists %+v, want %+v", a, d, w)
+					}
+					got = append(got, d.DeviceID)
+					after = d.DeviceID
+				}
+				if len(batch) < limit {
+					break
+				}
+			}
+			if !slices.Equal(got, want) {
+				rt.Fatalf("account %s, pages of %d: got %v, want %v", a, limit, got, want)
+			}
+			cut := rapid.StringMatching(`[a-zA-Z0-9_-]{0,5}`).Draw(rt, "cut")
+			var rest []fota.DeviceRecord
+			view(rt, ctx, s, func(tx fota.Tx) (err error) {
+				rest, err = tx.DeviceRecords(a, cut, page)
+				return err
+			})
+			wantRest := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return id <= cut })
+			gotRest := make([]string, len(rest))
+			for i, d := range rest {
+				gotRest[i] = d.DeviceID
+			}
+			if !slices.Equal(gotRest, wantRest) {
+				rt.Fatalf("DeviceRecords(%s, %q) = %v, want %v", a, cut, gotRest, wantRest)
 			}
 		}
 	})

@@ -21,10 +21,14 @@ const page = 10_000
 // check as a subtest of t. newStore must return an empty store; it is
 // called once per subtest and once per rapid iteration, so it should be
 // cheap (a fresh schema or TRUNCATE for a database). The suite uses only
-// the fota.Store and fota.Tx interfaces and cleans up nothing itself.
-func Run(t *testing.T, newStore func(t *testing.T) fota.Store) {
+// the fota.Store, fota.Tx and fota.DeviceTx interfaces and cleans up
+// nothing itself.
+func Run(t *testing.T, newStore func(t *testing.T) fota.Store, opts ...Option) {
 	t.Helper()
 	h := &harness{newStore: newStore}
+	for _, o := range opts {
+		o(h)
+	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.cases {
@@ -49,18 +53,48 @@ type testCase struct {
 var groups = []group{
 	{"Campaigns", campaignCases},
 	{"Members", memberCases},
+	{"AddMembers", addMembersCases},
+	{"Due", dueCases},
 	{"Records", recordCases},
 	{"CheckIns", checkInCases},
 	{"Deadlines", deadlineCases},
 	{"Transactions", txCases},
 	{"Edges", edgeCases},
-	{"DeviceUpdater", deviceUpdaterCases},
+	{"DeviceTx", deviceTxCases},
 	{"Concurrency", concurrencyCases},
+}
+
+// Option changes how Run runs the suite.
+type Option func(*harness)
+
+// WithHandle gives the suite a second handle on the store newStore
+// returned: for a database store, another connection pool over the same
+// database, as a second Manager replica would hold. The concurrency checks
+// then run half their transactions through each handle, so that row locks
+// (not a lock inside one handle) must keep them apart. newHandle may
+// register its cleanup with t.
+func WithHandle(newHandle func(t *testing.T, s fota.Store) fota.Store) Option {
+	return func(h *harness) { h.newHandle = newHandle }
 }
 
 // harness hands out stores and contexts to the checks.
 type harness struct {
-	newStore func(t *testing.T) fota.Store
+	newStore  func(t *testing.T) fota.Store
+	newHandle func(t *testing.T, s fota.Store) fota.Store // nil: one handle
+}
+
+// handles returns two handles on s: the second is s itself when the store
+// offers no other.
+func (h *harness) handles(t *testing.T, s fota.Store) [2]fota.Store {
+	t.Helper()
+	if h.newHandle == nil {
+		return [2]fota.Store{s, s}
+	}
+	other := h.newHandle(t, s)
+	if other == nil {
+		t.Fatal("newHandle returned nil")
+	}
+	return [2]fota.Store{s, other}
 }
 
 // env returns a fresh store and a context bounded by timeout.

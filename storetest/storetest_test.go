@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,6 +71,12 @@ var mutants = map[string]mutant{
 	}},
 	"lostUpdate": {"Concurrency/ReadModifyWrite", func() fota.Store {
 		return &optimistic{inner: fota.NewMemoryStore()}
+	}},
+	"dueNotSkipped": {"Concurrency/DueLeases", func() fota.Store {
+		return dueNotSkipped{fota.NewMemoryStore()}
+	}},
+	"deviceTxKeepsFailed": {"DeviceTx/Atomic", func() fota.Store {
+		return deviceTxKeepsFailed{fota.NewMemoryStore()}
 	}},
 }
 
@@ -182,6 +189,10 @@ func (s *optimistic) View(ctx context.Context, fn func(fota.Tx) error) error {
 	return s.inner.View(ctx, fn)
 }
 
+func (s *optimistic) UpdateDevice(ctx context.Context, id string, fn func(fota.DeviceTx) error) error {
+	return s.inner.UpdateDevice(ctx, id, fn)
+}
+
 func (s *optimistic) Update(ctx context.Context, fn func(fota.Tx) error) error {
 	b := &buffered{seq: &s.seq, writes: map[[2]string]fota.Member{}}
 	if err := s.inner.View(ctx, func(tx fota.Tx) error { b.Tx = tx; return fn(b) }); err != nil {
@@ -227,3 +238,49 @@ func (b *buffered) PutCampaign(c fota.Campaign) error {
 }
 
 func (b *buffered) NextSeq() (uint64, error) { return b.seq.Add(1), nil }
+
+// dueNotSkipped reads the due members an Update asks for before the
+// Update takes the store, and hands the transaction that stale list, as
+// DueMembers without FOR UPDATE SKIP LOCKED does on PostgreSQL under READ
+// COMMITTED: two transactions read the same due members, neither skips
+// what the other holds, and both hand them out.
+type dueNotSkipped struct{ *fota.MemoryStore }
+
+func (s dueNotSkipped) Update(ctx context.Context, fn func(fota.Tx) error) error {
+	var seen [][]fota.Member
+	// The first pass only reads: its first write fails, ending it.
+	_ = s.MemoryStore.View(ctx, func(tx fota.Tx) error { return fn(&staleDue{Tx: tx, record: &seen}) })
+	runtime.Gosched() // let another transaction read the same members
+	return s.MemoryStore.Update(ctx, func(tx fota.Tx) error { return fn(&staleDue{Tx: tx, replay: seen}) })
+}
+
+// staleDue records what DueMembers returns (record) or answers with what
+// was recorded (replay).
+type staleDue struct {
+	fota.Tx
+	record *[][]fota.Member
+	replay [][]fota.Member
+	calls  int
+}
+
+func (tx *staleDue) DueMembers(now time.Time, limit int) ([]fota.Member, error) {
+	defer func() { tx.calls++ }()
+	if tx.record == nil && tx.calls < len(tx.replay) {
+		return tx.replay[tx.calls], nil
+	}
+	ms, err := tx.Tx.DueMembers(now, limit)
+	if tx.record != nil {
+		*tx.record = append(*tx.record, ms)
+	}
+	return ms, err
+}
+
+// deviceTxKeepsFailed commits what a device transaction's function wrote
+// even when the function fails.
+type deviceTxKeepsFailed struct{ *fota.MemoryStore }
+
+func (s deviceTxKeepsFailed) UpdateDevice(ctx context.Context, id string, fn func(fota.DeviceTx) error) error {
+	var fnErr error
+	err := s.MemoryStore.UpdateDevice(ctx, id, func(tx fota.DeviceTx) error { fnErr = fn(tx); return nil })
+	return cmp.Or(err, fnErr)
+}

@@ -24,44 +24,40 @@ var txCases = []testCase{
 
 // testTxModel checks the whole store against the model: random writes of
 // every kind in transactions that commit or return an error. A transaction
-// sees its own writes; a committed one is visible to the next View; one
-// whose function returns an error leaves the full read-back exactly as it
-// was, and Update returns that error.
+// sees its own writes; a committed one is visible to the next View and
+// Update; one whose function returns an error leaves the full read-back
+// exactly as it was, and Update returns that error. Every write is drawn
+// before the transaction, so a store that runs the function again applies
+// the same writes.
 func testTxModel(t *testing.T, h *harness) {
 	ctx, _ := h.env(t)
 	rapid.Check(t, func(rt *rapid.T) {
 		s := h.newStore(t)
 		m := newModel(rapid.IntRange(1, 4).Draw(rt, "keep"))
 		clk := &clock{now: base}
-		compare := func(where string, tx fota.Tx, want *model) error {
-			got, err := read(tx)
-			if err != nil {
-				return err
-			}
-			if d := diff(got, want.snapshot()); d != "" {
-				return fmt.Errorf("%s: %s", where, d)
-			}
-			return nil
-		}
 		rt.Repeat(map[string]func(*rapid.T){
 			"transaction": func(rt *rapid.T) {
 				commit := rapid.Bool().Draw(rt, "commit")
+				// Reading everything back is the costly part: do it in
+				// half the transactions.
+				readBack := rapid.Bool().Draw(rt, "readBack")
+				dueAfter := rapid.Bool().Draw(rt, "dueAfter")
 				next := m.clone()
-				var names []string
+				var ops []op
+				for range rapid.IntRange(1, 5).Draw(rt, "writes") {
+					o := genOp(rt, next, clk)
+					o.model(next)
+					ops = append(ops, o)
+				}
+				names := opNames(ops)
 				err := s.Update(ctx, func(tx fota.Tx) error {
-					next, names = m.clone(), names[:0] // a store may run fn again
-					for range rapid.IntRange(1, 5).Draw(rt, "writes") {
-						o := genOp(rt, next, clk)
-						names = append(names, o.name)
+					for _, o := range ops {
 						if err := o.apply(tx); err != nil {
 							return fmt.Errorf("%s: %w", o.name, err)
 						}
-						o.model(next)
 					}
-					// Reading everything back is the costly part: do it in
-					// half the transactions.
-					if rapid.Bool().Draw(rt, "readBack") {
-						if err := compare("in the writing transaction", tx, next); err != nil {
+					if readBack {
+						if err := compare("in the writing transaction", tx, next, true); err != nil {
 							return err
 						}
 					}
@@ -72,22 +68,44 @@ func testTxModel(t *testing.T, h *harness) {
 				})
 				switch {
 				case commit && err != nil:
-					rt.Fatalf("committing %s: %v", strings.Join(names, ", "), err)
+					rt.Fatalf("committing %s: %v", names, err)
 				case !commit && !errors.Is(err, errAbort):
 					rt.Fatalf("Update returned %v, want the function's error", err)
 				case commit:
 					m = next
 				}
-				view(rt, ctx, s, func(tx fota.Tx) error {
-					where := "after committing"
-					if !commit {
-						where = "after rolling back"
-					}
-					return compare(where+" "+strings.Join(names, ", "), tx, m)
-				})
+				where := "after committing " + names
+				if !commit {
+					where = "after rolling back " + names
+				}
+				view(rt, ctx, s, func(tx fota.Tx) error { return compare(where, tx, m, false) })
+				if dueAfter {
+					// The due members, which only an Update reads.
+					update(rt, ctx, s, func(tx fota.Tx) error { return compare(where+" (in an Update)", tx, m, true) })
+				}
 			},
 		})
 	})
+}
+
+// compare reads the store back through tx and compares it with want.
+func compare(where string, tx fota.Tx, want *model, due bool) error {
+	got, err := read(tx, due)
+	if err != nil {
+		return err
+	}
+	if d := diff(got, want.snapshot(due)); d != "" {
+		return fmt.Errorf("%s: %s", where, d)
+	}
+	return nil
+}
+
+func opNames(ops []op) string {
+	names := make([]string, len(ops))
+	for i, o := range ops {
+		names[i] = o.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // writes holds one valid call of every write a Tx offers, each of which
@@ -151,7 +169,7 @@ func readAll(t tb, ctx context.Context, s fota.Store) snapshot {
 	t.Helper()
 	var snap snapshot
 	view(t, ctx, s, func(tx fota.Tx) (err error) {
-		snap, err = read(tx)
+		snap, err = read(tx, false)
 		return err
 	})
 	return snap
@@ -205,7 +223,7 @@ func testCommitVisible(t *testing.T, h *harness) {
 		t.Fatalf("campaign C-1 committed, not visible: %+v", filled.Campaigns)
 	}
 	update(t, ctx, s, func(tx fota.Tx) error {
-		got, err := read(tx)
+		got, err := read(tx, false)
 		if err != nil {
 			return err
 		}

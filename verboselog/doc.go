@@ -6,7 +6,7 @@
 //
 // # The rules, from the source
 //
-// spec/about-campaigns.txt, "Verbose Logging for HTTP FOTA devices":
+// ThingSpace's About Campaigns page, "Verbose Logging for HTTP FOTA devices":
 //
 //	If pilot campaigns are not successful, developers have the option to
 //	enable and fetch logs for up to 20 devices. Developers initially need to

@@ -3,6 +3,7 @@ package verboselog
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"time"
 
 	"github.com/fotakit/fota/device"
@@ -61,8 +62,15 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("fota: verbose logging: %s %q: %s", e.Field, e.Value, e.Reason)
 }
 
-// Is reports whether target is the error's sentinel.
-func (e *FieldError) Is(target error) bool { return target == e.Err }
+// Is reports whether target is the error's sentinel, or the bad-request
+// sentinel every package's input errors match (fota.ErrBadRequest) for
+// all but a bad policy, which is the host's configuration.
+func (e *FieldError) Is(target error) bool {
+	return target == e.Err || (target == reqerr.ErrBadRequest && e.Err != ErrPolicy)
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *FieldError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // LimitError reports that Device could not be enabled because Limit devices
 // of the account already have logging on.

@@ -1,13 +1,24 @@
 // Package lwm2m is the LwM2M Firmware Update object (/5) state machine,
 // its result codes, and a pure server-side observer of it, for the push
-// family of fota (spec/oma-firmware-update.md §1 and §3).
+// family of fota.
+//
+// # Sources
+//
+// "The object" is the Firmware Update object of the OMA LwM2M registry
+// (github.com/OpenMobileAlliance/lwm2m-registry, 5.xml, versions 1.0, 1.1
+// and 1.2): its resource table, its Update Result table (with the state
+// each result leaves) and its transitions, read with Figure 29 of the
+// LwM2M 1.0.2 technical specification. Issues are cited by repository and
+// number (OMA_LwM2M_for_Developers, Leshan, Zephyr, Anjay, nrf-sdk).
+// "Cumulocity's LwM2M firmware-update flow" is SoftwareAG/c8y-docs,
+// content/protocol-integration/lwm2m-bundle/firmware-update.md.
 //
 // # How the pieces fit
 //
 //   - state.go: State (resource /5/0/3: Idle 0, Downloading 1,
 //     Downloaded 2, Updating 3) and Result (resource /5/0/5: 0..11 with
 //     the registry's meanings), parsed from the numeric resource values.
-//   - machine.go: the transitions T1..T10 of spec §1.3, declared once as
+//   - machine.go: the object's transitions T1..T10, declared once as
 //     fsm.Events (Events) and compiled into Table; Step is the device's
 //     view of one transition.
 //   - tracker.go: the server's view. A Tracker holds what the server knows
@@ -140,7 +151,7 @@
 //	10 Cancelled               EventInternalError  (another server cancelled; fota never does)
 //	0, 11                      none (not final)
 //
-// Next follows Cumulocity's flow (spec §3.2): reset, then (with the device
+// Next follows Cumulocity's flow (Cumulocity's LwM2M firmware-update flow): reset, then (with the device
 // seen Idle) write the package, then on (Downloaded, Initial) execute the
 // update, then wait for the result, then done. While the device is
 // Updating a reset would be refused, so Next waits. Resuming after the

@@ -8,7 +8,7 @@ import (
 	"github.com/fotakit/fota/lifecycle"
 )
 
-// Event is a transition of the Firmware Update state machine (spec §1.3,
+// Event is a transition of the Firmware Update state machine (the object's transitions,
 // T1..T10), seen from the device.
 type Event uint8
 
@@ -39,7 +39,7 @@ var EventList = func() []Event {
 }()
 
 // eventInfo is an event's name, the Update Result values the device holds
-// after it (spec §1.2 and §1.3), and who causes it.
+// after it (the object's Update Result table and transitions), and who causes it.
 type eventInfo struct {
 	name    string
 	results []Result
@@ -89,7 +89,7 @@ func (e Event) Results() []Result {
 	return append([]Result(nil), eventInfos[e].results...)
 }
 
-// Events declares the Firmware Update state machine once (spec §1.3, with
+// Events declares the Firmware Update state machine once (the object's transitions, with
 // the choices recorded in the package doc).
 var Events = fsm.Events{
 	{Name: "writePackage", Src: []string{"Idle"}, Dst: "Downloading"},

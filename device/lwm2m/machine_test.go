@@ -11,7 +11,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// modelStep is the machine written out by hand from spec §1.3 and the
+// modelStep is the machine written out by hand from the object's transitions and the
 // package doc's choices, independently of Events.
 func modelStep(s State, e Event) (State, bool) {
 	switch {
@@ -93,7 +93,7 @@ func TestRunsAgreeWithModel(t *testing.T) {
 	})
 }
 
-// spec §1.3, one row per transition.
+// the object's transitions, one row per transition.
 func TestTransitionsOfTheSpec(t *testing.T) {
 	for _, c := range []struct {
 		row     string
@@ -131,7 +131,7 @@ func TestTransitionsOfTheSpec(t *testing.T) {
 	}
 }
 
-// spec §1.2's "State afterwards" column, derived from the events that
+// the object's Update Result table's "State afterwards" column, derived from the events that
 // leave each result.
 func TestStateAfterResult(t *testing.T) {
 	want := map[Result][]State{

@@ -3,6 +3,7 @@ package lwm2m
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 )
 
@@ -176,7 +177,14 @@ func (e *RangeError) Error() string {
 }
 
 // Is reports whether target is ErrOutOfRange.
-func (e *RangeError) Is(target error) bool { return target == ErrOutOfRange }
+func (e *RangeError) Is(target error) bool {
+	return target == ErrOutOfRange || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the resource and the value that were refused.
+func (e *RangeError) FieldValue() (field, value string) {
+	return e.Resource, strconv.FormatInt(e.Value, 10)
+}
 
 // ErrUnknownName is matched by errors parsing a state or result name that
 // is not one.
@@ -193,4 +201,9 @@ func (e *NameError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownName.
-func (e *NameError) Is(target error) bool { return target == ErrUnknownName }
+func (e *NameError) Is(target error) bool {
+	return target == ErrUnknownName || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *NameError) FieldValue() (field, value string) { return e.Field, e.Value }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// spec §1.1: "3 | State | R | M | 0 Idle, 1 Downloading, 2 Downloaded, 3 Updating"
+// the object's resource table: "3 | State | R | M | 0 Idle, 1 Downloading, 2 Downloaded, 3 Updating"
 func TestStateValues(t *testing.T) {
 	for _, c := range []struct {
 		wire int64
@@ -19,7 +19,7 @@ func TestStateValues(t *testing.T) {
 	}
 }
 
-// spec §1.2, "Code | Meaning" (codes 10 and 11 are v1.1).
+// the object's Update Result table, "Code | Meaning" (codes 10 and 11 are v1.1).
 func TestResultMeanings(t *testing.T) {
 	for _, c := range []struct {
 		code    int64

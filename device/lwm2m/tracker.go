@@ -254,7 +254,7 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 }
 
 // Next says what the server should do now, following Cumulocity's flow
-// (spec §3.2): reset, write the package, execute the update on
+// (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
 // Downloaded, then wait for the result.
 func (t Tracker) Next() Command {
 	switch {
@@ -348,4 +348,50 @@ func buildGraph() *reachGraph {
 		g.reach1[n] = set
 	}
 	return g
+}
+
+// ResourceTracker is the name a *RangeError gives a packed Tracker.
+const ResourceTracker = "tracker"
+
+// Tracker bits, as Pack lays them out: the last observation's State in
+// bits 0..1 and Result in 2..5, then one bit per flag.
+const (
+	packKnown = 1 << (6 + iota)
+	packReset
+	packWritten
+	packExecuted
+	packStarted
+	packSettled
+
+	packMask = packSettled<<1 - 1
+)
+
+// Pack encodes the tracker in 16 bits, so a store keeps it beside the
+// device's other columns: a server that restarts, or another replica,
+// resumes exactly where this one was.
+func (t Tracker) Pack() uint16 {
+	v := uint16(t.last.State) | uint16(t.last.Result)<<2
+	for _, f := range [...]struct {
+		set bool
+		bit uint16
+	}{{t.known, packKnown}, {t.reset, packReset}, {t.written, packWritten}, {t.executed, packExecuted}, {t.started, packStarted}, {t.settled, packSettled}} {
+		if f.set {
+			v |= f.bit
+		}
+	}
+	return v
+}
+
+// UnpackTracker decodes what Pack wrote. A value Pack never writes (a
+// result beyond the registry's, unused bits) is a *RangeError naming
+// ResourceTracker.
+func UnpackTracker(v uint16) (Tracker, error) {
+	o := Observation{State: State(v & 3), Result: Result(v >> 2 & 15)}
+	if v&^packMask != 0 || o.check() != nil {
+		return Tracker{}, &RangeError{Resource: ResourceTracker, Value: int64(v)}
+	}
+	return Tracker{
+		last: o, known: v&packKnown != 0, reset: v&packReset != 0, written: v&packWritten != 0,
+		executed: v&packExecuted != 0, started: v&packStarted != 0, settled: v&packSettled != 0,
+	}, nil
 }

@@ -241,7 +241,7 @@ func TestTrackerFollowsALossyDevice(t *testing.T) {
 	})
 }
 
-// Coiote's expected sequence (spec §3.2) "(1,0) → (2,0) → (3,0) → (0,1)",
+// Coiote's expected sequence (Cumulocity's LwM2M firmware-update flow) "(1,0) → (2,0) → (3,0) → (0,1)",
 // once complete and once with Downloaded and Updating lost.
 func TestCoioteSequence(t *testing.T) {
 	for name, seq := range map[string][]Observation{
@@ -394,7 +394,7 @@ func TestObserveAllocs(t *testing.T) {
 	}
 }
 
-// spec §1.5: Anjay "An unsupported URI scheme sets Result 9 and returns
+// the Anjay and Zephyr sources: Anjay "An unsupported URI scheme sets Result 9 and returns
 // 4.00, without entering Downloading." The host records the write anyway
 // (package doc) and the failure is this attempt's.
 func TestImmediatelyRefusedURI(t *testing.T) {
@@ -406,5 +406,34 @@ func TestImmediatelyRefusedURI(t *testing.T) {
 	tr, out, err := tr.Observe(obs(Idle, UnsupportedProtocol))
 	if err != nil || out != (Outcome{Failed, device.EventInternalError, UnsupportedProtocol}) || tr.Next() != CommandDone {
 		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+// Pack and UnpackTracker round-trip every tracker a run of the machine
+// reaches, and refuse values Pack never writes.
+func TestTrackerPackRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		tr := Tracker{}
+		for i := rapid.IntRange(0, 12).Draw(t, "steps"); i > 0; i-- {
+			if rapid.Bool().Draw(t, "send") {
+				if n, err := tr.Sent(rapid.SampledFrom([]Command{CommandReset, CommandWritePackage, CommandExecuteUpdate}).Draw(t, "command")); err == nil {
+					tr = n
+				}
+				continue
+			}
+			o := Observation{State: rapid.SampledFrom(States).Draw(t, "state"), Result: rapid.SampledFrom(Results).Draw(t, "result")}
+			if n, _, err := tr.Observe(o); err == nil {
+				tr = n
+			}
+		}
+		back, err := UnpackTracker(tr.Pack())
+		if err != nil || back != tr {
+			t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", tr.Pack(), back, err, tr)
+		}
+	})
+	for _, v := range []uint16{12 << 2, 15 << 2, 1 << 12, 0xffff} {
+		if _, err := UnpackTracker(v); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("UnpackTracker(%#x): err = %v, want ErrOutOfRange", v, err)
+		}
 	}
 }

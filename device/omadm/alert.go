@@ -3,6 +3,7 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 
 	"github.com/fotakit/fota/device"
@@ -19,7 +20,7 @@ const (
 	TypeDownloadAndUpdate = "org.openmobilealliance.dm.firmwareupdate.downloadandupdate"
 )
 
-// Alert is a Generic Alert reporting the outcome of an Exec (spec §2.3).
+// Alert is a Generic Alert reporting the outcome of an Exec (FUMO's Exec and Generic Alert rules).
 type Alert struct {
 	Code       int    // GenericAlert
 	Type       string // TypeDownload, TypeUpdate or TypeDownloadAndUpdate
@@ -113,7 +114,12 @@ func (e *AlertError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidAlert.
-func (e *AlertError) Is(target error) bool { return target == ErrInvalidAlert }
+func (e *AlertError) Is(target error) bool {
+	return target == ErrInvalidAlert || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *AlertError) FieldValue() (field, value string) { return e.Field, e.Value }
 
 // Unwrap returns the cause, if any.
 func (e *AlertError) Unwrap() error { return e.Err }

@@ -13,7 +13,7 @@ func alert(typ, data string) Alert {
 	return Alert{Code: 1226, Type: typ, Source: "./FwUpdate/x/Update", Correlator: "c-1", Data: data}
 }
 
-// Outcome, per type and code (spec §2.3; the package doc's table).
+// Outcome, per type and code (FUMO's Exec and Generic Alert rules; the package doc's table).
 func TestOutcomeTable(t *testing.T) {
 	for _, c := range []struct {
 		typ, data string

@@ -1,12 +1,22 @@
 // Package omadm is the OMA-DM FUMO (urn:oma:mo:oma-fumo:1.0) firmware
 // update state machine, its result codes, and what a FUMO Generic Alert
-// means for a device in a push campaign (spec/oma-firmware-update.md §2).
+// means for a device in a push campaign.
+//
+// # Sources
+//
+// "FUMO" is OMA Firmware Update Management Object 1.0
+// (OMA-TS-DM-FUMO-V1_0), read through a transcription of it
+// (github.com/MarcoRosso/OMA-DM.Documents): its State values, its state
+// diagram (figure 10.2), its Exec and Generic Alert rules and its result
+// codes; with the constants of a FUMO client
+// (github.com/OBIGOGIT/KGM_FOTA_DMClient) and Microsoft's "OTA Firmware
+// Update Result Codes" (learn.microsoft.com/en-us/previous-versions/bb737591).
 //
 // # How the pieces fit
 //
 //   - state.go: State, the x/State node (10 Idle/Start … 100 Update
 //     Successful / No Data), with the spec's labels and descriptions.
-//   - machine.go: the transitions of spec §2.2, declared once as
+//   - machine.go: the transitions of FUMO's state diagram, declared once as
 //     fsm.Events (Events) and compiled into Table; Step is the device's
 //     view. Event names say who causes the transition: "server…" for the
 //     diagram's solid arrows (Exec on DL, UP or DLU, or Replace),

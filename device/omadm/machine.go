@@ -8,7 +8,7 @@ import (
 	"github.com/fotakit/fota/lifecycle"
 )
 
-// Event is a FUMO transition (spec §2.2). Names starting "server" are the
+// Event is a FUMO transition (FUMO's state diagram). Names starting "server" are the
 // diagram's solid arrows, caused by the DM server (Exec on Download,
 // Update or DownloadAndUpdate, or a Replace); names starting "client" are
 // its dashed arrows, which the client takes on its own.
@@ -74,7 +74,7 @@ func (e Event) ServerInitiated() bool {
 	return e >= EventServerExecDownload && e <= EventServerExecUpdate
 }
 
-// Events declares the FUMO state machine once (spec §2.2, from the
+// Events declares the FUMO state machine once (FUMO's state diagram, from the
 // diagram 10.2.jpeg of the FUMO transcription).
 var Events = fsm.Events{
 	{Name: "serverExecDownload", Src: []string{"Idle"}, Dst: "DownloadProgressing"},

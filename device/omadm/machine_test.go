@@ -9,7 +9,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// modelStep is spec §2.2 written out by hand, independently of Events.
+// modelStep is FUMO's state diagram written out by hand, independently of Events.
 func modelStep(s State, e Event) (State, bool) {
 	switch s {
 	case 10:
@@ -120,7 +120,7 @@ func TestRunsAgreeWithModel(t *testing.T) {
 	})
 }
 
-// spec §2.2, one row (or arrow) at a time.
+// FUMO's state diagram, one row (or arrow) at a time.
 func TestTransitionsOfTheSpec(t *testing.T) {
 	for _, c := range []struct {
 		row    string

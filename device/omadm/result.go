@@ -3,12 +3,13 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 
 	"github.com/fotakit/fota/device"
 )
 
-// ResultCode is a FUMO result code (spec §2.4), carried in a Generic
+// ResultCode is a FUMO result code (FUMO's result codes), carried in a Generic
 // Alert's Data: 2xx is a successful outcome, 4xx and 5xx a failure.
 type ResultCode int
 
@@ -179,4 +180,9 @@ func (e *ResultCodeError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownResultCode.
-func (e *ResultCodeError) Is(target error) bool { return target == ErrUnknownResultCode }
+func (e *ResultCodeError) Is(target error) bool {
+	return target == ErrUnknownResultCode || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *ResultCodeError) FieldValue() (field, value string) { return e.Field, e.Value }

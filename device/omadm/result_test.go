@@ -8,7 +8,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// spec §2.4, "Code | Meaning", with the device event of the package doc's
+// FUMO's result codes, "Code | Meaning", with the device event of the package doc's
 // table.
 var resultTable = []struct {
 	code    string

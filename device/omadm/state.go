@@ -3,10 +3,11 @@ package omadm
 import (
 	"errors"
 	"fmt"
+	"github.com/fotakit/fota/internal/reqerr"
 	"strconv"
 )
 
-// State is the FUMO node x/State, with the values of spec §2.1. The node
+// State is the FUMO node x/State, with the values of FUMO's State values. The node
 // is an Int; the type is a uint8 because lifecycle.Compile indexes its
 // table by state value, and every FUMO value fits.
 type State uint8
@@ -118,4 +119,9 @@ func (e *StateError) Error() string {
 }
 
 // Is reports whether target is ErrUnknownState.
-func (e *StateError) Is(target error) bool { return target == ErrUnknownState }
+func (e *StateError) Is(target error) bool {
+	return target == ErrUnknownState || target == reqerr.ErrBadRequest
+}
+
+// FieldValue names the field and the value that were refused.
+func (e *StateError) FieldValue() (field, value string) { return e.Field, e.Value }

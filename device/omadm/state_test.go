@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// spec §2.1, "Value | State | Description".
+// FUMO's State values, "Value | State | Description".
 func TestStateValues(t *testing.T) {
 	for _, c := range []struct {
 		v           int64

@@ -138,7 +138,7 @@ func runCampaign(ctx context.Context, out io.Writer, m *fota.Manager, clk *clock
 		if _, err := m.Tick(ctx); err != nil {
 			return err
 		}
-		info, err := m.Campaign(ctx, id)
+		info, err := m.Campaign(ctx, "acme", id)
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func report(ctx context.Context, out io.Writer, m *fota.Manager, info fota.Campa
 	tally := map[string]int{}
 	last := ""
 	for {
-		page, err := m.Devices(ctx, info.ID, last, 0)
+		page, err := m.Devices(ctx, "acme", info.ID, last, 0)
 		if err != nil {
 			return err
 		}

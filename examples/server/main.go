@@ -1,13 +1,63 @@
-// Command server serves a fota.Manager over HTTP in the shape of
-// ThingSpace's Software Management /v2 API, with an in-memory store, a
-// background Tick and a device-side check-in protocol (see package
-// github.com/fotakit/fota/examples/server/api for every route).
+// Command server is a local ThingSpace: it serves a fota.Manager over HTTP
+// in the shape of ThingSpace's Software Management API, /v2 for HTTP
+// devices and /v1 for push (LwM2M and OMA-DM) upgrades, with callbacks to
+// registered URLs, a software catalog and a device-side check-in protocol
+// for HTTP devices (see package github.com/fotakit/fota/examples/server/api
+// for every route and the OpenAPI document it serves at /openapi.json).
+// Manager.Run applies starts and ends as they fall due.
 //
 //	go run ./examples/server -demo 20
+//	go run ./examples/server -demo 20 -push mixed -speed 3600
 //
-// -demo N loads N HTTP devices with valid IMEIs into the inventory of
-// account -account, so that the curl commands printed at start can be
-// tried at once. SIGINT or SIGTERM shuts the server down gracefully.
+// It is secure by default: it listens on loopback (-addr), every API
+// call needs a bearer token mapped to its account, and every device call
+// the HMAC of its body keyed by the device's secret.
+//
+//	-addr HOST:PORT       listen address (default 127.0.0.1:8080)
+//	-tokens FILE          API tokens, one "TOKEN ACCOUNT" per line (# comments)
+//	-device-secrets FILE  device secrets, one "DEVICE SECRET" per line
+//	-subscriptions FILE   FOTA subscriptions, one "ACCOUNT LICENSES [PURCHASETYPE]" per line
+//	-packages FILE        the software catalog, a JSON object from account to packages
+//	                      (api.ParsePackages): a schedule naming a package takes its
+//	                      make, model and versions, and devices get its URL, size, hash
+//	-demo N               load N HTTP demo devices of -account (default acme), with a
+//	                      new token for the account, a secret per device and a package
+//	                      lamp-fw in the catalog, and print curl commands that use them
+//	-push KIND            with -demo N, also N push devices (lwm2m, omadm or mixed:
+//	                      both in turn) and their package meter-fw; a simulated
+//	                      transport inside the server answers for them (package
+//	                      pushsim), and a printed /v1 upgrade runs to the end
+//	-speed F              the Manager's clock runs F times as fast as the wall clock
+//	                      (default 1; 3600: an hour a second), from the start's
+//	                      wall-clock time on
+//	-demo-secrets FILE    write the demo devices' secrets there ("DEVICE SECRET" lines)
+//	-insecure             accept every call without credentials (warns on stderr)
+//	-lenient              ignore unknown fields in request bodies; by default a body
+//	                      with a field its ThingSpace model lacks is refused (400),
+//	                      naming the field
+//	-db DSN               keep campaigns on PostgreSQL through sqlstore (e.g.
+//	                      postgres://postgres@127.0.0.1:5432/test), in schema
+//	-db-schema (default fota), migrated at start; default: in memory
+//
+// Push devices talk LwM2M or OMA-DM to their server, never to
+// ThingSpace's REST API, so this server has no device route for them:
+// the demo's push devices live inside the process, and a real LwM2M
+// transport over CoAP is the separate LwM2M example (examples/lwm2m).
+//
+// -speed moves the Manager's clock only: dates, windows, the 2-hour
+// pre-validation of an on-demand push upgrade, retries and ends pass
+// faster; HTTP timeouts, callback retries and tokens keep the wall clock.
+// With -db, speed and restarts do not mix: a restarted server's clock
+// starts again at the wall clock's time, which may be before what the
+// store has seen.
+//
+// With -db, campaigns, devices' records and licences, gates and logs
+// survive a restart; the demo inventory and catalog, the tokens and
+// secrets and the callback registrations are the process's own and start
+// anew.
+//
+// Every request is logged (slog, to stderr): method, route, status,
+// duration. SIGINT or SIGTERM shuts the server down gracefully.
 package main
 
 import (
@@ -21,18 +71,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/fotakit/fota"
-	"github.com/fotakit/fota/device"
-	"github.com/fotakit/fota/examples/server/api"
-	"github.com/fotakit/fota/schedule"
-)
+	"github.com/jackc/pgx/v5/pgxpool"
 
-// maxSleep bounds the wait between Ticks: a campaign scheduled meanwhile
-// may bring an earlier deadline than the one Tick last returned.
-const maxSleep = time.Minute
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/examples/server/api"
+	"github.com/fotakit/fota/examples/server/callback"
+	"github.com/fotakit/fota/examples/server/pushsim"
+	"github.com/fotakit/fota/sqlstore"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -40,56 +90,112 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
 }
 
+// config is what the flags say.
+type config struct {
+	addr, account                      string
+	demo                               int
+	tokens, secrets, subs, demoSecrets string
+	packages, push                     string
+	speed                              float64
+	db, dbSchema                       string
+	insecure, lenient                  bool
+}
+
 // run serves until ctx ends and returns the exit code. ready, if not nil,
 // is told the address once the server listens.
 func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) int {
+	var cfg config
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	demo := fs.Int("demo", 0, "load this many demo HTTP devices (valid IMEIs) into the inventory")
-	account := fs.String("account", "acme", "the demo devices' account")
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (loopback by default)")
+	fs.IntVar(&cfg.demo, "demo", 0, "load this many demo HTTP devices (valid IMEIs), with a token for -account and a secret per device")
+	fs.StringVar(&cfg.account, "account", "acme", "the demo devices' account")
+	fs.StringVar(&cfg.tokens, "tokens", "", "API tokens: one \"TOKEN ACCOUNT\" per line")
+	fs.StringVar(&cfg.secrets, "device-secrets", "", "device secrets: one \"DEVICE SECRET\" per line")
+	fs.StringVar(&cfg.subs, "subscriptions", "", "subscriptions: one \"ACCOUNT LICENSES [PURCHASETYPE]\" per line")
+	fs.StringVar(&cfg.packages, "packages", "", "software catalog: a JSON object from account to packages (see api.ParsePackages)")
+	fs.StringVar(&cfg.demoSecrets, "demo-secrets", "", "write the demo devices' secrets to this file")
+	fs.StringVar(&cfg.push, "push", "", "with -demo N, also N push devices simulated in this process: lwm2m, omadm or mixed")
+	fs.Float64Var(&cfg.speed, "speed", 1, "the Manager's clock runs this many times as fast as the wall clock (3600: an hour a second)")
+	fs.BoolVar(&cfg.insecure, "insecure", false, "accept every call without credentials")
+	fs.BoolVar(&cfg.lenient, "lenient", false, "ignore unknown fields in request bodies (default: refuse them, naming the field)")
+	fs.StringVar(&cfg.db, "db", "", "PostgreSQL URL: keep campaigns there (sqlstore) instead of in memory")
+	fs.StringVar(&cfg.dbSchema, "db-schema", "fota", "the PostgreSQL schema of -db")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *demo < 0 || *demo > 1_000_000 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "server: -demo must be in [0, 1000000]")
+	if msg := checkFlags(cfg, fs.NArg()); msg != "" {
+		fmt.Fprintln(stderr, "server:", msg)
 		fs.Usage()
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	inv := fota.NewMemoryInventory()
-	ids, err := demoDevices(inv, *account, *demo)
+	// clock is the Manager's: the wall clock, -speed times as fast (at 1,
+	// the wall clock itself). The bound on the background loops' sleeps is
+	// a minute of the wall clock's.
+	clock := scaledClock{origin: time.Now(), speed: cfg.speed}
+	poll := time.Duration(float64(time.Minute) * cfg.speed)
+	opts, demo, err := load(cfg, clock.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	m, err := fota.New(fota.Config{Inventory: inv, Logger: log})
+	switch {
+	case cfg.insecure:
+		fmt.Fprintln(stderr, "server: WARNING: -insecure: every call is accepted without credentials; anyone who reaches "+cfg.addr+" can schedule, read and delete any account's campaigns")
+	case cfg.tokens == "" && cfg.demo == 0:
+		fmt.Fprintln(stderr, "server: no API tokens: every API call will be refused (401); pass -tokens FILE, -demo N or -insecure")
+	}
+	store, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", *addr)
+	defer closeStore()
+	callbacks := callback.New(callback.Config{CampaignStatus: api.WireCampaignStatus, Logger: log})
+	m, err := fota.New(fota.Config{Store: store, Inventory: demo.inv, Packages: opts.Packages, Clock: clock, RunPoll: poll, Logger: log,
+		Observer: fota.WireOnly(callbacks)}) // a callback reports a change of the status ThingSpace shows
+	if err != nil {
+		fmt.Fprintln(stderr, "server:", err)
+		return 1
+	}
+	opts.Inventory, opts.Logger, opts.Callbacks = demo.inv, log, callbacks
+	transport := pushsim.New(m, pushsim.Config{Clock: clock, Poll: poll, Logger: log})
+	for _, d := range demo.push {
+		if err := transport.Add(d.id, d.protocol); err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	srv := &http.Server{
-		Handler:           api.New(m, api.Options{Inventory: inv, Logger: log}),
+		Handler:           api.New(m, opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	ticked := make(chan struct{})
-	go func() {
-		defer close(ticked)
-		tick(ctx, m, log)
-	}()
-	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(ids))
-	printTryIt(stderr, ln.Addr().String(), *account, ids, time.Now())
+	// The background: the Tick loop, the callback workers and, with push
+	// devices, their simulated transport. They stop before run returns.
+	ctxBackground, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { _ = m.Run(ctxBackground) })
+	background.Go(func() { callbacks.Run(ctxBackground) })
+	if len(demo.push) > 0 {
+		background.Go(func() { _ = transport.Run(ctxBackground) })
+	}
+	log.Info("fota server listening", "addr", ln.Addr().String(), "demoDevices", len(demo.ids), "pushDevices", len(demo.push),
+		"speed", cfg.speed, "insecure", cfg.insecure)
+	printTryIt(stderr, ln.Addr().String(), cfg.account, demo, clock.Now(), cfg.speed)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -112,78 +218,87 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			code = 1
 		}
 	}
-	<-ticked
 	return code
 }
 
-// tick runs Manager.Tick until ctx ends, sleeping until the deadline it
-// returns (at most maxSleep, at least a moment so that a failing store is
-// not hammered).
-func tick(ctx context.Context, m *fota.Manager, log *slog.Logger) {
-	for {
-		next, err := m.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("fota tick", "err", err)
-		}
-		wait := maxSleep
-		if !next.IsZero() {
-			wait = min(wait, max(time.Until(next), 100*time.Millisecond))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+// checkFlags says what is wrong with the flags, or "".
+func checkFlags(cfg config, args int) string {
+	switch {
+	case args > 0:
+		return "unexpected arguments"
+	case cfg.demo < 0 || cfg.demo > 1_000_000:
+		return "-demo must be in [0, 1000000]"
+	case cfg.push != "" && pushProtocols[cfg.push] == nil:
+		return "-push must be lwm2m, omadm or mixed"
+	case cfg.push != "" && cfg.demo == 0:
+		return "-push needs -demo N: it adds N push devices beside the N HTTP ones"
+	case !(cfg.speed > 0 && cfg.speed <= 1_000_000):
+		return "-speed must be in (0, 1000000]"
 	}
+	return ""
 }
 
-// demoDevices puts n HTTP devices of account into inv: Acme Lamps on
-// software 1.0, FOTA-capable and connected, with valid IMEIs.
-func demoDevices(inv *fota.MemoryInventory, account string, n int) ([]string, error) {
-	ids := make([]string, n)
-	for i := range ids {
-		id, err := device.IMEIOf(fmt.Sprintf("35%012d", i))
+// openStore opens and migrates the PostgreSQL store -db names, or
+// returns nil (the Manager's in-memory default) without -db.
+func openStore(ctx context.Context, cfg config) (fota.Store, func(), error) {
+	if cfg.db == "" {
+		return nil, func() {}, nil
+	}
+	pool, err := pgxpool.New(ctx, cfg.db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-db: %w", err)
+	}
+	store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: cfg.dbSchema})
+	if err == nil {
+		err = store.Migrate(ctx)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("-db: %w", err)
+	}
+	return store, pool.Close, nil
+}
+
+// load reads the files the flags name and makes the demo set (see
+// makeDemo).
+func load(cfg config, now time.Time) (api.Options, demoSet, error) {
+	opts := api.Options{Insecure: cfg.insecure, Lenient: cfg.lenient, Tokens: &api.Tokens{}, Subscriptions: map[string]api.Subscription{},
+		Packages: api.NewCatalog()}
+	secrets := api.NewMemorySecrets()
+	opts.Secrets = secrets
+	read := func(name string, parse func(io.Reader) error) error {
+		if name == "" {
+			return nil
+		}
+		f, err := os.Open(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ids[i] = id
-		inv.Put(fota.DeviceInfo{DeviceID: id, Account: account, Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
-			Software: "1.0", FOTACapable: true, ActiveConnected: true})
+		defer f.Close()
+		if err := parse(f); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
 	}
-	return ids, nil
-}
-
-// printTryIt prints curl commands that walk a campaign through the API.
-func printTryIt(w io.Writer, addr, account string, ids []string, now time.Time) {
-	base := "http://" + addr
-	if len(ids) == 0 {
-		fmt.Fprintf(w, "\nNo devices: start with -demo 20 to try the API, e.g.\n  curl -s %s/api/fota/v2/reports/%s/campaigns\n\n", base, account)
-		return
+	if err := read(cfg.tokens, func(r io.Reader) (err error) { opts.Tokens, err = api.ParseTokens(r); return err }); err != nil {
+		return opts, demoSet{}, err
 	}
-	devs := ids[:min(len(ids), 20)] // the pilot gate admits 20 until a pilot succeeds
-	list := `"` + devs[0] + `"`
-	for _, id := range devs[1:] {
-		list += `,"` + id + `"`
+	if err := read(cfg.secrets, func(r io.Reader) (err error) {
+		s, err := api.ParseSecrets(r)
+		if s != nil {
+			secrets = s
+			opts.Secrets = s
+		}
+		return err
+	}); err != nil {
+		return opts, demoSet{}, err
 	}
-	today := schedule.DateOf(now)
-	fmt.Fprintf(w, `
-Try it (an on-demand campaign of %[6]d devices, then one device's update):
-
-  ID=$(curl -s -X POST %[1]s/api/fota/v2/campaigns/software/%[2]s -H 'Content-Type: application/json' \
-    -d '{"campaignName":"demo","softwareName":"lamp-fw","softwareFrom":"1.0","softwareTo":"2.0","distributionType":"HTTP","make":"Acme","model":"Lamp","startDate":"%[3]s","endDate":"%[4]s","deviceList":[%[5]s]}' \
-    | sed 's/.*"id":"\([^"]*\)".*/\1/'); echo "$ID"
-  curl -s %[1]s/api/fota/v2/campaigns/%[2]s/$ID
-  curl -s -X POST %[1]s/api/fota/device/checkin -d '{"deviceId":"%[7]s","clientType":6}'
-  curl -s -X POST %[1]s/api/fota/device/report -d '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"downloaded"}'
-  curl -s -X POST %[1]s/api/fota/device/checkin -d '{"deviceId":"%[7]s"}'
-  curl -s -X POST %[1]s/api/fota/device/report -d '{"deviceId":"%[7]s","campaignId":"'$ID'","outcome":"installed"}'
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns/'$ID'/devices?lastSeenDeviceId=0'
-  curl -s '%[1]s/api/fota/v2/reports/%[2]s/campaigns?campaignStatus=CampaignInProgress'
-  curl -s -X PUT %[1]s/api/fota/v2/logging/%[2]s/devices -d '{"deviceIds":["%[7]s"]}'
-  curl -s %[1]s/api/fota/v2/logging/%[2]s/devices/%[7]s/checkInHistory
-  curl -s -X DELETE %[1]s/api/fota/v2/campaigns/%[2]s/$ID
-
-`, base, account, today, today.AddDays(7), list, len(devs), devs[0])
+	if err := read(cfg.subs, func(r io.Reader) (err error) { opts.Subscriptions, err = api.ParseSubscriptions(r, now); return err }); err != nil {
+		return opts, demoSet{}, err
+	}
+	if err := read(cfg.packages, func(r io.Reader) (err error) { opts.Packages, err = api.ParsePackages(r, now); return err }); err != nil {
+		return opts, demoSet{}, err
+	}
+	demo, err := makeDemo(cfg, &opts, secrets, now)
+	return opts, demo, err
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/fotakit/fota/examples/server/api"
 )
 
@@ -30,6 +32,8 @@ func bodyRoutes(f *fixture) []bodyRoute {
 		{"DELETE", v2 + "/logging/acme/devices", `{"deviceIds":` + list(d) + `}`, "deviceIds", `{"deviceIds":true}`},
 		{"POST", v2 + "/licenses/acme/assign", `{"deviceList":` + list(f.ids[9]) + `}`, "deviceList", `{"deviceList":[{}]}`},
 		{"POST", v2 + "/licenses/acme/remove", `{"deviceList":` + list(d) + `}`, "deviceList", `{"deviceList":7}`},
+		{"POST", v1 + "/upgrades", upgradeBody("acme", tomorrow, "2026-03-05", f.push[1]), "deviceList", `{"accountName":"acme","deviceList":"x"}`},
+		{"PUT", v1 + "/upgrades/acme/upgrade/c3", `{"type":"append","deviceList":` + list(f.push[2]) + `}`, "deviceList", `{"type":"append","deviceList":[true]}`},
 		{"POST", dev + "/checkin", `{"deviceId":"` + d + `","clientType":1,"result":"ok"}`, "clientType", `{"deviceId":"x","clientType":1.5}`},
 		{"POST", dev + "/report", `{"deviceId":"` + f.ids[0] + `","campaignId":"c2","outcome":"downloaded"}`, "outcome", `{"deviceId":"x","campaignId":"c2","outcome":3}`},
 		{"POST", dev + "/logs", `{"deviceId":"` + d + `","logTime":"2026-03-01T22:10:00Z","logType":"Event"}`, "logTime", `{"deviceId":"x","logTime":"yesterday","logType":"Event"}`},
@@ -37,15 +41,22 @@ func bodyRoutes(f *fixture) []bodyRoute {
 }
 
 // bodyFixture: c1 queued (ids 1, 2), c2 started with ids[0] downloading,
-// ids[3] logging and collecting, ids[3] licensed.
-func bodyFixture(t testing.TB) *fixture {
-	f := newFixture(t, fixtureConfig{})
+// c3 a queued /v1 upgrade of push[0], ids[3] logging and collecting,
+// ids[3] licensed. Every ThingSpace call carries acme's token (POST
+// /upgrades has no account in its path).
+func bodyFixture(t testing.TB) *fixture { return bodyFixtureWith(t, api.Options{}) }
+
+// bodyFixtureWith is bodyFixture with the handler's options.
+func bodyFixtureWith(t testing.TB, opts api.Options) *fixture {
+	f := newFixture(t, fixtureConfig{opts: opts})
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[1:3], ""), nil)
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", f.ids[0:1], ""), nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[0]+`"}`, nil)
 	f.ok("PUT", v2+"/logging/acme/devices/"+f.ids[3], "", nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[3]+`"}`, nil)
 	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.ids[3])+`}`, nil)
+	f.tok = tokens["acme"]
+	f.ok("POST", v1+"/upgrades", upgradeBody("acme", tomorrow, "2026-03-05", f.push[0]), nil)
 	return f
 }
 
@@ -89,7 +100,8 @@ func FuzzBodies(f *testing.F) {
 		}
 		switch code {
 		case http.StatusOK:
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge,
+			http.StatusUnauthorized: // a device body naming a device without a secret
 			var e api.Error
 			if err := json.Unmarshal(b, &e); err != nil || e.ErrorCode == "" || e.ErrorMessage == "" {
 				t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, code, b)
@@ -98,4 +110,82 @@ func FuzzBodies(f *testing.F) {
 			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, code, b)
 		}
 	})
+}
+
+// A body with a field its type does not have is refused, naming the
+// field; with Options.Lenient the same body is accepted.
+func TestUnknownFields(t *testing.T) {
+	for _, r := range bodyRoutes(bodyFixture(t)) {
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			body := `{"downloadTimeWindowsList":[{"startTime":1,"endTime":2}],` + r.valid[1:]
+			if msg := bodyFixture(t).fails(r.method, r.path, body, http.StatusBadRequest, api.CodeBadRequest); !strings.Contains(msg, "downloadTimeWindowsList") || !strings.Contains(msg, "unknown field") {
+				t.Errorf("message %q does not name the unknown field", msg)
+			}
+			bodyFixtureWith(t, api.Options{Lenient: true}).ok(r.method, r.path, body, nil)
+		})
+	}
+}
+
+// Strict decoding refuses no field of the SDK's request models: every
+// operation served with a JSON body gets a body holding every property
+// of its model in the OpenAPI document (as Verizon's SDK may send them),
+// and no answer names an unknown field.
+func TestSDKRequestModelsDecodeStrictly(t *testing.T) {
+	c, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := bodyFixture(t)
+	var tried int
+	for _, op := range operations(t, f, "acme") {
+		if !op.served {
+			continue
+		}
+		route, _, err := c.router.FindRoute(newRequest(op.method, op.path, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := route.Operation.RequestBody
+		if rb == nil || rb.Value.Content.Get("application/json") == nil {
+			continue
+		}
+		body, err := json.Marshal(sdkExample(rb.Value.Content.Get("application/json").Schema.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tried++
+		if code, b := f.do(op.method, op.path, string(body)); strings.Contains(string(b), "unknown field") {
+			t.Errorf("%s %s %s: %d %s", op.method, op.path, body, code, b)
+		}
+	}
+	if tried < 15 {
+		t.Fatalf("only %d operations with a JSON body tried", tried)
+	}
+}
+
+// sdkExample is a value with every property of the schema: the fixture's
+// account for accountName, the first member of an enum, and placeholders.
+func sdkExample(s *openapi3.Schema) any {
+	switch {
+	case s.Type.Is("object"):
+		m := map[string]any{}
+		for name, p := range s.Properties {
+			m[name] = sdkExample(p.Value)
+			if name == "accountName" {
+				m[name] = "acme"
+			}
+		}
+		return m
+	case s.Type.Is("array"):
+		return []any{sdkExample(s.Items.Value)}
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	case s.Type.Is("string"):
+		return "2026-03-05"
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		return 3
+	case s.Type.Is("boolean"):
+		return true
+	}
+	return nil
 }

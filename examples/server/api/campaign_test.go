@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestWholeCampaign(t *testing.T) {
 		ID: "c1", AccountName: "acme", CampaignName: "lamp 2.0", SoftwareName: "lamp-fw", DistributionType: "HTTP",
 		Make: "Acme", Model: "Lamp", SoftwareFrom: "1.0", SoftwareTo: "2.0",
 		StartDate: c.StartDate, EndDate: c.EndDate, DownloadTimeWindowList: c.DownloadTimeWindowList,
-		Status: "CampaignQueued",
+		Status: "CampaignRequestQueued",
 	}
 	if fmt.Sprint(c) != fmt.Sprint(want) || c.StartDate.String() != tomorrow || c.EndDate.String() != "2026-03-08" ||
 		len(c.DownloadTimeWindowList) != 1 || c.DownloadTimeWindowList[0].StartTime != 2 {
@@ -45,14 +46,14 @@ func TestWholeCampaign(t *testing.T) {
 			t.Errorf("GET campaign lacks %q: %s", k, raw)
 		}
 	}
-	if string(fields["status"]) != `"CampaignQueued"` || string(fields["startDate"]) != `"2026-03-02"` {
+	if string(fields["status"]) != `"CampaignRequestQueued"` || string(fields["startDate"]) != `"2026-03-02"` {
 		t.Errorf("GET campaign: %s", raw)
 	}
 
 	// Before the start: nothing to do, come back at the window's opening.
-	var in api.CheckInResponse
+	var in fota.Instruction
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`","clientType":6}`, &in)
-	if in.Action != "none" || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
+	if in.Action != fota.ActionNone || !in.RetryAt.Equal(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) || in.CampaignID != "c1" {
 		t.Fatalf("check-in before the start: %+v", in)
 	}
 
@@ -64,7 +65,7 @@ func TestWholeCampaign(t *testing.T) {
 	}
 	for i, d := range devs {
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "download" || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
+		if in.Action != fota.ActionDownload || in.SoftwareTo != "2.0" || in.SoftwareName != "lamp-fw" ||
 			!in.Until.Equal(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) {
 			t.Fatalf("check-in in the window: %+v", in)
 		}
@@ -74,7 +75,7 @@ func TestWholeCampaign(t *testing.T) {
 			t.Fatalf("after downloaded: %+v", rep)
 		}
 		f.ok("POST", dev+"/checkin", `{"deviceId":"`+d+`"}`, &in)
-		if in.Action != "install" {
+		if in.Action != fota.ActionInstall {
 			t.Fatalf("check-in after download: %+v", in)
 		}
 		f.ok("POST", dev+"/report", `{"deviceId":"`+d+`","campaignId":"c1","outcome":"installed"}`, &rep)
@@ -82,8 +83,18 @@ func TestWholeCampaign(t *testing.T) {
 			t.Fatalf("after installed: %+v", rep)
 		}
 		f.ok("GET", v2+"/campaigns/acme/c1", "", &c)
-		if i == 0 && c.Status != "CampaignInProgress" {
-			t.Fatalf("after the first download: %s", c.Status)
+		if i == 0 {
+			// In progress inside fota; on the wire still CampaignScheduled
+			// (WireCampaignStatus), and listed under that status.
+			var hist api.CampaignHistory
+			f.ok("GET", v2+"/reports/acme/campaigns?campaignStatus=CampaignScheduled", "", &hist)
+			if c.Status != "CampaignScheduled" || len(hist.CampaignList) != 1 || hist.CampaignList[0].Status != "CampaignScheduled" {
+				t.Fatalf("after the first download: %s, history %+v", c.Status, hist)
+			}
+			f.ok("GET", v2+"/reports/acme/campaigns?campaignStatus=CampaignInProgress", "", &hist)
+			if len(hist.CampaignList) != 1 {
+				t.Fatalf("fota's own CampaignInProgress filter: %+v", hist)
+			}
 		}
 	}
 	// "it ends ... as soon as every accepted device succeeded"
@@ -110,7 +121,7 @@ func TestWholeCampaign(t *testing.T) {
 		t.Fatalf("history of queued campaigns: %+v", hist)
 	}
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+devs[0]+`"}`, &in)
-	if in.Action != "none" {
+	if in.Action != fota.ActionNone {
 		t.Fatalf("check-in after the end: %+v", in)
 	}
 	// A report after the end repeats an outcome already applied.
@@ -125,7 +136,7 @@ func TestDeleteCancelsThenAborts(t *testing.T) {
 	var future, now api.CampaignSoftware
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[:2], ""), &future)
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", f.ids[2:4], ""), &now)
-	if future.Status != "CampaignQueued" || now.Status != "CampaignScheduled" {
+	if future.Status != "CampaignRequestQueued" || now.Status != "CampaignScheduled" {
 		t.Fatalf("scheduled %s and %s", future.Status, now.Status)
 	}
 	var ok api.Success
@@ -249,13 +260,14 @@ func TestChangeDevicesAndDates(t *testing.T) {
 	f.ok("PUT", v2+"/campaigns/acme/c1/dates",
 		`{"startDate":"2026-03-03","endDate":"2026-03-09","installTimeWindowList":[{"startTime":"1","endTime":"5"}]}`, &c)
 	if c.StartDate.String() != "2026-03-03" || c.EndDate.String() != "2026-03-09" || len(c.InstallTimeWindowList) != 1 ||
-		c.InstallTimeWindowList[0].EndTime != 5 || c.Status != "CampaignQueued" {
+		c.InstallTimeWindowList[0].EndTime != 5 || c.Status != "CampaignRequestQueued" {
 		t.Fatalf("after the date change: %+v", c)
 	}
 }
 
 // A campaign belongs to the account in its record; every other account
-// gets 404 on every campaign route, and nothing changes.
+// gets NotFound (400 for the SDK) on every campaign route, and nothing
+// changes.
 func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	f := newFixture(t, fixtureConfig{})
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.ids[:2], ""), nil)
@@ -266,13 +278,16 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 		{"DELETE", "/campaigns/other/c1", ""},
 		{"GET", "/reports/other/campaigns/c1/devices", ""},
 	} {
-		f.fails(r.method, v2+r.path, r.body, http.StatusNotFound, api.CodeNotFound)
+		g := *f
+		g.tok = tokens["acme"] // acme's token, other's path: refused before anything is read
+		g.fails(r.method, v2+r.path, r.body, http.StatusForbidden, api.CodeForbidden)
+		f.fails(r.method, v2+r.path, r.body, http.StatusBadRequest, api.CodeNotFound)
 	}
 	var c api.CampaignSoftware
 	f.ok("GET", v2+"/campaigns/acme/c1", "", &c)
 	var page fota.DevicePage
 	f.ok("GET", v2+"/reports/acme/campaigns/c1/devices", "", &page)
-	if c.Status != "CampaignQueued" || c.StartDate.String() != tomorrow || page.TotalDevice != 2 {
+	if c.Status != "CampaignRequestQueued" || c.StartDate.String() != tomorrow || page.TotalDevice != 2 {
 		t.Fatalf("another account changed the campaign: %+v, %d devices", c, page.TotalDevice)
 	}
 	var h api.CampaignHistory
@@ -280,11 +295,32 @@ func TestCampaignsAreScopedToTheirAccount(t *testing.T) {
 	if len(h.CampaignList) != 0 {
 		t.Fatalf("other account lists %+v", h.CampaignList)
 	}
-	// Devices the inventory records for another account are not found
-	// either: not in campaigns, logging or licences.
-	f.fails("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", f.others[:1], ""), 404, api.CodeNotFound)
-	f.fails("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[0])+`}`, 404, api.CodeNotFound)
-	f.fails("PUT", v2+"/logging/acme/devices/"+f.others[0], "", 404, api.CodeNotFound)
-	f.fails("GET", v2+"/logging/acme/devices/"+f.others[0]+"/checkInHistory", "", 404, api.CodeNotFound)
-	f.fails("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.others[0])+`}`, 404, api.CodeNotFound)
+	// A device the inventory records for another account is answered as
+	// one that does not exist, so device ids do not leak either: rejected
+	// "Device not found." in a schedule or an append, not found in logging
+	// and history calls.
+	const stranger = "490154203237518" // a valid IMEI no inventory knows
+	// c2
+	f.ok("POST", v2+"/campaigns/acme", campaignBody(tomorrow, "2026-03-05", []string{f.others[0], stranger}, ""), nil)
+	f.ok("PUT", v2+"/campaigns/acme/c1", `{"Type":"append","deviceList":`+list(f.others[1], stranger)+`}`, nil)
+	for _, c := range []string{"c1", "c2"} {
+		var page fota.DevicePage
+		f.ok("GET", v2+"/reports/acme/campaigns/"+c+"/devices", "", &page)
+		for _, d := range page.DeviceList {
+			if (d.DeviceID == stranger || strings.HasPrefix(d.DeviceID, "3500000090")) && (d.Status != "DeviceRejected" || d.ResultReason != "Device not found.") {
+				t.Errorf("%s: %+v", c, d)
+			}
+		}
+	}
+	for _, id := range []string{f.others[0], stranger} {
+		f.fails("PUT", v2+"/logging/acme/devices/"+id, "", 400, api.CodeNotFound)
+		f.fails("GET", v2+"/logging/acme/devices/"+id+"/checkInHistory", "", 400, api.CodeNotFound)
+		var h []api.DeviceSoftwareUpgrade
+		f.ok("GET", v2+"/reports/acme/devices/"+id, "", &h)
+		for _, u := range h { // acme's campaigns that rejected it, nothing of its own account's
+			if u.AccountName != "acme" || u.Status != "DeviceRejected" || u.Reason != "Device not found." {
+				t.Errorf("history of %s: %+v", id, h)
+			}
+		}
+	}
 }

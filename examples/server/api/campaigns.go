@@ -1,135 +1,150 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/campaign"
+	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/schedule"
 )
 
-// scheduleCampaign: POST /campaigns/{acc} and /campaigns/software/{acc}.
+// scheduleCampaign: POST /campaigns/{acc} (CampaignSoftwareUpgrade →
+// CampaignSoftware, integer hours).
 func (s *server) scheduleCampaign(r *http.Request, acc string) (any, error) {
-	var req fota.CampaignRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := s.ownDevices(r.Context(), acc, req.DeviceList); err != nil {
-		return nil, err
-	}
-	info, err := s.m.Schedule(r.Context(), acc, req)
+	c, _, err := s.schedule(r, acc)
 	if err != nil {
 		return nil, err
 	}
-	return campaignSoftware(info.Campaign), nil
+	return campaignSoftware(c), nil
 }
 
-// campaign returns the account's campaign: another account's is not
-// found, exactly like one that does not exist, so ids do not leak.
-func (s *server) campaign(ctx context.Context, acc, id string) (fota.CampaignInfo, error) {
-	info, err := s.m.Campaign(ctx, id)
+// scheduleSoftware: POST /campaigns/software/{acc}
+// (SchedulesSoftwareUpgradeRequest → UploadAndScheduleFileResponse,
+// string hours).
+func (s *server) scheduleSoftware(r *http.Request, acc string) (any, error) {
+	c, devices, err := s.schedule(r, acc)
 	if err != nil {
-		return fota.CampaignInfo{}, err
+		return nil, err
 	}
-	if info.Account != acc {
-		return fota.CampaignInfo{}, &fota.NotFoundError{Kind: "campaign", ID: id}
+	return scheduledSoftware(c, devices), nil
+}
+
+// schedule reads a schedule request (hours as integers or digit strings,
+// as both SDK models send them) and creates the campaign.
+func (s *server) schedule(r *http.Request, acc string) (fota.Campaign, []string, error) {
+	var req fota.CampaignRequest
+	if err := s.decode(r, &req); err != nil {
+		return fota.Campaign{}, nil, err
 	}
-	return info, nil
+	c, err := s.fleet.schedule(r.Context(), acc, req)
+	return c, req.DeviceList, err
+}
+
+// scheduleFiles: POST /campaigns/files/{acc}, and the configuration
+// files themselves (GET and POST /files/{acc}). Configuration-file
+// campaigns need a file catalog that fota does not keep, so the routes
+// answer the SDK's error shape instead of "no route".
+func (s *server) scheduleFiles(*http.Request, string) (any, error) {
+	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
+		msg: "configuration-file campaigns are not supported by this server: it keeps no configuration files; schedule software with POST /campaigns/software/{acc}"}
 }
 
 // getCampaign: GET /campaigns/{acc}/{campaignId}.
 func (s *server) getCampaign(r *http.Request, acc string) (any, error) {
-	info, err := s.campaign(r.Context(), acc, r.PathValue("campaignId"))
+	c, err := s.fleet.campaign(r.Context(), acc, r.PathValue("campaignId"), device.FamilyHTTP)
 	if err != nil {
 		return nil, err
 	}
-	return campaignSoftware(info.Campaign), nil
+	return campaignSoftware(c), nil
 }
 
 // changeDevices: PUT /campaigns/{acc}/{campaignId} with "Type" append or
 // remove.
 func (s *server) changeDevices(r *http.Request, acc string) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
 		return nil, err
 	}
 	var req DeviceChange
-	if err := decode(r, &req); err != nil {
+	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
-	change := s.m.AddDevices
-	switch req.Type {
-	case "append":
-		if err := s.ownDevices(r.Context(), acc, req.DeviceList); err != nil {
-			return nil, err
-		}
-	case "remove":
-		change = s.m.RemoveDevices
-	default:
+	if req.Type != "append" && req.Type != "remove" {
 		return nil, &fota.RequestError{Field: "Type", Value: req.Type, Reason: `want "append" or "remove"`}
 	}
-	info, err := change(r.Context(), id, req.DeviceList)
+	rev, err := s.fleet.changeDevices(r.Context(), acc, id, req.Type == "append", req.DeviceList)
 	if err != nil {
 		return nil, err
 	}
-	return DeviceChangeResult{AccountName: acc, CampaignID: id, RequestID: id + "/" + strconv.FormatUint(info.Revision, 10)}, nil
+	return DeviceChangeResult{AccountName: acc, CampaignID: id, RequestID: id + "/" + strconv.FormatUint(rev, 10)}, nil
 }
 
 // changeDates: PUT /campaigns/{acc}/{campaignId}/dates.
 func (s *server) changeDates(r *http.Request, acc string) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
 		return nil, err
 	}
 	var timing schedule.HTTPRequest // V2ChangeCampaignDatesRequest
-	if err := decode(r, &timing); err != nil {
+	if err := s.decode(r, &timing); err != nil {
 		return nil, err
 	}
-	info, err := s.m.ChangeDates(r.Context(), id, timing)
+	c, err := s.fleet.changeDates(r.Context(), acc, id, timing)
 	if err != nil {
 		return nil, err
 	}
-	return campaignSoftware(info.Campaign), nil
+	return campaignSoftware(c), nil
 }
 
 // deleteCampaign: DELETE /campaigns/{acc}/{campaignId}, a cancel before
 // the start and an abort after it.
 func (s *server) deleteCampaign(r *http.Request, acc string) (any, error) {
+	return s.delete(r, acc, device.FamilyHTTP)
+}
+
+// delete cancels (or aborts) the path's campaign of the family.
+func (s *server) delete(r *http.Request, acc string, family device.Family) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, family); err != nil {
 		return nil, err
 	}
-	if _, err := s.m.Delete(r.Context(), id); err != nil {
+	if err := s.fleet.delete(r.Context(), acc, id); err != nil {
 		return nil, err
 	}
 	return Success{Success: true}, nil
 }
 
-// campaignHistory: GET /reports/{acc}/campaigns?campaignStatus=&lastSeenCampaignId=.
+// campaignHistory: GET /reports/{acc}/campaigns?campaignStatus=&lastSeenCampaignId=,
+// the account's HTTP campaigns. CampaignScheduled lists the in-progress
+// campaigns too, as WireCampaignStatus writes them so.
 func (s *server) campaignHistory(r *http.Request, acc string) (any, error) {
 	q := r.URL.Query()
-	var status campaign.Status
+	keep := func(c fota.Campaign) bool { return c.Family == device.FamilyHTTP }
 	if v := q.Get("campaignStatus"); v != "" {
 		st, err := campaign.ParseStatus(v)
-		if err != nil {
-			return nil, &fota.RequestError{Field: "campaignStatus", Value: v, Reason: "not a campaign status"}
+		if err != nil || st.Family() != device.FamilyHTTP {
+			return nil, &fota.RequestError{Field: "campaignStatus", Value: v, Reason: "not a /v2 campaign status"}
 		}
-		status = st
+		keep = func(c fota.Campaign) bool {
+			return c.Status == st || (st == campaign.HTTPScheduled && c.Status == campaign.HTTPInProgress)
+		}
 	}
 	after := q.Get("lastSeenCampaignId")
 	if after == "0" { // "use 0 first", as for devices
 		after = ""
 	}
-	page, err := s.m.Campaigns(r.Context(), acc, status, after, s.opts.PageSize)
+	list, more, err := s.fleet.campaigns(r.Context(), acc, after, s.opts.PageSize, keep)
 	if err != nil {
 		return nil, err
 	}
-	out := CampaignHistory{HasMoreData: page.HasMoreData, LastSeenCampaignID: page.LastSeenCampaignID,
-		CampaignList: make([]CampaignSoftware, len(page.CampaignList))}
-	for i, c := range page.CampaignList {
+	out := CampaignHistory{HasMoreData: more, CampaignList: make([]CampaignSoftware, len(list))}
+	for i, c := range list {
 		out.CampaignList[i] = campaignSoftware(c)
+	}
+	if more {
+		out.LastSeenCampaignID = list[len(list)-1].ID
 	}
 	return out, nil
 }
@@ -137,31 +152,13 @@ func (s *server) campaignHistory(r *http.Request, acc string) (any, error) {
 // campaignDevices: GET /reports/{acc}/campaigns/{campaignId}/devices?lastSeenDeviceId=.
 func (s *server) campaignDevices(r *http.Request, acc string) (any, error) {
 	id := r.PathValue("campaignId")
-	if _, err := s.campaign(r.Context(), acc, id); err != nil {
+	if _, err := s.fleet.campaign(r.Context(), acc, id, device.FamilyHTTP); err != nil {
 		return nil, err
 	}
-	page, err := s.m.Devices(r.Context(), id, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
+	page, err := s.fleet.devices(r.Context(), acc, id, r.URL.Query().Get("lastSeenDeviceId"), s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
 	page.MaxPageSize = s.opts.PageSize
 	return page, nil
-}
-
-// ownDevices refuses device ids that Options.Inventory records for
-// another account (404, as if unknown).
-func (s *server) ownDevices(ctx context.Context, acc string, ids []string) error {
-	if s.opts.Inventory == nil {
-		return nil
-	}
-	for _, id := range ids {
-		info, found, err := s.opts.Inventory.Lookup(ctx, id)
-		if err != nil {
-			return err
-		}
-		if found && info.Account != "" && info.Account != acc {
-			return &fota.NotFoundError{Kind: "device", ID: id}
-		}
-	}
-	return nil
 }

@@ -1,41 +1,38 @@
 package api
 
 import (
-	"time"
-
 	"net/http"
+	"time"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/verboselog"
 )
 
-// checkIn: POST /api/fota/device/checkin.
-func (s *server) checkIn(r *http.Request) (any, error) {
+// checkIn: POST /api/fota/device/checkin → fota.Instruction.
+func (s *server) checkIn(r *http.Request, body []byte) (any, error) {
 	var req CheckInRequest
-	if err := decode(r, &req); err != nil {
+	if err := s.unmarshal(body, &req); err != nil {
 		return nil, err
 	}
 	if req.DeviceID == "" {
 		return nil, &fota.RequestError{Field: "deviceId", Value: "", Reason: "required"}
 	}
-	if err := s.authorizeDevice(r, req.DeviceID); err != nil {
+	if err := s.authDevice(r, req.DeviceID, body); err != nil {
 		return nil, err
 	}
-	in, err := s.m.CheckIn(r.Context(), fota.CheckInRequest{
+	// fota.Instruction is the answer's wire shape (CheckInResponse in
+	// openapi.json): the action, the campaign's software and, when the
+	// catalog knows the package, its downloadUrl, size and sha256.
+	return s.fleet.checkIn(r.Context(), fota.CheckInRequest{
 		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result, FailureType: req.FailureType,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return CheckInResponse{Action: in.Action.String(), CampaignID: in.CampaignID, SoftwareName: in.SoftwareName,
-		SoftwareTo: in.SoftwareTo, Until: in.Until, RetryAt: in.RetryAt}, nil
 }
 
 // report: POST /api/fota/device/report.
-func (s *server) report(r *http.Request) (any, error) {
+func (s *server) report(r *http.Request, body []byte) (any, error) {
 	var req ReportRequest
-	if err := decode(r, &req); err != nil {
+	if err := s.unmarshal(body, &req); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct{ name, value string }{{"deviceId", req.DeviceID}, {"campaignId", req.CampaignID}} {
@@ -43,10 +40,10 @@ func (s *server) report(r *http.Request) (any, error) {
 			return nil, &fota.RequestError{Field: f.name, Value: "", Reason: "required"}
 		}
 	}
-	if err := s.authorizeDevice(r, req.DeviceID); err != nil {
+	if err := s.authDevice(r, req.DeviceID, body); err != nil {
 		return nil, err
 	}
-	state, err := s.m.Report(r.Context(), req.CampaignID, req.DeviceID, req.Outcome)
+	state, err := s.fleet.report(r.Context(), req.CampaignID, req.DeviceID, req.Outcome)
 	if err != nil {
 		return nil, err
 	}
@@ -55,16 +52,16 @@ func (s *server) report(r *http.Request) (any, error) {
 }
 
 // uploadLog: POST /api/fota/device/logs with one DeviceLog.
-func (s *server) uploadLog(r *http.Request) (any, error) {
+func (s *server) uploadLog(r *http.Request, body []byte) (any, error) {
 	var b verboselog.Bundle
-	if err := decode(r, &b); err != nil {
+	if err := s.unmarshal(body, &b); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeDevice(r, b.DeviceID); err != nil {
+	if err := s.authDevice(r, b.DeviceID, body); err != nil {
 		return nil, err
 	}
 	b.UploadedAt = time.Time{} // the Manager stamps it; a device may not choose its purge time
-	if err := s.m.UploadLog(r.Context(), b); err != nil {
+	if err := s.fleet.uploadLog(r.Context(), b); err != nil {
 		return nil, err
 	}
 	return Success{Success: true}, nil

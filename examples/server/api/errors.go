@@ -15,8 +15,8 @@ import (
 	"github.com/fotakit/fota/verboselog"
 )
 
-// Error is ThingSpace's error body (FotaV2ResultError), sent with every
-// status other than 200.
+// Error is ThingSpace's error body (FotaV1ResultError, FotaV2ResultError),
+// sent with every status other than 200.
 type Error struct {
 	ErrorCode    string `json:"errorCode"`
 	ErrorMessage string `json:"errorMessage"`
@@ -29,7 +29,9 @@ const (
 	CodeNotFound          = "NotFound"          // unknown route, campaign or device, or another account's
 	CodeMethodNotAllowed  = "MethodNotAllowed"  // a known path with another method (Allow lists the right ones)
 	CodeTooLarge          = "TooLarge"          // body over Options.MaxBodyBytes
-	CodeUnauthorized      = "Unauthorized"      // Options.Authorize or AuthorizeDevice refused
+	CodeUnauthorized      = "Unauthorized"      // no valid bearer token, or a device call without its valid signature
+	CodeForbidden         = "Forbidden"         // a valid token of another account than the path's
+	CodeUnsupported       = "Unsupported"       // an operation this server does not run (configuration-file campaigns)
 	CodeInternal          = "InternalError"     // anything unexpected; the details are logged only
 	CodeUnavailable       = "Unavailable"       // the request was cancelled or timed out
 	CodePilotRequired     = "PilotRequired"     // the pilot gate stands and the campaign is too large
@@ -70,6 +72,7 @@ func (e *httpError) Error() string { return e.msg }
 
 var (
 	errUnauthorized = &httpError{status: http.StatusUnauthorized, code: CodeUnauthorized, msg: "missing or refused credentials"}
+	errForbidden    = &httpError{status: http.StatusForbidden, code: CodeForbidden, msg: "the token is not for this account"}
 	errInternal     = &httpError{status: http.StatusInternalServerError, code: CodeInternal, msg: "internal error"}
 )
 
@@ -142,11 +145,12 @@ var mappings = []mapping{
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, CodeUnavailable},
 }
 
-// Classify maps an error to the HTTP status and body this server sends
-// for it: 400 for bad input and refused operations (ThingSpace's errors
-// are all 400), 404 for what does not exist or belongs to another account,
-// 401, 405, 413 and 503 for the transport's own failures, and 500, without
-// the error's text, for anything else.
+// Classify maps an error to its HTTP status and body: 400 for bad input
+// and refused operations (ThingSpace's errors are all 400), 404 for what
+// does not exist or belongs to another account, 401, 403, 405, 413 and
+// 503 for the transport's own failures, and 500, without the error's
+// text, for anything else. Under the ThingSpace prefixes the status sent
+// is ThingSpaceStatus of this one.
 func Classify(err error) (int, Error) {
 	var he *httpError
 	if errors.As(err, &he) {
@@ -166,6 +170,22 @@ func Classify(err error) (int, Error) {
 		}
 	}
 	return http.StatusInternalServerError, Error{ErrorCode: CodeInternal, ErrorMessage: "internal error"}
+}
+
+// ThingSpaceStatus is the status sent on a ThingSpace route for an error
+// that Classify gives status: the SDK reads only a 400 as its error type
+// (FotaV1ResultError, FotaV2ResultError) and hands any other non-2xx to
+// its caller unparsed, so what the client did wrong (404 not found, 405
+// wrong method, 413 too large) goes out as 400 with its errorCode. 401 and
+// 403 stay (credentials are the gateway's business, and a client must
+// not retry them as bad requests); so do 500 and 503 (a fault of the
+// server or a request that ran out of time: retrying may succeed).
+func ThingSpaceStatus(status int) int {
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge:
+		return http.StatusBadRequest
+	}
+	return status
 }
 
 // jsonError turns encoding/json's errors into a fota.RequestError naming

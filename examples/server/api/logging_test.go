@@ -1,7 +1,7 @@
 package api_test
 
 import (
-	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,13 +66,13 @@ func TestLoggingFlow(t *testing.T) {
 
 	// "Check-in history is independent of enabled or disabled logging."
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[9]+`","clientType":1}`, nil)
-	var hist []verboselog.CheckIn
+	var hist []api.CheckInHistoryItem
 	f.ok("GET", v2+"/logging/acme/devices/"+f.ids[9]+"/checkInHistory", "", &hist)
-	if len(hist) != 1 || hist[0].ClientType != verboselog.ClientDevice {
+	if len(hist) != 1 || hist[0].ClientType != "Device" {
 		t.Fatalf("history of a device without logging: %+v", hist)
 	}
 	f.ok("GET", v2+"/logging/acme/devices/"+a+"/checkInHistory", "", &hist)
-	if len(hist) != 1 || hist[0].ClientType != verboselog.ClientRovaClient || hist[0].Result != "ok" || !hist[0].TimeCompleted.Equal(start) {
+	if len(hist) != 1 || hist[0].ClientType != "RovaClient" || hist[0].Result != "ok" || !hist[0].TimeCompleted.Equal(start) {
 		t.Fatalf("history %+v", hist)
 	}
 	_, raw = f.do("GET", v2+"/logging/acme/devices/"+f.ids[20]+"/checkInHistory", "")
@@ -109,34 +109,66 @@ func TestLoggingFlow(t *testing.T) {
 
 // Licences: "LicenseAssignSuccess", "LicenseRemoveSuccess", and
 // "LicenseRemoveFailed" with "License removal not allowed for devices
-// that have ever upgraded firmware."
+// that have ever upgraded firmware.", answered per device with the
+// account's licence counts (V2LicensesAssignedRemovedResult), in /v2 and
+// /v1 shape.
 func TestLicenses(t *testing.T) {
 	f := newFixture(t, fixtureConfig{})
-	a, b := f.ids[0], f.ids[1]
+	a, b, c := f.ids[0], f.ids[1], f.ids[2]
+	const stranger = "490154203237518" // a valid IMEI no inventory knows
 	var res api.LicenseResults
-	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(a, b)+`}`, &res)
-	if res.AccountName != "acme" || len(res.DeviceList) != 2 {
+	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(a, b, stranger, f.others[0])+`}`, &res)
+	want := []api.DeviceResult{
+		{DeviceID: a, Status: "LicenseAssignSuccess"},
+		{DeviceID: b, Status: "LicenseAssignSuccess"},
+		{DeviceID: stranger, Status: "Failure", ResultReason: "Device does not exist."},
+		{DeviceID: f.others[0], Status: "Failure", ResultReason: "Device does not exist."}, // another account's
+	}
+	if res.AccountName != "acme" || res.LicTotalCount != 100 || res.LicUsedCount != 2 || !slices.Equal(res.DeviceList, want) {
 		t.Fatalf("assign: %+v", res)
 	}
-	for _, r := range res.DeviceList {
-		if r.Status != "LicenseAssignSuccess" || r.ResultReason != "" {
-			t.Fatalf("assign: %+v", r)
-		}
+	// Assigning again changes nothing and still succeeds.
+	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(a)+`}`, &res)
+	if res.LicUsedCount != 2 || res.DeviceList[0].Status != "LicenseAssignSuccess" {
+		t.Fatalf("assign again: %+v", res)
 	}
 	// Device a upgrades.
 	f.ok("POST", v2+"/campaigns/acme", campaignBody(today, "2026-03-05", []string{a}, ""), nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+a+`"}`, nil)
 	f.ok("POST", dev+"/report", `{"deviceId":"`+a+`","campaignId":"c1","outcome":"installed"}`, nil)
 
-	_, raw := f.do("POST", v2+"/licenses/acme/remove", `{"deviceList":`+list(a, b)+`}`)
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatalf("%s: %v", raw, err)
-	}
-	want := []api.LicenseResult{
+	f.ok("POST", v2+"/licenses/acme/remove", `{"deviceList":`+list(a, b, c)+`}`, &res)
+	want = []api.DeviceResult{
 		{DeviceID: a, Status: "LicenseRemoveFailed", ResultReason: "License removal not allowed for devices that have ever upgraded firmware."},
 		{DeviceID: b, Status: "LicenseRemoveSuccess"},
+		{DeviceID: c, Status: "LicenseRemoveFailed", ResultReason: "No license attached to device"},
 	}
-	if len(res.DeviceList) != 2 || res.DeviceList[0] != want[0] || res.DeviceList[1] != want[1] {
-		t.Fatalf("remove: %s", raw)
+	if res.LicUsedCount != 1 || !slices.Equal(res.DeviceList, want) {
+		t.Fatalf("remove: %+v", res)
 	}
+	// /v1: licCount and a capital-R Reason.
+	var v1res api.LicenseResultsV1
+	f.ok("POST", v1+"/licenses/acme/assign", `{"deviceList":`+list(c)+`}`, &v1res)
+	if v1res.LicCount != 100 || v1res.LicUsedCount != 2 || len(v1res.DeviceList) != 1 || v1res.DeviceList[0].Status != "LicenseAssignSuccess" {
+		t.Fatalf("v1 assign: %+v", v1res)
+	}
+	_, raw := f.do("POST", v1+"/licenses/acme/remove", `{"deviceList":`+list(a)+`}`)
+	if !strings.Contains(string(raw), `"Reason":"License removal not allowed`) || !strings.Contains(string(raw), `"licCount":100`) {
+		t.Fatalf("v1 remove: %s", raw)
+	}
+	// The subscription reports the same count.
+	var sub api.SubscriptionV2
+	f.ok("GET", v2+"/subscriptions/acme", "", &sub)
+	if sub.LicenseCount != 100 || sub.LicenseUsedCount != 2 || sub.PurchaseType != "TS-HFOTA-EVNT,TS-HFOTA-MRC" ||
+		sub.UpdateTime != "2026-03-01 22:00:00.000 +0000 UTC" {
+		t.Fatalf("v2 subscription: %+v", sub)
+	}
+	var sub1 api.SubscriptionV1
+	f.ok("GET", v1+"/subscriptions/acme", "", &sub1)
+	if sub1.UpdateTime != "2026-03-01T22:00:00.000Z" || sub1.AccountName != "acme" {
+		t.Fatalf("v1 subscription: %+v", sub1)
+	}
+	f.fails("GET", v2+"/subscriptions/other", "", 400, api.CodeNotFound)
+	// A malformed list is still refused whole.
+	f.fails("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(b, b)+`}`, 400, api.CodeBadRequest)
 }

@@ -14,10 +14,12 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Random sequences of API calls from two accounts and their devices:
-// every answer is 200, 400 or 404 with the error body; a refused call
-// changes nothing any account can see ("A failed operation changes
-// nothing"); and no account ever sees another's campaign.
+// Random sequences of API calls from two accounts and their devices, on
+// /v2 campaigns and /v1 upgrades: every answer is 200, 400, 403 (a /v1
+// upgrade whose body names another account than the token's) or 404 with
+// the error body; a refused call changes nothing any account can see ("A
+// failed operation changes nothing"); and no account ever sees another's
+// campaign.
 func TestAPIProperties(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		f := newFixture(t, fixtureConfig{devices: 8, opts: api.Options{Logger: quietLogger()}})
@@ -55,6 +57,22 @@ func TestAPIProperties(t *testing.T) {
 			"delete": func(rt *rapid.T) {
 				acc, id := rapid.SampledFrom(accounts).Draw(rt, "acc"), rapid.SampledFrom(campaignIDs).Draw(rt, "id")
 				call(rt, f, "DELETE", v2+"/campaigns/"+acc+"/"+id, "")
+			},
+			"schedule upgrade": func(rt *rapid.T) {
+				acc := rapid.SampledFrom(accounts).Draw(rt, "acc")
+				devs := rapid.SliceOfNDistinct(rapid.SampledFrom(append(append([]string{}, f.push...), devices...)), 0, 4, rapid.ID[string]).Draw(rt, "devs")
+				g := *f
+				g.tok = tokens[rapid.SampledFrom(accounts).Draw(rt, "token of")] // the body's account must be the token's
+				call(rt, &g, "POST", v1+"/upgrades", upgradeBody(acc, date(rt, "start"), date(rt, "end"), devs...))
+			},
+			"change upgrade": func(rt *rapid.T) {
+				acc, id := rapid.SampledFrom(accounts).Draw(rt, "acc"), rapid.SampledFrom(campaignIDs).Draw(rt, "id")
+				typ := rapid.SampledFrom([]string{"append", "remove"}).Draw(rt, "type")
+				call(rt, f, "PUT", v1+"/upgrades/"+acc+"/upgrade/"+id, `{"type":"`+typ+`","deviceList":`+pickDevs(rt, "devs")+`}`)
+			},
+			"delete upgrade": func(rt *rapid.T) {
+				acc, id := rapid.SampledFrom(accounts).Draw(rt, "acc"), rapid.SampledFrom(campaignIDs).Draw(rt, "id")
+				call(rt, f, "DELETE", v1+"/upgrades/"+acc+"/upgrade/"+id, "")
 			},
 			"check in": func(rt *rapid.T) {
 				call(rt, f, "POST", dev+"/checkin", `{"deviceId":"`+rapid.SampledFrom(devices).Draw(rt, "device")+`"}`)
@@ -94,8 +112,8 @@ func call(rt *rapid.T, f *fixture, method, path, body string) {
 		if !json.Valid(b) {
 			rt.Fatalf("%s %s: 200 with %q", method, path, b)
 		}
-		if rest, ok := strings.CutPrefix(path, v2+"/campaigns/"); ok {
-			acc, _, _ := strings.Cut(rest, "/")
+		acc, scoped := accountOf(f, path, body)
+		if scoped {
 			after := snapshot(f)
 			for other := range after {
 				if other != acc && after[other] != before[other] {
@@ -104,7 +122,7 @@ func call(rt *rapid.T, f *fixture, method, path, body string) {
 			}
 		}
 		return
-	case http.StatusBadRequest, http.StatusNotFound:
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusForbidden:
 		var e api.Error
 		if err := json.Unmarshal(b, &e); err != nil || e.ErrorCode == "" {
 			rt.Fatalf("%s %s: %d %s", method, path, code, b)
@@ -117,8 +135,28 @@ func call(rt *rapid.T, f *fixture, method, path, body string) {
 	}
 }
 
-// snapshot is what each account can read of its campaigns.
+// accountOf is the account a campaign call acts for: the path's, or for
+// POST /upgrades the body's.
+func accountOf(f *fixture, path, body string) (string, bool) {
+	if path == v1+"/upgrades" {
+		var req struct{ AccountName string }
+		_ = json.Unmarshal([]byte(body), &req)
+		return req.AccountName, true
+	}
+	for _, prefix := range []string{v2 + "/campaigns/", v1 + "/upgrades/"} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok {
+			acc, _, _ := strings.Cut(rest, "/")
+			return acc, true
+		}
+	}
+	return "", false
+}
+
+// snapshot is what each account can read of its campaigns: its /v2
+// campaigns with their device pages, and its /v1 upgrades in every
+// status with their devices.
 func snapshot(f *fixture) map[string]string {
+	f = &fixture{t: f.t, h: f.h} // each account's reads with its own token
 	out := map[string]string{}
 	for _, acc := range []string{"acme", "other"} {
 		var sb strings.Builder
@@ -128,6 +166,15 @@ func snapshot(f *fixture) map[string]string {
 			var page fota.DevicePage
 			f.ok("GET", v2+"/reports/"+acc+"/campaigns/"+c.ID+"/devices", "", &page)
 			fmt.Fprintf(&sb, "%+v %+v\n", c, page)
+		}
+		for _, st := range []string{"RequestPending", "RequestFailed", "Queued", "InProgress", "Finished", "UpgradeFailed", "Cancelled"} {
+			var res api.UpgradeListQueryResult
+			f.ok("GET", v1+"/reports/"+acc+"/status/"+st+"/index/0", "", &res)
+			for _, u := range res.ReportList {
+				var full api.FirmwareUpgrade
+				f.ok("GET", v1+"/upgrades/"+acc+"/upgrade/"+u.ID, "", &full)
+				fmt.Fprintf(&sb, "%+v\n", full)
+			}
 		}
 		out[acc] = sb.String()
 	}

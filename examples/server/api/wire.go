@@ -1,17 +1,20 @@
 package api
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/schedule"
 	"github.com/fotakit/fota/verboselog"
 )
 
-// CampaignSoftware is a campaign as ThingSpace's /v2 returns it (the
-// schedule, get, change-dates and history calls): the request's fields,
-// the campaign id and its status in the wire spelling.
+// CampaignSoftware is a campaign as ThingSpace's /v2 returns it from the
+// schedule (older path), get and change-dates calls and in the history
+// (CampaignSoftware, V2CampaignMetaInfo): the request's fields, the id
+// and the status as WireCampaignStatus spells it.
 type CampaignSoftware struct {
 	ID                     string            `json:"id"`
 	AccountName            string            `json:"accountName"`
@@ -22,8 +25,8 @@ type CampaignSoftware struct {
 	Model                  string            `json:"model"`
 	SoftwareFrom           string            `json:"softwareFrom"`
 	SoftwareTo             string            `json:"softwareTo"`
-	StartDate              schedule.Date     `json:"startDate,omitzero"`
-	EndDate                schedule.Date     `json:"endDate,omitzero"`
+	StartDate              schedule.Date     `json:"startDate"`
+	EndDate                schedule.Date     `json:"endDate"`
 	DownloadAfterDate      schedule.Date     `json:"downloadAfterDate,omitzero"`
 	DownloadTimeWindowList []schedule.Window `json:"downloadTimeWindowList,omitempty"`
 	InstallAfterDate       schedule.Date     `json:"installAfterDate,omitzero"`
@@ -36,20 +39,100 @@ type CampaignSoftware struct {
 }
 
 // campaignSoftware renders a stored campaign. distributionType is "HTTP"
-// for every campaign this API schedules; a push campaign another API
-// created shows its protocol.
+// for every campaign this API schedules.
 func campaignSoftware(c fota.Campaign) CampaignSoftware {
 	t := c.Timing
 	return CampaignSoftware{
-		ID: c.ID, AccountName: c.Account, CampaignName: c.Name, SoftwareName: c.SoftwareName,
+		ID: c.ID, AccountName: c.Account, CampaignName: c.Name, SoftwareName: c.Target.SoftwareName,
 		DistributionType: c.Protocol.String(),
-		Make:             c.Target.Make, Model: c.Target.Model,
+		Make:             c.Make, Model: c.Model,
 		SoftwareFrom: c.Target.SoftwareFrom, SoftwareTo: c.Target.SoftwareTo,
 		StartDate: t.StartDate, EndDate: t.EndDate,
 		DownloadAfterDate: t.DownloadAfterDate, DownloadTimeWindowList: t.DownloadTimeWindowList,
 		InstallAfterDate: t.InstallAfterDate, InstallTimeWindowList: t.InstallTimeWindowList,
 		CampaignTimeWindowList: t.CampaignTimeWindowList, TimeZone: t.TimeZone,
-		Status: c.Status.String(),
+		Status: WireCampaignStatus(c.Status),
+	}
+}
+
+// WireCampaignStatus is how a campaign status goes on the /v2 wire. The SDK's
+// CampaignStatusEnum is what a ThingSpace client compares with, so the
+// two fota statuses it lacks are written as enum members:
+//
+//   - CampaignQueued (ThingSpace's state prose) is written
+//     CampaignRequestQueued, the enum's spelling of the same state;
+//   - CampaignInProgress (fota's own token: no ThingSpace source names
+//     one; the v2 lifecycle page says the campaign "stays in 'In
+//     Progress'") is written CampaignScheduled, the status ThingSpace
+//     shows from the start date until the end, so a client waiting for
+//     CampaignEnded or comparing with CampaignScheduled behaves as it
+//     would against ThingSpace.
+//
+// Every other status is its own spelling. The campaignStatus query reads
+// every spelling (CampaignQueued, CampaignRequestQueued,
+// CampaignInProgress), and CampaignScheduled there lists in-progress
+// campaigns too, so a filter finds what the list shows.
+func WireCampaignStatus(s campaign.Status) string {
+	switch s {
+	case campaign.HTTPQueued:
+		return "CampaignRequestQueued"
+	case campaign.HTTPInProgress:
+		return campaign.HTTPScheduled.String()
+	}
+	return s.String()
+}
+
+// TextWindow is an hour window with string hours (DownloadTimeWindow),
+// the shape of POST /campaigns/software/{acc}: the SDK's model for that
+// call has strings there and throws on numbers.
+type TextWindow struct {
+	StartTime string `json:"startTime"`
+	EndTime   string `json:"endTime"`
+}
+
+func textWindows(ws []schedule.Window) []TextWindow {
+	if len(ws) == 0 {
+		return nil
+	}
+	out := make([]TextWindow, len(ws))
+	for i, w := range ws {
+		out[i] = TextWindow{StartTime: strconv.Itoa(w.StartTime), EndTime: strconv.Itoa(w.EndTime)}
+	}
+	return out
+}
+
+// ScheduledSoftware answers POST /campaigns/software/{acc}
+// (UploadAndScheduleFileResponse): the campaign with string hours and
+// its device list.
+type ScheduledSoftware struct {
+	ID                     string        `json:"id"`
+	AccountName            string        `json:"accountName"`
+	CampaignName           string        `json:"campaignName,omitempty"`
+	SoftwareName           string        `json:"softwareName"`
+	SoftwareFrom           string        `json:"softwareFrom"`
+	SoftwareTo             string        `json:"softwareTo"`
+	DistributionType       string        `json:"distributionType"`
+	Make                   string        `json:"make"`
+	Model                  string        `json:"model"`
+	StartDate              schedule.Date `json:"startDate"`
+	EndDate                schedule.Date `json:"endDate"`
+	DownloadAfterDate      schedule.Date `json:"downloadAfterDate,omitzero"`
+	DownloadTimeWindowList []TextWindow  `json:"downloadTimeWindowList,omitempty"`
+	InstallAfterDate       schedule.Date `json:"installAfterDate,omitzero"`
+	InstallTimeWindowList  []TextWindow  `json:"installTimeWindowList,omitempty"`
+	DeviceList             []string      `json:"deviceList"`
+	Status                 string        `json:"status"`
+}
+
+func scheduledSoftware(c fota.Campaign, devices []string) ScheduledSoftware {
+	v := campaignSoftware(c)
+	return ScheduledSoftware{
+		ID: v.ID, AccountName: v.AccountName, CampaignName: v.CampaignName, SoftwareName: v.SoftwareName,
+		SoftwareFrom: v.SoftwareFrom, SoftwareTo: v.SoftwareTo, DistributionType: v.DistributionType,
+		Make: v.Make, Model: v.Model, StartDate: v.StartDate, EndDate: v.EndDate,
+		DownloadAfterDate: v.DownloadAfterDate, DownloadTimeWindowList: textWindows(v.DownloadTimeWindowList),
+		InstallAfterDate: v.InstallAfterDate, InstallTimeWindowList: textWindows(v.InstallTimeWindowList),
+		DeviceList: devices, Status: v.Status,
 	}
 }
 
@@ -79,7 +162,7 @@ type DeviceChangeResult struct {
 	RequestID   string `json:"requestId"`
 }
 
-// Success is ThingSpace's FotaV2SuccessResult.
+// Success is ThingSpace's FotaV1SuccessResult and FotaV2SuccessResult.
 type Success struct {
 	Success bool `json:"success"`
 }
@@ -90,49 +173,34 @@ type LoggingRequest struct {
 	DeviceIDs []string `json:"deviceIds"`
 }
 
-// LicenseRequest is the licence assign/remove body (V2LicenseIMEI).
-type LicenseRequest struct {
-	DeviceList []string `json:"deviceList"`
+// CheckInHistoryItem is one check-in as the history lists it. The SDK's
+// model has clientType as a string (a number makes it throw), so the
+// client type goes out as its documented name ("RovaClient", "Uknown"
+// as ThingSpace spells it), or its decimal number when the list names
+// none.
+type CheckInHistoryItem struct {
+	DeviceID      string    `json:"deviceId"`
+	ClientType    string    `json:"clientType"`
+	Result        string    `json:"result"`
+	FailureType   string    `json:"failureType"`
+	TimeCompleted time.Time `json:"timeCompleted"`
 }
 
-// LicenseResult is one device's licence outcome, with the wire status
-// (LicenseAssignSuccess, LicenseRemoveSuccess, LicenseRemoveFailed) and,
-// for a failure, the reason sentence.
-type LicenseResult struct {
-	DeviceID     string `json:"deviceId"`
-	Status       string `json:"status"`
-	ResultReason string `json:"resultReason,omitempty"`
-}
-
-// LicenseResults answers a licence assignment or removal
-// (V2LicensesAssignedRemovedResult, without the account's licence counts,
-// which fota does not keep).
-type LicenseResults struct {
-	AccountName string          `json:"accountName"`
-	DeviceList  []LicenseResult `json:"deviceList"`
+func checkInHistoryItem(c verboselog.CheckIn) (CheckInHistoryItem, error) {
+	ct, err := c.ClientType.MarshalText()
+	return CheckInHistoryItem{DeviceID: c.DeviceID, ClientType: string(ct), Result: c.Result,
+		FailureType: c.FailureType, TimeCompleted: c.TimeCompleted}, err
 }
 
 // CheckInRequest is a device's check-in (this server's device protocol).
 // clientType, result and failureType are what the check-in history
-// records (CheckInHistoryItem).
+// records (CheckInHistoryItem); clientType is a number or a documented
+// name.
 type CheckInRequest struct {
 	DeviceID    string                `json:"deviceId"`
 	ClientType  verboselog.ClientType `json:"clientType"`
 	Result      string                `json:"result"`
 	FailureType string                `json:"failureType"`
-}
-
-// CheckInResponse tells a device what to do now: "download" or "install"
-// the campaign's software before until, or "none" and come back at
-// retryAt (absent when nothing is planned).
-type CheckInResponse struct {
-	Action string `json:"action"` // fota.Action's name; fota.Action has no UnmarshalText
-
-	CampaignID   string    `json:"campaignId,omitempty"`
-	SoftwareName string    `json:"softwareName,omitempty"`
-	SoftwareTo   string    `json:"softwareTo,omitempty"`
-	Until        time.Time `json:"until,omitzero"`
-	RetryAt      time.Time `json:"retryAt,omitzero"`
 }
 
 // ReportRequest is a device's report on its update: outcome is one of

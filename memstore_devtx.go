@@ -1,0 +1,343 @@
+package fota
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fotakit/fota/verboselog"
+)
+
+// devTx is one device's transaction (UpdateDevice): it reads the store
+// under its device's shard lock and keeps its writes aside until the
+// function returns nil, then applies them (commit). Reads see the
+// transaction's own writes.
+type devTx struct {
+	s     *MemoryStore
+	id    string
+	p     probe
+	h     uint32 // noDevice: the store does not hold the device (yet)
+	shard *shard
+	alone *memTx // the exclusive transaction, for a device not held
+
+	members    []stagedMember
+	activeSet  bool
+	activeID   string
+	recSet     bool
+	rec        DeviceRecord
+	sessSet    bool
+	sess       LogSession
+	checkIns   []stagedCheckIn
+	bundlesSet bool
+	bundles    []verboselog.Bundle
+	deadlines  []Deadline
+
+	campID string // one-entry campaign cache
+	camp   *memCampaign
+
+	touched uint32 // what touch read, kept so that its loads stay
+}
+
+type stagedMember struct {
+	c    *memCampaign
+	slot uint32
+	m    Member
+}
+
+type stagedCheckIn struct {
+	c    verboselog.CheckIn
+	keep int
+}
+
+var devTxPool = sync.Pool{New: func() any { return new(devTx) }}
+
+// release clears the transaction and returns it to the pool.
+func (d *devTx) release() {
+	clear(d.members)
+	clear(d.checkIns)
+	clear(d.deadlines)
+	*d = devTx{members: d.members[:0], checkIns: d.checkIns[:0], deadlines: d.deadlines[:0]}
+	devTxPool.Put(d)
+}
+
+// touch reads the device's newest member record and the head of its
+// history before the operation asks for them: the two loads are
+// independent, so their cache misses overlap instead of following one
+// another (a check-in on a large fleet waits mostly for memory).
+func (d *devTx) touch() {
+	row := d.s.devs.at(d.h)
+	var sum uint32
+	if r := row.head; r.camp != 0 {
+		sum += uint32(d.s.campaigns[r.camp-1].ms.at(r.slot).state)
+	}
+	if row.hist != 0 {
+		sum += d.shard.hist.entries[row.hist-1].text
+	}
+	d.touched = sum
+}
+
+// foreign refuses a write of another device's records.
+func (d *devTx) foreign(id string) error {
+	if id == d.id {
+		return nil
+	}
+	return &RequestError{Field: "deviceId", Value: id, Reason: "not the transaction's device " + d.id}
+}
+
+func (d *devTx) DeviceID() string { return d.id }
+
+func (d *devTx) Known() (bool, error) {
+	if len(d.checkIns) > 0 || d.recSet || d.sessSet {
+		return true, nil
+	}
+	if d.h == noDevice {
+		return false, nil
+	}
+	s := d.s
+	return s.devs.at(d.h).flags&(flagRecord|flagSession) != 0 || s.devs.at(d.h).hist != 0 || s.devs.at(d.h).head.camp != 0, nil
+}
+
+func (d *devTx) ActiveCampaign() (string, error) {
+	if d.activeSet {
+		return d.activeID, nil
+	}
+	if d.h == noDevice {
+		return "", nil
+	}
+	if a := d.s.devs.at(d.h).active; a != 0 && a != heldElsewhere {
+		// The operation asks for this campaign next: keep it at hand.
+		d.camp = d.s.campaigns[a-1]
+		d.campID = d.camp.id
+		return d.campID, nil
+	}
+	return d.s.activeOf(d.h), nil
+}
+
+// campaign finds a campaign by id, through a one-entry cache: the id the
+// device's active campaign returned comes back, the same text.
+func (d *devTx) campaign(id string) (*memCampaign, error) {
+	if d.camp != nil && d.campID == id {
+		return d.camp, nil
+	}
+	i, ok := d.s.byID[id]
+	if !ok {
+		return nil, &NotFoundError{Kind: "campaign", ID: id}
+	}
+	d.campID, d.camp = id, d.s.campaigns[i]
+	return d.camp, nil
+}
+
+func (d *devTx) Campaign(id string) (Campaign, error) {
+	c, err := d.campaign(id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	if d.alone != nil {
+		return *d.alone.record(c), nil
+	}
+	return *c.record.Load(), nil
+}
+
+// slot finds the device's member record in campaign c.
+func (d *devTx) slot(c *memCampaign) (uint32, bool) {
+	if d.h == noDevice {
+		return 0, false
+	}
+	return d.s.memberOf(d.h, c)
+}
+
+func (d *devTx) Member(campaignID string) (Member, error) {
+	c, err := d.campaign(campaignID)
+	if err != nil {
+		return Member{}, err
+	}
+	for i := range d.members {
+		if d.members[i].c == c {
+			return d.members[i].m, nil
+		}
+	}
+	if slot, ok := d.slot(c); ok {
+		return d.s.member(c, slot, d.id), nil
+	}
+	return Member{}, &NotFoundError{Kind: "device", ID: d.id, Campaign: campaignID}
+}
+
+func (d *devTx) Device() (DeviceRecord, error) {
+	if d.recSet {
+		return d.rec, nil
+	}
+	if d.h == noDevice {
+		return DeviceRecord{DeviceID: d.id}, nil
+	}
+	return d.s.deviceRecord(d.h, d.id), nil
+}
+
+func (d *devTx) Session() (LogSession, error) {
+	if d.sessSet {
+		return d.sess, nil
+	}
+	if d.h != noDevice && d.s.devs.at(d.h).flags&flagSession != 0 {
+		return d.shard.sessions[d.h], nil
+	}
+	return LogSession{Session: verboselog.Session{DeviceID: d.id}}, nil
+}
+
+// storedBundles returns the device's bundles as the transaction sees them.
+func (d *devTx) storedBundles() []verboselog.Bundle {
+	if d.bundlesSet {
+		return d.bundles
+	}
+	if d.h == noDevice {
+		return nil
+	}
+	return d.shard.bundles[d.h]
+}
+
+func (d *devTx) Bundles() ([]verboselog.Bundle, error) {
+	return slices.Clone(d.storedBundles()), nil
+}
+
+func (d *devTx) PutMember(m Member) error {
+	if err := d.foreign(m.DeviceID); err != nil {
+		return err
+	}
+	c, err := d.campaign(m.CampaignID)
+	if err != nil {
+		return err
+	}
+	if err := checkState(m.State); err != nil {
+		return err
+	}
+	m.UpdatedAt, m.Push.DueAt = microUTC(m.UpdatedAt), microUTC(m.Push.DueAt)
+	for i := range d.members {
+		if d.members[i].c == c {
+			d.members[i].m = m
+			return nil
+		}
+	}
+	slot, ok := d.slot(c)
+	if !ok {
+		return &NotFoundError{Kind: "device", ID: d.id, Campaign: m.CampaignID}
+	}
+	d.members = append(d.members, stagedMember{c, slot, m})
+	return nil
+}
+
+func (d *devTx) SetActiveCampaign(campaignID string) error {
+	d.activeSet, d.activeID = true, campaignID
+	return nil
+}
+
+func (d *devTx) PutDevice(r DeviceRecord) error {
+	if err := d.foreign(r.DeviceID); err != nil {
+		return err
+	}
+	r.LicensedAt = microUTC(r.LicensedAt)
+	d.recSet, d.rec = true, r
+	return nil
+}
+
+func (d *devTx) PutSession(ls LogSession) error {
+	if err := d.foreign(ls.DeviceID); err != nil {
+		return err
+	}
+	d.sessSet, d.sess = true, ls
+	return nil
+}
+
+func (d *devTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
+	if err := d.foreign(c.DeviceID); err != nil {
+		return err
+	}
+	if keep > 0 {
+		d.checkIns = append(d.checkIns, stagedCheckIn{c, keep})
+	}
+	return nil
+}
+
+func (d *devTx) AddBundle(b verboselog.Bundle) error {
+	if err := d.foreign(b.DeviceID); err != nil {
+		return err
+	}
+	d.bundles = append(slices.Clip(d.storedBundles()), b)
+	d.bundlesSet = true
+	return nil
+}
+
+func (d *devTx) DeleteBundles(before time.Time) error {
+	d.bundles = keepBundles(d.storedBundles(), before)
+	d.bundlesSet = true
+	return nil
+}
+
+func (d *devTx) PutDeadline(dl Deadline) error {
+	d.deadlines = append(d.deadlines, dl)
+	return nil
+}
+
+// holds reports whether the writes leave the store holding something of
+// the device, so that one not held yet must be added.
+func (d *devTx) holds() bool {
+	return d.activeSet && d.activeID != "" || d.recSet || d.sessSet || len(d.checkIns) > 0 || d.bundlesSet && len(d.bundles) > 0
+}
+
+// commit applies the staged writes: under the device's shard lock beside
+// other device transactions, or with the store stopped for a device not
+// held yet.
+func (d *devTx) commit() {
+	s := d.s
+	shared := d.alone == nil
+	if d.h == noDevice && d.holds() {
+		d.h = s.newDevice(&d.p)
+	}
+	if d.h != noDevice {
+		h, sh := d.h, d.shard
+		for i := range d.members {
+			sm := &d.members[i]
+			s.setMember(sm.c, sm.slot, packMember(&sm.m), shared)
+		}
+		if d.activeSet {
+			s.setActiveShared(h, d.activeID, shared)
+		}
+		if d.recSet {
+			s.setRecord(h, packRecord(s, &d.rec), shared)
+		}
+		if d.sessSet {
+			s.putSession(sh, h, d.sess, shared)
+		}
+		for i := range d.checkIns {
+			ci := &d.checkIns[i]
+			text := s.intern(sh, checkInText{clientType: ci.c.ClientType, result: ci.c.Result, failureType: ci.c.FailureType}, shared)
+			if s.devs.at(h).hist == 0 {
+				s.devs.at(h).hist = sh.hist.newRing() + 1
+			}
+			s.devs.at(h).hist = sh.hist.add(s.devs.at(h).hist-1, micro(ci.c.TimeCompleted), text, ci.keep) + 1
+		}
+		if d.bundlesSet {
+			s.setBundles(sh, h, d.bundles)
+		}
+	}
+	if len(d.deadlines) > 0 {
+		if shared {
+			s.dlMu.Lock()
+			defer s.dlMu.Unlock()
+		}
+		for _, dl := range d.deadlines {
+			s.deadlines.put(dl)
+		}
+	}
+}
+
+// setActiveShared records the campaign holding device h from a device
+// transaction. A campaign the store does not hold is kept in elsewhere,
+// under recMu when shared.
+func (s *MemoryStore) setActiveShared(h uint32, campaignID string, shared bool) {
+	a := s.activeValue(campaignID)
+	if !shared || a != heldElsewhere && s.devs.at(h).active != heldElsewhere {
+		s.setActive(h, a, campaignID)
+		return
+	}
+	s.recMu.Lock()
+	s.setActive(h, a, campaignID)
+	s.recMu.Unlock()
+}

@@ -1,0 +1,161 @@
+package fota
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fotakit/fota/verboselog"
+	"pgregory.net/rapid"
+)
+
+// TestKeysOrderAsBytes: numeric keys compare as their ids' bytes, and
+// format back to their ids, leading zeros included.
+func TestKeysOrderAsBytes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a := rapid.StringMatching(`[0-9]{1,17}`).Draw(t, "a")
+		b := rapid.StringMatching(`[0-9]{1,17}`).Draw(t, "b")
+		if rapid.Bool().Draw(t, "prefix") && len(a) < maxKeyDigit {
+			b = a + b[:min(len(b), maxKeyDigit-len(a))]
+		}
+		ka, ok := numericKey(a)
+		kb, okb := numericKey(b)
+		if !ok || !okb {
+			t.Fatalf("numericKey(%q), numericKey(%q): not numeric", a, b)
+		}
+		if got, want := compareNumeric(ka, kb), strings.Compare(a, b); got != want {
+			t.Fatalf("compareNumeric(%q, %q) = %d, want %d", a, b, got, want)
+		}
+		if got := string(ka.appendDigits(nil)); got != a {
+			t.Fatalf("key of %q formats as %q", a, got)
+		}
+	})
+	for _, id := range []string{"", "123456789012345678", "12a", "-1", "１"} {
+		if _, ok := numericKey(id); ok {
+			t.Errorf("numericKey(%q) is numeric", id)
+		}
+	}
+}
+
+// TestCheckInTextsCompacted: check-ins with ever new texts do not grow the
+// text table without bound: past maxCheckInTexts, the next Update keeps
+// only the texts some history refers to, and every history reads back as
+// written.
+func TestCheckInTextsCompacted(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryStore()
+	devices := []string{"350000000000001", "350000000000002", "D-1"}
+	const keep = 2
+	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	for i := range maxCheckInTexts + 100 {
+		id := devices[i%len(devices)]
+		at = at.Add(time.Second)
+		c := verboselog.CheckIn{DeviceID: id, Result: fmt.Sprintf("result %d", i), TimeCompleted: at}
+		if err := s.UpdateDevice(ctx, id, func(tx DeviceTx) error { return tx.AddCheckIn(c, keep) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.texts.all) <= maxCheckInTexts {
+		t.Fatalf("%d texts interned, want more than %d before compaction", len(s.texts.all), maxCheckInTexts)
+	}
+	want := map[string][]string{}
+	if err := s.View(ctx, func(tx Tx) error {
+		for _, id := range devices {
+			cs, err := tx.CheckIns(id, time.Time{}, 10)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				want[id] = append(want[id], c.Result)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx Tx) error { _, err := tx.CheckIns(devices[0], time.Time{}, 1); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.texts.all); n > len(devices)*keep {
+		t.Fatalf("%d texts kept after compaction, want at most %d", n, len(devices)*keep)
+	}
+	if err := s.View(ctx, func(tx Tx) error {
+		for _, id := range devices {
+			cs, err := tx.CheckIns(id, time.Time{}, 10)
+			if err != nil {
+				return err
+			}
+			if len(cs) != len(want[id]) {
+				return fmt.Errorf("%s: %d check-ins after compaction, %d before", id, len(cs), len(want[id]))
+			}
+			for i, c := range cs {
+				if c.Result != want[id][i] {
+					return fmt.Errorf("%s: check-in %d says %q after compaction, %q before", id, i, c.Result, want[id][i])
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHeldElsewhere: a device may be held by a campaign the store does not
+// hold (the contract allows it); its id reads back, through both kinds of
+// transaction, and releasing or moving it leaves nothing behind.
+func TestHeldElsewhere(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryStore()
+	const id = "350000000000001"
+	active := func(want string) {
+		t.Helper()
+		if err := s.View(ctx, func(tx Tx) error {
+			if got, err := tx.ActiveCampaign(id); err != nil || got != want {
+				return fmt.Errorf("ActiveCampaign = %q, %v; want %q", got, err, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Update(ctx, func(tx Tx) error {
+		if err := tx.PutCampaign(Campaign{ID: "here"}); err != nil {
+			return err
+		}
+		return tx.SetActiveCampaign(id, "gone")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	active("gone")
+	if err := s.UpdateDevice(ctx, id, func(tx DeviceTx) error {
+		if got, err := tx.ActiveCampaign(); err != nil || got != "gone" {
+			return fmt.Errorf("DeviceTx.ActiveCampaign = %q, %v", got, err)
+		}
+		return tx.SetActiveCampaign("elsewhere")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	active("elsewhere")
+	if err := s.UpdateDevice(ctx, id, func(tx DeviceTx) error { return tx.SetActiveCampaign("here") }); err != nil {
+		t.Fatal(err)
+	}
+	active("here")
+	if len(s.elsewhere) != 0 {
+		t.Fatalf("elsewhere holds %v after the device moved to a campaign the store holds", s.elsewhere)
+	}
+	if err := s.Update(ctx, func(tx Tx) error {
+		if err := tx.SetActiveCampaign(id, "away"); err != nil {
+			return err
+		}
+		return fmt.Errorf("roll back")
+	}); err == nil {
+		t.Fatal("the Update did not fail")
+	}
+	active("here")
+	if err := s.Update(ctx, func(tx Tx) error { return tx.SetActiveCampaign(id, "") }); err != nil {
+		t.Fatal(err)
+	}
+	active("")
+}

@@ -1,0 +1,814 @@
+package fota
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fotakit/fota/campaign"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/device/omadm"
+	"github.com/fotakit/fota/lifecycle"
+)
+
+// CommandKind is what the host must send a push device.
+type CommandKind uint8
+
+// The commands. LwM2M devices get Observe, Read, Reset, WritePackage and
+// Execute (the Cumulocity flow: observe, reset, write the package URI,
+// execute on Downloaded, read when notifications stop); OMA-DM devices get
+// Exec, the FUMO Exec of DownloadAndUpdate.
+const (
+	CommandObserve      CommandKind = iota + 1 // LwM2M: observe /5/0/3 and /5/0/5 (the first notification is the current value)
+	CommandRead                                // LwM2M: read /5/0 (no notification came for Push.ObserveTimeout)
+	CommandReset                               // LwM2M: write "" to /5/0/1
+	CommandWritePackage                        // LwM2M: write Command.PackageURI to /5/0/1
+	CommandExecute                             // LwM2M: execute /5/0/2
+	CommandExec                                // OMA-DM: Exec ./FwUpdate/<x>/DownloadAndUpdate with PkgURL = Command.PackageURI
+
+	numCommandKinds
+)
+
+var commandKindNames = [numCommandKinds]string{
+	CommandObserve: "observe", CommandRead: "read", CommandReset: "reset",
+	CommandWritePackage: "writePackage", CommandExecute: "execute", CommandExec: "exec",
+}
+
+// String is the command's name, e.g. "writePackage".
+func (k CommandKind) String() string {
+	if k > 0 && k < numCommandKinds {
+		return commandKindNames[k]
+	}
+	return fmt.Sprintf("CommandKind(%d)", uint8(k))
+}
+
+// MarshalText writes the command's name.
+func (k CommandKind) MarshalText() ([]byte, error) {
+	if k == 0 || k >= numCommandKinds {
+		return nil, &RequestError{Field: "kind", Value: k.String(), Reason: "unknown command"}
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText reads a command's name.
+func (k *CommandKind) UnmarshalText(b []byte) error {
+	for i := CommandObserve; i < numCommandKinds; i++ {
+		if commandKindNames[i] == string(b) {
+			*k = i
+			return nil
+		}
+	}
+	return &RequestError{Field: "kind", Value: string(b), Reason: "unknown command"}
+}
+
+// Command is one thing the host must send a push device now: the Manager
+// decides, the host's transport carries it out and confirms it (Confirm).
+// A command is leased to the caller that received it until LeaseUntil;
+// one not confirmed by then is handed out again, to this caller or
+// another replica sharing the store.
+type Command struct {
+	Kind         CommandKind     `json:"kind"`
+	Protocol     device.Protocol `json:"protocol"`
+	Account      string          `json:"accountName"`
+	CampaignID   string          `json:"campaignId"`
+	DeviceID     string          `json:"deviceId"`
+	FirmwareName string          `json:"firmwareName"`
+	FirmwareTo   string          `json:"firmwareTo"`
+	// PackageURI is what to write to /5/0/1 or to give the FUMO Exec: the
+	// catalog's download URL for the firmware, "" when the host's catalog
+	// does not know it (the host then derives one from the firmware's
+	// name and version).
+	PackageURI string `json:"packageUri,omitempty"`
+	// Attempt is, for LwM2M, the attempt of the retry plan this hand-out
+	// belongs to: 0 from the start, k after the k-th daily retry time; for
+	// OMA-DM, which has no plan, how many pushes went unanswered before.
+	Attempt int `json:"attempt"`
+	// Lease identifies this hand-out; Confirm checks it.
+	Lease      uint64    `json:"lease"`
+	LeaseUntil time.Time `json:"leaseUntil"`
+}
+
+// Receipt is what became of a handed-out command.
+type Receipt struct {
+	// Delivered is false when the device did not answer: a CoAP timeout,
+	// a device not registered, an OMA-DM device that is off.
+	Delivered bool `json:"delivered"`
+	// Status is the device's answer when delivered: the CoAP code as a
+	// number (2.04 Changed is 204, 4.00 is 400, 4.05 is 405) for LwM2M,
+	// the SyncML status for OMA-DM (202: accepted for later processing).
+	Status int `json:"status,omitempty"`
+}
+
+// PushResult is what a push-side call did to the device.
+type PushResult struct {
+	// State is the device's state in its campaign afterwards.
+	State device.State `json:"state"`
+	// Next is the device's next command when one is due at once (after a
+	// reset comes the package write, after a registration the
+	// observation), already leased to the caller. nil otherwise.
+	Next *Command `json:"next,omitempty"`
+}
+
+// FUMO steps the Manager keeps in Push.Machine for an OMA-DM device.
+const (
+	fumoIdle     = 0 // the Exec is not accepted yet
+	fumoAccepted = 1 // the device accepted the Exec (202); its Generic Alert ends it
+)
+
+// readFirst is the Manager's own bit in an LwM2M device's Push.Machine,
+// beside its lwm2m.Tracker's Pack (bits 0 to 11): the device refused a
+// command, so it is not where the server thought, and /5/0 is read before
+// any other command goes out.
+const readFirst = 1 << 15
+
+// trackerOf is an LwM2M device's tracker.
+func trackerOf(p Push) (lwm2m.Tracker, error) { return lwm2m.UnpackTracker(p.Machine &^ readFirst) }
+
+// attemptAt is the attempt of the retry plan at now: how many daily retry
+// times of the campaign have passed.
+func (m *Manager) attemptAt(c *Campaign, now time.Time) int {
+	k := 0
+	for i := 1; i <= m.schedule.RetryDays; i++ {
+		if at, ok := m.schedule.Attempt(c.StartsAt, i); ok && !at.After(now) {
+			k = i
+		}
+	}
+	return k
+}
+
+// nextAttempt is the first retry time of the plan after t.
+func (m *Manager) nextAttempt(c *Campaign, t time.Time) (time.Time, bool) {
+	for i := 1; i <= m.schedule.RetryDays; i++ {
+		if at, ok := m.schedule.Attempt(c.StartsAt, i); ok && at.After(t) {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// nextCommand decides what the device needs now; ok is false when
+// nothing is to be sent (it waits for the device).
+func nextCommand(p Push) (CommandKind, bool, error) {
+	switch p.Protocol {
+	case device.LWM2M:
+		if !p.Observing {
+			return CommandObserve, true, nil
+		}
+		t, err := trackerOf(p)
+		if err != nil {
+			return 0, false, err
+		}
+		if p.Machine&readFirst != 0 && t.Next() != lwm2m.CommandDone {
+			return CommandRead, true, nil
+		}
+		switch t.Next() {
+		case lwm2m.CommandReset:
+			return CommandReset, true, nil
+		case lwm2m.CommandWritePackage:
+			return CommandWritePackage, true, nil
+		case lwm2m.CommandExecuteUpdate:
+			return CommandExecute, true, nil
+		case lwm2m.CommandWait:
+			return CommandRead, true, nil // the wait timed out: read /5/0
+		}
+		return 0, false, nil
+	case device.OMADM:
+		if p.Machine == fumoIdle {
+			return CommandExec, true, nil
+		}
+		return 0, false, nil
+	}
+	return 0, false, &FamilyError{Op: "push", ID: "", Protocol: p.Protocol}
+}
+
+// lease hands the device's next command out to the caller until now +
+// LeaseTTL, writing nothing: the caller stores mem.
+func (m *Manager) lease(c *Campaign, mem *Member, kind CommandKind, now time.Time) Command {
+	mem.Push.Lease++
+	mem.Push.Leased = true
+	mem.Push.DueAt = now.Add(m.push.LeaseTTL)
+	return Command{
+		Kind: kind, Protocol: mem.Push.Protocol, Account: c.Account, CampaignID: c.ID, DeviceID: mem.DeviceID,
+		FirmwareName: c.Target.SoftwareName, FirmwareTo: c.Target.SoftwareTo, PackageURI: c.Package.URL,
+		Attempt: m.attemptOf(c, mem.Push, now), Lease: mem.Push.Lease, LeaseUntil: mem.Push.DueAt,
+	}
+}
+
+// plan sets when the Manager acts on a push device next, after it heard
+// from it: at once when a command is to go out (an observation to set up,
+// a reset, the package write, the Execute, a read after a refusal), or,
+// while the server waits for the device's notifications, a Read after
+// Push.ObserveTimeout; never while a command is leased (its confirmation
+// plans) or once nothing is left to send.
+func (m *Manager) plan(p *Push, now time.Time) error {
+	if p.Leased {
+		return nil
+	}
+	kind, ok, err := nextCommand(*p)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		p.DueAt = time.Time{}
+	case kind == CommandRead && p.Machine&readFirst == 0:
+		p.DueAt = now.Add(m.push.ObserveTimeout)
+	default:
+		p.DueAt = now
+	}
+	return nil
+}
+
+// attemptOf is a hand-out's Command.Attempt: for LwM2M the attempt of the
+// retry plan at now, for OMA-DM (which has no plan) how many pushes went
+// unanswered.
+func (m *Manager) attemptOf(c *Campaign, p Push, now time.Time) int {
+	if p.Protocol == device.LWM2M {
+		return m.attemptAt(c, now)
+	}
+	return int(p.Attempt)
+}
+
+// Outbox hands out up to limit push commands that are due (at most
+// MaxPageSize; limit <= 0 means that many), each leased to the caller
+// until its LeaseUntil, and returns the time the next one falls due when
+// none is left now (zero: none is planned). With several replicas over
+// one store, each due command goes to exactly one caller at a time. A
+// command whose lease expired unconfirmed is due again.
+func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, error) {
+	limit = pageSize(limit)
+	var out []Command
+	var next time.Time
+	err := m.update(ctx, "outbox", func(tx Tx, o *op) error {
+		out = out[:0]
+		due, err := tx.DueMembers(o.now, limit)
+		if err != nil {
+			return err
+		}
+		camps := map[string]*Campaign{}
+		for _, mem := range due {
+			c := camps[mem.CampaignID]
+			if c == nil {
+				cc, err := tx.Campaign(mem.CampaignID)
+				if err != nil {
+					return err
+				}
+				if err := m.settle(tx, o, &cc); err != nil {
+					return err
+				}
+				c = &cc
+				camps[c.ID] = c
+			}
+			if !running(c.Status) || mem.State.Terminal() {
+				if c.Status == campaign.PushQueued {
+					// The start moved later since the device was queued.
+					mem.Push.DueAt, mem.Push.Leased = c.StartsAt, false
+				} else {
+					// Stopped: the sweep (or the device's end) withdrew it.
+					mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
+				}
+				if err := tx.PutMember(mem); err != nil {
+					return err
+				}
+				continue
+			}
+			kind, ok, err := nextCommand(mem.Push)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
+			} else {
+				out = append(out, m.lease(c, &mem, kind, o.now))
+			}
+			if err := tx.PutMember(mem); err != nil {
+				return err
+			}
+		}
+		if len(out) == 0 {
+			at, ok, err := tx.NextDue()
+			if err != nil {
+				return err
+			}
+			if ok {
+				next = at
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return out, next, nil
+}
+
+// Due returns a channel that receives when an operation of this Manager
+// planned a push command (a schedule, a confirmation, a registration), so
+// that a transport sleeping until the time Outbox last reported wakes to
+// call Outbox again. Commands due at once after a device's answer come
+// back in PushResult.Next instead. One receiver per Manager.
+func (m *Manager) Due() <-chan struct{} { return m.dueCh }
+
+// pushMember is a push device's member record in the campaign holding it
+// (or, once it finished, the campaign it finished in), with the campaign.
+type pushMember struct {
+	c   Campaign
+	mem Member
+	st  campaign.Status // the campaign's status at now
+}
+
+// loadPush finds the push campaign of a device: the one holding it, else
+// the last one it finished in; errors name the device.
+func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol) (pushMember, error) {
+	id := tx.DeviceID()
+	cid, err := tx.ActiveCampaign()
+	if err != nil {
+		return pushMember{}, err
+	}
+	if cid == "" {
+		rec, err := tx.Device()
+		if err != nil {
+			return pushMember{}, err
+		}
+		cid = rec.LastCampaign
+	}
+	if cid == "" {
+		return pushMember{}, &NotFoundError{Kind: "device", ID: id, Campaign: anyPushCampaign}
+	}
+	c, err := tx.Campaign(cid)
+	if err != nil {
+		return pushMember{}, err
+	}
+	if c.Family != device.FamilyPush {
+		return pushMember{}, &FamilyError{Op: op, ID: id, Protocol: c.Protocol}
+	}
+	if err := startFirst(&c, now); err != nil {
+		return pushMember{}, err
+	}
+	mem, err := tx.Member(cid)
+	if err != nil {
+		return pushMember{}, err
+	}
+	if want != 0 && mem.Push.Protocol != want {
+		return pushMember{}, &FamilyError{Op: op, ID: id, Protocol: mem.Push.Protocol}
+	}
+	return pushMember{c: c, mem: mem, st: effective(&c, now)}, nil
+}
+
+// finishPush moves a push device to a final state with its protocol's
+// result, and frees it.
+func (m *Manager) finishPush(tx DeviceTx, o *op, p *pushMember, ev device.Event, result uint16) error {
+	mem := &p.mem
+	from := mem.State
+	if mem.State == device.StateAccepted && ev != device.EventInternalError && ev != device.EventUnreachable {
+		// The device answered without its acknowledgement of the push
+		// reaching the server (a lost 2.04, a lost 202): it was notified.
+		next, err := device.Next(device.FamilyPush, mem.State, device.EventNotify)
+		if err != nil {
+			return err
+		}
+		mem.State = next
+	}
+	next, err := device.Next(device.FamilyPush, mem.State, ev)
+	if err != nil {
+		return err
+	}
+	mem.State, mem.UpdatedAt, mem.Push.Result = next, o.now, result
+	mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
+	if err := tx.PutMember(*mem); err != nil {
+		return err
+	}
+	o.device(&p.c, mem.DeviceID, from, next, 0, result)
+	return m.releaseDevice(tx, &p.c, next == device.StateSucceeded)
+}
+
+// releaseDevice frees a device that finished in campaign c, remembering
+// the campaign (and, for a success, that it upgraded).
+func (m *Manager) releaseDevice(tx DeviceTx, c *Campaign, upgraded bool) error {
+	held, err := tx.ActiveCampaign()
+	if err != nil {
+		return err
+	}
+	if held == c.ID {
+		if err := tx.SetActiveCampaign(""); err != nil {
+			return err
+		}
+	}
+	rec, err := tx.Device()
+	if err != nil {
+		return err
+	}
+	if rec.LastCampaign == c.ID && (rec.EverUpgraded || !upgraded) {
+		return nil
+	}
+	rec.LastCampaign = c.ID
+	rec.EverUpgraded = rec.EverUpgraded || upgraded
+	return tx.PutDevice(rec)
+}
+
+// leaseNow hands the device its next command at once when one is due now,
+// for PushResult.Next.
+func (m *Manager) leaseNow(p *pushMember, now time.Time) (*Command, error) {
+	if p.mem.Push.Leased || p.mem.Push.DueAt.IsZero() || p.mem.Push.DueAt.After(now) || p.mem.State.Terminal() {
+		return nil, nil
+	}
+	kind, ok, err := nextCommand(p.mem.Push)
+	if err != nil || !ok {
+		return nil, err
+	}
+	cmd := m.lease(&p.c, &p.mem, kind, now)
+	return &cmd, nil
+}
+
+// pushDone stores the member and answers with its state and next command.
+func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) error {
+	next, err := m.leaseNow(p, o.now)
+	if err != nil {
+		return err
+	}
+	if !p.mem.State.Terminal() {
+		if err := tx.PutMember(p.mem); err != nil {
+			return err
+		}
+		o.pushDue = o.pushDue || !p.mem.Push.DueAt.IsZero()
+	}
+	if p.st != p.c.Status {
+		o.settleLater(p.c.ID) // a start (or end) that fell due
+	}
+	*res = PushResult{State: p.mem.State, Next: next}
+	return nil
+}
+
+// stopped answers a device call in a campaign that no longer runs: the
+// device's state is where the campaign's stop leaves it, and its command
+// is withdrawn.
+func stopped(tx DeviceTx, o *op, p *pushMember, res *PushResult) error {
+	res.State = effectiveState(device.FamilyPush, p.st, p.mem.State)
+	if p.mem.Push.Leased && !p.mem.State.Terminal() {
+		p.mem.Push.Leased, p.mem.Push.DueAt = false, time.Time{}
+		return tx.PutMember(p.mem)
+	}
+	return nil
+}
+
+// Confirm records what became of a command the caller was handed (by
+// Outbox, or as a PushResult.Next). A command not delivered counts as an
+// unanswered attempt: an LwM2M device is tried again at the next daily
+// retry time, until the plan runs out; an OMA-DM device waits until it
+// connects. A delivered command moves the device on, and its next command
+// is returned when it is due at once. A command whose lease expired, was
+// handed out again, or was never handed out is refused (ErrLeaseLost); a
+// second confirmation of the same hand-out is ErrDuplicateReport.
+func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResult, error) {
+	if err := checkDeviceID("deviceId", cmd.DeviceID); err != nil {
+		return PushResult{}, err
+	}
+	if err := checkText("campaignId", cmd.CampaignID, maxID); err != nil {
+		return PushResult{}, err
+	}
+	if cmd.Kind == 0 || cmd.Kind >= numCommandKinds {
+		return PushResult{}, &RequestError{Field: "kind", Value: cmd.Kind.String(), Reason: "unknown command"}
+	}
+	var res PushResult
+	o := getOp()
+	defer o.release()
+	err := m.updateDevice(ctx, "confirm", cmd.DeviceID, o, func(tx DeviceTx, o *op) error {
+		c, err := tx.Campaign(cmd.CampaignID)
+		if err != nil {
+			return err
+		}
+		if err := startFirst(&c, o.now); err != nil {
+			return err
+		}
+		mem, err := tx.Member(cmd.CampaignID)
+		if err != nil {
+			return err
+		}
+		p := pushMember{c: c, mem: mem, st: effective(&c, o.now)}
+		if err := checkLease(&p, cmd, o.now); err != nil {
+			return err
+		}
+		if !running(p.st) || p.mem.State.Terminal() {
+			return stopped(tx, o, &p, &res)
+		}
+		pp := &p.mem.Push
+		pp.Leased, pp.DueAt = false, time.Time{}
+		if !r.Delivered {
+			pp.Attempt++
+			if pp.Protocol == device.LWM2M {
+				if at, ok := m.nextAttempt(&p.c, o.now); ok {
+					pp.DueAt = at
+				} else {
+					pp.Spent = true // the give-up pass fails it
+				}
+			}
+			return m.pushDone(tx, o, &p, &res)
+		}
+		pp.Spent = false
+		switch pp.Protocol {
+		case device.LWM2M:
+			if err := m.confirmLwM2M(o, &p, cmd.Kind, r.Status); err != nil {
+				return err
+			}
+		case device.OMADM:
+			if omadm.ExecAccepted(r.Status) {
+				pp.Machine = fumoAccepted
+				if p.mem.State == device.StateAccepted {
+					if err := m.notified(o, &p); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			// The device refused the Exec: its FUMO client cannot take
+			// this package now.
+			if err := m.finishPush(tx, o, &p, device.EventUpdateFailed, uint16(r.Status)); err != nil {
+				return err
+			}
+			res = PushResult{State: p.mem.State}
+			return nil
+		}
+		return m.pushDone(tx, o, &p, &res)
+	})
+	return res, err
+}
+
+// checkLease refuses a confirmation that does not match the device's
+// current hand-out.
+func checkLease(p *pushMember, cmd Command, now time.Time) error {
+	pp := p.mem.Push
+	switch {
+	case cmd.Lease == pp.Lease && !pp.Leased:
+		return &ReportError{Campaign: p.c.ID, Device: p.mem.DeviceID, Report: "confirmation of " + cmd.Kind.String(), State: p.mem.State}
+	case cmd.Lease != pp.Lease || cmd.Lease == 0 || !now.Before(pp.DueAt):
+		return &LeaseError{Campaign: p.c.ID, Device: p.mem.DeviceID, Lease: cmd.Lease, Current: pp.Lease, Expired: cmd.Lease == pp.Lease}
+	}
+	return nil
+}
+
+// notified moves an accepted device to Notified: the push reached it.
+func (m *Manager) notified(o *op, p *pushMember) error {
+	next, err := device.Next(device.FamilyPush, p.mem.State, device.EventNotify)
+	if err != nil {
+		return err
+	}
+	o.device(&p.c, p.mem.DeviceID, p.mem.State, next, 0, p.mem.Push.Result)
+	p.mem.State, p.mem.UpdatedAt = next, o.now
+	return nil
+}
+
+// confirmLwM2M applies a delivered LwM2M command's answer and plans the
+// device's next step from where it now stands.
+func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status int) error {
+	pp := &p.mem.Push
+	ok := status >= 200 && status < 300
+	t, err := trackerOf(*pp)
+	if err != nil {
+		return err
+	}
+	var sent lwm2m.Command
+	switch kind {
+	case CommandObserve:
+		// Refused or not, go on: without notifications the reads after
+		// each wait tell the server where the device is.
+		pp.Observing, ok = true, true
+	case CommandRead:
+		if ok && pp.Machine&readFirst != 0 {
+			// Read after a refusal, and no observation since: wait for
+			// the read's values, which come as an observation and plan
+			// the next command then.
+			pp.Machine &^= readFirst
+			pp.DueAt = o.now.Add(m.push.ObserveTimeout)
+			return nil
+		}
+	case CommandReset:
+		sent = lwm2m.CommandReset
+	case CommandWritePackage:
+		// A client may refuse the URI with 4.00 and record why in the
+		// Update Result: the device did receive it (package lwm2m).
+		sent, ok = lwm2m.CommandWritePackage, ok || status == 400
+	case CommandExecute:
+		sent = lwm2m.CommandExecuteUpdate
+	}
+	if sent != 0 && ok {
+		n, err := t.Sent(sent)
+		if err != nil {
+			return err
+		}
+		pp.Machine = n.Pack() | pp.Machine&readFirst
+		if kind == CommandWritePackage && p.mem.State == device.StateAccepted {
+			if err := m.notified(o, p); err != nil {
+				return err
+			}
+		}
+	}
+	if !ok {
+		// Refused: the device is not where the server thought. Read it
+		// before anything else, rather than insist.
+		pp.Machine |= readFirst
+	}
+	return m.plan(pp, o.now)
+}
+
+// Observation records an LwM2M device's Read or Notify of /5/0/3 (State)
+// and /5/0/5 (Update Result). Notifications may be lost: the device's
+// tracker accepts what the Object 5 machine can reach (package
+// device/lwm2m). A final observation moves the device to Upgrade Success
+// or Upgrade Failed, with the Update Result kept beside the reason. An
+// observation the machine cannot reach is refused (lwm2m.ErrUnreachable,
+// ErrInvalidTransition); a repeat is ErrDuplicateReport; neither changes
+// anything.
+func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Observation) (PushResult, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return PushResult{}, err
+	}
+	if _, err := lwm2m.ParseObservation(int64(obs.State), int64(obs.Result)); err != nil {
+		return PushResult{}, asRequestError(err)
+	}
+	var res PushResult
+	o := getOp()
+	defer o.release()
+	err := m.updateDevice(ctx, "observation", deviceID, o, func(tx DeviceTx, o *op) error {
+		p, err := loadPush(tx, o.now, "observation", device.LWM2M)
+		if err != nil {
+			return err
+		}
+		t, err := trackerOf(p.mem.Push)
+		if err != nil {
+			return err
+		}
+		n, out, implied, err := observe(t, obs, p.mem.Push)
+		if err != nil {
+			return err
+		}
+		if out.Verdict == lwm2m.Settled {
+			return &ReportError{Campaign: p.c.ID, Device: deviceID, Report: "observation " + obs.String(), State: effectiveState(device.FamilyPush, p.st, p.mem.State)}
+		}
+		if !running(p.st) || p.mem.State.Terminal() {
+			return &lifecycle.TransitionError{Lifecycle: device.PushTable.Name(), State: effectiveState(device.FamilyPush, p.st, p.mem.State).String(), Event: "observation " + obs.String()}
+		}
+		p.mem.Push.Machine = n.Pack() // the device said where it is: no read first
+		p.mem.Push.Result = uint16(obs.Result)
+		if implied != 0 {
+			// The observation answers the command handed out: its
+			// acknowledgement is late or was lost. A confirmation that
+			// comes later is a duplicate.
+			p.mem.Push.Leased, p.mem.Push.Spent = false, false
+			if implied == lwm2m.CommandWritePackage && p.mem.State == device.StateAccepted {
+				if err := m.notified(o, &p); err != nil {
+					return err
+				}
+			}
+		}
+		if out.Verdict == lwm2m.Succeeded || out.Verdict == lwm2m.Failed {
+			if err := m.finishPush(tx, o, &p, out.Event, uint16(out.Result)); err != nil {
+				return err
+			}
+			res = PushResult{State: p.mem.State}
+			return nil
+		}
+		if err := m.plan(&p.mem.Push, o.now); err != nil {
+			return err
+		}
+		return m.pushDone(tx, o, &p, &res)
+	})
+	return res, err
+}
+
+// observe places an observation on the device's tracker. Notifications
+// travel apart from the acknowledgements of the commands they follow: one
+// may overtake the 2.04 of the package write or the Execute it answers, or
+// that 2.04 may be lost while the device acted. So when the tracker cannot
+// reach the observation but would after the command it was about to have
+// acknowledged (a write or an Execute, once some command was handed out),
+// that command is taken as acknowledged: implied names it.
+func observe(t lwm2m.Tracker, obs lwm2m.Observation, p Push) (lwm2m.Tracker, lwm2m.Outcome, lwm2m.Command, error) {
+	n, out, err := t.Observe(obs)
+	if err == nil || !errors.Is(err, lwm2m.ErrUnreachable) || p.Lease == 0 {
+		return n, out, 0, err
+	}
+	next := t.Next()
+	if next != lwm2m.CommandWritePackage && next != lwm2m.CommandExecuteUpdate {
+		return n, out, 0, err
+	}
+	sent, serr := t.Sent(next)
+	if serr != nil {
+		return n, out, 0, err
+	}
+	n2, out2, err2 := sent.Observe(obs)
+	if err2 != nil {
+		return n, out, 0, err
+	}
+	return n2, out2, next, nil
+}
+
+// Alert records an OMA-DM device's FUMO Generic Alert (1226): a final
+// result moves the device to Upgrade Success or Upgrade Failed, with the
+// FUMO result code kept beside the reason (package device/omadm). An
+// invalid alert is refused (ErrBadRequest); a repeat after the device
+// finished is ErrDuplicateReport.
+func (m *Manager) Alert(ctx context.Context, deviceID string, a omadm.Alert) (PushResult, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return PushResult{}, err
+	}
+	ev, final, err := omadm.Outcome(a)
+	if err != nil {
+		return PushResult{}, asRequestError(err)
+	}
+	code, _ := a.Result() // Outcome validated it
+	var res PushResult
+	o := getOp()
+	defer o.release()
+	err = m.updateDevice(ctx, "alert", deviceID, o, func(tx DeviceTx, o *op) error {
+		p, err := loadPush(tx, o.now, "alert", device.OMADM)
+		if err != nil {
+			return err
+		}
+		if p.mem.State.Terminal() {
+			return &ReportError{Campaign: p.c.ID, Device: deviceID, Report: "alert " + a.Data, State: p.mem.State}
+		}
+		if !running(p.st) {
+			return &lifecycle.TransitionError{Lifecycle: device.PushTable.Name(), State: effectiveState(device.FamilyPush, p.st, p.mem.State).String(), Event: "alert " + a.Data}
+		}
+		if !final {
+			// A download finished; DownloadAndUpdate goes on by itself.
+			p.mem.Push.Result = uint16(code)
+			return m.pushDone(tx, o, &p, &res)
+		}
+		if err := m.finishPush(tx, o, &p, ev, uint16(code)); err != nil {
+			return err
+		}
+		res = PushResult{State: p.mem.State}
+		return nil
+	})
+	return res, err
+}
+
+// Connected records that a push device registered with the LwM2M server
+// or opened an OMA-DM session: a device that was off is notified now
+// ("notified when it next connects"), an LwM2M device is observed again
+// (the server "MUST re-initiate observation requests whenever the LwM2M
+// Client registers"), and its next command, due at once, is returned
+// leased to the caller. A device in no running push campaign changes
+// nothing.
+func (m *Manager) Connected(ctx context.Context, deviceID string) (PushResult, error) {
+	return m.reached(ctx, "connected", deviceID, true)
+}
+
+// Reachable records that a push device showed it can be reached without
+// losing its observations, as an LwM2M registration Update from the same
+// address does: a command waiting for the retry plan's next attempt is due
+// at once (and returned leased to the caller); the observations stand.
+func (m *Manager) Reachable(ctx context.Context, deviceID string) (PushResult, error) {
+	return m.reached(ctx, "reachable", deviceID, false)
+}
+
+func (m *Manager) reached(ctx context.Context, name, deviceID string, registered bool) (PushResult, error) {
+	if err := checkDeviceID("deviceId", deviceID); err != nil {
+		return PushResult{}, err
+	}
+	var res PushResult
+	o := getOp()
+	defer o.release()
+	err := m.updateDevice(ctx, name, deviceID, o, func(tx DeviceTx, o *op) error {
+		cid, err := tx.ActiveCampaign()
+		if err != nil || cid == "" {
+			return err
+		}
+		c, err := tx.Campaign(cid)
+		if err != nil || c.Family != device.FamilyPush {
+			return err
+		}
+		if err := startFirst(&c, o.now); err != nil {
+			return err
+		}
+		mem, err := tx.Member(cid)
+		if err != nil {
+			return err
+		}
+		p := pushMember{c: c, mem: mem, st: effective(&c, o.now)}
+		if !running(p.st) || p.mem.State.Terminal() {
+			res.State = effectiveState(device.FamilyPush, p.st, p.mem.State)
+			return nil
+		}
+		pp := &p.mem.Push
+		pp.Spent = false
+		if registered && pp.Protocol == device.LWM2M {
+			pp.Observing = false
+		}
+		if !pp.Leased {
+			kind, ok, err := nextCommand(*pp)
+			if err != nil {
+				return err
+			}
+			// A wait for notifications stands: the device is reachable,
+			// and it will say when it moves.
+			if ok && (kind != CommandRead || pp.Machine&readFirst != 0) {
+				pp.DueAt = o.now
+			}
+		}
+		return m.pushDone(tx, o, &p, &res)
+	})
+	return res, err
+}

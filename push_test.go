@@ -1,0 +1,357 @@
+package fota_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/campaign"
+	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/device/omadm"
+	"github.com/fotakit/fota/schedule"
+	"pgregory.net/rapid"
+)
+
+// simDevice is a push device as the test plays it: its own protocol
+// machine, whether it is reachable, and what it told the server.
+type simDevice struct {
+	id       string
+	protocol device.Protocol
+	online   bool
+	obs      lwm2m.Observation // LwM2M: the device's State and Update Result
+	fumo     omadm.State       // OMA-DM
+	held     []lwm2m.Observation
+	terminal device.State // the final state the Manager gave it, once it has one
+}
+
+// TestPushModel drives a push campaign of LwM2M and OMA-DM devices through
+// two Managers over one store, with random interleavings of hand-outs,
+// deliveries (answered or not), device progress, notifications (lost,
+// repeated, reordered), connections, lost leases (a replica that crashed)
+// and ticks, and checks:
+//   - a device holds at most one unexpired lease, whichever Manager gave it;
+//   - no device gets more unanswered attempts than the plan allows;
+//   - a refused call changes nothing, and every error is a typed one;
+//   - a device's final state never changes, and nothing changes after the
+//     campaign finished;
+//   - after the end date every accepted device has exactly one final state.
+func TestPushModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ctx := context.Background()
+		clk := clock.NewMock()
+		clk.Set(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC))
+		inv := fota.NewMemoryInventory()
+		store := fota.NewMemoryStore()
+		var devs []*simDevice
+		n := rapid.IntRange(1, 5).Draw(t, "devices")
+		for i := range n {
+			proto := rapid.SampledFrom([]device.Protocol{device.LWM2M, device.OMADM}).Draw(t, "protocol")
+			d := &simDevice{id: imeiOf(fmt.Sprintf("d%d", i+1)), protocol: proto, online: rapid.Bool().Draw(t, "online"), fumo: omadm.Idle}
+			devs = append(devs, d)
+			inv.Put(fota.DeviceInfo{DeviceID: d.id, Account: "acme", Protocol: proto, Make: "Acme", Model: "Lamp",
+				Software: "1.0", FOTACapable: true, ActiveConnected: true})
+		}
+		// Once the campaign finished, what its devices report never
+		// changes (the sweep only writes down what queries already show).
+		var atFinish map[string]device.State
+		obs := fota.ObserverFunc(func(c fota.Change) {})
+		newM := func() *fota.Manager {
+			m, err := fota.New(fota.Config{Store: store, Inventory: inv, Clock: clk, Observer: obs,
+				NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		managers := []*fota.Manager{newM(), newM()}
+		ids := make([]string, len(devs))
+		byID := map[string]*simDevice{}
+		for i, d := range devs {
+			ids[i], byID[d.id] = d.id, d
+		}
+		start := schedule.DateOf(clk.Now()).AddDays(1)
+		info, err := managers[0].ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "fw",
+			FirmwareTo: "2.0", StartDate: start, EndDate: start.AddDays(rapid.IntRange(0, 5).Draw(t, "days")), DeviceList: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := schedule.DefaultPolicy()
+
+		leases := map[string]fota.Command{} // device -> unconfirmed hand-out
+		// A device gets at most one unanswered push per attempt of the
+		// plan, plus one per connection (which pushes at once).
+		unanswered, connects := map[string]int{}, map[string]int{}
+		states := func() map[string]device.State {
+			page, err := managers[0].Devices(ctx, "acme", info.ID, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]device.State{}
+			for _, s := range page.DeviceList {
+				out[s.DeviceID] = s.State
+			}
+			return out
+		}
+		handOut := func(c fota.Command) {
+			if old, ok := leases[c.DeviceID]; ok && clk.Now().Before(old.LeaseUntil) {
+				t.Fatalf("device %s handed %s lease %d while lease %d (%s) runs until %v", c.DeviceID, c.Kind, c.Lease, old.Lease, old.Kind, old.LeaseUntil)
+			}
+			leases[c.DeviceID] = c
+		}
+		// call runs a push call and checks that a refusal is typed and
+		// changes nothing.
+		call := func(what string, f func() (fota.PushResult, error)) {
+			before := states()
+			res, err := f()
+			if err != nil {
+				if !(errors.Is(err, fota.ErrBadRequest) || errors.Is(err, fota.ErrInvalidTransition) ||
+					errors.Is(err, fota.ErrDuplicateReport) || errors.Is(err, fota.ErrLeaseLost) ||
+					errors.Is(err, fota.ErrNotFound) || errors.Is(err, lwm2m.ErrUnreachable)) {
+					t.Fatalf("%s: untyped error %v", what, err)
+				}
+				if after := states(); fmt.Sprint(after) != fmt.Sprint(before) {
+					t.Fatalf("%s failed (%v) but changed devices: %v -> %v", what, err, before, after)
+				}
+				return
+			}
+			if res.Next != nil {
+				handOut(*res.Next)
+			}
+		}
+		notify := func(d *simDevice) {
+			if d.protocol != device.LWM2M {
+				return
+			}
+			switch rapid.IntRange(0, 5).Draw(t, "notification") {
+			case 0: // lost
+			case 1: // held back, delivered later out of order
+				d.held = append(d.held, d.obs)
+			case 2: // repeated
+				o := d.obs
+				call("observation", func() (fota.PushResult, error) { return managers[0].Observation(ctx, d.id, o) })
+				fallthrough
+			default:
+				o := d.obs
+				call("observation", func() (fota.PushResult, error) { return managers[1].Observation(ctx, d.id, o) })
+			}
+		}
+		deliver := func(c fota.Command) {
+			d := byID[c.DeviceID]
+			r := fota.Receipt{}
+			if d.online {
+				r.Delivered, r.Status = true, 204
+				switch c.Kind {
+				case fota.CommandObserve, fota.CommandRead:
+					r.Status = 205
+				case fota.CommandReset:
+					if d.obs.State == lwm2m.Updating {
+						r.Status = 405
+					} else {
+						d.obs = lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
+					}
+				case fota.CommandWritePackage:
+					if d.obs.State == lwm2m.Idle {
+						d.obs = lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}
+					} else {
+						r.Status = 400
+					}
+				case fota.CommandExecute:
+					if d.obs.State == lwm2m.Downloaded {
+						d.obs = lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial}
+					} else {
+						r.Status = 405
+					}
+				case fota.CommandExec:
+					r.Status = 202
+					d.fumo = omadm.DownloadProgressing
+				}
+			}
+			if !r.Delivered {
+				unanswered[d.id]++
+			}
+			m := managers[rapid.IntRange(0, 1).Draw(t, "confirmer")]
+			if leases[c.DeviceID].Lease == c.Lease {
+				delete(leases, c.DeviceID) // confirmed: the device is free for its next command
+			}
+			call("confirm "+c.Kind.String(), func() (fota.PushResult, error) { return m.Confirm(ctx, c, r) })
+			if r.Delivered && c.Kind != fota.CommandReset {
+				notify(d)
+			}
+		}
+		progress := func(d *simDevice) {
+			switch d.protocol {
+			case device.LWM2M:
+				switch d.obs.State {
+				case lwm2m.Downloading:
+					if rapid.Bool().Draw(t, "downloadOK") {
+						d.obs = lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
+					} else {
+						d.obs = lwm2m.Observation{State: lwm2m.Idle, Result: rapid.SampledFrom([]lwm2m.Result{2, 3, 4, 5, 6, 7, 9}).Draw(t, "downloadResult")}
+					}
+				case lwm2m.Updating:
+					d.obs = rapid.SampledFrom([]lwm2m.Observation{{State: lwm2m.Idle, Result: lwm2m.Success},
+						{State: lwm2m.Downloaded, Result: lwm2m.UpdateFailed}, {State: lwm2m.Idle, Result: lwm2m.UpdateFailed}}).Draw(t, "updateResult")
+				default:
+					return
+				}
+				notify(d)
+			case device.OMADM:
+				if d.fumo != omadm.DownloadProgressing {
+					return
+				}
+				code := rapid.SampledFrom([]string{"200", "403", "410", "503"}).Draw(t, "fumoCode")
+				d.fumo = omadm.Idle
+				a, err := omadm.ParseAlert("1226", omadm.TypeDownloadAndUpdate, "./FwUpdate/x", "", code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				call("alert", func() (fota.PushResult, error) { return managers[0].Alert(ctx, d.id, a) })
+			}
+		}
+
+		end := info.EndsAt
+		for step := 0; step < 60; step++ {
+			switch rapid.IntRange(0, 8).Draw(t, "action") {
+			case 0: // time passes
+				clk.Add(time.Duration(rapid.IntRange(1, 600).Draw(t, "minutes")) * time.Minute)
+			case 1, 2: // a replica takes due commands and delivers some
+				cmds, _, err := managers[rapid.IntRange(0, 1).Draw(t, "replica")].Outbox(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range cmds {
+					handOut(c)
+				}
+				for _, c := range cmds {
+					if rapid.IntRange(0, 3).Draw(t, "crash") == 0 {
+						continue // the replica died before sending: the lease expires
+					}
+					deliver(c)
+				}
+			case 3: // a device makes progress on its own
+				progress(rapid.SampledFrom(devs).Draw(t, "device"))
+			case 4: // a device comes online (registers) or goes off
+				d := rapid.SampledFrom(devs).Draw(t, "device")
+				d.online = !d.online
+				if d.online {
+					connects[d.id]++
+					call("connected", func() (fota.PushResult, error) { return managers[1].Connected(ctx, d.id) })
+				}
+			case 5: // a notification held back arrives late
+				d := rapid.SampledFrom(devs).Draw(t, "device")
+				if len(d.held) > 0 {
+					o := d.held[0]
+					d.held = d.held[1:]
+					call("late observation", func() (fota.PushResult, error) { return managers[0].Observation(ctx, d.id, o) })
+				}
+			case 6: // a confirmation of an old or unknown lease
+				d := rapid.SampledFrom(devs).Draw(t, "device")
+				if c, ok := leases[d.id]; ok {
+					if skew := rapid.IntRange(0, 2).Draw(t, "leaseSkew"); skew > 0 {
+						c.Lease += uint64(skew)
+					} else {
+						delete(leases, d.id) // the real one, perhaps expired
+					}
+					call("stale confirm", func() (fota.PushResult, error) {
+						return managers[0].Confirm(ctx, c, fota.Receipt{Delivered: true, Status: 204})
+					})
+				}
+			case 7, 8:
+				if _, err := managers[rapid.IntRange(0, 1).Draw(t, "ticker")].Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range devs {
+				if d.protocol == device.LWM2M && unanswered[d.id] > policy.RetryDays+1+connects[d.id] {
+					t.Fatalf("device %s: %d unanswered attempts, the plan allows %d (+%d connections)", d.id, unanswered[d.id], policy.RetryDays+1, connects[d.id])
+				}
+			}
+			for id, s := range states() {
+				d := byID[id]
+				if d.terminal != 0 && s != d.terminal {
+					t.Fatalf("device %s left its final state %s for %s", id, d.terminal, s)
+				}
+				if s.Terminal() {
+					d.terminal = s
+				}
+			}
+			if !clk.Now().Before(end) {
+				now := states()
+				if atFinish == nil {
+					atFinish = now
+				} else if fmt.Sprint(now) != fmt.Sprint(atFinish) {
+					t.Fatalf("devices changed after the campaign finished: %v -> %v", atFinish, now)
+				}
+			}
+		}
+		// The end: every accepted device has one final state, and the
+		// campaign is Finished once Tick ran.
+		if clk.Now().Before(end) {
+			clk.Set(end)
+		}
+		if _, err := managers[0].Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := managers[1].Campaign(ctx, "acme", info.ID)
+		if err != nil || got.Status != campaign.PushFinished {
+			t.Fatalf("after the end date: %v, %v; want Finished", got.Status, err)
+		}
+		final := states()
+		for id, s := range final {
+			if !s.Terminal() {
+				t.Fatalf("device %s ends in %s, not a final state", id, s)
+			}
+		}
+		if atFinish != nil && fmt.Sprint(final) != fmt.Sprint(atFinish) {
+			t.Fatalf("devices changed after the campaign finished: %v -> %v", atFinish, final)
+		}
+		cmds, _, err := managers[0].Outbox(ctx, 0)
+		if err != nil || len(cmds) != 0 {
+			t.Fatalf("commands handed out after the end: %v, %v", cmds, err)
+		}
+	})
+}
+
+// A refused push call names what it refused.
+func TestPushBadInput(t *testing.T) {
+	ctx := context.Background()
+	m, err := fota.New(fota.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := imeiOf("d1")
+	for name, c := range map[string]struct {
+		err  error
+		want error
+	}{
+		"observation of no push device": {func() error { _, err := m.Observation(ctx, id, lwm2m.Observation{}); return err }(), fota.ErrNotInCampaign},
+		"observation out of range":      {func() error { _, err := m.Observation(ctx, id, lwm2m.Observation{State: 7}); return err }(), fota.ErrBadRequest},
+		"alert with a bad code": {func() error {
+			_, err := m.Alert(ctx, id, omadm.Alert{Code: 1226, Type: omadm.TypeUpdate, Source: "./x", Data: "999"})
+			return err
+		}(), fota.ErrBadRequest},
+		"confirm without a lease": {func() error {
+			_, err := m.Confirm(ctx, fota.Command{Kind: fota.CommandExec, CampaignID: "c1", DeviceID: id, Lease: 1}, fota.Receipt{})
+			return err
+		}(), fota.ErrNotFound},
+		"confirm of no command": {func() error {
+			_, err := m.Confirm(ctx, fota.Command{CampaignID: "c1", DeviceID: id}, fota.Receipt{})
+			return err
+		}(), fota.ErrBadRequest},
+		"empty device id": {func() error { _, err := m.Connected(ctx, ""); return err }(), fota.ErrBadRequest},
+	} {
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: %v, want %v", name, c.err, c.want)
+		}
+		var re *fota.RequestError
+		if errors.Is(c.want, fota.ErrBadRequest) && (!errors.As(c.err, &re) || re.Field == "" || !strings.Contains(c.err.Error(), re.Field)) {
+			t.Errorf("%s: %v does not name its field", name, c.err)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"unsafe"
+
+	"github.com/fotakit/fota/device"
+)
+
+// TestFleetIDs: every device's id is its IMEI, maps back to the device by
+// parsing, and an id that is not the fleet's maps to none; the computed
+// inventory answers for the fleet's devices only.
+func TestFleetIDs(t *testing.T) {
+	const n = 12345
+	ids, err := mintFleet(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size := unsafe.Sizeof(simDevice{}); size != 32 {
+		t.Errorf("a device record takes %d bytes, want 32 (two to a cache line)", size)
+	}
+	for i := range int32(n) {
+		id := ids.id(i)
+		if !device.ValidIMEI(id) {
+			t.Fatalf("device %d: %q is not an IMEI", i, id)
+		}
+		if j, ok := ids.index(id); !ok || j != i {
+			t.Fatalf("device %d: %q maps to %d, %v", i, id, j, ok)
+		}
+	}
+	last := ids.id(n - 1)
+	for _, bad := range []string{"", "35000000000000", "3500000000000000", "450000000000000", // length, prefix
+		last[:14] + string('0'+(last[14]-'0'+1)%10), // the check digit
+		"35000000012345" + "x", "3500000001234a5",   // not digits
+		"350000000123452", // the next serial: beyond the fleet (a valid IMEI)
+	} {
+		if i, ok := ids.index(bad); ok {
+			t.Errorf("%q maps to device %d", bad, i)
+		}
+	}
+	g := Group{Name: "g", Make: "Acme", Model: "Lamp", Software: "1.0"}
+	inv := &inventory{fleet: ids, groups: []groupRT{{Group: &g, proto: device.LWM2M}}}
+	info, found, err := inv.Lookup(context.Background(), last)
+	if err != nil || !found || info.DeviceID != last || info.Protocol != device.LWM2M || info.Model != "Lamp" || info.Account != account || !info.FOTACapable {
+		t.Fatalf("Lookup(%q): %+v %v %v", last, info, found, err)
+	}
+	if _, found, err := inv.Lookup(context.Background(), "350000000123452"); found || err != nil {
+		t.Fatalf("Lookup of a device beyond the fleet: %v %v", found, err)
+	}
+}
+
+// TestQueueReleasesBuckets: once a day of events has been popped, the
+// ring holds no more than its free list of spent buckets' arrays, not
+// every bucket at the most it ever held.
+func TestQueueReleasesBuckets(t *testing.T) {
+	var q Queue[int]
+	const n = 200_000
+	for i := range n {
+		q.Push(int64(i%86400)*1_000_000+int64(i/86400), i) // a day, many events a second
+	}
+	held := func() (ring, free int) {
+		for _, b := range q.ring {
+			ring += cap(b)
+		}
+		for _, b := range q.free {
+			free += cap(b)
+		}
+		return ring, free
+	}
+	if ring, _ := held(); ring < n/2 {
+		t.Fatalf("the ring holds %d slots for %d events: the test does not exercise it", ring, n)
+	}
+	for range n {
+		if _, _, ok := q.Pop(); !ok {
+			t.Fatal("ran dry")
+		}
+	}
+	ring, free := held()
+	// What a bucket of 2^24 µs holds here: about 16.8 s of events.
+	perBucket := 2 * (n/86400 + 1) * 17
+	if ring+free > (maxFree+2)*perBucket {
+		t.Errorf("after popping every event the ring holds %d slots and the free list %d (at most %d expected)", ring, free, (maxFree+2)*perBucket)
+	}
+}
