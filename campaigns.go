@@ -69,16 +69,17 @@ func checkDeviceList(ids []string) error {
 	if len(ids) == 0 {
 		return &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
 	}
-	// IMEIs (and any id of up to 17 digits) are told apart by a number,
-	// which a million-device list hashes much faster than strings.
-	nums := make(map[uint64]struct{}, len(ids))
+	// IMEIs (and any id of up to 17 digits) are told apart by a number
+	// (the memory store's key), which a million-device list hashes much
+	// faster than strings.
+	nums := make(map[idKey]struct{}, len(ids))
 	var others map[string]struct{}
 	for _, id := range ids {
 		if err := checkDeviceID("deviceList", id); err != nil {
 			return err
 		}
 		dup := false
-		if k, ok := digitKey(id); ok {
+		if k, ok := numericKey(id); ok {
 			_, dup = nums[k]
 			nums[k] = struct{}{}
 		} else {
@@ -93,23 +94,6 @@ func checkDeviceList(ids []string) error {
 		}
 	}
 	return nil
-}
-
-// digitKey packs an id of 1 to 17 decimal digits, with its length so that
-// leading zeros count, into one number.
-func digitKey(id string) (uint64, bool) {
-	if len(id) == 0 || len(id) > 17 {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(id); i++ {
-		c := id[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		v = v*10 + uint64(c)
-	}
-	return uint64(len(id))<<57 | v, true
 }
 
 // lookup asks the inventory about every device before a transaction opens.

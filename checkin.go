@@ -3,7 +3,6 @@ package fota
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/fotakit/fota/campaign"
@@ -22,36 +21,21 @@ const (
 	ActionInstall                // install what was downloaded
 )
 
+var actionNames = names{"Action", "action", []string{ActionNone: "none", ActionDownload: "download", ActionInstall: "install"}}
+
 // String is the action's name: "none", "download" or "install".
-func (a Action) String() string {
-	switch a {
-	case ActionNone:
-		return "none"
-	case ActionDownload:
-		return "download"
-	case ActionInstall:
-		return "install"
-	}
-	return fmt.Sprintf("Action(%d)", uint8(a))
-}
+func (a Action) String() string { return actionNames.string(uint8(a)) }
 
 // MarshalText writes the action's name.
-func (a Action) MarshalText() ([]byte, error) {
-	if a > ActionInstall {
-		return nil, &RequestError{Field: "action", Value: a.String(), Reason: "unknown action"}
-	}
-	return []byte(a.String()), nil
-}
+func (a Action) MarshalText() ([]byte, error) { return actionNames.marshal(uint8(a)) }
 
 // UnmarshalText reads an action's name.
 func (a *Action) UnmarshalText(b []byte) error {
-	for _, x := range []Action{ActionNone, ActionDownload, ActionInstall} {
-		if x.String() == string(b) {
-			*a = x
-			return nil
-		}
+	v, err := actionNames.parse(b)
+	if err == nil {
+		*a = Action(v)
 	}
-	return &RequestError{Field: "action", Value: string(b), Reason: "unknown action"}
+	return err
 }
 
 // CheckInRequest is one HTTP device check-in: who, and what the check-in
@@ -243,14 +227,14 @@ const (
 	OutcomeOther
 )
 
-var outcomeNames = [...]string{
+var outcomeNames = names{"Outcome", "outcome", []string{
 	OutcomeDownloadFailed: "downloadFailed",
 	OutcomeDownloaded:     "downloaded",
 	OutcomeInstallFailed:  "installFailed",
 	OutcomeInstalled:      "installed",
 	OutcomeUnknownError:   "unknownError",
 	OutcomeOther:          "other",
-}
+}}
 
 var outcomeEvents = [...]device.Event{
 	OutcomeDownloadFailed: device.EventDownloadFailed,
@@ -262,30 +246,18 @@ var outcomeEvents = [...]device.Event{
 }
 
 // String is the outcome's name, e.g. "installed".
-func (o Outcome) String() string {
-	if o >= OutcomeDownloadFailed && int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("Outcome(%d)", uint8(o))
-}
+func (o Outcome) String() string { return outcomeNames.string(uint8(o)) }
 
 // MarshalText writes the outcome's name.
-func (o Outcome) MarshalText() ([]byte, error) {
-	if o < OutcomeDownloadFailed || int(o) >= len(outcomeNames) {
-		return nil, &RequestError{Field: "outcome", Value: o.String(), Reason: "unknown outcome"}
-	}
-	return []byte(o.String()), nil
-}
+func (o Outcome) MarshalText() ([]byte, error) { return outcomeNames.marshal(uint8(o)) }
 
 // UnmarshalText reads an outcome's name.
 func (o *Outcome) UnmarshalText(b []byte) error {
-	for i, n := range outcomeNames {
-		if n != "" && n == string(b) {
-			*o = Outcome(i)
-			return nil
-		}
+	v, err := outcomeNames.parse(b)
+	if err == nil {
+		*o = Outcome(v)
 	}
-	return &RequestError{Field: "outcome", Value: string(b), Reason: "unknown outcome"}
+	return err
 }
 
 // reportArgs is Report's request, carried in the pooled op.

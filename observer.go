@@ -22,33 +22,21 @@ const (
 	LicenseChanged                        // a licence was assigned or removed (or removal failed)
 )
 
-var changeKindNames = [...]string{CampaignChanged: "campaign", DeviceChanged: "device", LicenseChanged: "license"}
+var changeKindNames = names{"ChangeKind", "kind", []string{CampaignChanged: "campaign", DeviceChanged: "device", LicenseChanged: "license"}}
 
 // String is "campaign", "device" or "license".
-func (k ChangeKind) String() string {
-	if k > 0 && int(k) < len(changeKindNames) {
-		return changeKindNames[k]
-	}
-	return fmt.Sprintf("ChangeKind(%d)", uint8(k))
-}
+func (k ChangeKind) String() string { return changeKindNames.string(uint8(k)) }
 
 // MarshalText writes the kind's name.
-func (k ChangeKind) MarshalText() ([]byte, error) {
-	if k == 0 || int(k) >= len(changeKindNames) {
-		return nil, &RequestError{Field: "kind", Value: k.String(), Reason: "unknown change kind"}
-	}
-	return []byte(k.String()), nil
-}
+func (k ChangeKind) MarshalText() ([]byte, error) { return changeKindNames.marshal(uint8(k)) }
 
 // UnmarshalText reads a kind's name.
 func (k *ChangeKind) UnmarshalText(b []byte) error {
-	for i, n := range changeKindNames {
-		if n != "" && n == string(b) {
-			*k = ChangeKind(i)
-			return nil
-		}
+	v, err := changeKindNames.parse(b)
+	if err == nil {
+		*k = ChangeKind(v)
 	}
-	return &RequestError{Field: "kind", Value: string(b), Reason: "unknown change kind"}
+	return err
 }
 
 // Change is one status change, as ThingSpace's callbacks report them. The

@@ -3,7 +3,6 @@ package fota
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/fotakit/fota/campaign"
@@ -31,36 +30,24 @@ const (
 	numCommandKinds
 )
 
-var commandKindNames = [numCommandKinds]string{
+var commandKindNames = names{"CommandKind", "kind", []string{
 	CommandObserve: "observe", CommandRead: "read", CommandReset: "reset",
 	CommandWritePackage: "writePackage", CommandExecute: "execute", CommandExec: "exec",
-}
+}}
 
 // String is the command's name, e.g. "writePackage".
-func (k CommandKind) String() string {
-	if k > 0 && k < numCommandKinds {
-		return commandKindNames[k]
-	}
-	return fmt.Sprintf("CommandKind(%d)", uint8(k))
-}
+func (k CommandKind) String() string { return commandKindNames.string(uint8(k)) }
 
 // MarshalText writes the command's name.
-func (k CommandKind) MarshalText() ([]byte, error) {
-	if k == 0 || k >= numCommandKinds {
-		return nil, &RequestError{Field: "kind", Value: k.String(), Reason: "unknown command"}
-	}
-	return []byte(k.String()), nil
-}
+func (k CommandKind) MarshalText() ([]byte, error) { return commandKindNames.marshal(uint8(k)) }
 
 // UnmarshalText reads a command's name.
 func (k *CommandKind) UnmarshalText(b []byte) error {
-	for i := CommandObserve; i < numCommandKinds; i++ {
-		if commandKindNames[i] == string(b) {
-			*k = i
-			return nil
-		}
+	v, err := commandKindNames.parse(b)
+	if err == nil {
+		*k = CommandKind(v)
 	}
-	return &RequestError{Field: "kind", Value: string(b), Reason: "unknown command"}
+	return err
 }
 
 // Command is one thing the host must send a push device now: the Manager

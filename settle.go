@@ -201,27 +201,21 @@ func due(tx Tx, c *Campaign, now time.Time) (bool, error) {
 // may have left it behind: a read first, and a write only when something
 // fell due (most successes are not the last).
 func (m *Manager) settleIfDue(ctx context.Context, id string) error {
-	lag := false
-	err := m.view(ctx, func(tx Tx, now time.Time) error {
-		c, err := tx.Campaign(id)
-		if err != nil {
-			return err
-		}
-		lag, err = due(tx, &c, now)
-		return err
-	})
-	if err != nil || !lag {
-		return err
-	}
-	return m.settleCampaign(ctx, id)
+	return m.settleLagging(ctx, id, func(tx Tx) (Campaign, error) { return tx.Campaign(id) })
 }
 
 // settleDue brings an account's campaign up to date before a query reads
 // it: a read first, and a write only when something fell due.
 func (m *Manager) settleDue(ctx context.Context, account, id string) error {
+	return m.settleLagging(ctx, id, func(tx Tx) (Campaign, error) { return load(tx, account, id) })
+}
+
+// settleLagging reads campaign id with read and settles it when its
+// stored status lags.
+func (m *Manager) settleLagging(ctx context.Context, id string, read func(Tx) (Campaign, error)) error {
 	lag := false
 	err := m.view(ctx, func(tx Tx, now time.Time) error {
-		c, err := load(tx, account, id)
+		c, err := read(tx)
 		if err != nil {
 			return err
 		}
