@@ -18,6 +18,10 @@ type dueItem struct {
 	at   int64
 	camp uint32 // campaign index
 	slot uint32
+	// key is the member's device key, kept here so that comparing two
+	// items due at the same moment (a campaign's start, a 04:00 retry)
+	// reads no member or device row.
+	key idKey
 }
 
 func (h *dueHeap) less(s *MemoryStore, a, b dueItem) bool {
@@ -26,6 +30,9 @@ func (h *dueHeap) less(s *MemoryStore, a, b dueItem) bool {
 	}
 	if a.camp != b.camp {
 		return s.campaigns[a.camp].id < s.campaigns[b.camp].id
+	}
+	if !a.key.text() && !b.key.text() {
+		return compareNumeric(a.key, b.key) < 0
 	}
 	c := s.campaigns[a.camp]
 	return s.compareDevices(c.ms.at(a.slot).dev, c.ms.at(b.slot).dev) < 0
@@ -91,12 +98,15 @@ func (h *dueHeap) set(s *MemoryStore, c *memCampaign, slot uint32) {
 			h.up(s, pos)
 		}
 	case pos < 0:
-		h.items = append(h.items, dueItem{at: due, camp: c.idx, slot: slot})
+		key := s.devs.at(c.ms.at(slot).dev).key
+		h.items = append(h.items, dueItem{at: due, camp: c.idx, slot: slot, key: key})
 		h.place(s, len(h.items)-1)
 		h.up(s, len(h.items)-1)
-	default:
+	case due > h.items[pos].at:
 		h.items[pos].at = due
 		h.down(s, pos)
+	default:
+		h.items[pos].at = due
 		h.up(s, pos)
 	}
 }
