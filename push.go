@@ -116,23 +116,12 @@ func trackerOf(p Push) (lwm2m.Tracker, error) { return lwm2m.UnpackTracker(p.Mac
 // attemptAt is the attempt of the retry plan at now: how many daily retry
 // times of the campaign have passed.
 func (m *Manager) attemptAt(c *Campaign, now time.Time) int {
-	k := 0
-	for i := 1; i <= m.schedule.RetryDays; i++ {
-		if at, ok := m.schedule.Attempt(c.StartsAt, i); ok && !at.After(now) {
-			k = i
-		}
-	}
-	return k
+	return m.schedule.AttemptAt(c.StartsAt, now)
 }
 
 // nextAttempt is the first retry time of the plan after t.
 func (m *Manager) nextAttempt(c *Campaign, t time.Time) (time.Time, bool) {
-	for i := 1; i <= m.schedule.RetryDays; i++ {
-		if at, ok := m.schedule.Attempt(c.StartsAt, i); ok && at.After(t) {
-			return at, true
-		}
-	}
-	return time.Time{}, false
+	return m.schedule.NextAttempt(c.StartsAt, t)
 }
 
 // nextCommand decides what the device needs now; ok is false when

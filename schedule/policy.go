@@ -89,6 +89,38 @@ func (p Policy) Attempt(first time.Time, n int) (time.Time, bool) {
 	return r.AddDate(0, 0, n-1), true
 }
 
+// AttemptAt is the retry of the plan that has come by now, for a push
+// that started at first: the largest n (1 <= n <= RetryDays) whose
+// Attempt is at or before now, or 0 when no retry has come (or the policy
+// fails Validate). It is what a loop over Attempt finds, with one
+// calendar calculation: retries follow the first a UTC day, 24 hours,
+// apart.
+func (p Policy) AttemptAt(first, now time.Time) int {
+	r1, ok := p.Attempt(first, 1)
+	if !ok || now.Before(r1) {
+		return 0
+	}
+	return min(int(now.Sub(r1)/(24*time.Hour))+1, p.RetryDays)
+}
+
+// NextAttempt is the first retry of the plan (Attempt n, 1 <= n <=
+// RetryDays) strictly after t, for a push that started at first; false
+// when the plan has none left (or the policy fails Validate).
+func (p Policy) NextAttempt(first, t time.Time) (time.Time, bool) {
+	r1, ok := p.Attempt(first, 1)
+	if !ok {
+		return time.Time{}, false
+	}
+	if t.Before(r1) {
+		return r1, true
+	}
+	n := int(t.Sub(r1)/(24*time.Hour)) + 2 // t falls in retry n-1's day
+	if n > p.RetryDays {
+		return time.Time{}, false
+	}
+	return r1.Add(time.Duration(n-1) * 24 * time.Hour), true
+}
+
 // GiveUpAt is when a device that never answered any attempt of the plan
 // fails (ThingSpace: not active / not connected): the last attempt plus
 // ResponseWait. With an invalid policy it is first (give up at once).

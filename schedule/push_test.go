@@ -121,6 +121,51 @@ func TestAttemptPlan(t *testing.T) {
 	})
 }
 
+// TestAttemptAtNextAttempt: AttemptAt and NextAttempt find what a loop
+// over Attempt finds, for instants around the plan's retries.
+func TestAttemptAtNextAttempt(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := DefaultPolicy()
+		p.RetryHour = rapid.IntRange(0, 23).Draw(t, "retryHour")
+		p.RetryDays = rapid.IntRange(0, 6).Draw(t, "retryDays")
+		loc := mustZone(t, rapid.SampledFrom(testZones).Draw(t, "zone"))
+		first := time.Unix(rapid.Int64Range(1e9, 3e9).Draw(t, "first"), rapid.Int64Range(0, 999999999).Draw(t, "ns")).In(loc)
+		// Near a retry (exactly on it, just before, just after) or anywhere
+		// in the plan's days.
+		var now time.Time
+		if n := rapid.IntRange(0, p.RetryDays+1).Draw(t, "near"); n >= 1 && n <= p.RetryDays {
+			at, _ := p.Attempt(first, n)
+			now = at.Add(time.Duration(rapid.SampledFrom([]int64{0, -1, 1}).Draw(t, "off")))
+		} else {
+			now = first.Add(time.Duration(rapid.Int64Range(-int64(48*time.Hour), int64(24*time.Hour)*int64(p.RetryDays+2)).Draw(t, "delta")))
+		}
+		wantAt, wantNext, wantOK := 0, time.Time{}, false
+		for n := 1; n <= p.RetryDays; n++ {
+			at, _ := p.Attempt(first, n)
+			if !at.After(now) {
+				wantAt = n
+			} else if !wantOK {
+				wantNext, wantOK = at, true
+			}
+		}
+		if got := p.AttemptAt(first, now); got != wantAt {
+			t.Fatalf("AttemptAt(%v, %v) = %d, want %d", first, now, got, wantAt)
+		}
+		if got, ok := p.NextAttempt(first, now); ok != wantOK || !got.Equal(wantNext) {
+			t.Fatalf("NextAttempt(%v, %v) = %v %v, want %v %v", first, now, got, ok, wantNext, wantOK)
+		}
+	})
+	bad := DefaultPolicy()
+	bad.RetryHour = 24
+	first := utc(2026, 3, 6, 0, 0, 0)
+	if n := bad.AttemptAt(first, first.Add(72*time.Hour)); n != 0 {
+		t.Errorf("an invalid policy's AttemptAt = %d", n)
+	}
+	if at, ok := bad.NextAttempt(first, first); ok {
+		t.Errorf("an invalid policy's NextAttempt = %v", at)
+	}
+}
+
 func TestAttemptBadPolicy(t *testing.T) {
 	p := DefaultPolicy()
 	p.RetryHour = -1
