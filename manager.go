@@ -121,8 +121,10 @@ type Manager struct {
 	sleepUntil atomic.Int64
 	dueCh      chan struct{}
 
-	checkInTx func(DeviceTx, *op) error // m.checkIn, bound once
-	reportTx  func(DeviceTx, *op) error // m.report, bound once
+	checkInTx     func(DeviceTx, *op) error // m.checkIn, bound once
+	reportTx      func(DeviceTx, *op) error // m.report, bound once
+	confirmTx     func(DeviceTx, *op) error // m.confirm, bound once
+	observationTx func(DeviceTx, *op) error // m.observation, bound once
 }
 
 type compiledSchedule struct {
@@ -181,6 +183,7 @@ func New(cfg Config) (*Manager, error) {
 		m.runPoll = time.Minute
 	}
 	m.checkInTx, m.reportTx = m.checkIn, m.report
+	m.confirmTx, m.observationTx = m.confirm, m.observation
 	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {
 		if err := v.Validate(); err != nil {
 			return nil, err
@@ -224,6 +227,8 @@ type op struct {
 
 	report      reportArgs // Report's request and answer
 	reportState device.State
+
+	push pushArgs // Confirm's and Observation's request and answer
 }
 
 // reset clears what a run of the transaction function gathered: a store
@@ -269,6 +274,7 @@ func getOp() *op { return opPool.Get().(*op) }
 func (o *op) release() {
 	o.fn, o.dfn, o.checkIn, o.answer, o.known = nil, nil, CheckInRequest{}, Instruction{}, false
 	o.report, o.reportState = reportArgs{}, 0
+	o.push = pushArgs{}
 	o.reset()
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
 		o.changes = nil

@@ -294,42 +294,53 @@ type pushMember struct {
 	st  campaign.Status // the campaign's status at now
 }
 
-// loadPush finds the push campaign of a device: the one holding it, else
-// the last one it finished in; errors name the device.
-func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol) (pushMember, error) {
+// pushArgs is Confirm's and Observation's request and answer, carried in
+// the pooled op (so that these calls allocate no closure), with the
+// device's push member loaded in place.
+type pushArgs struct {
+	cmd      Command
+	receipt  Receipt
+	deviceID string
+	obs      lwm2m.Observation
+	p        pushMember
+	res      PushResult
+}
+
+// loadPush finds the push campaign of a device into p: the one holding
+// it, else the last one it finished in; errors name the device.
+func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol, p *pushMember) error {
 	id := tx.DeviceID()
 	cid, err := tx.ActiveCampaign()
 	if err != nil {
-		return pushMember{}, err
+		return err
 	}
 	if cid == "" {
 		rec, err := tx.Device()
 		if err != nil {
-			return pushMember{}, err
+			return err
 		}
 		cid = rec.LastCampaign
 	}
 	if cid == "" {
-		return pushMember{}, &NotFoundError{Kind: "device", ID: id, Campaign: anyPushCampaign}
+		return &NotFoundError{Kind: "device", ID: id, Campaign: anyPushCampaign}
 	}
-	c, err := tx.Campaign(cid)
-	if err != nil {
-		return pushMember{}, err
+	if p.c, err = tx.Campaign(cid); err != nil {
+		return err
 	}
-	if c.Family != device.FamilyPush {
-		return pushMember{}, &FamilyError{Op: op, ID: id, Protocol: c.Protocol}
+	if p.c.Family != device.FamilyPush {
+		return &FamilyError{Op: op, ID: id, Protocol: p.c.Protocol}
 	}
-	if err := startFirst(&c, now); err != nil {
-		return pushMember{}, err
+	if err := startFirst(&p.c, now); err != nil {
+		return err
 	}
-	mem, err := tx.Member(cid)
-	if err != nil {
-		return pushMember{}, err
+	if p.mem, err = tx.Member(cid); err != nil {
+		return err
 	}
-	if want != 0 && mem.Push.Protocol != want {
-		return pushMember{}, &FamilyError{Op: op, ID: id, Protocol: mem.Push.Protocol}
+	if want != 0 && p.mem.Push.Protocol != want {
+		return &FamilyError{Op: op, ID: id, Protocol: p.mem.Push.Protocol}
 	}
-	return pushMember{c: c, mem: mem, st: effective(&c, now)}, nil
+	p.st = effective(&p.c, now)
+	return nil
 }
 
 // finishPush moves a push device to a final state with its protocol's
@@ -446,73 +457,77 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 	if cmd.Kind == 0 || cmd.Kind >= numCommandKinds {
 		return PushResult{}, &RequestError{Field: "kind", Value: cmd.Kind.String(), Reason: "unknown command"}
 	}
-	var res PushResult
 	o := getOp()
 	defer o.release()
-	err := m.updateDevice(ctx, "confirm", cmd.DeviceID, o, func(tx DeviceTx, o *op) error {
-		c, err := tx.Campaign(cmd.CampaignID)
-		if err != nil {
+	o.push.cmd, o.push.receipt = cmd, r
+	err := m.updateDevice(ctx, "confirm", cmd.DeviceID, o, m.confirmTx)
+	return o.push.res, err
+}
+
+func (m *Manager) confirm(tx DeviceTx, o *op) error {
+	a := &o.push
+	cmd, r, p := &a.cmd, a.receipt, &a.p
+	a.res = PushResult{}
+	var err error
+	if p.c, err = tx.Campaign(cmd.CampaignID); err != nil {
+		return err
+	}
+	if err := startFirst(&p.c, o.now); err != nil {
+		return err
+	}
+	if p.mem, err = tx.Member(cmd.CampaignID); err != nil {
+		return err
+	}
+	p.st = effective(&p.c, o.now)
+	if err := checkLease(p, cmd, o.now); err != nil {
+		return err
+	}
+	if !running(p.st) || p.mem.State.Terminal() {
+		return stopped(tx, o, p, &a.res)
+	}
+	pp := &p.mem.Push
+	pp.Leased, pp.DueAt = false, time.Time{}
+	if !r.Delivered {
+		pp.Attempt++
+		if pp.Protocol == device.LWM2M {
+			if at, ok := m.nextAttempt(&p.c, o.now); ok {
+				pp.DueAt = at
+			} else {
+				pp.Spent = true // the give-up pass fails it
+			}
+		}
+		return m.pushDone(tx, o, p, &a.res)
+	}
+	pp.Spent = false
+	switch pp.Protocol {
+	case device.LWM2M:
+		if err := m.confirmLwM2M(o, p, cmd.Kind, r.Status); err != nil {
 			return err
 		}
-		if err := startFirst(&c, o.now); err != nil {
-			return err
-		}
-		mem, err := tx.Member(cmd.CampaignID)
-		if err != nil {
-			return err
-		}
-		p := pushMember{c: c, mem: mem, st: effective(&c, o.now)}
-		if err := checkLease(&p, cmd, o.now); err != nil {
-			return err
-		}
-		if !running(p.st) || p.mem.State.Terminal() {
-			return stopped(tx, o, &p, &res)
-		}
-		pp := &p.mem.Push
-		pp.Leased, pp.DueAt = false, time.Time{}
-		if !r.Delivered {
-			pp.Attempt++
-			if pp.Protocol == device.LWM2M {
-				if at, ok := m.nextAttempt(&p.c, o.now); ok {
-					pp.DueAt = at
-				} else {
-					pp.Spent = true // the give-up pass fails it
+	case device.OMADM:
+		if omadm.ExecAccepted(r.Status) {
+			pp.Machine = fumoAccepted
+			if p.mem.State == device.StateAccepted {
+				if err := m.notified(o, p); err != nil {
+					return err
 				}
 			}
-			return m.pushDone(tx, o, &p, &res)
+			break
 		}
-		pp.Spent = false
-		switch pp.Protocol {
-		case device.LWM2M:
-			if err := m.confirmLwM2M(o, &p, cmd.Kind, r.Status); err != nil {
-				return err
-			}
-		case device.OMADM:
-			if omadm.ExecAccepted(r.Status) {
-				pp.Machine = fumoAccepted
-				if p.mem.State == device.StateAccepted {
-					if err := m.notified(o, &p); err != nil {
-						return err
-					}
-				}
-				break
-			}
-			// The device refused the Exec: its FUMO client cannot take
-			// this package now.
-			if err := m.finishPush(tx, o, &p, device.EventUpdateFailed, uint16(r.Status)); err != nil {
-				return err
-			}
-			res = PushResult{State: p.mem.State}
-			return nil
+		// The device refused the Exec: its FUMO client cannot take
+		// this package now.
+		if err := m.finishPush(tx, o, p, device.EventUpdateFailed, uint16(r.Status)); err != nil {
+			return err
 		}
-		return m.pushDone(tx, o, &p, &res)
-	})
-	return res, err
+		a.res = PushResult{State: p.mem.State}
+		return nil
+	}
+	return m.pushDone(tx, o, p, &a.res)
 }
 
 // checkLease refuses a confirmation that does not match the device's
 // current hand-out.
-func checkLease(p *pushMember, cmd Command, now time.Time) error {
+func checkLease(p *pushMember, cmd *Command, now time.Time) error {
 	pp := p.mem.Push
 	switch {
 	case cmd.Lease == pp.Lease && !pp.Leased:
@@ -602,54 +617,58 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 	if _, err := lwm2m.ParseObservation(int64(obs.State), int64(obs.Result)); err != nil {
 		return PushResult{}, asRequestError(err)
 	}
-	var res PushResult
 	o := getOp()
 	defer o.release()
-	err := m.updateDevice(ctx, "observation", deviceID, o, func(tx DeviceTx, o *op) error {
-		p, err := loadPush(tx, o.now, "observation", device.LWM2M)
-		if err != nil {
-			return err
-		}
-		t, err := trackerOf(p.mem.Push)
-		if err != nil {
-			return err
-		}
-		n, out, implied, err := observe(t, obs, p.mem.Push)
-		if err != nil {
-			return err
-		}
-		if out.Verdict == lwm2m.Settled {
-			return &ReportError{Campaign: p.c.ID, Device: deviceID, Report: "observation " + obs.String(), State: effectiveState(device.FamilyPush, p.st, p.mem.State)}
-		}
-		if !running(p.st) || p.mem.State.Terminal() {
-			return &lifecycle.TransitionError{Lifecycle: device.PushTable.Name(), State: effectiveState(device.FamilyPush, p.st, p.mem.State).String(), Event: "observation " + obs.String()}
-		}
-		p.mem.Push.Machine = n.Pack() // the device said where it is: no read first
-		p.mem.Push.Result = uint16(obs.Result)
-		if implied != 0 {
-			// The observation answers the command handed out: its
-			// acknowledgement is late or was lost. A confirmation that
-			// comes later is a duplicate.
-			p.mem.Push.Leased, p.mem.Push.Spent = false, false
-			if implied == lwm2m.CommandWritePackage && p.mem.State == device.StateAccepted {
-				if err := m.notified(o, &p); err != nil {
-					return err
-				}
-			}
-		}
-		if out.Verdict == lwm2m.Succeeded || out.Verdict == lwm2m.Failed {
-			if err := m.finishPush(tx, o, &p, out.Event, uint16(out.Result)); err != nil {
+	o.push.deviceID, o.push.obs = deviceID, obs
+	err := m.updateDevice(ctx, "observation", deviceID, o, m.observationTx)
+	return o.push.res, err
+}
+
+func (m *Manager) observation(tx DeviceTx, o *op) error {
+	a := &o.push
+	deviceID, obs, p := a.deviceID, a.obs, &a.p
+	a.res = PushResult{}
+	if err := loadPush(tx, o.now, "observation", device.LWM2M, p); err != nil {
+		return err
+	}
+	t, err := trackerOf(p.mem.Push)
+	if err != nil {
+		return err
+	}
+	n, out, implied, err := observe(t, obs, p.mem.Push)
+	if err != nil {
+		return err
+	}
+	if out.Verdict == lwm2m.Settled {
+		return &ReportError{Campaign: p.c.ID, Device: deviceID, Report: "observation " + obs.String(), State: effectiveState(device.FamilyPush, p.st, p.mem.State)}
+	}
+	if !running(p.st) || p.mem.State.Terminal() {
+		return &lifecycle.TransitionError{Lifecycle: device.PushTable.Name(), State: effectiveState(device.FamilyPush, p.st, p.mem.State).String(), Event: "observation " + obs.String()}
+	}
+	p.mem.Push.Machine = n.Pack() // the device said where it is: no read first
+	p.mem.Push.Result = uint16(obs.Result)
+	if implied != 0 {
+		// The observation answers the command handed out: its
+		// acknowledgement is late or was lost. A confirmation that
+		// comes later is a duplicate.
+		p.mem.Push.Leased, p.mem.Push.Spent = false, false
+		if implied == lwm2m.CommandWritePackage && p.mem.State == device.StateAccepted {
+			if err := m.notified(o, p); err != nil {
 				return err
 			}
-			res = PushResult{State: p.mem.State}
-			return nil
 		}
-		if err := m.plan(&p.mem.Push, o.now); err != nil {
+	}
+	if out.Verdict == lwm2m.Succeeded || out.Verdict == lwm2m.Failed {
+		if err := m.finishPush(tx, o, p, out.Event, uint16(out.Result)); err != nil {
 			return err
 		}
-		return m.pushDone(tx, o, &p, &res)
-	})
-	return res, err
+		a.res = PushResult{State: p.mem.State}
+		return nil
+	}
+	if err := m.plan(&p.mem.Push, o.now); err != nil {
+		return err
+	}
+	return m.pushDone(tx, o, p, &a.res)
 }
 
 // observe places an observation on the device's tracker. Notifications
@@ -697,8 +716,8 @@ func (m *Manager) Alert(ctx context.Context, deviceID string, a omadm.Alert) (Pu
 	o := getOp()
 	defer o.release()
 	err = m.updateDevice(ctx, "alert", deviceID, o, func(tx DeviceTx, o *op) error {
-		p, err := loadPush(tx, o.now, "alert", device.OMADM)
-		if err != nil {
+		var p pushMember
+		if err := loadPush(tx, o.now, "alert", device.OMADM, &p); err != nil {
 			return err
 		}
 		if p.mem.State.Terminal() {
