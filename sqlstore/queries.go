@@ -111,7 +111,10 @@ func buildQueries(schema string) queries {
 		// each device it moves, and reads nothing more.
 		// The page is taken first, in the primary key's order (whatever
 		// the planner's statistics say of a campaign just filled), then
-		// joined.
+		// each member's device row by its key: the LIMIT keeps the
+		// lateral subquery from being flattened into a join, which the
+		// planner would make a hash join over every device row (60 ms
+		// a page at 100,000 devices, against 8 ms for 1,000 lookups).
 		members: x(`SELECT m.device_id, m.state, m.reason, m.updated_at, m.push_protocol, m.push_attempt,
 				m.push_flags, m.push_machine, m.push_result, m.due_at, m.lease,
 				d.device_id IS NOT NULL, coalesce(d.active_campaign, ''), coalesce(d.recorded, false),
@@ -119,7 +122,7 @@ func buildQueries(schema string) queries {
 				coalesce(d.last_campaign, '')
 			FROM (SELECT * FROM {s}.members WHERE campaign_id = $1 AND device_id > $2
 				ORDER BY campaign_id, device_id LIMIT $3) AS m
-			LEFT JOIN {s}.devices AS d ON d.device_id = m.device_id
+			LEFT JOIN LATERAL (SELECT * FROM {s}.devices AS d WHERE d.device_id = m.device_id LIMIT 1) AS d ON true
 			ORDER BY m.device_id`),
 		membersPlain: x(`SELECT device_id, ` + memberColumns + ` FROM {s}.members
 			WHERE campaign_id = $1 AND device_id > $2 ORDER BY campaign_id, device_id LIMIT $3`),
