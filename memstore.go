@@ -48,8 +48,9 @@ import (
 // Update that stopped everything, as it adds a device.
 //
 // Indexes. Counts are kept per campaign and state, striped and atomic.
-// Push members with a DueAt sit in a heap by (DueAt, campaign id, device
-// id); deadlines in a heap by (At, kind, key). A campaign's members are
+// Push members with a DueAt sit in a calendar of buckets by DueAt, put in
+// (DueAt, campaign id, device id) order when read (dueIndex); deadlines in
+// a heap by (At, kind, key). A campaign's members are
 // listed in device id order through a slot order built when members were
 // not added in that order (IMEIs of one length compare as integers, so no
 // text is sorted). It is the default store of a Manager and the model the
@@ -77,7 +78,7 @@ type MemoryStore struct {
 	names nameTable
 
 	dueMu     sync.Mutex // device transactions' writes to due
-	due       dueHeap
+	due       dueIndex
 	dlMu      sync.Mutex // device transactions' writes to deadlines
 	deadlines deadlineHeap
 
@@ -316,7 +317,7 @@ type memberRow struct {
 // pushColumns are a campaign's push members' columns.
 type pushColumns struct {
 	rec rows[pushRec]
-	pos rows[int32] // the member's position in the due heap, -1 if none
+	ver rows[uint32] // the member's version in the due index, 0 if not due
 }
 
 // pushRec is a member's Push, packed.

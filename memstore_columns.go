@@ -192,7 +192,7 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 	}
 	if pc != nil {
 		pc.rec.push(r.push)
-		pc.pos.push(-1)
+		pc.ver.push(0)
 		if r.push.due != zeroMicro {
 			s.due.set(s, c, slot)
 		}
@@ -204,7 +204,7 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 // pushColumns returns push columns for the campaign's first n slots, none
 // of which has push bookkeeping.
 func (c *memCampaign) pushColumns(n int) *pushColumns {
-	return &pushColumns{rec: filled(n, noPush), pos: filled(n, int32(-1))}
+	return &pushColumns{rec: filled(n, noPush), ver: filled(n, uint32(0))}
 }
 
 // setMember replaces slot's record; shared says a device transaction
@@ -309,7 +309,7 @@ func (s *MemoryStore) dropMember(c *memCampaign, slot uint32) {
 			s.due.set(s, c, slot)
 		}
 		pc.rec.truncate(int(slot))
-		pc.pos.truncate(int(slot))
+		pc.ver.truncate(int(slot))
 	}
 	c.ms.truncate(int(slot))
 	c.stale = true

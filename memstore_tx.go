@@ -159,7 +159,7 @@ func (tx *memTx) rollback() {
 			}
 			clear(s.campaigns[tx.c0:])
 			s.campaigns = s.campaigns[:tx.c0]
-			s.due.dropCampaigns(s, tx.c0)
+			s.due.dropCampaigns(s)
 		}
 		s.truncateDevices(tx.n0, tx.strs0)
 	}
@@ -591,19 +591,20 @@ func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
 	tx.exclusive()
 	s := tx.s
 	var out []Member
-	for _, it := range s.due.earliest(s, micro(now), limit) {
-		c := s.campaigns[it.camp]
-		out = append(out, s.member(c, it.slot, s.idOf(c.ms.at(it.slot).dev)))
+	for _, r := range s.due.earliest(s, micro(now), limit) {
+		c := s.campaigns[r.camp]
+		out = append(out, s.member(c, r.slot, s.idOf(c.ms.at(r.slot).dev)))
 	}
 	return out, nil
 }
 
 func (tx *memTx) NextDue() (time.Time, bool, error) {
 	tx.exclusive()
-	if len(tx.s.due.items) == 0 {
+	at, ok := tx.s.due.next(tx.s)
+	if !ok {
 		return time.Time{}, false, nil
 	}
-	return fromMicro(tx.s.due.items[0].at), true, nil
+	return fromMicro(at), true, nil
 }
 
 func (tx *memTx) ActiveCampaign(deviceID string) (string, error) {

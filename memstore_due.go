@@ -1,0 +1,339 @@
+package fota
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// dueIndex finds the push members whose DueAt is set, earliest first, ties
+// by campaign id then device id, for DueMembers and NextDue. It is a
+// calendar: members sit in buckets by due time (dueShift wide), and a
+// bucket is put in order only when read. Setting a member's due time,
+// which every confirmation and observation does, appends one entry to its
+// bucket and writes the member's version: no reordering, no entry moved.
+//
+// The entry a member had before is not looked for: an entry is current
+// while its version is the one its member's push columns hold (each
+// version is handed out once, 0 meaning no due time), and a stale one is
+// dropped when a read passes it or when the index compacts, which it does
+// once stale entries outnumber the current ones (amortised O(1) a set).
+//
+// A bucket keeps items[head:sorted] in order (stale entries among them
+// are skipped) and items[sorted:] as appended since; a read sorts what
+// was appended and merges it in. Reads run with the store stopped; sets
+// from device transactions hold the store's dueMu.
+type dueIndex struct {
+	buckets []*dueBucket // by key, ascending; none empty after a read
+	last    *dueBucket   // the bucket set appended to last
+	ver     uint32       // the last version handed out
+	live    int          // members with a due time: one current entry each
+	entries int          // entries in the buckets, current or stale
+	sorter  []dueSortItem
+	merged  []dueEntry
+}
+
+// dueShift sets a bucket's width: 2^24 µs, about 17 s, so that a read
+// sorts what falls due within seconds of now, and a week of due times
+// needs some 36,000 buckets at most.
+const dueShift = 24
+
+// dueSlack is how many stale entries the index keeps before it compacts,
+// beyond as many as there are current ones (a variable for tests).
+var dueSlack = 1024
+
+// maxDueVersion is the last version handed out before the index numbers
+// its entries afresh (a variable for tests).
+var maxDueVersion = ^uint32(0)
+
+// dueScratch is the largest sort buffer a read keeps for the next.
+const dueScratch = 1 << 12
+
+type dueBucket struct {
+	key    int64 // due >> dueShift
+	items  []dueEntry
+	head   int // items[:head] are dropped
+	sorted int // items[head:sorted] are in order
+}
+
+// dueEntry is one due time of one member: 16 bytes.
+type dueEntry struct {
+	off  uint32 // the due time less the bucket's start, in µs
+	camp uint32 // campaign index
+	slot uint32
+	ver  uint32 // the member's version when the entry was added
+}
+
+// dueRef names a member that is due.
+type dueRef struct {
+	camp, slot uint32
+}
+
+// dueSortItem is an entry with what orders it among ties, read once
+// before a sort: for a campaign whose slots are in device id order the
+// slot is enough; otherwise the device's key.
+type dueSortItem struct {
+	e   dueEntry
+	key idKey
+}
+
+// current reports whether e is its member's entry.
+func (x *dueIndex) current(s *MemoryStore, e dueEntry) bool {
+	if int(e.camp) >= len(s.campaigns) {
+		return false // a campaign rolled back
+	}
+	pc := s.campaigns[e.camp].pc.Load()
+	return pc != nil && int(e.slot) < pc.ver.len() && *pc.ver.at(e.slot) == e.ver
+}
+
+// set records the due time slot's push columns now hold (taking it out
+// when zero).
+func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
+	if x.ver == maxDueVersion {
+		x.compact(s) // numbers the current entries from 1 again
+	}
+	pc := c.pc.Load()
+	due, v := pc.rec.at(slot).due, pc.ver.at(slot)
+	if *v != 0 {
+		x.live--
+	}
+	*v = 0
+	if due != zeroMicro {
+		x.ver++
+		*v = x.ver
+		x.live++
+		b := x.bucket(due >> dueShift)
+		b.items = append(b.items, dueEntry{off: uint32(due - b.key<<dueShift), camp: c.idx, slot: slot, ver: x.ver})
+		x.entries++
+	}
+	if x.entries > 2*x.live+dueSlack {
+		x.compact(s)
+	}
+}
+
+// bucket returns the bucket of key, adding it when new.
+func (x *dueIndex) bucket(key int64) *dueBucket {
+	if b := x.last; b != nil && b.key == key {
+		return b
+	}
+	i, found := slices.BinarySearchFunc(x.buckets, key, func(b *dueBucket, k int64) int { return cmp.Compare(b.key, k) })
+	if !found {
+		x.buckets = slices.Insert(x.buckets, i, &dueBucket{key: key})
+	}
+	x.last = x.buckets[i]
+	return x.last
+}
+
+// compact drops every stale entry, then numbers the current ones afresh
+// from 1, so that versions stay far from wrapping.
+func (x *dueIndex) compact(s *MemoryStore) {
+	kept := x.buckets[:0]
+	x.entries = 0
+	for _, b := range x.buckets {
+		w, sorted := 0, 0
+		for i := b.head; i < len(b.items); i++ {
+			if e := b.items[i]; x.current(s, e) {
+				b.items[w] = e
+				w++
+				if i < b.sorted {
+					sorted = w // the run stays in order
+				}
+			}
+		}
+		clear(b.items[w:])
+		b.items, b.head, b.sorted = b.items[:w], 0, sorted
+		if w > 0 {
+			kept = append(kept, b)
+			x.entries += w
+		}
+	}
+	clear(x.buckets[len(kept):])
+	x.buckets, x.last = kept, nil
+	// Every entry left is current, one a member: renumbering cannot make
+	// a stale one look current.
+	x.ver, x.live = 0, x.entries
+	for _, b := range x.buckets {
+		for i := range b.items {
+			e := &b.items[i]
+			x.ver++
+			e.ver = x.ver
+			*s.campaigns[e.camp].pc.Load().ver.at(e.slot) = x.ver
+		}
+	}
+}
+
+// dropCampaigns takes the members of the campaigns a rollback dropped out
+// of the index (s.campaigns no longer holds them, so their entries are
+// stale), and recounts the members due.
+func (x *dueIndex) dropCampaigns(s *MemoryStore) { x.compact(s) }
+
+// compare orders two current entries of one bucket: by due time, campaign
+// id, then device id.
+func (x *dueIndex) compare(s *MemoryStore, a, b dueSortItem) int {
+	if a.e.off != b.e.off {
+		return cmp.Compare(a.e.off, b.e.off)
+	}
+	if a.e.camp != b.e.camp {
+		return strings.Compare(s.campaigns[a.e.camp].id, s.campaigns[b.e.camp].id)
+	}
+	c := s.campaigns[a.e.camp]
+	if c.sorted {
+		return cmp.Compare(a.e.slot, b.e.slot)
+	}
+	if !a.key.text() && !b.key.text() {
+		if d := compareNumeric(a.key, b.key); d != 0 {
+			return d
+		}
+	} else if d := s.compareDevices(c.ms.at(a.e.slot).dev, c.ms.at(b.e.slot).dev); d != 0 {
+		return d
+	}
+	return cmp.Compare(a.e.slot, b.e.slot) // a device has one current entry in a campaign: not reached
+}
+
+// item is e with its tie-breaking key.
+func (x *dueIndex) item(s *MemoryStore, e dueEntry) dueSortItem {
+	c := s.campaigns[e.camp]
+	if c.sorted {
+		return dueSortItem{e: e}
+	}
+	return dueSortItem{e: e, key: s.devs.at(c.ms.at(e.slot).dev).key}
+}
+
+// normalize puts bucket b in order: the entries appended since it was
+// last read are sorted (the stale ones dropped) and merged into the run
+// already in order.
+func (x *dueIndex) normalize(s *MemoryStore, b *dueBucket) {
+	if b.sorted == len(b.items) {
+		return
+	}
+	if b.sorted < b.head {
+		b.sorted = b.head
+	}
+	tail := x.sorter[:0]
+	for _, e := range b.items[b.sorted:] {
+		if x.current(s, e) {
+			tail = append(tail, x.item(s, e))
+		}
+	}
+	x.entries -= len(b.items) - b.sorted - len(tail)
+	slices.SortFunc(tail, func(p, q dueSortItem) int { return x.compare(s, p, q) })
+	if cap(tail) <= dueScratch {
+		x.sorter = tail[:0]
+	}
+	run := b.items[b.head:b.sorted]
+	// Appended in order after the run (time moves on): no merge.
+	inOrder := len(run) == 0 || len(tail) == 0
+	if !inOrder && x.current(s, run[len(run)-1]) {
+		inOrder = x.compare(s, x.item(s, run[len(run)-1]), tail[0]) < 0
+	}
+	if inOrder {
+		b.items = b.items[:b.sorted]
+		for _, it := range tail {
+			b.items = append(b.items, it.e)
+		}
+		b.sorted = len(b.items)
+		return
+	}
+	merged := x.merged[:0]
+	i := 0
+	for _, e := range run {
+		if !x.current(s, e) {
+			x.entries--
+			continue
+		}
+		r := x.item(s, e)
+		for i < len(tail) && x.compare(s, tail[i], r) < 0 {
+			merged = append(merged, tail[i].e)
+			i++
+		}
+		merged = append(merged, e)
+	}
+	for ; i < len(tail); i++ {
+		merged = append(merged, tail[i].e)
+	}
+	b.items = append(b.items[:b.head], merged...)
+	b.sorted = len(b.items)
+	if cap(merged) <= dueScratch {
+		x.merged = merged[:0]
+	}
+}
+
+// squeeze drops the stale entries of b.items[head:end], keeping the
+// current ones in order at its end.
+func (x *dueIndex) squeeze(s *MemoryStore, b *dueBucket, end int) {
+	w := end
+	for i := end - 1; i >= b.head; i-- {
+		if e := b.items[i]; x.current(s, e) {
+			w--
+			b.items[w] = e
+		}
+	}
+	x.entries -= w - b.head
+	b.head = w
+	if b.head > 0 && b.head*2 >= len(b.items) {
+		// Mostly dropped: let the front go.
+		n := copy(b.items, b.items[b.head:])
+		clear(b.items[n:])
+		b.items, b.sorted, b.head = b.items[:n], b.sorted-b.head, 0
+	}
+}
+
+// dropEmpty removes the buckets a read emptied.
+func (x *dueIndex) dropEmpty() {
+	kept := x.buckets[:0]
+	for _, b := range x.buckets {
+		if b.head < len(b.items) {
+			kept = append(kept, b)
+		} else if b == x.last {
+			x.last = nil
+		}
+	}
+	clear(x.buckets[len(kept):])
+	x.buckets = kept
+}
+
+// earliest returns up to limit members due at or before now (limit < 0:
+// all of them), in order. The store must be stopped.
+func (x *dueIndex) earliest(s *MemoryStore, now int64, limit int) []dueRef {
+	var out []dueRef
+	nk := now >> dueShift
+	for _, b := range x.buckets {
+		if b.key > nk || limit >= 0 && len(out) >= limit {
+			break
+		}
+		x.normalize(s, b)
+		base := b.key << dueShift
+		i := b.head
+		for ; i < len(b.items) && (limit < 0 || len(out) < limit); i++ {
+			e := b.items[i]
+			if !x.current(s, e) {
+				continue
+			}
+			if base+int64(e.off) > now {
+				break // the rest of the bucket is later still
+			}
+			out = append(out, dueRef{e.camp, e.slot})
+		}
+		x.squeeze(s, b, i)
+	}
+	x.dropEmpty()
+	return out
+}
+
+// next returns the earliest due time, if any. The store must be stopped.
+func (x *dueIndex) next(s *MemoryStore) (int64, bool) {
+	for _, b := range x.buckets {
+		x.normalize(s, b)
+		i := b.head
+		for i < len(b.items) && !x.current(s, b.items[i]) {
+			i++
+		}
+		x.squeeze(s, b, i)
+		if b.head < len(b.items) {
+			x.dropEmpty()
+			return b.key<<dueShift + int64(b.items[b.head].off), true
+		}
+	}
+	x.dropEmpty()
+	return 0, false
+}
