@@ -52,9 +52,11 @@
 // store has seen.
 //
 // With -db, campaigns, devices' records and licences, gates and logs
-// survive a restart; the demo inventory and catalog, the tokens and
-// secrets and the callback registrations are the process's own and start
-// anew.
+// survive a restart; the demo inventory and catalog, the uploaded
+// configuration files, the licence cancel lists, the tokens and secrets
+// and the callback registrations are the process's own and start anew.
+// -speed moves the cancel lists' billing cycle too: a listed licence is
+// released when the Manager's clock reaches the next month.
 //
 // Every request is logged (slog, to stderr): method, route, status,
 // duration. SIGINT or SIGTERM shuts the server down gracefully.
@@ -159,7 +161,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	opts.Inventory, opts.Logger, opts.Callbacks = demo.inv, log, callbacks
+	opts.Inventory, opts.Logger, opts.Callbacks, opts.Clock = demo.inv, log, callbacks, clock
 	transport := pushsim.New(m, pushsim.Config{Clock: clock, Poll: poll, Logger: log})
 	for _, d := range demo.push {
 		if err := transport.Add(d.id, d.protocol); err != nil {

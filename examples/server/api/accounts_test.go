@@ -169,23 +169,3 @@ func TestLicenseStatus(t *testing.T) {
 		t.Fatalf("other's licences: %+v", other)
 	}
 }
-
-// The licence cancel list and configuration files answer the SDK's error
-// shape, saying why.
-func TestUnsupportedOperations(t *testing.T) {
-	f := newFixture(t, fixtureConfig{})
-	for _, c := range []struct{ method, path, body, says string }{
-		{"POST", v1 + "/licenses/acme/cancel", `{"deviceList":["` + f.ids[0] + `"]}`, "cancel list"},
-		{"DELETE", v1 + "/licenses/acme/cancel", "", "cancel list"},
-		{"GET", v1 + "/licenses/acme/cancel/index/0", "", "cancel list"},
-		{"GET", v2 + "/licenses/acme/cancel?startIndex=0", "", "cancel list"},
-		{"POST", v2 + "/licenses/acme/cancel", `{"type":"append","count":1,"deviceList":["` + f.ids[0] + `"]}`, "cancel list"},
-		{"DELETE", v2 + "/licenses/acme/cancel", "", "cancel list"},
-		{"GET", v2 + "/files/acme?distributionType=HTTP", "", "configuration"},
-		{"POST", v2 + "/files/acme", "", "configuration"},
-	} {
-		if msg := f.fails(c.method, c.path, c.body, 400, api.CodeUnsupported); !strings.Contains(msg, c.says) {
-			t.Errorf("%s %s: %q", c.method, c.path, msg)
-		}
-	}
-}

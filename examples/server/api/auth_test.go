@@ -23,7 +23,7 @@ type operation struct {
 
 // operations lists every operation of the served document, its path
 // parameters filled for account acc: campaign c1, the fixture's first
-// device, service Fota, index 0, status Queued.
+// device, service Fota, index 0, status Queued, file id 0.
 func operations(t testing.TB, f *fixture, acc string) []operation {
 	c, err := contract()
 	if err != nil {
@@ -31,7 +31,7 @@ func operations(t testing.TB, f *fixture, acc string) []operation {
 	}
 	fill := regexp.MustCompile(`{(\w+)}`)
 	values := map[string]string{"account": acc, "acc": acc, "accountName": acc, "campaignId": "c1", "upgradeId": "c1",
-		"deviceId": f.ids[0], "service": "Fota", "startIndex": "0", "upgradeStatus": "Queued"}
+		"deviceId": f.ids[0], "service": "Fota", "startIndex": "0", "upgradeStatus": "Queued", "fileId": "0"}
 	var out []operation
 	for _, path := range c.doc.Paths.InMatchingOrder() {
 		for method, op := range c.doc.Paths.Value(path).Operations() {
@@ -84,8 +84,8 @@ func TestAuthenticationMatrix(t *testing.T) {
 			}
 		}
 	}
-	if thingSpace != 50 || devices != 3 {
-		t.Fatalf("the document has %d ThingSpace and %d device operations, want 50 and 3", thingSpace, devices)
+	if thingSpace != 50 || devices != 4 {
+		t.Fatalf("the document has %d ThingSpace and %d device operations, want 50 and 4", thingSpace, devices)
 	}
 	if after := snapshot(f); !maps.Equal(before, after) {
 		t.Errorf("refused calls changed the campaigns:\nbefore %v\nafter  %v", before, after)

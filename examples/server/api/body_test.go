@@ -37,13 +37,17 @@ func bodyRoutes(f *fixture) []bodyRoute {
 		{"POST", dev + "/checkin", `{"deviceId":"` + d + `","clientType":1,"result":"ok"}`, "clientType", `{"deviceId":"x","clientType":1.5}`},
 		{"POST", dev + "/report", `{"deviceId":"` + f.ids[0] + `","campaignId":"c2","outcome":"downloaded"}`, "outcome", `{"deviceId":"x","campaignId":"c2","outcome":3}`},
 		{"POST", dev + "/logs", `{"deviceId":"` + d + `","logTime":"2026-03-01T22:10:00Z","logType":"Event"}`, "logTime", `{"deviceId":"x","logTime":"yesterday","logType":"Event"}`},
+		{"POST", v2 + "/licenses/acme/cancel", `{"type":"append","count":1,"deviceList":` + list(d) + `}`, "count", `{"count":"1","deviceList":` + list(d) + `}`},
+		{"POST", v1 + "/licenses/acme/cancel", `{"deviceList":` + list(d) + `}`, "type", `{"type":1,"deviceList":` + list(d) + `}`},
+		{"POST", v2 + "/campaigns/files/acme", fileCampaignBody(tomorrow, "2026-03-05", f.ids[10:11], ""), "fileName", `{"fileName":5}`},
 	}
 }
 
 // bodyFixture: c1 queued (ids 1, 2), c2 started with ids[0] downloading,
 // c3 a queued /v1 upgrade of push[0], ids[3] logging and collecting,
-// ids[3] licensed. Every ThingSpace call carries acme's token (POST
-// /upgrades has no account in its path).
+// ids[3] licensed, the configuration file hello-world.txt uploaded.
+// Every ThingSpace call carries acme's token (POST /upgrades has no
+// account in its path).
 func bodyFixture(t testing.TB) *fixture { return bodyFixtureWith(t, api.Options{}) }
 
 // bodyFixtureWith is bodyFixture with the handler's options.
@@ -55,6 +59,9 @@ func bodyFixtureWith(t testing.TB, opts api.Options) *fixture {
 	f.ok("PUT", v2+"/logging/acme/devices/"+f.ids[3], "", nil)
 	f.ok("POST", dev+"/checkin", `{"deviceId":"`+f.ids[3]+`"}`, nil)
 	f.ok("POST", v2+"/licenses/acme/assign", `{"deviceList":`+list(f.ids[3])+`}`, nil)
+	if code, b := f.upload(helloParts("greeting=hello\n", "7")...); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
 	f.tok = tokens["acme"]
 	f.ok("POST", v1+"/upgrades", upgradeBody("acme", tomorrow, "2026-03-05", f.push[0]), nil)
 	return f

@@ -42,15 +42,6 @@ func (s *server) schedule(r *http.Request, acc string) (fota.Campaign, []string,
 	return c, req.DeviceList, err
 }
 
-// scheduleFiles: POST /campaigns/files/{acc}, and the configuration
-// files themselves (GET and POST /files/{acc}). Configuration-file
-// campaigns need a file catalog that fota does not keep, so the routes
-// answer the SDK's error shape instead of "no route".
-func (s *server) scheduleFiles(*http.Request, string) (any, error) {
-	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
-		msg: "configuration-file campaigns are not supported by this server: it keeps no configuration files; schedule software with POST /campaigns/software/{acc}"}
-}
-
 // getCampaign: GET /campaigns/{acc}/{campaignId}.
 func (s *server) getCampaign(r *http.Request, acc string) (any, error) {
 	c, err := s.fleet.campaign(r.Context(), acc, r.PathValue("campaignId"), device.FamilyHTTP)

@@ -53,17 +53,25 @@ type Listing struct {
 // listing behind GET /software/{acc} and /v1 GET /firmware/{acc}. A
 // schedule request that names one of an account's packages takes its
 // make, model and versions from it, and devices are told its download
-// URL, size and hash. It is safe for concurrent use.
+// URL, size and hash. It also keeps the configuration files uploaded
+// through POST /files/{acc} (listed by GET /files/{acc}, not among the
+// software), each a package of the Manager's too, so that a file
+// campaign is scheduled as software is. A file and a software package
+// of an account cannot share a name. It is safe for concurrent use.
 type Catalog struct {
 	packages *fota.MemoryPackages
 
 	mu      sync.RWMutex
-	listing map[string]map[string]Listing // account → package name → listing
+	listing map[string]map[string]Listing     // account → package name → listing
+	files   map[string]map[string]*configFile // account → file name → its current version
+	blobs   map[string]*configFile            // file id → a version devices may download
+	old     map[string]map[string][]string    // account → file name → ids of superseded versions still kept
 }
 
 // NewCatalog returns an empty catalog.
 func NewCatalog() *Catalog {
-	return &Catalog{packages: fota.NewMemoryPackages(), listing: map[string]map[string]Listing{}}
+	return &Catalog{packages: fota.NewMemoryPackages(), listing: map[string]map[string]Listing{},
+		files: map[string]map[string]*configFile{}, blobs: map[string]*configFile{}, old: map[string]map[string][]string{}}
 }
 
 // Put adds or replaces an account's package. A package without a name,
@@ -80,6 +88,9 @@ func (c *Catalog) Put(account string, p Package) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, isFile := c.files[account][p.Name]; isFile {
+		return &fota.RequestError{Field: "softwareName", Value: p.Name, Reason: "a configuration file of the account has that name"}
+	}
 	c.packages.Put(account, p.Package)
 	if c.listing[account] == nil {
 		c.listing[account] = map[string]Listing{}
@@ -150,8 +161,9 @@ func (c *Catalog) Packages(ctx context.Context, account string) ([]fota.Package,
 	return c.packages.Packages(ctx, account)
 }
 
-// List returns the account's packages with their listings, ordered by
-// name.
+// List returns the account's software packages with their listings,
+// ordered by name (configuration files are not software: GET
+// /files/{acc} lists them).
 func (c *Catalog) List(ctx context.Context, account string) ([]Package, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -159,9 +171,11 @@ func (c *Catalog) List(ctx context.Context, account string) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Package, len(pkgs))
-	for i, p := range pkgs {
-		out[i] = Package{Package: p, Listing: c.listing[account][p.Name]}
+	out := make([]Package, 0, len(pkgs))
+	for _, p := range pkgs {
+		if _, isFile := c.files[account][p.Name]; !isFile {
+			out = append(out, Package{Package: p, Listing: c.listing[account][p.Name]})
+		}
 	}
 	return out, nil
 }

@@ -21,12 +21,22 @@ func (s *server) checkIn(r *http.Request, body []byte) (any, error) {
 	if err := s.authDevice(r, req.DeviceID, body); err != nil {
 		return nil, err
 	}
-	// fota.Instruction is the answer's wire shape (CheckInResponse in
-	// openapi.json): the action, the campaign's software and, when the
-	// catalog knows the package, its downloadUrl, size and sha256.
-	return s.fleet.checkIn(r.Context(), fota.CheckInRequest{
+	in, err := s.fleet.checkIn(r.Context(), fota.CheckInRequest{
 		DeviceID: req.DeviceID, ClientType: req.ClientType, Result: req.Result, FailureType: req.FailureType,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return CheckInResponse{Instruction: in, LocalTargetPath: s.localTargetPath(in)}, nil
+}
+
+// CheckInResponse answers a check-in (CheckInResponse in openapi.json):
+// fota.Instruction's fields (the action, the campaign's software and,
+// when the catalog knows the package, its downloadUrl, size and sha256),
+// and, for a configuration file, where the device puts it.
+type CheckInResponse struct {
+	fota.Instruction
+	LocalTargetPath string `json:"localTargetPath,omitempty"`
 }
 
 // report: POST /api/fota/device/report.

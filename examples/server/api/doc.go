@@ -21,13 +21,14 @@
 // fields, a client built from the SDK drops them; the package
 // documentation names them), the error body on 400 and on every other
 // status, the device routes, and the callback message. Each operation
-// says in "x-fota-route" how this server serves it: "served", or
-// "served: answers 400 Unsupported" for the few it refuses, saying why
-// (the licence cancel list, configuration files). The package's tests
-// check every answer they receive against it with github.com/getkin/kin-openapi (their
-// HTTP helper does it for every request), and that the operations marked
-// served are exactly the routes the handler has, so no body can drift
-// from the contract. Where the SDK is more lenient than the document
+// says in "x-fota-route" how this server serves it: "served", as every
+// one is (where ThingSpace leaves a rule open, the operation's
+// description and this documentation say what this server decides). The
+// package's tests check every answer they receive against it with
+// github.com/getkin/kin-openapi (their HTTP helper does it for every
+// request, the configuration file's download included), and that the
+// operations marked served are exactly the routes the handler has, so no
+// body can drift from the contract. Where the SDK is more lenient than the document
 // (it accepts null for optional fields, numeric strings for numbers,
 // any campaign status), the document states what this server sends.
 //
@@ -37,7 +38,7 @@
 //
 //	POST   /campaigns/{acc}                                  CampaignSoftwareUpgrade → CampaignSoftware (integer hours)
 //	POST   /campaigns/software/{acc}                         SchedulesSoftwareUpgradeRequest → UploadAndScheduleFileResponse (ScheduledSoftware: string hours, deviceList)
-//	POST   /campaigns/files/{acc}, GET|POST /files/{acc}     400 CodeUnsupported (see below)
+//	POST   /campaigns/files/{acc}                            FileCampaignRequest (UploadAndScheduleFileRequest) → ScheduledSoftware (UploadAndScheduleFileResponse, with fileName and fileVersion)
 //	GET    /campaigns/{acc}/{campaignId}                     → CampaignSoftware
 //	PUT    /campaigns/{acc}/{campaignId}                     DeviceChange {"Type":"append"|"remove","deviceList":[…]} → DeviceChangeResult
 //	PUT    /campaigns/{acc}/{campaignId}/dates               V2ChangeCampaignDatesRequest → CampaignSoftware
@@ -53,10 +54,14 @@
 //	GET    /logging/{acc}/devices/{deviceId}/logs            → []verboselog.Bundle (DeviceLog)
 //	GET    /logging/{acc}/devices/{deviceId}/checkInHistory  → []CheckInHistoryItem
 //	GET    /software/{acc}?distributionType=                 → []SoftwarePackage, from the catalog
+//	GET    /files/{acc}?distributionType=                    → AvailableFiles (RetrievesAvailableFilesResponseList), the configuration files
+//	POST   /files/{acc}                                      multipart/form-data fileupload, fileVersion, make, model, localTargetPath → UploadedFile (UploadConfigurationFilesResponse)
 //	GET    /devices/{acc}?lastSeenDeviceId=&distributionType=                     → V2AccountDeviceList, from the inventory
 //	GET    /licenses/{acc}?lastSeenDeviceId=                 → V2LicenseSummary
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResults (V2LicensesAssignedRemovedResult)
-//	GET|POST|DELETE /licenses/{acc}/cancel                   400 CodeUnsupported (see below)
+//	GET    /licenses/{acc}/cancel?startIndex=                → CancelList (V2ListOfLicensesToRemove), the licence cancel list
+//	POST   /licenses/{acc}/cancel                            CancelListRequest (V2ListOfLicensesToRemoveRequest) → CancelListResult (V2ListOfLicensesToRemoveResult)
+//	DELETE /licenses/{acc}/cancel                            → Success
 //	GET    /subscriptions/{acc}                              → SubscriptionV2 (FotaV2Subscription)
 //	GET|POST|PUT|DELETE /callbacks/{acc}                     CallbackURL {"url"} (CallbackSummary, FotaV2CallbackRegistration*) / Success
 //
@@ -72,15 +77,15 @@
 //	GET    /devices/{acc}/index/{startIndex}                 → DeviceListQueryResult, from the inventory
 //	GET    /licenses/{acc}/index/{startIndex}                → AccountLicenseInfo
 //	POST   /licenses/{acc}/assign, /licenses/{acc}/remove    LicenseRequest → LicenseResultsV1 (V1LicensesAssignedRemovedResult)
-//	POST|DELETE /licenses/{acc}/cancel, GET /licenses/{acc}/cancel/index/{startIndex}  400 CodeUnsupported (see below)
+//	POST   /licenses/{acc}/cancel                            CancelListRequestV1 (V1ListOfLicensesToRemoveRequest) → CancelListResult (V1ListOfLicensesToRemoveResult)
+//	DELETE /licenses/{acc}/cancel                            → Success
+//	GET    /licenses/{acc}/cancel/index/{startIndex}         → CancelListV1 (V1ListOfLicensesToRemove)
 //	GET    /subscriptions/{acc}                              → SubscriptionV1 (V1AccountSubscription)
 //	GET    /callbacks/{acc}                                  → []RegisteredCallback (RegisteredCallbacks)
 //	POST   /callbacks/{acc}                                  CallbackRegistrationV1 → CallbackRegistrationResultV1
 //	DELETE /callbacks/{acc}/name/{service}                   service "Fota" → Success
 //
-// Every V1 and V2 operation of the SDK is routed. The licence cancel list
-// and configuration files answer 400 CodeUnsupported, saying why (see
-// below).
+// Every V1 and V2 operation of the SDK is routed and served.
 //
 // /v1 serves push campaigns ("upgrades") and /v2 HTTP ones: a campaign
 // of the other family is refused on every campaign route (400
@@ -89,7 +94,7 @@
 //
 // The device side, under DevicePrefix (/api/fota/device), is for HTTP
 // devices only. ThingSpace publishes no device protocol (its HTTP devices
-// run an OEM client), so these three routes are this server's own. Push
+// run an OEM client), so these routes are this server's own. Push
 // devices have none here: ThingSpace's LwM2M and OMA-DM devices register
 // and connect to Verizon's device-management servers over CoAP or OMA-DM,
 // never to its REST API, so a route for them would be no ThingSpace
@@ -99,9 +104,10 @@
 // github.com/fotakit/fota/examples/server/pushsim, -push) or the LwM2M
 // example's over CoAP (examples/lwm2m).
 //
-//	POST /checkin  CheckInRequest {"deviceId","clientType","result","failureType"} → fota.Instruction {"action","campaignId","softwareName","softwareTo","downloadUrl","size","sha256","until","retryAt"}
-//	POST /report   ReportRequest {"deviceId","campaignId","outcome"} → ReportResponse {"deviceId","campaignId","state","status","resultReason"}
-//	POST /logs     one verboselog.Bundle (DeviceLog) → Success
+//	POST /checkin         CheckInRequest {"deviceId","clientType","result","failureType"} → CheckInResponse: fota.Instruction {"action","campaignId","softwareName","softwareTo","downloadUrl","size","sha256","until","retryAt"}, and "localTargetPath" for a configuration file
+//	POST /report          ReportRequest {"deviceId","campaignId","outcome"} → ReportResponse {"deviceId","campaignId","state","status","resultReason"}
+//	POST /logs            one verboselog.Bundle (DeviceLog) → Success
+//	GET  /files/{fileId}  a configuration file's bytes (application/octet-stream): the check-in's downloadUrl for one
 //
 // # Authentication: secure by default
 //
@@ -129,8 +135,14 @@
 //     exist. A signature does not expire: a recorded call can be replayed,
 //     which the Manager's rules make harmless (a repeated report is
 //     ErrDuplicateReport, a repeated check-in answers the same).
+//   - A configuration file's download (GET /api/fota/device/files/{fileId})
+//     carries its credential in the path: fileId is 128 random bits, told
+//     only in the check-in answers of the devices of a campaign of the
+//     file, as a signed URL would be. A device fetches it as it would fetch
+//     software from a catalog's download URL, with no signature.
 //   - Options.Insecure turns all of it off (the command's -insecure warns).
-//     The zero Options refuse every call but GET /openapi.json.
+//     The zero Options refuse every call but GET /openapi.json (and a file
+//     download, of which they hold none).
 //   - Tokens are compared through their SHA-256, never logged, and must
 //     have MinTokenBytes; device secrets too.
 //
@@ -148,9 +160,12 @@
 //     StartPassed, EndBeforeStart, DateOutside, BadWindow, BadTimeZone,
 //     StartFixed, EndTooSoon, WindowRemoved, FixedAfterStart), the logging
 //     codes (LoggingLimit, NotHTTP, NotReady with the ready time in the
-//     message, NeverEnabled, UploadRefused), and Unsupported.
-//   - 404 NotFound: an unknown route, campaign, device or subscription, a
-//     device not in the campaign, and anything of another account.
+//     message, NeverEnabled, UploadRefused), and Unsupported (what the
+//     server is not given the means for: callbacks without a dispatcher,
+//     account devices without a listing inventory, configuration files
+//     without a catalog or an inventory).
+//   - 404 NotFound: an unknown route, campaign, device, subscription or
+//     file, a device not in the campaign, and anything of another account.
 //   - 401 Unauthorized, 403 Forbidden, 405 MethodNotAllowed (with Allow),
 //     413 TooLarge, 503 Unavailable (the request's context ended).
 //   - 500 InternalError for anything else, a panic included: the message
@@ -276,13 +291,36 @@
 //     removed between two pages shifts the rest by one.
 //   - The licence cancel list (/v1 POST and DELETE /licenses/{acc}/cancel,
 //     GET /licenses/{acc}/cancel/index/{startIndex}; /v2 GET, POST and
-//     DELETE /licenses/{acc}/cancel) answers 400 CodeUnsupported.
-//     ThingSpace documents a list of licences "to remove" but not when or
-//     how they are removed (at the end of a billing cycle, presumably: a
-//     subscription event this server does not have), and the SDK marks
-//     these calls deprecated. A list that is kept but never acts would
-//     tell a client its licences will go when they will not; POST
-//     /licenses/{acc}/remove removes them at once.
+//     DELETE /licenses/{acc}/cancel; the SDK marks them deprecated) is an
+//     account's list of licences "to remove", which ThingSpace releases at
+//     the end of the billing cycle without saying when that is. This
+//     server takes the cycle to be the calendar month in UTC, by the
+//     Manager's clock (Options.Clock): a device listed during a month has
+//     its licence removed, through the Manager as POST
+//     /licenses/{acc}/remove removes one, at the first instant of the next
+//     month (ReleaseTime). The release is applied when the account's next
+//     ThingSpace call arrives at or after that instant, before that call
+//     is answered (as a start that fell due shows at once), so every answer
+//     is as of now; the command's -speed makes the month pass faster. A
+//     device that ever upgraded keeps its licence (LicenseRemoveFailed, as
+//     /remove answers) and leaves the list like the others.
+//     POST with type "append" adds devices, and without a type replaces the
+//     list, taking the others off it; DELETE empties it. A device taken off
+//     the list before its release keeps its licence; one whose licence
+//     /remove removes leaves the list. Every listed device must be the
+//     account's and hold a licence assigned through the Manager (the only
+//     licences it can remove): a device unknown or of another account
+//     (answered alike), one without such a licence, an empty, repeated or
+//     over-long id (fota.MaxIDBytes) refuses the request whole, 400 naming
+//     deviceList and the device, and so do a type other than "append" and
+//     a /v2 count other than the number of devices listed. The POST answer
+//     lists the devices the request put on the list (count is their
+//     number). GET answers a page of Options.PageSize devices (1,000 by
+//     default, as the SDK pages by 1000) from startIndex ("0" first, then
+//     1000, 2000, …), in device-id order, with count the whole list's
+//     length and updateTime its last change ("" in /v2, left out in /v1,
+//     for a list never written). The lists are kept in memory, per
+//     account, and do not survive a restart.
 //   - The account's devices (/v2 GET /devices/{acc}, /v1 GET
 //     /devices/{acc}/index/{startIndex}) are the inventory's
 //     (Options.Inventory, when it is a DeviceLister), in device-id order.
@@ -299,10 +337,49 @@
 //     ParseSubscriptions); an account without one is NotFound. updateTime
 //     is ISO 8601 in /v1 and "2021-06-03 00:03:56.079 +0000 UTC" in /v2, as
 //     the SDK's examples write them.
-//   - Configuration files (POST /campaigns/files/{acc}, GET and POST
-//     /files/{acc}) answer 400 CodeUnsupported with the reason: a
-//     configuration-file campaign needs files uploaded and listed, which
-//     fota does not keep.
+//   - Configuration files (POST and GET /files/{acc}, POST
+//     /campaigns/files/{acc}). An upload is the SDK's multipart/form-data:
+//     the file in part fileupload, named by its file name, and fileVersion,
+//     make, model and localTargetPath (the upload is a body like any
+//     other: at most Options.MaxBodyBytes, form included, else TooLarge).
+//     fileVersion is required although the SDK has it optional: it is the
+//     version a campaign installs. The name is listed as uploaded, and a
+//     campaign names the file so (ThingSpace's examples list an uploaded
+//     hello-world.txt of Verizon VZW1 devices as
+//     "configfile-Verizon_VZW1_hello-world.txt"; this server adds no such
+//     prefix). A file is kept in the Catalog, in memory, as a package of
+//     the Manager's (make, model, softwareTo its version,
+//     a download path, size and SHA-256), beside the software but not
+//     listed with it; a file and a software package cannot share a name,
+//     an upload under a file's name replaces it, and an account holds at
+//     most MaxFiles (the listing has no paging, and the SDK's
+//     documentation caps it at 100). The listing requires distributionType,
+//     as the SDK sends it; files are for HTTP devices, so another type
+//     lists none.
+//     A file campaign is scheduled through the Manager exactly as POST
+//     /campaigns/software/{acc} schedules software, with the file as the
+//     software: the same dates, windows, pilot gate, device checks,
+//     statuses, reports and callbacks (GET /campaigns/{acc}/{campaignId}
+//     shows it with the file's name as softwareName). It answers
+//     UploadAndScheduleFileResponse with fileName and fileVersion. What the
+//     SDK's request cannot say: a fota campaign upgrades its devices from
+//     one version (softwareFrom, required and checked against each
+//     device's), and a file request names none. So softwareFrom is the
+//     version the listed devices report in the inventory (those of the
+//     account, and of the file's make and model when it has them); a list
+//     of devices of two versions is refused, naming the first device of
+//     the second, and the client schedules one campaign per version. A
+//     device that installed a file counts as upgraded, as after software
+//     (its licence can no longer be removed).
+//     Devices fetch the file from this server: the check-in's downloadUrl
+//     is /api/fota/device/files/{fileId} (a reference relative to the
+//     server), with its size and sha256, and localTargetPath says where the
+//     file goes. A replaced version stays downloadable for the campaigns
+//     scheduled with it: it is dropped at a later upload of its name once
+//     no campaign that has not ended downloads it. Without a catalog
+//     (Options.Packages) the three routes answer Unsupported; so does a
+//     file campaign without an inventory (Options.Inventory) to read the
+//     devices' versions from.
 //   - Callbacks (package callback): /v2 registers one URL per account,
 //     /v1 one per service, whose only name is "Fota"; /v2 changes (HTTP
 //     devices, licences) go to the /v2 URL, push-family changes to the /v1

@@ -31,7 +31,7 @@ const (
 	CodeTooLarge          = "TooLarge"          // body over Options.MaxBodyBytes
 	CodeUnauthorized      = "Unauthorized"      // no valid bearer token, or a device call without its valid signature
 	CodeForbidden         = "Forbidden"         // a valid token of another account than the path's
-	CodeUnsupported       = "Unsupported"       // an operation this server does not run (configuration-file campaigns)
+	CodeUnsupported       = "Unsupported"       // an operation the server is not given the means for (no callback dispatcher, listing inventory or file catalog)
 	CodeInternal          = "InternalError"     // anything unexpected; the details are logged only
 	CodeUnavailable       = "Unavailable"       // the request was cancelled or timed out
 	CodePilotRequired     = "PilotRequired"     // the pilot gate stands and the campaign is too large

@@ -136,6 +136,9 @@ func newFixture(t testing.TB, cfg fixtureConfig) *fixture {
 	if cfg.opts.Inventory == nil {
 		cfg.opts.Inventory = f.inv
 	}
+	if cfg.opts.Clock == nil {
+		cfg.opts.Clock = f.clk // the Manager's
+	}
 	if cfg.opts.Tokens == nil {
 		cfg.opts.Tokens = &api.Tokens{}
 		for acc, tok := range tokens {
@@ -215,6 +218,7 @@ func (f *fixture) do(method, path, body string) (int, []byte) {
 		}
 	} else if f.tok != "" {
 		req.Header.Set("Authorization", "Bearer "+f.tok)
+		req.Header.Set("VZ-M2M-Token", "session-"+f.tok)
 	} else {
 		for _, seg := range strings.Split(path, "/") {
 			if tok, ok := tokens[strings.SplitN(seg, "?", 2)[0]]; ok {

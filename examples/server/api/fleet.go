@@ -102,6 +102,19 @@ func (f fleet) campaigns(ctx context.Context, acc, after string, limit int, keep
 	}
 }
 
+// downloadsInUse is the download URLs of the account's campaigns that
+// have not ended (their devices may still fetch them).
+func (f fleet) downloadsInUse(ctx context.Context, acc string) (map[string]bool, error) {
+	urls := map[string]bool{}
+	_, _, err := f.campaigns(ctx, acc, "", -1, func(c fota.Campaign) bool {
+		if c.Status.Active() && c.Package.URL != "" {
+			urls[c.Package.URL] = true
+		}
+		return false
+	})
+	return urls, err
+}
+
 // devices is one page of the campaign's devices.
 func (f fleet) devices(ctx context.Context, acc, id, after string, limit int) (fota.DevicePage, error) {
 	return f.m.Devices(ctx, acc, id, after, limit)

@@ -52,7 +52,9 @@ type Options struct {
 	Insecure bool
 	// Inventory is the Manager's inventory (fota.Config.Inventory): the
 	// account device routes list it, when it is a DeviceLister such as
-	// fota.MemoryInventory. The Manager itself scopes devices to accounts.
+	// fota.MemoryInventory, and a configuration-file campaign reads its
+	// devices' software version from it. The Manager itself scopes
+	// devices to accounts.
 	Inventory fota.Inventory
 	// Callbacks, if set, keeps the accounts' callback registrations and
 	// delivers the Manager's changes to them; the Manager must have it as
@@ -64,8 +66,10 @@ type Options struct {
 	// without one has none (CodeNotFound) and a licence total of 0.
 	Subscriptions map[string]Subscription
 	// Packages is the software catalog the routes GET /software/{acc}
-	// and /v1 GET /firmware/{acc} list; the Manager must read the same
-	// one (fota.Config.Packages). nil: an empty catalog.
+	// and /v1 GET /firmware/{acc} list, and where the configuration files
+	// uploaded through POST /files/{acc} are kept; the Manager must read
+	// the same one (fota.Config.Packages). nil: an empty catalog, and the
+	// configuration-file routes answer CodeUnsupported.
 	Packages *Catalog
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when zero or
 	// negative); MaxStringBytes bounds every string in a request
@@ -80,6 +84,11 @@ type Options struct {
 	// send more than their model's fields. By default a body's unknown
 	// top-level field is refused (400) with its name.
 	Lenient bool
+	// Clock is the Manager's clock (fota.Config.Clock): the licence
+	// cancel lists release their licences at the end of the billing cycle
+	// by it, and uploaded files are dated by it. Default: the system
+	// clock.
+	Clock fota.Clock
 	// Logger receives one Info record per request (method, route,
 	// status, duration), the refused credentials and every 500.
 	// Default: discard.
@@ -88,11 +97,12 @@ type Options struct {
 
 // server is the http.Handler New returns.
 type server struct {
-	fleet fleet
-	opts  Options
-	log   *slog.Logger
-	mux   *http.ServeMux
-	spec  []byte // the OpenAPI document, as JSON
+	fleet   fleet
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	spec    []byte // the OpenAPI document, as JSON
+	cancels cancelLists
 }
 
 // New returns the handler serving the ThingSpace routes under V1Prefix
@@ -116,6 +126,9 @@ func New(m *fota.Manager, opts Options) http.Handler {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.opts.Clock == nil {
+		s.opts.Clock = systemClock{}
 	}
 	s.routes()
 	return s
@@ -155,6 +168,12 @@ func (s *server) thingSpace(prefix, pattern string, fn endpoint) {
 			s.fail(w, r, err)
 			return
 		}
+		// A cancel list whose billing cycle ended is acted on before the
+		// account is answered, so every answer is as of now.
+		if err := s.releaseDue(r.Context(), acc); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		v, err := fn(r, acc)
 		s.reply(w, r, v, err)
@@ -180,12 +199,20 @@ func (s *server) device(pattern string, fn deviceEndpoint) {
 	})
 }
 
+// now is the time by Options.Clock, in UTC.
+func (s *server) now() time.Time { return s.opts.Clock.Now().UTC() }
+
+// systemClock is the default Options.Clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
 // checkRequest bounds the path's values and the query string.
 func (s *server) checkRequest(r *http.Request) error {
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return &fota.RequestError{Field: "query", Value: r.URL.RawQuery[:32] + "…", Reason: "longer than 16 KiB"}
 	}
-	for _, name := range []string{"acc", "campaignId", "deviceId", "service", "upgradeStatus", "startIndex"} {
+	for _, name := range []string{"acc", "campaignId", "deviceId", "service", "upgradeStatus", "startIndex", "fileId"} {
 		if err := checkText(name, r.PathValue(name), s.opts.MaxStringBytes); err != nil {
 			return err
 		}

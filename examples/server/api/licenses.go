@@ -143,6 +143,9 @@ func (s *server) licenses(r *http.Request, acc string, assign bool) ([]DeviceRes
 			if res.Reason != 0 {
 				out[i].ResultReason = res.Reason.Text(device.FamilyHTTP)
 			}
+			if removedLicense(res) {
+				s.dropCancelled(acc, id) // no licence left to cancel
+			}
 		case errors.Is(err, fota.ErrNotFound):
 			out[i] = DeviceResult{DeviceID: id, Status: licenseFailure, ResultReason: reasonNoSuchDevice}
 		case errors.Is(err, fota.ErrInvalidTransition): // removing a licence the device does not hold
@@ -273,15 +276,6 @@ func (s *server) licenseStatusV1(r *http.Request, acc string) (any, error) {
 	}
 	return AccountLicenseInfo{AccountName: acc, TotalLicenses: s.opts.Subscriptions[acc].LicenseCount, AssignedLicenses: page.Assigned,
 		HasMoreData: page.HasMoreData, LastSeenDeviceID: start + uint64(len(page.DeviceList)), DeviceList: licensedDevices(page)}, nil
-}
-
-// licenseCancelList answers the licence cancel list's routes (/v1 POST
-// and DELETE /licenses/{acc}/cancel, GET /licenses/{acc}/cancel/index/
-// {startIndex}; /v2 GET, POST and DELETE /licenses/{acc}/cancel) in the
-// SDK's error shape (see the package documentation).
-func (s *server) licenseCancelList(*http.Request, string) (any, error) {
-	return nil, &httpError{status: http.StatusBadRequest, code: CodeUnsupported,
-		msg: "the licence cancel list is not supported by this server: ThingSpace does not say when a listed licence is removed; remove licences at once with POST /licenses/{acc}/remove"}
 }
 
 // Subscription is an account's FOTA subscription, configured on the

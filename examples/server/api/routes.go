@@ -10,9 +10,7 @@ func (s *server) routes() {
 	// ThingSpace /v2, HTTP devices: campaigns.
 	v2("POST /campaigns/{acc}", s.scheduleCampaign)
 	v2("POST /campaigns/software/{acc}", s.scheduleSoftware)
-	v2("POST /campaigns/files/{acc}", s.scheduleFiles)
-	v2("GET /files/{acc}", s.scheduleFiles)
-	v2("POST /files/{acc}", s.scheduleFiles)
+	v2("POST /campaigns/files/{acc}", s.scheduleFile)
 	v2("GET /campaigns/{acc}/{campaignId}", s.getCampaign)
 	v2("PUT /campaigns/{acc}/{campaignId}", s.changeDevices)
 	v2("PUT /campaigns/{acc}/{campaignId}/dates", s.changeDates)
@@ -32,17 +30,19 @@ func (s *server) routes() {
 	v2("GET /logging/{acc}/devices/{deviceId}/logs", s.deviceLogs)
 	v2("GET /logging/{acc}/devices/{deviceId}/checkInHistory", s.checkInHistory)
 
-	// The software catalog.
+	// The software catalog and the configuration files.
 	v2("GET /software/{acc}", s.listSoftware)
+	v2("GET /files/{acc}", s.listFiles)
+	v2("POST /files/{acc}", s.uploadFile)
 
 	// The account's devices, licences, subscription, callbacks.
 	v2("GET /devices/{acc}", s.listDevicesV2)
 	v2("GET /licenses/{acc}", s.licenseStatusV2)
 	v2("POST /licenses/{acc}/assign", s.assignLicenses)
 	v2("POST /licenses/{acc}/remove", s.removeLicenses)
-	v2("GET /licenses/{acc}/cancel", s.licenseCancelList)
-	v2("POST /licenses/{acc}/cancel", s.licenseCancelList)
-	v2("DELETE /licenses/{acc}/cancel", s.licenseCancelList)
+	v2("GET /licenses/{acc}/cancel", s.cancelListV2)
+	v2("POST /licenses/{acc}/cancel", s.putCancelListV2)
+	v2("DELETE /licenses/{acc}/cancel", s.deleteCancelList)
 	v2("GET /subscriptions/{acc}", s.subscriptionV2)
 	v2("GET /callbacks/{acc}", s.listCallbackV2)
 	v2("POST /callbacks/{acc}", s.registerCallbackV2)
@@ -63,9 +63,9 @@ func (s *server) routes() {
 	v1("GET /licenses/{acc}/index/{startIndex}", s.licenseStatusV1)
 	v1("POST /licenses/{acc}/assign", s.assignLicensesV1)
 	v1("POST /licenses/{acc}/remove", s.removeLicensesV1)
-	v1("POST /licenses/{acc}/cancel", s.licenseCancelList)
-	v1("DELETE /licenses/{acc}/cancel", s.licenseCancelList)
-	v1("GET /licenses/{acc}/cancel/index/{startIndex}", s.licenseCancelList)
+	v1("POST /licenses/{acc}/cancel", s.putCancelListV1)
+	v1("DELETE /licenses/{acc}/cancel", s.deleteCancelList)
+	v1("GET /licenses/{acc}/cancel/index/{startIndex}", s.cancelListV1)
 	v1("GET /subscriptions/{acc}", s.subscriptionV1)
 	v1("GET /callbacks/{acc}", s.listCallbacksV1)
 	v1("POST /callbacks/{acc}", s.registerCallbackV1)
@@ -75,6 +75,8 @@ func (s *server) routes() {
 	s.device("POST /checkin", s.checkIn)
 	s.device("POST /report", s.report)
 	s.device("POST /logs", s.uploadLog)
+	// Configuration files' bytes: the path's id is the credential.
+	s.mux.HandleFunc("GET "+FileDownloadPath+"{fileId}", s.downloadFile)
 
 	// The contract of all of the above.
 	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {

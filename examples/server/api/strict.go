@@ -32,6 +32,9 @@ func checkFields(b []byte, v any) error {
 		return nil
 	}
 	known := fieldsOf(reflect.TypeOf(v))
+	if _, ok := v.(*FileCampaignRequest); ok { // its timing sits at the top level
+		known = fileCampaignFields
+	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)

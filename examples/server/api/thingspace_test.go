@@ -42,15 +42,6 @@ func TestScheduleHoursOnTheWire(t *testing.T) {
 	}
 }
 
-// Configuration-file campaigns answer the SDK's error shape.
-func TestFileCampaignsUnsupported(t *testing.T) {
-	f := newFixture(t, fixtureConfig{})
-	msg := f.fails("POST", v2+"/campaigns/files/acme", `{"fileName":"configfile-Verizon_VZW1_hello-world.txt","fileVersion":"1.0"}`, 400, api.CodeUnsupported)
-	if !strings.Contains(msg, "configuration-file") {
-		t.Errorf("message %q", msg)
-	}
-}
-
 // Strings are bounded, valid UTF-8 and free of NUL, in bodies, paths and
 // queries; the message names the field.
 func TestStringBounds(t *testing.T) {

@@ -101,9 +101,10 @@ func textWindows(ws []schedule.Window) []TextWindow {
 	return out
 }
 
-// ScheduledSoftware answers POST /campaigns/software/{acc}
-// (UploadAndScheduleFileResponse): the campaign with string hours and
-// its device list.
+// ScheduledSoftware answers POST /campaigns/software/{acc} and POST
+// /campaigns/files/{acc} (UploadAndScheduleFileResponse): the campaign
+// with string hours and its device list; for a file, its name and
+// version too.
 type ScheduledSoftware struct {
 	ID                     string        `json:"id"`
 	AccountName            string        `json:"accountName"`
@@ -111,6 +112,8 @@ type ScheduledSoftware struct {
 	SoftwareName           string        `json:"softwareName"`
 	SoftwareFrom           string        `json:"softwareFrom"`
 	SoftwareTo             string        `json:"softwareTo"`
+	FileName               string        `json:"fileName,omitempty"`
+	FileVersion            string        `json:"fileVersion,omitempty"`
 	DistributionType       string        `json:"distributionType"`
 	Make                   string        `json:"make"`
 	Model                  string        `json:"model"`
