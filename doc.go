@@ -105,8 +105,8 @@
 // # Push delivery
 //
 // The Manager never sends anything. It decides which device must be sent
-// which command now (LwM2M: observe, reset, write the package URI,
-// execute, read; OMA-DM: the FUMO Exec of DownloadAndUpdate) and hands
+// which command now (LwM2M: observe, reset unless the device is at rest,
+// write the package URI, execute, read; OMA-DM: the FUMO Exec of DownloadAndUpdate) and hands
 // these out as values (Outbox, and PushResult.Next for a command due at
 // once after a device's answer). Each hand-out is leased to its caller
 // for Push.LeaseTTL (5 minutes): with several replicas over one store a

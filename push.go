@@ -17,8 +17,10 @@ type CommandKind uint8
 
 // The commands. LwM2M devices get Observe, Read, Reset, WritePackage and
 // Execute (the Cumulocity flow: observe, reset, write the package URI,
-// execute on Downloaded, read when notifications stop); OMA-DM devices get
-// Exec, the FUMO Exec of DownloadAndUpdate.
+// execute on Downloaded, read when notifications stop; the reset only when
+// the observe's answer shows the device anywhere but at rest in (Idle,
+// Initial), where a reset changes nothing, see lwm2m.Tracker.Next);
+// OMA-DM devices get Exec, the FUMO Exec of DownloadAndUpdate.
 const (
 	CommandObserve      CommandKind = iota + 1 // LwM2M: observe /5/0/3 and /5/0/5 (the first notification is the current value)
 	CommandRead                                // LwM2M: read /5/0 (no notification came for Push.ObserveTimeout)
@@ -561,9 +563,18 @@ func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status in
 	var sent lwm2m.Command
 	switch kind {
 	case CommandObserve:
+		pp.Observing = true
+		if _, known := t.Last(); ok && !known {
+			// The answer carries the current value, which the host passes
+			// on as an observation: it decides whether the device needs
+			// a reset before the package write (lwm2m.Tracker.Next), so
+			// wait for it, going on without it after ObserveTimeout.
+			pp.DueAt = o.now.Add(m.push.ObserveTimeout)
+			return nil
+		}
 		// Refused or not, go on: without notifications the reads after
 		// each wait tell the server where the device is.
-		pp.Observing, ok = true, true
+		ok = true
 	case CommandRead:
 		if ok && pp.Machine&readFirst != 0 {
 			// Read after a refusal, and no observation since: wait for
@@ -588,6 +599,11 @@ func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status in
 			return err
 		}
 		pp.Machine = n.Pack() | pp.Machine&readFirst
+		if sent == lwm2m.CommandReset {
+			// The reset cleared /5/0/5: an earlier update's result seen
+			// before it is no result of this campaign.
+			pp.Result = uint16(lwm2m.Initial)
+		}
 		if kind == CommandWritePackage && p.mem.State == device.StateAccepted {
 			if err := m.notified(o, p); err != nil {
 				return err

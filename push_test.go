@@ -53,6 +53,10 @@ func TestPushModel(t *testing.T) {
 		for i := range n {
 			proto := rapid.SampledFrom([]device.Protocol{device.LWM2M, device.OMADM}).Draw(t, "protocol")
 			d := &simDevice{id: imeiOf(fmt.Sprintf("d%d", i+1)), protocol: proto, online: rapid.Bool().Draw(t, "online"), fumo: omadm.Idle}
+			// At rest, or with an earlier update's result (which the
+			// Manager resets before its package write).
+			d.obs = rapid.SampledFrom([]lwm2m.Observation{{State: lwm2m.Idle, Result: lwm2m.Initial}, {State: lwm2m.Idle, Result: lwm2m.Initial},
+				{State: lwm2m.Idle, Result: lwm2m.Success}, {State: lwm2m.Idle, Result: lwm2m.UpdateFailed}}).Draw(t, "leftover")
 			devs = append(devs, d)
 			inv.Put(fota.DeviceInfo{DeviceID: d.id, Account: "acme", Protocol: proto, Make: "Acme", Model: "Lamp",
 				Software: "1.0", FOTACapable: true, ActiveConnected: true})

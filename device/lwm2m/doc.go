@@ -158,6 +158,21 @@
 // device was offline (step 7) is the host calling Next again with the
 // stored Tracker.
 //
+// Unlike Cumulocity, which resets unconditionally, Next skips the reset
+// when the only thing the server knows is an observation of (Idle,
+// Initial), the value an Observe or Read of a device at rest returns. The
+// reset (Write "" to /5/0/1) returns the machine to (Idle, Initial) and
+// clears the Update Result; from (Idle, Initial) it is a self-loop that
+// changes nothing, and no transition but a reset leads into (Idle,
+// Initial), so the observation shows a device either fresh or already
+// reset. Skipping it weakens nothing the reset guards: a failure still
+// counts only after this attempt's package write (Failed needs written),
+// and a stale failure notification is refused before the write and
+// judged after it exactly as it is after a reset, since Sent(Reset) and an
+// observed (Idle, Initial) leave the same last observation. What no reset
+// can prevent either way is another server writing between this server's
+// look (or reset) and its own write.
+//
 // # Errors
 //
 // *RangeError (ErrOutOfRange) names /5/0/3 or /5/0/5 and the value;

@@ -255,13 +255,18 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 
 // Next says what the server should do now, following Cumulocity's flow
 // (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
-// Downloaded, then wait for the result.
+// Downloaded, then wait for the result. The reset is skipped when all the
+// server knows is that the device is at rest in (Idle, Initial): a reset
+// there would leave it exactly so (see the package doc).
 func (t Tracker) Next() Command {
 	switch {
 	case t.settled:
 		return CommandDone
-	case !t.reset:
-		if t.known && t.last.State == Updating {
+	case !t.reset && !t.written:
+		switch {
+		case t == Tracker{last: Observation{Idle, Initial}, known: true}:
+			return CommandWritePackage // nothing to reset
+		case t.known && t.last.State == Updating:
 			return CommandWait // a reset would be refused (4.05); wait for the update to end
 		}
 		return CommandReset

@@ -364,6 +364,54 @@ func TestNextFollowsCumulocity(t *testing.T) {
 	step(CommandWritePackage)
 }
 
+// TestNextSkipsNeedlessReset: a device whose only observation is (Idle,
+// Initial) gets the package write at once (a reset would change nothing);
+// any other first observation, or none, gets the reset; and the attempt
+// goes on from the write as after a reset, its failure counted.
+func TestNextSkipsNeedlessReset(t *testing.T) {
+	for _, c := range []struct {
+		first *Observation
+		want  Command
+	}{
+		{nil, CommandReset},
+		{&Observation{Idle, Initial}, CommandWritePackage},
+		{&Observation{Idle, Success}, CommandReset}, // left over from an earlier update
+		{&Observation{Idle, UpdateFailed}, CommandReset},
+		{&Observation{Downloading, Initial}, CommandReset},
+		{&Observation{Downloaded, Initial}, CommandReset},
+		{&Observation{Updating, Initial}, CommandWait},
+	} {
+		var tr Tracker
+		if c.first != nil {
+			var err error
+			if tr, _, err = tr.Observe(*c.first); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := tr.Next(); got != c.want {
+			t.Errorf("first observation %v: next %v, want %v", c.first, got, c.want)
+		}
+	}
+	tr, _, _ := Tracker{}.Observe(obs(Idle, Initial))
+	tr, err := tr.Sent(CommandWritePackage)
+	if err != nil || tr.Next() != CommandWait {
+		t.Fatalf("after the write: %v, next %v", err, tr.Next())
+	}
+	if _, _, err := tr.Observe(obs(Idle, Initial)); err == nil {
+		t.Error("a stale (Idle, Initial) after the acknowledged write was accepted")
+	}
+	tr, out, err := tr.Observe(obs(Idle, IntegrityCheckFailure))
+	if err != nil || out != (Outcome{Failed, device.EventUpdateFailed, IntegrityCheckFailure}) || tr.Next() != CommandDone {
+		t.Fatalf("download failure after the write: %+v %v, next %v", out, err, tr.Next())
+	}
+	// Before the write, a failure result cannot follow (Idle, Initial): the
+	// device makes no move of its own from Idle.
+	tr, _, _ = Tracker{}.Observe(obs(Idle, Initial))
+	if _, _, err := tr.Observe(obs(Idle, IntegrityCheckFailure)); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("(Idle, IntegrityCheckFailure) right after (Idle, Initial): %v", err)
+	}
+}
+
 func TestObserveOutOfRange(t *testing.T) {
 	tr := Tracker{last: obs(Idle, 0), known: true}
 	for _, o := range []Observation{obs(4, 0), obs(0, 12)} {

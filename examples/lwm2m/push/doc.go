@@ -48,9 +48,10 @@
 // notifications are reported before the next command of a chain goes out
 // (server.Flush). Two orders the Manager would otherwise take badly:
 //
-//   - The Observe's first answers (the current value) reported after the
-//     reset and the package write that Confirm chains after it: the Manager
-//     refuses the stale (Idle, Initial) as a step back from Downloading.
+//   - The Observe's first answers (the current value) held back: the
+//     Manager waits for them to decide whether the device needs a reset
+//     before the package write (none when it is at rest in (Idle,
+//     Initial)), and goes on without them only after its ObserveTimeout.
 //   - The observation a Read returns reported before the Read's
 //     confirmation: the observation makes the Execute due, the Read's
 //     confirmation then plans the next look at ObserveTimeout, and the

@@ -73,5 +73,5 @@ func ExampleRunner() {
 	fmt.Println(st.Sent[fota.CommandObserve], st.Sent[fota.CommandReset], st.Sent[fota.CommandWritePackage], st.Sent[fota.CommandExecute], st.Undelivered)
 	// Output:
 	// Upgrade Success The firmware upgrade was successful.
-	// 1 1 1 1 0
+	// 1 0 1 1 0
 }
