@@ -121,6 +121,8 @@ type Manager struct {
 	sleepUntil atomic.Int64
 	dueCh      chan struct{}
 
+	lastRetries atomic.Pointer[retryPlan] // the retry plan asked last
+
 	checkInTx     func(DeviceTx, *op) error // m.checkIn, bound once
 	reportTx      func(DeviceTx, *op) error // m.report, bound once
 	confirmTx     func(DeviceTx, *op) error // m.confirm, bound once

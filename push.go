@@ -10,6 +10,7 @@ import (
 	"github.com/fotakit/fota/device/lwm2m"
 	"github.com/fotakit/fota/device/omadm"
 	"github.com/fotakit/fota/lifecycle"
+	"github.com/fotakit/fota/schedule"
 )
 
 // CommandKind is what the host must send a push device.
@@ -117,13 +118,29 @@ func trackerOf(p Push) (lwm2m.Tracker, error) { return lwm2m.UnpackTracker(p.Mac
 
 // attemptAt is the attempt of the retry plan at now: how many daily retry
 // times of the campaign have passed.
-func (m *Manager) attemptAt(c *Campaign, now time.Time) int {
-	return m.schedule.AttemptAt(c.StartsAt, now)
-}
+func (m *Manager) attemptAt(c *Campaign, now time.Time) int { return m.retries(c).AttemptAt(now) }
 
 // nextAttempt is the first retry time of the plan after t.
 func (m *Manager) nextAttempt(c *Campaign, t time.Time) (time.Time, bool) {
-	return m.schedule.NextAttempt(c.StartsAt, t)
+	return m.retries(c).NextAttempt(t)
+}
+
+// retryPlan is the campaign start a retry plan belongs to, and the plan.
+type retryPlan struct {
+	start time.Time
+	plan  schedule.Retries
+}
+
+// retries is the retry plan of campaign c, kept for the start asked last
+// (a hand-out asks it each time; the campaigns under way share a few
+// starts).
+func (m *Manager) retries(c *Campaign) schedule.Retries {
+	if r := m.lastRetries.Load(); r != nil && r.start.Equal(c.StartsAt) {
+		return r.plan
+	}
+	r := &retryPlan{start: c.StartsAt, plan: m.schedule.Retries(c.StartsAt)}
+	m.lastRetries.Store(r)
+	return r.plan
 }
 
 // nextCommand decides what the device needs now; ok is false when

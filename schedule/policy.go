@@ -92,33 +92,55 @@ func (p Policy) Attempt(first time.Time, n int) (time.Time, bool) {
 // AttemptAt is the retry of the plan that has come by now, for a push
 // that started at first: the largest n (1 <= n <= RetryDays) whose
 // Attempt is at or before now, or 0 when no retry has come (or the policy
-// fails Validate). It is what a loop over Attempt finds, with one
-// calendar calculation: retries follow the first a UTC day, 24 hours,
-// apart.
-func (p Policy) AttemptAt(first, now time.Time) int {
-	r1, ok := p.Attempt(first, 1)
-	if !ok || now.Before(r1) {
-		return 0
-	}
-	return min(int(now.Sub(r1)/(24*time.Hour))+1, p.RetryDays)
-}
+// fails Validate). It is what a loop over Attempt finds.
+func (p Policy) AttemptAt(first, now time.Time) int { return p.Retries(first).AttemptAt(now) }
 
 // NextAttempt is the first retry of the plan (Attempt n, 1 <= n <=
 // RetryDays) strictly after t, for a push that started at first; false
 // when the plan has none left (or the policy fails Validate).
 func (p Policy) NextAttempt(first, t time.Time) (time.Time, bool) {
+	return p.Retries(first).NextAttempt(t)
+}
+
+// Retries is the retry plan of a push that started at first, for asking
+// AttemptAt and NextAttempt many times without a calendar calculation
+// each: retries follow the first a UTC day, 24 hours, apart.
+func (p Policy) Retries(first time.Time) Retries {
 	r1, ok := p.Attempt(first, 1)
 	if !ok {
+		return Retries{}
+	}
+	return Retries{first: r1, days: p.RetryDays}
+}
+
+// Retries is a push's retry plan (Policy.Retries). The zero Retries has
+// no retry.
+type Retries struct {
+	first time.Time // Attempt 1
+	days  int       // RetryDays; 0: no retry
+}
+
+// AttemptAt is Policy.AttemptAt for this plan's push.
+func (r Retries) AttemptAt(now time.Time) int {
+	if r.days == 0 || now.Before(r.first) {
+		return 0
+	}
+	return min(int(now.Sub(r.first)/(24*time.Hour))+1, r.days)
+}
+
+// NextAttempt is Policy.NextAttempt for this plan's push.
+func (r Retries) NextAttempt(t time.Time) (time.Time, bool) {
+	if r.days == 0 {
 		return time.Time{}, false
 	}
-	if t.Before(r1) {
-		return r1, true
+	if t.Before(r.first) {
+		return r.first, true
 	}
-	n := int(t.Sub(r1)/(24*time.Hour)) + 2 // t falls in retry n-1's day
-	if n > p.RetryDays {
+	n := int(t.Sub(r.first)/(24*time.Hour)) + 2 // t falls in retry n-1's day
+	if n > r.days {
 		return time.Time{}, false
 	}
-	return r1.Add(time.Duration(n-1) * 24 * time.Hour), true
+	return r.first.Add(time.Duration(n-1) * 24 * time.Hour), true
 }
 
 // GiveUpAt is when a device that never answered any attempt of the plan
