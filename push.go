@@ -308,9 +308,10 @@ func (m *Manager) Due() <-chan struct{} { return m.dueCh }
 // pushMember is a push device's member record in the campaign holding it
 // (or, once it finished, the campaign it finished in), with the campaign.
 type pushMember struct {
-	c   Campaign
-	mem Member
-	st  campaign.Status // the campaign's status at now
+	c      Campaign
+	mem    Member
+	st     campaign.Status // the campaign's status at now
+	stored Member          // mem as read, so that an answer changing nothing writes nothing
 }
 
 // pushArgs is Confirm's and Observation's request and answer, carried in
@@ -355,6 +356,7 @@ func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol, p *pu
 	if p.mem, err = tx.Member(cid); err != nil {
 		return err
 	}
+	p.stored = p.mem
 	if want != 0 && p.mem.Push.Protocol != want {
 		return &FamilyError{Op: op, ID: id, Protocol: p.mem.Push.Protocol}
 	}
@@ -427,13 +429,15 @@ func (m *Manager) leaseNow(p *pushMember, now time.Time) (*Command, error) {
 	return &cmd, nil
 }
 
-// pushDone stores the member and answers with its state and next command.
+// pushDone stores the member, when the call changed it, and answers with
+// its state and next command.
 func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) error {
 	next, err := m.leaseNow(p, o.now)
 	if err != nil {
 		return err
 	}
-	if !p.mem.State.Terminal() {
+	if !p.mem.State.Terminal() && p.mem != p.stored {
+		// (A repeated notification, say, changes nothing.)
 		if err := tx.PutMember(p.mem); err != nil {
 			return err
 		}
@@ -497,6 +501,7 @@ func (m *Manager) confirm(tx DeviceTx, o *op) error {
 	if p.mem, err = tx.Member(cmd.CampaignID); err != nil {
 		return err
 	}
+	p.stored = p.mem
 	p.st = effective(&p.c, o.now)
 	if err := checkLease(p, cmd, o.now); err != nil {
 		return err
@@ -815,7 +820,7 @@ func (m *Manager) reached(ctx context.Context, name, deviceID string, registered
 		if err != nil {
 			return err
 		}
-		p := pushMember{c: c, mem: mem, st: effective(&c, o.now)}
+		p := pushMember{c: c, mem: mem, st: effective(&c, o.now), stored: mem}
 		if !running(p.st) || p.mem.State.Terminal() {
 			res.State = effectiveState(device.FamilyPush, p.st, p.mem.State)
 			return nil
