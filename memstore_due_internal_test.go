@@ -220,3 +220,84 @@ func TestDueIndexModel(t *testing.T) {
 		})
 	})
 }
+
+// TestDueIndexConcurrent: device transactions of many shards set their
+// members' due times at once while the index compacts (and renumbers)
+// often; afterwards every member is due exactly at the time it was given
+// last, once.
+func TestDueIndexConcurrent(t *testing.T) {
+	defer func(slack int) { dueSlack = slack }(dueSlack)
+	dueSlack = 8
+	ctx := context.Background()
+	base := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	s := NewMemoryStore()
+	const devices, workers, rounds = 64, 4, 200
+	ids := make([]string, devices)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("35000000000%04d", i)
+	}
+	member := func(d string, due time.Time) Member {
+		return Member{CampaignID: "c", DeviceID: d, State: device.StateAccepted, UpdatedAt: base,
+			Push: Push{Protocol: device.LWM2M, DueAt: due}}
+	}
+	if err := s.Update(ctx, func(tx Tx) error {
+		if err := tx.PutCampaign(Campaign{ID: "c"}); err != nil {
+			return err
+		}
+		for _, d := range ids {
+			if err := tx.PutMember(member(d, base)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	last := make([]time.Time, devices)
+	done := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for r := range rounds {
+				for i := w; i < devices; i += workers {
+					due := base.Add(time.Duration((r*7+i)%40) * time.Second)
+					if (r+i)%5 == 0 {
+						due = time.Time{}
+					}
+					if err := s.UpdateDevice(ctx, ids[i], func(tx DeviceTx) error { return tx.PutMember(member(ids[i], due)) }); err != nil {
+						done <- err
+						return
+					}
+					last[i] = due
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range workers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.Update(ctx, func(tx Tx) error {
+		ms, err := tx.DueMembers(base.Add(time.Hour), devices+1)
+		if err != nil {
+			return err
+		}
+		got := map[string]time.Time{}
+		for _, m := range ms {
+			if _, dup := got[m.DeviceID]; dup {
+				return fmt.Errorf("%s due twice", m.DeviceID)
+			}
+			got[m.DeviceID] = m.Push.DueAt
+		}
+		for i, d := range ids {
+			if w, g := last[i], got[d]; !w.Equal(g) {
+				return fmt.Errorf("%s due %v, want %v", d, g, w)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
