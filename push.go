@@ -315,14 +315,12 @@ type pushMember struct {
 }
 
 // pushArgs is Confirm's and Observation's request and answer, carried in
-// the pooled op (so that these calls allocate no closure), with the
-// device's push member loaded in place.
+// the pooled op (so that these calls allocate no closure).
 type pushArgs struct {
 	cmd      Command
 	receipt  Receipt
 	deviceID string
 	obs      lwm2m.Observation
-	p        pushMember
 	res      PushResult
 }
 
@@ -489,7 +487,9 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 
 func (m *Manager) confirm(tx DeviceTx, o *op) error {
 	a := &o.push
-	cmd, r, p := &a.cmd, a.receipt, &a.p
+	cmd, r := &a.cmd, a.receipt
+	var pm pushMember // on the stack: copying the campaign in needs no write barrier
+	p := &pm
 	a.res = PushResult{}
 	var err error
 	if p.c, err = tx.Campaign(cmd.CampaignID); err != nil {
@@ -664,7 +664,9 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 
 func (m *Manager) observation(tx DeviceTx, o *op) error {
 	a := &o.push
-	deviceID, obs, p := a.deviceID, a.obs, &a.p
+	deviceID, obs := a.deviceID, a.obs
+	var pm pushMember // on the stack: copying the campaign in needs no write barrier
+	p := &pm
 	a.res = PushResult{}
 	if err := loadPush(tx, o.now, "observation", device.LWM2M, p); err != nil {
 		return err
