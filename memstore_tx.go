@@ -590,11 +590,37 @@ func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {
 func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
 	tx.exclusive()
 	s := tx.s
-	var out []Member
-	for _, r := range s.due.earliest(s, micro(now), limit) {
-		c := s.campaigns[r.camp]
-		out = append(out, s.member(c, r.slot, s.idOf(c.ms.at(r.slot).dev)))
+	due := s.due.earliest(s, micro(now), limit)
+	if len(due) == 0 {
+		return nil, nil
 	}
+	// The ids share one text, and the page remembers their handles: the
+	// caller writes each member back next (a lease), and lookup finds it
+	// without hashing its id.
+	var text []byte
+	ends := make([]int, len(due))
+	tx.page = tx.page[:0]
+	for j, r := range due {
+		h := s.campaigns[r.camp].ms.at(r.slot).dev
+		if k := s.devs.at(h).key; k.text() {
+			text = append(text, s.strs[k&^keyText]...)
+		} else {
+			text = k.appendDigits(text)
+		}
+		ends[j] = len(text)
+		tx.page = append(tx.page, h)
+	}
+	all := string(text)
+	out := make([]Member, len(due))
+	tx.pageIDs = make([]string, len(due))
+	start := 0
+	for j, r := range due {
+		id := all[start:ends[j]]
+		start = ends[j]
+		tx.pageIDs[j] = id
+		out[j] = s.member(s.campaigns[r.camp], r.slot, id)
+	}
+	tx.pagePos = 0
 	return out, nil
 }
 
