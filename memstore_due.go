@@ -25,12 +25,17 @@ import (
 // from device transactions hold the store's dueMu.
 type dueIndex struct {
 	buckets []*dueBucket // by key, ascending; none empty after a read
-	last    *dueBucket   // the bucket set appended to last
-	ver     uint32       // the last version handed out
-	live    int          // members with a due time: one current entry each
-	entries int          // entries in the buckets, current or stale
-	sorter  []dueSortItem
-	merged  []dueEntry
+	keys    []int64      // the buckets' keys, searched without loading buckets
+	// recent are the buckets set appended to lately: a device's answer
+	// plans the next look a lease or an ObserveTimeout ahead, so sets
+	// alternate among a few.
+	recent   [4]*dueBucket
+	recentAt int    // the recent slot to replace
+	ver      uint32 // the last version handed out
+	live     int    // members with a due time: one current entry each
+	entries  int    // entries in the buckets, current or stale
+	sorter   []dueSortItem
+	merged   []dueEntry
 }
 
 // dueShift sets a bucket's width: 2^24 µs, about 17 s, so that a read
@@ -113,15 +118,31 @@ func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 
 // bucket returns the bucket of key, adding it when new.
 func (x *dueIndex) bucket(key int64) *dueBucket {
-	if b := x.last; b != nil && b.key == key {
-		return b
+	for _, b := range x.recent {
+		if b != nil && b.key == key {
+			return b
+		}
 	}
-	i, found := slices.BinarySearchFunc(x.buckets, key, func(b *dueBucket, k int64) int { return cmp.Compare(b.key, k) })
+	i, found := slices.BinarySearch(x.keys, key)
 	if !found {
 		x.buckets = slices.Insert(x.buckets, i, &dueBucket{key: key})
+		x.keys = slices.Insert(x.keys, i, key)
 	}
-	x.last = x.buckets[i]
-	return x.last
+	b := x.buckets[i]
+	x.recent[x.recentAt] = b
+	x.recentAt = (x.recentAt + 1) % len(x.recent)
+	return b
+}
+
+// dropped forgets the buckets that a compaction or a read emptied.
+func (x *dueIndex) dropped(kept []*dueBucket) {
+	clear(x.buckets[len(kept):])
+	x.buckets = kept
+	x.keys = x.keys[:0]
+	for _, b := range kept {
+		x.keys = append(x.keys, b.key)
+	}
+	x.recent = [len(x.recent)]*dueBucket{}
 }
 
 // compact drops every stale entry, then numbers the current ones afresh
@@ -147,8 +168,7 @@ func (x *dueIndex) compact(s *MemoryStore) {
 			x.entries += w
 		}
 	}
-	clear(x.buckets[len(kept):])
-	x.buckets, x.last = kept, nil
+	x.dropped(kept)
 	// Every entry left is current, one a member: renumbering cannot make
 	// a stale one look current.
 	x.ver, x.live = 0, x.entries
@@ -284,12 +304,11 @@ func (x *dueIndex) dropEmpty() {
 	for _, b := range x.buckets {
 		if b.head < len(b.items) {
 			kept = append(kept, b)
-		} else if b == x.last {
-			x.last = nil
 		}
 	}
-	clear(x.buckets[len(kept):])
-	x.buckets = kept
+	if len(kept) < len(x.buckets) {
+		x.dropped(kept)
+	}
 }
 
 // earliest returns up to limit members due at or before now (limit < 0:
