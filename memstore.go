@@ -317,7 +317,6 @@ type memberRow struct {
 // pushColumns are a campaign's push members' columns.
 type pushColumns struct {
 	rec rows[pushRec]
-	ver rows[uint32] // the member's version in the due index, 0 if not due
 }
 
 // pushRec is a member's Push, packed.
@@ -329,6 +328,10 @@ type pushRec struct {
 	proto   device.Protocol
 	attempt uint8
 	bits    uint8
+	// ver is the member's version in the due index (0: not due), beside
+	// the due time so that setting one touches one cache line. Only the
+	// index writes it (putPush keeps it).
+	ver uint32
 }
 
 const (
@@ -375,7 +378,7 @@ var noPush = pushRec{due: zeroMicro}
 func (c *memCampaign) rec(slot uint32) memberRec {
 	r := memberRec{state: c.ms.at(slot).state, reason: c.ms.at(slot).reason, at: c.ms.at(slot).at, push: noPush}
 	if pc := c.pc.Load(); pc != nil {
-		r.push = *pc.rec.at(slot)
+		r.push = getPush(pc.rec.at(slot))
 	}
 	return r
 }

@@ -191,8 +191,8 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 		c.pc.Store(pc)
 	}
 	if pc != nil {
+		r.push.ver = 0
 		pc.rec.push(r.push)
-		pc.ver.push(0)
 		if r.push.due != zeroMicro {
 			s.due.set(s, c, slot)
 		}
@@ -204,7 +204,7 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 // pushColumns returns push columns for the campaign's first n slots, none
 // of which has push bookkeeping.
 func (c *memCampaign) pushColumns(n int) *pushColumns {
-	return &pushColumns{rec: filled(n, noPush), ver: filled(n, uint32(0))}
+	return &pushColumns{rec: filled(n, noPush)}
 }
 
 // setMember replaces slot's record; shared says a device transaction
@@ -235,7 +235,7 @@ func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared
 		}
 	}
 	oldDue := pc.rec.at(slot).due
-	*pc.rec.at(slot) = r.push
+	putPush(pc.rec.at(slot), r.push)
 	if oldDue == r.push.due {
 		return
 	}
@@ -244,6 +244,21 @@ func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared
 		defer s.dueMu.Unlock()
 	}
 	s.due.set(s, c, slot)
+}
+
+// putPush writes a member's push record but its due index version: the
+// index writes that, under dueMu, and may renumber any member's while a
+// device transaction of another shard writes its own member's record.
+func putPush(dst *pushRec, r pushRec) {
+	dst.due, dst.lease, dst.machine, dst.result = r.due, r.lease, r.machine, r.result
+	dst.proto, dst.attempt, dst.bits = r.proto, r.attempt, r.bits
+}
+
+// getPush reads a member's push record but its due index version (see
+// putPush), which it leaves 0.
+func getPush(src *pushRec) pushRec {
+	return pushRec{due: src.due, lease: src.lease, machine: src.machine, result: src.result,
+		proto: src.proto, attempt: src.attempt, bits: src.bits}
 }
 
 // removeMember takes slot out of campaign c: its state becomes 0 and it
@@ -278,7 +293,7 @@ func (s *MemoryStore) restoreMember(c *memCampaign, slot uint32, r memberRec, pr
 	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
 	c.count(h, r.state, 1)
 	if pc := c.pc.Load(); pc != nil {
-		*pc.rec.at(slot) = r.push
+		putPush(pc.rec.at(slot), r.push)
 		if r.push.due != zeroMicro {
 			s.due.set(s, c, slot)
 		}
@@ -309,7 +324,6 @@ func (s *MemoryStore) dropMember(c *memCampaign, slot uint32) {
 			s.due.set(s, c, slot)
 		}
 		pc.rec.truncate(int(slot))
-		pc.ver.truncate(int(slot))
 	}
 	c.ms.truncate(int(slot))
 	c.stale = true

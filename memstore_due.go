@@ -14,7 +14,7 @@ import (
 // bucket and writes the member's version: no reordering, no entry moved.
 //
 // The entry a member had before is not looked for: an entry is current
-// while its version is the one its member's push columns hold (each
+// while its version is the one its member's push record holds (each
 // version is handed out once, 0 meaning no due time), and a stale one is
 // dropped when a read passes it or when the index compacts, which it does
 // once stale entries outnumber the current ones (amortised O(1) a set).
@@ -88,17 +88,19 @@ func (x *dueIndex) current(s *MemoryStore, e dueEntry) bool {
 		return false // a campaign rolled back
 	}
 	pc := s.campaigns[e.camp].pc.Load()
-	return pc != nil && int(e.slot) < pc.ver.len() && *pc.ver.at(e.slot) == e.ver
+	return pc != nil && int(e.slot) < pc.rec.len() && pc.rec.at(e.slot).ver == e.ver
 }
 
 // set records the due time slot's push columns now hold (taking it out
 // when zero).
 func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 	if x.ver == maxDueVersion {
-		x.compact(s) // numbers the current entries from 1 again
+		x.compact(s)
+		x.renumber(s)
 	}
 	pc := c.pc.Load()
-	due, v := pc.rec.at(slot).due, pc.ver.at(slot)
+	r := pc.rec.at(slot)
+	due, v := r.due, &r.ver
 	if *v != 0 {
 		x.live--
 	}
@@ -145,8 +147,7 @@ func (x *dueIndex) dropped(kept []*dueBucket) {
 	x.recent = [len(x.recent)]*dueBucket{}
 }
 
-// compact drops every stale entry, then numbers the current ones afresh
-// from 1, so that versions stay far from wrapping.
+// compact drops every stale entry.
 func (x *dueIndex) compact(s *MemoryStore) {
 	kept := x.buckets[:0]
 	x.entries = 0
@@ -169,15 +170,20 @@ func (x *dueIndex) compact(s *MemoryStore) {
 		}
 	}
 	x.dropped(kept)
-	// Every entry left is current, one a member: renumbering cannot make
-	// a stale one look current.
-	x.ver, x.live = 0, x.entries
+	x.live = x.entries
+}
+
+// renumber numbers the entries afresh from 1, so that versions never wrap.
+// Every entry must be current (compact first), one a member: renumbering
+// cannot make a stale one look current.
+func (x *dueIndex) renumber(s *MemoryStore) {
+	x.ver = 0
 	for _, b := range x.buckets {
 		for i := range b.items {
 			e := &b.items[i]
 			x.ver++
 			e.ver = x.ver
-			*s.campaigns[e.camp].pc.Load().ver.at(e.slot) = x.ver
+			s.campaigns[e.camp].pc.Load().rec.at(e.slot).ver = x.ver
 		}
 	}
 }
