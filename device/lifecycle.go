@@ -115,9 +115,20 @@ func (s State) Reason() Reason {
 
 // Terminal reports whether no event of either family leaves the state.
 // It is derived from the tables, not listed by hand.
-func (s State) Terminal() bool {
-	return HTTPTable.Terminal(s) && PushTable.Terminal(s)
-}
+func (s State) Terminal() bool { return s >= 64 || terminalStates>>s&1 != 0 }
+
+// terminalStates has bit s set when no event of either family leaves
+// state s, read from the tables once: Terminal is asked several times a
+// device operation. (States from 64 on are no state, terminal for the
+// tables too.)
+var terminalStates = func() (set uint64) {
+	for s := range State(64) {
+		if HTTPTable.Terminal(s) && PushTable.Terminal(s) {
+			set |= 1 << s
+		}
+	}
+	return set
+}()
 
 // ErrUnknownState is matched by errors parsing a device or licence state
 // name that is not one.

@@ -228,6 +228,16 @@ func TestNextFamilies(t *testing.T) {
 	}
 }
 
+// Terminal agrees with both tables for every value a State can hold.
+func TestTerminalFromTables(t *testing.T) {
+	for v := range 256 {
+		s := State(v)
+		if want := HTTPTable.Terminal(s) && PushTable.Terminal(s); s.Terminal() != want {
+			t.Errorf("State(%d).Terminal() = %v, the tables say %v", v, s.Terminal(), want)
+		}
+	}
+}
+
 // Each state reports the status and reason of the catalog, in every
 // family it can occur in.
 func TestStateReport(t *testing.T) {
