@@ -128,14 +128,25 @@ func (d *devTx) campaign(id string) (*memCampaign, error) {
 }
 
 func (d *devTx) Campaign(id string) (Campaign, error) {
-	c, err := d.campaign(id)
+	c, err := d.lendCampaign(id)
 	if err != nil {
 		return Campaign{}, err
 	}
-	if d.alone != nil {
-		return *d.alone.record(c), nil
+	return *c, nil
+}
+
+// lendCampaign returns the campaign's record itself, for reading only: a
+// committed record is never changed in place (an Update publishes a new
+// one), and a device transaction writes no campaign.
+func (d *devTx) lendCampaign(id string) (*Campaign, error) {
+	c, err := d.campaign(id)
+	if err != nil {
+		return nil, err
 	}
-	return *c.record.Load(), nil
+	if d.alone != nil {
+		return d.alone.record(c), nil
+	}
+	return c.record.Load(), nil
 }
 
 // slot finds the device's member record in campaign c.

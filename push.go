@@ -308,10 +308,29 @@ func (m *Manager) Due() <-chan struct{} { return m.dueCh }
 // pushMember is a push device's member record in the campaign holding it
 // (or, once it finished, the campaign it finished in), with the campaign.
 type pushMember struct {
-	c      Campaign
+	c      *Campaign // read only: it may be the store's own record (lendCampaign)
 	mem    Member
 	st     campaign.Status // the campaign's status at now
 	stored Member          // mem as read, so that an answer changing nothing writes nothing
+}
+
+// campaignLender is a device transaction that lends its campaign records
+// for reading, sparing the copy Campaign makes (the memory store's).
+type campaignLender interface {
+	lendCampaign(id string) (*Campaign, error)
+}
+
+// lendCampaign returns campaign id's record for reading only: the store's
+// own when it lends it, else a copy.
+func lendCampaign(tx DeviceTx, id string) (*Campaign, error) {
+	if l, ok := tx.(campaignLender); ok {
+		return l.lendCampaign(id)
+	}
+	c, err := tx.Campaign(id)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // pushArgs is Confirm's and Observation's request and answer, carried in
@@ -342,13 +361,13 @@ func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol, p *pu
 	if cid == "" {
 		return &NotFoundError{Kind: "device", ID: id, Campaign: anyPushCampaign}
 	}
-	if p.c, err = tx.Campaign(cid); err != nil {
+	if p.c, err = lendCampaign(tx, cid); err != nil {
 		return err
 	}
 	if p.c.Family != device.FamilyPush {
 		return &FamilyError{Op: op, ID: id, Protocol: p.c.Protocol}
 	}
-	if err := startFirst(&p.c, now); err != nil {
+	if err := startFirst(p.c, now); err != nil {
 		return err
 	}
 	if p.mem, err = tx.Member(cid); err != nil {
@@ -358,7 +377,7 @@ func loadPush(tx DeviceTx, now time.Time, op string, want device.Protocol, p *pu
 	if want != 0 && p.mem.Push.Protocol != want {
 		return &FamilyError{Op: op, ID: id, Protocol: p.mem.Push.Protocol}
 	}
-	p.st = effective(&p.c, now)
+	p.st = effective(p.c, now)
 	return nil
 }
 
@@ -385,8 +404,8 @@ func (m *Manager) finishPush(tx DeviceTx, o *op, p *pushMember, ev device.Event,
 	if err := tx.PutMember(*mem); err != nil {
 		return err
 	}
-	o.device(&p.c, mem.DeviceID, from, next, 0, result)
-	return m.releaseDevice(tx, &p.c, next == device.StateSucceeded)
+	o.device(p.c, mem.DeviceID, from, next, 0, result)
+	return m.releaseDevice(tx, p.c, next == device.StateSucceeded)
 }
 
 // releaseDevice frees a device that finished in campaign c, remembering
@@ -423,7 +442,7 @@ func (m *Manager) leaseNow(p *pushMember, now time.Time) (*Command, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	cmd := m.lease(&p.c, &p.mem, kind, now)
+	cmd := m.lease(p.c, &p.mem, kind, now)
 	return &cmd, nil
 }
 
@@ -492,17 +511,17 @@ func (m *Manager) confirm(tx DeviceTx, o *op) error {
 	p := &pm
 	a.res = PushResult{}
 	var err error
-	if p.c, err = tx.Campaign(cmd.CampaignID); err != nil {
+	if p.c, err = lendCampaign(tx, cmd.CampaignID); err != nil {
 		return err
 	}
-	if err := startFirst(&p.c, o.now); err != nil {
+	if err := startFirst(p.c, o.now); err != nil {
 		return err
 	}
 	if p.mem, err = tx.Member(cmd.CampaignID); err != nil {
 		return err
 	}
 	p.stored = p.mem
-	p.st = effective(&p.c, o.now)
+	p.st = effective(p.c, o.now)
 	if err := checkLease(p, cmd, o.now); err != nil {
 		return err
 	}
@@ -514,7 +533,7 @@ func (m *Manager) confirm(tx DeviceTx, o *op) error {
 	if !r.Delivered {
 		pp.Attempt++
 		if pp.Protocol == device.LWM2M {
-			if at, ok := m.nextAttempt(&p.c, o.now); ok {
+			if at, ok := m.nextAttempt(p.c, o.now); ok {
 				pp.DueAt = at
 			} else {
 				pp.Spent = true // the give-up pass fails it
@@ -568,7 +587,7 @@ func (m *Manager) notified(o *op, p *pushMember) error {
 	if err != nil {
 		return err
 	}
-	o.device(&p.c, p.mem.DeviceID, p.mem.State, next, 0, p.mem.Push.Result)
+	o.device(p.c, p.mem.DeviceID, p.mem.State, next, 0, p.mem.Push.Result)
 	p.mem.State, p.mem.UpdatedAt = next, o.now
 	return nil
 }
@@ -811,18 +830,18 @@ func (m *Manager) reached(ctx context.Context, name, deviceID string, registered
 		if err != nil || cid == "" {
 			return err
 		}
-		c, err := tx.Campaign(cid)
+		c, err := lendCampaign(tx, cid)
 		if err != nil || c.Family != device.FamilyPush {
 			return err
 		}
-		if err := startFirst(&c, o.now); err != nil {
+		if err := startFirst(c, o.now); err != nil {
 			return err
 		}
 		mem, err := tx.Member(cid)
 		if err != nil {
 			return err
 		}
-		p := pushMember{c: c, mem: mem, st: effective(&c, o.now), stored: mem}
+		p := pushMember{c: c, mem: mem, st: effective(c, o.now), stored: mem}
 		if !running(p.st) || p.mem.State.Terminal() {
 			res.State = effectiveState(device.FamilyPush, p.st, p.mem.State)
 			return nil
