@@ -75,15 +75,20 @@ func (d *devTx) release() {
 	devTxPool.Put(d)
 }
 
-// touch reads the device's newest member record and the head of its
-// history before the operation asks for them: the two loads are
-// independent, so their cache misses overlap instead of following one
-// another (a check-in on a large fleet waits mostly for memory).
+// touch reads the device's newest member record (with a push member's
+// push record) and the head of its history before the operation asks for
+// them: the loads are independent, so their cache misses overlap instead
+// of following one another (a check-in or a push answer on a large fleet
+// waits mostly for memory).
 func (d *devTx) touch() {
 	row := d.s.devs.at(d.h)
 	var sum uint32
 	if r := row.head; r.camp != 0 {
-		sum += uint32(d.s.campaigns[r.camp-1].ms.at(r.slot).state)
+		c := d.s.campaigns[r.camp-1]
+		sum += uint32(c.ms.at(r.slot).state)
+		if pc := c.pc.Load(); pc != nil {
+			sum += uint32(pc.rec.at(r.slot).bits) // a push member's record, read next
+		}
 	}
 	if row.hist != 0 {
 		sum += d.shard.hist.entries[row.hist-1].text
