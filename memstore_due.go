@@ -235,6 +235,9 @@ func (x *dueIndex) normalize(s *MemoryStore, b *dueBucket) {
 	if b.sorted < b.head {
 		b.sorted = b.head
 	}
+	if need := len(b.items) - b.sorted; cap(x.sorter) < need {
+		x.sorter = make([]dueSortItem, 0, need) // one allocation, not a chain of growths
+	}
 	tail := x.sorter[:0]
 	for _, e := range b.items[b.sorted:] {
 		if x.current(s, e) {
@@ -243,8 +246,8 @@ func (x *dueIndex) normalize(s *MemoryStore, b *dueBucket) {
 	}
 	x.entries -= len(b.items) - b.sorted - len(tail)
 	slices.SortFunc(tail, func(p, q dueSortItem) int { return x.compare(s, p, q) })
-	if cap(tail) <= dueScratch {
-		x.sorter = tail[:0]
+	if cap(x.sorter) > dueScratch {
+		x.sorter = nil // a campaign's start, say: let the large buffer go
 	}
 	run := b.items[b.head:b.sorted]
 	// Appended in order after the run (time moves on): no merge.
@@ -259,6 +262,9 @@ func (x *dueIndex) normalize(s *MemoryStore, b *dueBucket) {
 		}
 		b.sorted = len(b.items)
 		return
+	}
+	if need := len(run) + len(tail); cap(x.merged) < need {
+		x.merged = make([]dueEntry, 0, need)
 	}
 	merged := x.merged[:0]
 	i := 0
@@ -279,8 +285,8 @@ func (x *dueIndex) normalize(s *MemoryStore, b *dueBucket) {
 	}
 	b.items = append(b.items[:b.head], merged...)
 	b.sorted = len(b.items)
-	if cap(merged) <= dueScratch {
-		x.merged = merged[:0]
+	if cap(x.merged) > dueScratch {
+		x.merged = nil
 	}
 }
 

@@ -236,11 +236,11 @@ func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, 
 	var out []Command
 	var next time.Time
 	err := m.update(ctx, "outbox", func(tx Tx, o *op) error {
-		out = out[:0]
 		due, err := tx.DueMembers(o.now, limit)
 		if err != nil {
 			return err
 		}
+		out = make([]Command, 0, len(due))
 		camps := map[string]*Campaign{}
 		for _, mem := range due {
 			c := camps[mem.CampaignID]
