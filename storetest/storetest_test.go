@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,7 +72,7 @@ var mutants = map[string]mutant{
 		return &optimistic{inner: fota.NewMemoryStore()}
 	}},
 	"dueNotSkipped": {"Concurrency/DueLeases", func() fota.Store {
-		return dueNotSkipped{fota.NewMemoryStore()}
+		return dueNotSkipped{fota.NewMemoryStore(), new(atomic.Int64)}
 	}},
 	"deviceTxKeepsFailed": {"DeviceTx/Atomic", func() fota.Store {
 		return deviceTxKeepsFailed{fota.NewMemoryStore()}
@@ -244,13 +243,25 @@ func (b *buffered) NextSeq() (uint64, error) { return b.seq.Add(1), nil }
 // DueMembers without FOR UPDATE SKIP LOCKED does on PostgreSQL under READ
 // COMMITTED: two transactions read the same due members, neither skips
 // what the other holds, and both hand them out.
-type dueNotSkipped struct{ *fota.MemoryStore }
+//
+// Each stale read waits (up to 100 ms) until another transaction has read
+// too before it writes, so that two of them hold the same list however
+// the machine schedules the workers: without the wait, a loaded machine
+// could run the workers one after another and the mutant would go
+// unnoticed.
+type dueNotSkipped struct {
+	*fota.MemoryStore
+	reads *atomic.Int64
+}
 
 func (s dueNotSkipped) Update(ctx context.Context, fn func(fota.Tx) error) error {
 	var seen [][]fota.Member
 	// The first pass only reads: its first write fails, ending it.
 	_ = s.MemoryStore.View(ctx, func(tx fota.Tx) error { return fn(&staleDue{Tx: tx, record: &seen}) })
-	runtime.Gosched() // let another transaction read the same members
+	mine := s.reads.Add(1)
+	for deadline := time.Now().Add(100 * time.Millisecond); s.reads.Load() == mine && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Microsecond) // let another transaction read the same members
+	}
 	return s.MemoryStore.Update(ctx, func(tx fota.Tx) error { return fn(&staleDue{Tx: tx, replay: seen}) })
 }
 
