@@ -313,11 +313,11 @@
 // keep the output byte for byte; with the loop at about a sixth of a run
 // (below), it would not pay.
 //
-// Measured in one run (commit 22e8a04, with the dense MemoryStore) on
-// this project's shared 2-core machines, under a load of 5 to 6: wall
-// times there vary twofold from run to run, so CPU time per device (the
-// process's, the collector's included) is given beside them, and every
-// ratio is between figures of that one run.
+// Measured in one run (commit 588616b, with the dense MemoryStore and its
+// calendar of due push members) on this project's shared 2-core
+// machines: wall times there vary from run to run, so CPU time per device
+// (the process's, the collector's included) is given beside them, and
+// every ratio is between figures of that one run.
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -327,27 +327,29 @@
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op):
-//     fota/100000 20 µs CPU, 595 B a device; fota/1000000 27 µs, 531 B;
-//     looplab-per-device/100000 50 µs, 3,740 B; looplab-per-device/1000000
-//     74 µs, 3,946 B. At a million devices the looplab-per-device design
-//     takes 2.7x fota's CPU time (3.3x its wall time) and 7.4x its memory:
+//     fota/100000 19 µs CPU, 605 B a device; fota/1000000 24 µs, 508 B;
+//     looplab-per-device/100000 47 µs, 3,601 B; looplab-per-device/1000000
+//     81 µs, 4,392 B. At a million devices the looplab-per-device design
+//     takes 3.45x fota's CPU time (2.6x its wall time) and 8.7x its memory:
 //     the bars (10x each) are not met. fota's time per device at a million
-//     over at 100,000: 1.17 in wall time, 1.36 in CPU time (bar: 1.25; in
-//     the run before, 0.95 and 1.11).
+//     over at 100,000: 1.23 in wall time, 1.22 in CPU time (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 37 s wall, 26 s CPU, peak heap
-//     471 B a device (bars: 5 s, 300 B; not met). Before the dense store
+//     pilot of 20, then a 7-day rollout): 23 s wall, 23 s CPU, peak heap
+//     515 B a device (bars: 5 s, 300 B; not met). Before the dense store
 //     (branch mem) it took 115 s wall, 65 s CPU, at 1,519 B a device.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.46x the HTTP rollout's CPU time a
-//     device (bar: at most 1; not met), OMA-DM 0.72x (met). An LwM2M
-//     device makes 8.9 Manager calls (4 confirmations, 5 observations:
-//     the observe's value, Downloading, Downloaded, Updating, the result)
-//     where an HTTP device makes 5.8 and an OMA-DM device 2; a call costs
-//     about as much in each (3.5 µs against 3.7 µs of CPU).
+//     and OMA-DM devices): LwM2M takes 1.04x the HTTP rollout's CPU time a
+//     device (bar: at most 1; in five interleaved runs of the same code
+//     0.84x to 1.02x, median 0.93x), OMA-DM 0.55x. An LwM2M device at rest
+//     makes 7.9 Manager calls (3 confirmations: observe, package write,
+//     Execute; 4.9 observations: the observe's value, Downloading,
+//     Downloaded, Updating, the result) where an HTTP device makes 5.8
+//     and an OMA-DM device 2; the push calls are the cheaper (the due
+//     calendar sets a due time with one append, and an answer reads the
+//     campaign record the memory store lends instead of copying it).
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
-//     holds 85 B a device for an HTTP campaign, 138 B for a push campaign:
-//     the push bookkeeping adds 53 B a device (bar: at most 64; met).
+//     holds 86 B a device for an HTTP campaign, 142 B for a push campaign:
+//     the push bookkeeping adds 56 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
 // -cpuprofile): the Manager's check-ins 46 %, reports 21 % and Schedule
