@@ -519,11 +519,22 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 			tx.page = append(tx.page, c.ms.at(slot).dev)
 		}
 	}
-	// The page's ids share one text.
-	var text []byte
-	ends := make([]int, len(slots))
+	ids := tx.namePage()
+	out := make([]Member, len(slots))
 	for j, slot := range slots {
-		if k := s.devs.at(c.ms.at(slot).dev).key; k.text() {
+		out[j] = unpackMember(c.id, ids[j], c.rec(slot))
+	}
+	return out, nil
+}
+
+// namePage gives the devices of tx.page their ids, all cut from one text,
+// and keeps them as the page's ids for lookup.
+func (tx *memTx) namePage() []string {
+	s := tx.s
+	var text []byte
+	ends := make([]int, len(tx.page))
+	for j, h := range tx.page {
+		if k := s.devs.at(h).key; k.text() {
 			text = append(text, s.strs[k&^keyText]...)
 		} else {
 			text = k.appendDigits(text)
@@ -531,17 +542,13 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 		ends[j] = len(text)
 	}
 	all := string(text)
-	out := make([]Member, len(slots))
-	tx.pageIDs = make([]string, len(slots))
+	ids := make([]string, len(tx.page))
 	start := 0
-	for j, slot := range slots {
-		id := all[start:ends[j]]
-		start = ends[j]
-		tx.pageIDs[j] = id
-		out[j] = unpackMember(c.id, id, c.rec(slot))
+	for j := range ids {
+		ids[j], start = all[start:ends[j]], ends[j]
 	}
-	tx.pagePos = 0
-	return out, nil
+	tx.pageIDs, tx.pagePos = ids, 0
+	return ids
 }
 
 func (tx *memTx) Counts(campaignID string) (Counts, error) {
@@ -597,30 +604,15 @@ func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
 	// The ids share one text, and the page remembers their handles: the
 	// caller writes each member back next (a lease), and lookup finds it
 	// without hashing its id.
-	var text []byte
-	ends := make([]int, len(due))
 	tx.page = tx.page[:0]
-	for j, r := range due {
-		h := s.campaigns[r.camp].ms.at(r.slot).dev
-		if k := s.devs.at(h).key; k.text() {
-			text = append(text, s.strs[k&^keyText]...)
-		} else {
-			text = k.appendDigits(text)
-		}
-		ends[j] = len(text)
-		tx.page = append(tx.page, h)
+	for _, r := range due {
+		tx.page = append(tx.page, s.campaigns[r.camp].ms.at(r.slot).dev)
 	}
-	all := string(text)
+	ids := tx.namePage()
 	out := make([]Member, len(due))
-	tx.pageIDs = make([]string, len(due))
-	start := 0
 	for j, r := range due {
-		id := all[start:ends[j]]
-		start = ends[j]
-		tx.pageIDs[j] = id
-		out[j] = s.member(s.campaigns[r.camp], r.slot, id)
+		out[j] = s.member(s.campaigns[r.camp], r.slot, ids[j])
 	}
-	tx.pagePos = 0
 	return out, nil
 }
 
