@@ -52,5 +52,5 @@ func ExampleTransport() {
 	// step at 11:02
 	// 356938035643809 LWM2M Upgrade Success
 	// 490154203237518 OMA-DM Upgrade Success
-	// {Commands:5 Observations:5 Alerts:1 Unanswered:0 Connections:0 Errors:0}
+	// {Commands:4 Observations:5 Alerts:1 Unanswered:0 Connections:0 Errors:0}
 }
