@@ -3,16 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device/lwm2m"
+	"github.com/fotakit/fota/examples/lwm2m/internal/pgtest"
 	"github.com/fotakit/fota/examples/lwm2m/push"
 )
 
@@ -141,33 +137,9 @@ func TestFleetFailures(t *testing.T) {
 // replicas, each with its own pool and sqlstore handle over one schema
 // (created for the test and dropped after it), clients split between them.
 func TestDemoOnPostgreSQL(t *testing.T) {
-	url := os.Getenv("FOTA_PG_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, url)
-	if err == nil {
-		err = pool.Ping(ctx)
-	}
-	if err != nil {
-		msg := "PostgreSQL at " + url + " does not answer (" + err.Error() + "): set FOTA_PG_URL"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	defer pool.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
+	pool := pgtest.Pool(t)
 	o := defaultOptions()
-	o.demo, o.replicas, o.db, o.dbSchema, o.imageSize, o.observeTimeout, o.timeout = 40, 2, url, "lwm2m_demo_"+hex.EncodeToString(b[:]), 1024, time.Second, 40*time.Second
-	defer func() {
-		if _, err := pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+o.dbSchema+`" CASCADE`); err != nil {
-			t.Errorf("dropping %s: %v", o.dbSchema, err)
-		}
-	}()
+	o.demo, o.replicas, o.db, o.dbSchema, o.imageSize, o.observeTimeout, o.timeout = 40, 2, pgtest.URL(), pgtest.Schema(t, pool, "lwm2m_demo_"), 1024, time.Second, 40*time.Second
 	var out bytes.Buffer
 	sum, err := run(context.Background(), o, &out)
 	t.Logf("\n%s", out.String())

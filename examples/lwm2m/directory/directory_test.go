@@ -2,17 +2,13 @@ package directory_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
-	"os"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/fotakit/fota/examples/lwm2m/directory"
+	"github.com/fotakit/fota/examples/lwm2m/internal/pgtest"
 	"github.com/fotakit/fota/examples/lwm2m/linkformat"
 	"github.com/fotakit/fota/examples/lwm2m/server"
 )
@@ -76,32 +72,10 @@ func same(a, b server.Entry) bool {
 func TestMemory(t *testing.T) { conformance(t, directory.NewMemory()) }
 
 func TestPostgres(t *testing.T) {
-	url := os.Getenv("FOTA_PG_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test"
-	}
+	pool := pgtest.Pool(t)
+	schema := pgtest.Schema(t, pool, "lwm2m_dir_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, url)
-	if err == nil {
-		err = pool.Ping(ctx)
-	}
-	if err != nil {
-		msg := "PostgreSQL at " + url + " does not answer (" + err.Error() + "): set FOTA_PG_URL"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	defer pool.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "lwm2m_dir_" + hex.EncodeToString(b[:])
-	defer func() {
-		if _, err := pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	}()
 	if _, err := directory.NewPostgres(pool, `x"; DROP TABLE y; --`); err == nil {
 		t.Fatal("a schema name that is no identifier was accepted")
 	}

@@ -3,18 +3,15 @@ package replica_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/examples/lwm2m/client"
 	"github.com/fotakit/fota/examples/lwm2m/directory"
+	"github.com/fotakit/fota/examples/lwm2m/internal/pgtest"
 	"github.com/fotakit/fota/examples/lwm2m/push"
 	"github.com/fotakit/fota/examples/lwm2m/replica"
 	"github.com/fotakit/fota/examples/lwm2m/server"
@@ -22,57 +19,6 @@ import (
 	"github.com/fotakit/fota/schedule"
 	"github.com/fotakit/fota/sqlstore"
 )
-
-// pgURL is the PostgreSQL database the tests use: FOTA_PG_URL, as for
-// sqlstore's tests, by default the local test database.
-func pgURL() string {
-	if u := os.Getenv("FOTA_PG_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test"
-}
-
-// pgPool opens a pool on the test database; when PostgreSQL does not
-// answer, the test fails under CI and is skipped elsewhere.
-func pgPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, pgURL())
-	if err == nil {
-		err = pool.Ping(ctx)
-	}
-	if err != nil {
-		if pool != nil {
-			pool.Close()
-		}
-		msg := "PostgreSQL at " + pgURL() + " does not answer (" + err.Error() + "): set FOTA_PG_URL to a database the test may create schemas in"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
-
-// newSchema names a fresh schema and drops it when the test ends.
-func newSchema(t *testing.T, pool *pgxpool.Pool) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "lwm2m_test_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := pool.Exec(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
 
 // TestTwoReplicasOnePostgreSQL runs one /v1 campaign for 200 simulated
 // clients from two replicas of the host over one PostgreSQL schema: each
@@ -92,8 +38,8 @@ func TestTwoReplicasOnePostgreSQL(t *testing.T) {
 		n    = 200
 		acct = "replicas"
 	)
-	admin := pgPool(t)
-	schema := newSchema(t, admin)
+	admin := pgtest.Pool(t)
+	schema := pgtest.Schema(t, admin, "lwm2m_test_")
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 
@@ -126,7 +72,7 @@ func TestTwoReplicasOnePostgreSQL(t *testing.T) {
 	var journals [2]*journal
 	var stores [2]*sqlstore.Store
 	for i := range reps {
-		pool := pgPool(t)
+		pool := pgtest.Pool(t)
 		store, err := sqlstore.OpenPool(ctx, pool, sqlstore.Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)
