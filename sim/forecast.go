@@ -233,10 +233,7 @@ func (s *Scenario) forecastCampaign(name string, c *Campaign, per []int, at time
 			fc.Rejected += per[gi]
 			continue
 		}
-		online := 1 - g.NeverOnline
-		if g.Online == OnlineNever {
-			online = 0
-		}
+		online := g.onlineShare()
 		never += n * (1 - online)
 		if online == 0 {
 			continue
@@ -447,10 +444,7 @@ func (s *Scenario) forecastUpgrade(per []int, at time.Time) CampaignForecast {
 			fc.Rejected += per[gi]
 			continue
 		}
-		online := 1 - g.NeverOnline
-		if g.Online == OnlineNever {
-			online = 0
-		}
+		online := g.onlineShare()
 		never += n * (1 - online)
 		pushed := starts
 		if on := start.Add(time.Duration(g.OfflineFor)); on.After(pushed) {
@@ -573,4 +567,12 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 	}
 	ew.printf("  fleet: %s reachable\n", percent(f.Reachable, -1))
 	return ew.err
+}
+
+// onlineShare is the share of a group's devices that ever come online.
+func (g *Group) onlineShare() float64 {
+	if g.Online == OnlineNever {
+		return 0
+	}
+	return 1 - g.NeverOnline
 }
