@@ -325,8 +325,8 @@ func run(ctx context.Context, o options, w io.Writer) (summary, error) {
 	}
 	for _, r := range reps {
 		r.Stop()
-		sum.Runner = addRunner(sum.Runner, r.Runner.Stats())
-		sum.Server = addServer(sum.Server, r.Server.Stats())
+		sum.Runner = sum.Runner.Add(r.Runner.Stats())
+		sum.Server = sum.Server.Add(r.Server.Stats())
 	}
 	recMu.Lock()
 	sum.Records, sum.Changes, sum.Terminal = append([]push.Record(nil), records...), changes, terminal
@@ -389,40 +389,4 @@ func sortedTally(t map[string]int) []string {
 		lines[i] = k + ": " + strconv.Itoa(t[k])
 	}
 	return lines
-}
-
-func addRunner(a, b push.Stats) push.Stats {
-	if a.Sent == nil {
-		a.Sent = map[fota.CommandKind]int64{}
-	}
-	for k, n := range b.Sent {
-		a.Sent[k] += n
-	}
-	a.Undelivered += b.Undelivered
-	a.Refused += b.Refused
-	a.LeaseLost += b.LeaseLost
-	a.Duplicates += b.Duplicates
-	a.Abandoned += b.Abandoned
-	a.Unsendable += b.Unsendable
-	a.Foreign += b.Foreign
-	a.Observations += b.Observations
-	a.ObservationsRefused += b.ObservationsRefused
-	a.Connections += b.Connections
-	a.Errors += b.Errors
-	return a
-}
-
-func addServer(a, b server.Stats) server.Stats {
-	a.MessagesIn += b.MessagesIn
-	a.Requests += b.Requests
-	a.Answered += b.Answered
-	a.NoAnswer += b.NoAnswer
-	a.Registrations += b.Registrations
-	a.Updates += b.Updates
-	a.Notifications += b.Notifications
-	a.Refusals += b.Refusals
-	a.Delivered += b.Delivered
-	a.Reads += b.Reads
-	a.Downloads += b.Downloads
-	return a
 }

@@ -140,6 +140,31 @@ type Stats struct {
 	Errors int64
 }
 
+// Add returns the sums of s's and o's counters: the figures of several
+// runners (replicas) together. s's Sent map is not changed.
+func (s Stats) Add(o Stats) Stats {
+	sent := make(map[fota.CommandKind]int64, len(s.Sent)+len(o.Sent))
+	for k, n := range s.Sent {
+		sent[k] += n
+	}
+	for k, n := range o.Sent {
+		sent[k] += n
+	}
+	s.Sent = sent
+	s.Undelivered += o.Undelivered
+	s.Refused += o.Refused
+	s.LeaseLost += o.LeaseLost
+	s.Duplicates += o.Duplicates
+	s.Abandoned += o.Abandoned
+	s.Unsendable += o.Unsendable
+	s.Foreign += o.Foreign
+	s.Observations += o.Observations
+	s.ObservationsRefused += o.ObservationsRefused
+	s.Connections += o.Connections
+	s.Errors += o.Errors
+	return s
+}
+
 // Runner carries a fota Manager's push commands out over an LwM2M server
 // and reports back every answer, observation and registration: the host
 // loop of fota's push API. Wire HandleRegistration and HandleObservation

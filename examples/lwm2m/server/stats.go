@@ -25,6 +25,31 @@ type Stats struct {
 	Downloads       int64 // firmware downloads started (block 0)
 }
 
+// Add returns the sums of s's and o's counters: the figures of several
+// servers (replicas) together.
+func (s Stats) Add(o Stats) Stats {
+	s.MessagesIn += o.MessagesIn
+	s.Requests += o.Requests
+	s.Answered += o.Answered
+	s.NoAnswer += o.NoAnswer
+	s.Registrations += o.Registrations
+	s.Updates += o.Updates
+	s.Deregistrations += o.Deregistrations
+	s.Expirations += o.Expirations
+	s.Refused += o.Refused
+	s.Notifications += o.Notifications
+	s.Refusals += o.Refusals
+	s.Stale += o.Stale
+	s.Reordered += o.Reordered
+	s.Held += o.Held
+	s.Delivered += o.Delivered
+	s.Resets += o.Resets
+	s.Reads += o.Reads
+	s.ReadFallbacks += o.ReadFallbacks
+	s.Downloads += o.Downloads
+	return s
+}
+
 type stats struct {
 	messagesIn, requests, answered, noAnswer                 atomic.Int64
 	registrations, updates, deregistrations, expirations     atomic.Int64
