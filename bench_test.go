@@ -407,7 +407,7 @@ func inventory(n int) (*fota.MemoryInventory, []string) {
 
 // manager returns a Manager over store and inv whose pilot gate for the
 // benchmarks' software is lifted, so campaigns of any size may run.
-func manager(b *testing.B, inv fota.Inventory, store fota.Store, clk fota.Clock) *fota.Manager {
+func manager(b testing.TB, inv fota.Inventory, store fota.Store, clk fota.Clock) *fota.Manager {
 	b.Helper()
 	if err := store.Update(context.Background(), func(tx fota.Tx) error {
 		return tx.PutGate(pilot.Gate{Target: pilot.Target{Account: "acme", SoftwareName: "fw", SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted})

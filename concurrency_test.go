@@ -12,7 +12,6 @@ import (
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/campaign"
 	"github.com/fotakit/fota/device"
-	"github.com/fotakit/fota/pilot"
 	"github.com/fotakit/fota/schedule"
 )
 
@@ -20,23 +19,8 @@ import (
 // pilot gate, so campaigns of any size may run.
 func fleet(tb testing.TB, n int, store fota.Store, clk fota.Clock) (*fota.Manager, []string) {
 	tb.Helper()
-	inv := fota.NewMemoryInventory()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = testIMEI(i)
-		inv.Put(fota.DeviceInfo{DeviceID: ids[i], Account: "acme", Protocol: device.HTTP, Make: "Acme", Model: "Lamp",
-			Software: "1.0", FOTACapable: true, ActiveConnected: true})
-	}
-	if err := store.Update(context.Background(), func(tx fota.Tx) error {
-		return tx.PutGate(pilot.Gate{Target: pilot.Target{Account: "acme", SoftwareName: "fw", SoftwareFrom: "1.0", SoftwareTo: "2.0"}, State: pilot.Lifted})
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	m, err := fota.New(fota.Config{Store: store, Inventory: inv, Clock: clk})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m, ids
+	inv, ids := inventory(n)
+	return manager(tb, inv, store, clk), ids
 }
 
 // testIMEI is the i-th valid IMEI of a test fleet.
