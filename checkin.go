@@ -86,7 +86,7 @@ func (m *Manager) CheckIn(ctx context.Context, req CheckInRequest) (Instruction,
 	// no closure.
 	o := getOp()
 	defer o.release()
-	o.checkIn, o.args = req, argsCheckIn
+	o.checkIn = req
 	err := m.updateDevice(ctx, "checkIn", req.DeviceID, o, m.checkInTx)
 	if errors.Is(err, errUnseen) {
 		// A device the store has never seen is asked about once: one the
@@ -284,7 +284,7 @@ func (m *Manager) Report(ctx context.Context, campaignID, deviceID string, outco
 	}
 	o := getOp()
 	defer o.release()
-	o.report, o.args = reportArgs{campaignID: campaignID, deviceID: deviceID, outcome: outcome}, argsReport
+	o.report = reportArgs{campaignID: campaignID, deviceID: deviceID, outcome: outcome}
 	err := m.updateDevice(ctx, "report", deviceID, o, m.reportTx)
 	return o.reportState, err
 }

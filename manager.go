@@ -231,16 +231,7 @@ type op struct {
 	reportState device.State
 
 	push pushArgs // Confirm's and Observation's request and answer
-
-	args uint8 // which of the requests above the operation filled, for release
 }
-
-// The requests an op carries (op.args).
-const (
-	argsCheckIn = 1 << iota
-	argsReport
-	argsPush
-)
 
 // reset clears what a run of the transaction function gathered: a store
 // may run it more than once.
@@ -283,19 +274,8 @@ var opPool = sync.Pool{New: func() any {
 func getOp() *op { return opPool.Get().(*op) }
 
 func (o *op) release() {
-	o.fn, o.dfn = nil, nil
-	// Only the request the operation filled is cleared: the others are
-	// zero already.
-	if o.args&argsCheckIn != 0 {
-		o.checkIn, o.answer, o.known = CheckInRequest{}, Instruction{}, false
-	}
-	if o.args&argsReport != 0 {
-		o.report, o.reportState = reportArgs{}, 0
-	}
-	if o.args&argsPush != 0 {
-		o.push = pushArgs{}
-	}
-	o.args = 0
+	o.fn, o.dfn, o.checkIn, o.answer, o.known = nil, nil, CheckInRequest{}, Instruction{}, false
+	o.report, o.reportState, o.push = reportArgs{}, 0, pushArgs{}
 	o.reset()
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
 		o.changes = nil

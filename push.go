@@ -499,7 +499,7 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 	}
 	o := getOp()
 	defer o.release()
-	o.push.cmd, o.push.receipt, o.args = cmd, r, argsPush
+	o.push.cmd, o.push.receipt = cmd, r
 	err := m.updateDevice(ctx, "confirm", cmd.DeviceID, o, m.confirmTx)
 	return o.push.res, err
 }
@@ -676,7 +676,7 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 	}
 	o := getOp()
 	defer o.release()
-	o.push.deviceID, o.push.obs, o.args = deviceID, obs, argsPush
+	o.push.deviceID, o.push.obs = deviceID, obs
 	err := m.updateDevice(ctx, "observation", deviceID, o, m.observationTx)
 	return o.push.res, err
 }
