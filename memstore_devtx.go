@@ -11,8 +11,7 @@ import (
 // devTx is one device's transaction (UpdateDevice): it reads the store
 // under its device's shard lock and keeps its writes aside until the
 // function returns nil, then applies them (commit). Reads see the
-// transaction's own writes. (release clears each field by name: a new
-// field must be cleared there too.)
+// transaction's own writes.
 type devTx struct {
 	s     *MemoryStore
 	id    string
@@ -52,26 +51,12 @@ type stagedCheckIn struct {
 
 var devTxPool = sync.Pool{New: func() any { return new(devTx) }}
 
-// release clears the transaction and returns it to the pool. The staged
-// record, session and bundles are cleared only when set: most operations
-// stage a member and nothing else.
+// release clears the transaction and returns it to the pool.
 func (d *devTx) release() {
 	clear(d.members)
 	clear(d.checkIns)
 	clear(d.deadlines)
-	d.members, d.checkIns, d.deadlines = d.members[:0], d.checkIns[:0], d.deadlines[:0]
-	if d.recSet {
-		d.recSet, d.rec = false, DeviceRecord{}
-	}
-	if d.sessSet {
-		d.sessSet, d.sess = false, LogSession{}
-	}
-	if d.bundlesSet {
-		d.bundlesSet, d.bundles = false, nil
-	}
-	d.s, d.id, d.p, d.h, d.shard, d.alone = nil, "", probe{}, 0, nil, nil
-	d.activeSet, d.activeID = false, ""
-	d.campID, d.camp, d.touched = "", nil, 0
+	*d = devTx{members: d.members[:0], checkIns: d.checkIns[:0], deadlines: d.deadlines[:0]}
 	devTxPool.Put(d)
 }
 
