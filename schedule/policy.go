@@ -89,22 +89,10 @@ func (p Policy) Attempt(first time.Time, n int) (time.Time, bool) {
 	return r.AddDate(0, 0, n-1), true
 }
 
-// AttemptAt is the retry of the plan that has come by now, for a push
-// that started at first: the largest n (1 <= n <= RetryDays) whose
-// Attempt is at or before now, or 0 when no retry has come (or the policy
-// fails Validate). It is what a loop over Attempt finds.
-func (p Policy) AttemptAt(first, now time.Time) int { return p.Retries(first).AttemptAt(now) }
-
-// NextAttempt is the first retry of the plan (Attempt n, 1 <= n <=
-// RetryDays) strictly after t, for a push that started at first; false
-// when the plan has none left (or the policy fails Validate).
-func (p Policy) NextAttempt(first, t time.Time) (time.Time, bool) {
-	return p.Retries(first).NextAttempt(t)
-}
-
-// Retries is the retry plan of a push that started at first, for asking
-// AttemptAt and NextAttempt many times without a calendar calculation
-// each: retries follow the first a UTC day, 24 hours, apart.
+// Retries is the retry plan of a push that started at first: which retry
+// has come by a time (AttemptAt) and when the next one is (NextAttempt),
+// each without a calendar calculation, since retries follow the first a
+// UTC day, 24 hours, apart.
 func (p Policy) Retries(first time.Time) Retries {
 	r1, ok := p.Attempt(first, 1)
 	if !ok {
@@ -120,7 +108,10 @@ type Retries struct {
 	days  int       // RetryDays; 0: no retry
 }
 
-// AttemptAt is Policy.AttemptAt for this plan's push.
+// AttemptAt is the retry of the plan that has come by now: the largest n
+// (1 <= n <= RetryDays) whose Policy.Attempt is at or before now, or 0
+// when no retry has come (or the policy fails Validate). It is what a
+// loop over Attempt finds.
 func (r Retries) AttemptAt(now time.Time) int {
 	if r.days == 0 || now.Before(r.first) {
 		return 0
@@ -128,7 +119,9 @@ func (r Retries) AttemptAt(now time.Time) int {
 	return min(int(now.Sub(r.first)/(24*time.Hour))+1, r.days)
 }
 
-// NextAttempt is Policy.NextAttempt for this plan's push.
+// NextAttempt is the first retry of the plan (Policy.Attempt n, 1 <= n
+// <= RetryDays) strictly after t; false when the plan has none left (or
+// the policy fails Validate).
 func (r Retries) NextAttempt(t time.Time) (time.Time, bool) {
 	if r.days == 0 {
 		return time.Time{}, false

@@ -148,20 +148,20 @@ func TestAttemptAtNextAttempt(t *testing.T) {
 				wantNext, wantOK = at, true
 			}
 		}
-		if got := p.AttemptAt(first, now); got != wantAt {
+		if got := p.Retries(first).AttemptAt(now); got != wantAt {
 			t.Fatalf("AttemptAt(%v, %v) = %d, want %d", first, now, got, wantAt)
 		}
-		if got, ok := p.NextAttempt(first, now); ok != wantOK || !got.Equal(wantNext) {
+		if got, ok := p.Retries(first).NextAttempt(now); ok != wantOK || !got.Equal(wantNext) {
 			t.Fatalf("NextAttempt(%v, %v) = %v %v, want %v %v", first, now, got, ok, wantNext, wantOK)
 		}
 	})
 	bad := DefaultPolicy()
 	bad.RetryHour = 24
 	first := utc(2026, 3, 6, 0, 0, 0)
-	if n := bad.AttemptAt(first, first.Add(72*time.Hour)); n != 0 {
+	if n := bad.Retries(first).AttemptAt(first.Add(72 * time.Hour)); n != 0 {
 		t.Errorf("an invalid policy's AttemptAt = %d", n)
 	}
-	if at, ok := bad.NextAttempt(first, first); ok {
+	if at, ok := bad.Retries(first).NextAttempt(first); ok {
 		t.Errorf("an invalid policy's NextAttempt = %v", at)
 	}
 }
