@@ -69,9 +69,13 @@ func ExampleRunner() {
 	case <-ctx.Done():
 		fmt.Println("no outcome")
 	}
+	// Observed at least once: a registration the server hears again
+	// re-initiates observation, so how many observes go out depends on
+	// timing (CI once saw two). No reset for a device at rest; one package
+	// write, one Execute; every command answered.
 	st := r.Stats()
-	fmt.Println(st.Sent[fota.CommandObserve], st.Sent[fota.CommandReset], st.Sent[fota.CommandWritePackage], st.Sent[fota.CommandExecute], st.Undelivered)
+	fmt.Println(st.Sent[fota.CommandObserve] >= 1, st.Sent[fota.CommandReset], st.Sent[fota.CommandWritePackage], st.Sent[fota.CommandExecute], st.Undelivered)
 	// Output:
 	// Upgrade Success The firmware upgrade was successful.
-	// 1 0 1 1 0
+	// true 0 1 1 0
 }
