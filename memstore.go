@@ -43,8 +43,8 @@ import (
 // deadlines or the push index. From then on it writes in place and keeps
 // an undo log, except for what it created: members of a campaign it
 // created and devices it added are dropped whole if it fails, not undone
-// one by one. View stops everything and reads a consistent store. A
-// device transaction on a device the store does not hold yet runs like an
+// one by one. A View reads the same way: records and counts beside device
+// transactions, the rest once it stopped them. A device transaction on a device the store does not hold yet runs like an
 // Update that stopped everything, as it adds a device.
 //
 // Indexes. Counts are kept per campaign and state, striped and atomic.
@@ -115,6 +115,7 @@ type shard struct {
 	lastTextSet bool
 	sessions    map[uint32]LogSession
 	bundles     map[uint32][]verboselog.Bundle
+	touched     uint64   // what Prefetch read, kept so that its loads stay
 	_           [64]byte // keeps the next shard's lock off this one's cache line
 }
 
@@ -185,15 +186,20 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only transaction on a consistent store: it stops
-// every other transaction.
+// View runs fn in a read-only transaction on a consistent store. Like an
+// Update it reads campaign records, counts and gates beside device
+// transactions (a device transaction never writes a campaign record, and
+// moves a count up before the other down, so AnyMember never misses a
+// device moving between two states of a set), and stops them all at its
+// first read of devices, members, deadlines or the push index: the reads
+// after the Manager's device operations (is the campaign over?) stop
+// nothing.
 func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tx := s.begin(true)
 	defer tx.end()
-	tx.exclusive()
 	err := fn(tx)
 	tx.open = false // nothing to undo
 	return err

@@ -207,14 +207,23 @@ func (c *memCampaign) pushColumns(n int) *pushColumns {
 	return &pushColumns{rec: filled(n, noPush)}
 }
 
+// betweenCounts, when set (by a test), runs between counting a moving
+// member in its new state and out of its old one.
+var betweenCounts func()
+
 // setMember replaces slot's record; shared says a device transaction
 // applies it beside others (allocating the push columns and the due heap
 // then take their locks).
 func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared bool) {
 	h := c.ms.at(slot).dev
 	if old := c.ms.at(slot).state; old != r.state {
-		c.count(h, old, -1)
+		// Up before down: a transaction reading counts beside this one
+		// (AnyMember) may see the device in both states, never in none.
 		c.count(h, r.state, 1)
+		if betweenCounts != nil {
+			betweenCounts()
+		}
+		c.count(h, old, -1)
 	}
 	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
 	pc := c.pc.Load()

@@ -531,7 +531,7 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 // and keeps them as the page's ids for lookup.
 func (tx *memTx) namePage() []string {
 	s := tx.s
-	var text []byte
+	text := make([]byte, 0, len(tx.page)*15) // IMEIs, mostly
 	ends := make([]int, len(tx.page))
 	for j, h := range tx.page {
 		if k := s.devs.at(h).key; k.text() {

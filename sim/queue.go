@@ -183,6 +183,22 @@ func (q *Queue[T]) Peek() (at int64, v T, ok bool) {
 	return it.at, it.v, true
 }
 
+// Upcoming appends to dst up to n of the events most likely to be popped
+// next, in the order they would be, without removing them: the rest of
+// the bucket being popped. It is a hint, for reading ahead what they will
+// touch: an event pushed later may come before them, and the events kept
+// outside the ring (a small queue's, the far future's) are not among them.
+func (q *Queue[T]) Upcoming(dst []T, n int) []T {
+	if q.inRing == 0 || q.first() == nil {
+		return dst
+	}
+	b := q.ring[q.base&q.mask]
+	for _, it := range b[q.head:min(len(b), q.head+n)] {
+		dst = append(dst, it.v)
+	}
+	return dst
+}
+
 // Pop removes and returns the earliest event (the first pushed among
 // equals); ok is false when the queue is empty.
 func (q *Queue[T]) Pop() (at int64, v T, ok bool) {

@@ -85,6 +85,24 @@ func TestQueue(t *testing.T) {
 					t.Fatalf("popped %d at %v (%v), want %d at %v", v, at, ok, want.v, want.at)
 				}
 			},
+			"upcoming": func(t *rapid.T) {
+				// A hint: up to n queued events, in the order they will pop.
+				n := rapid.IntRange(0, 20).Draw(t, "n")
+				got := q.Upcoming(nil, n)
+				if len(got) > n {
+					t.Fatalf("Upcoming(%d) gave %d events", n, len(got))
+				}
+				j := 0
+				for _, v := range got {
+					for j < len(m.items) && m.items[j].v != v {
+						j++
+					}
+					if j == len(m.items) {
+						t.Fatalf("Upcoming gave %v: not queued in this order (queued %v)", got, m.items)
+					}
+					j++
+				}
+			},
 			"reset": func(t *rapid.T) {
 				if rapid.IntRange(0, 9).Draw(t, "rarely") == 0 {
 					q.Reset()
@@ -183,6 +201,33 @@ func TestQueueRing(t *testing.T) {
 		}
 		if q.Len() != 0 {
 			t.Fatalf("seed %d: %d left", seed, q.Len())
+		}
+	}
+}
+
+// TestQueueUpcoming: on a large queue whose next events fall in one
+// bucket of its ring, Upcoming gives exactly the events the next pops
+// return.
+func TestQueueUpcoming(t *testing.T) {
+	q := sim.NewSmallQueue[int](8, 1)                                           // a ring from the second event on
+	base := sim.Micros(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) >> 24 << 24 // a bucket's start
+	q.Push(base, -2)
+	for i := range 10000 {
+		q.Push(base+1<<24+int64(i*37%10000)*1000, i) // 10 s of the next bucket, shuffled
+	}
+	if _, v, _ := q.Pop(); v != -2 {
+		t.Fatalf("popped %d first", v)
+	}
+	for popped := 0; popped < 10000; {
+		ahead := q.Upcoming(nil, 16)
+		if len(ahead) == 0 {
+			t.Fatalf("Upcoming gave nothing with %d events of the bucket left", 10000-popped)
+		}
+		for _, want := range ahead {
+			if _, v, _ := q.Pop(); v != want {
+				t.Fatalf("popped %d, Upcoming said %d", v, want)
+			}
+			popped++
 		}
 	}
 }

@@ -222,6 +222,13 @@ type runner struct {
 	inOutbox bool
 
 	totals Totals
+
+	// Reading ahead: events to pop before the next readAhead, its buffers,
+	// and what it read (kept, so that the loads stay).
+	ahead    int
+	aheadEv  []event
+	aheadIDs []string
+	touched  uint8
 }
 
 // Run simulates the scenario: it builds the fleet and a Manager on
@@ -510,6 +517,10 @@ func (r *runner) loop() error {
 	}
 	nextMidnight := r.anchor + day
 	for r.open > 0 || r.pending > 0 {
+		if r.ahead == 0 {
+			r.readAhead()
+		}
+		r.ahead--
 		at, ev, ok := r.q.Pop()
 		if !ok {
 			return fmt.Errorf("sim: nothing left to happen, yet %d campaigns are still running", r.open)
@@ -597,6 +608,34 @@ func (r *runner) loop() error {
 			r.totals.Dropped++
 		}
 	}
+}
+
+// aheadEvents is how many events readAhead reads ahead for.
+const aheadEvents = 16
+
+// readAhead reads what the next events will touch, their devices' records
+// here and in the store, before they run (fota.MemoryStore.Prefetch): on
+// a large fleet an event mostly waits for memory, and reading a few
+// events' records together overlaps their misses. It changes nothing.
+func (r *runner) readAhead() {
+	evs := r.q.Upcoming(r.aheadEv[:0], aheadEvents)
+	var sum uint8
+	for _, ev := range evs {
+		if ev.kind.deviceEvent() {
+			sum += r.fleet[ev.dev].gen
+		}
+	}
+	ids := r.aheadIDs[:0]
+	for _, ev := range evs {
+		if ev.kind.deviceEvent() {
+			ids = append(ids, r.fleet.id(ev.dev))
+		}
+	}
+	r.store.Prefetch(ids)
+	clear(ids)
+	r.aheadEv, r.aheadIDs = evs, ids
+	r.touched += sum
+	r.ahead = max(len(evs), 1)
 }
 
 // stale reports a device event whose campaign has ended or that belongs
