@@ -114,10 +114,16 @@
 //     Updating. That is not a result, and it is refused: the host decides
 //     (read again, or fail the device as it does for a silent one).
 //
-// Observe assumes observations arrive in order. CoAP notifications carry
-// sequence numbers (RFC 7641 §3.4) from which the host drops reordered
-// ones; a stale failure result delivered late could otherwise be taken for
-// this attempt's.
+// The host's part: it passes a device's notifications to Observe in the
+// order the device sent them and drops stale ones. CoAP notifications
+// carry the Observe option's sequence number (RFC 7641 §3.4): a
+// notification is newer than the last one accepted when its number is
+// greater in 24-bit serial number arithmetic, or when it arrives more than
+// 128 seconds after it; any other is dropped, as examples/lwm2m's server
+// does (examples/lwm2m/server/observation.go). A Read's answer is always
+// fresh: it is the device's value when it answered. A stale failure
+// result, or a stale (Downloaded, Initial), delivered late could otherwise
+// be taken for this attempt's.
 //
 // Verdicts. An observation decides the outcome once; later ones are
 // Settled until a reset starts a new attempt.
@@ -158,6 +164,24 @@
 // device was offline (step 7) is the host calling Next again with the
 // stored Tracker.
 //
+// "Seen Idle" is an observation of (Idle, Initial) after the reset's
+// acknowledgement: until one comes, Next says CommandWait (a host that
+// hears nothing Reads /5/0). Notifications travel apart from the reset's
+// 2.04, so one the device sent before the reset can arrive after it: a
+// (Downloaded, Initial) left over from an earlier download of another
+// image, say. Were the package written at once, the Tracker would be at
+// (Downloading, Initial) when it arrives, from where it is reachable, and
+// Next would ask to execute an image this attempt never wrote. The device
+// cannot come back to (Idle, Initial) from another state on its own, so
+// the observation the write waits for shows the reset done, and,
+// notifications arriving in order (the host's part above), every later one
+// was sent after it. Before it, any other observation is refused as
+// unreachable from the (Idle, Initial) the reset left. A host that Reads
+// instead of waiting for the notification the reset causes should do so
+// when a notification sent before the reset can no longer arrive (RFC 7252
+// §4.8.2: EXCHANGE_LIFETIME, 247 s by default); fota's Manager Reads after
+// its Push.ObserveTimeout.
+//
 // Unlike Cumulocity, which resets unconditionally, Next skips the reset
 // when the only thing the server knows is an observation of (Idle,
 // Initial), the value an Observe or Read of a device at rest returns. The
@@ -167,11 +191,13 @@
 // Initial), so the observation shows a device either fresh or already
 // reset. Skipping it weakens nothing the reset guards: a failure still
 // counts only after this attempt's package write (Failed needs written),
-// and a stale failure notification is refused before the write and
-// judged after it exactly as it is after a reset, since Sent(Reset) and an
-// observed (Idle, Initial) leave the same last observation. What no reset
-// can prevent either way is another server writing between this server's
-// look (or reset) and its own write.
+// and a stale notification is refused before the write and judged after
+// it exactly as it is after a reset, since an observed (Idle, Initial)
+// leaves the same last observation as Sent(Reset) followed by the
+// observation of (Idle, Initial) it waits for, and in both cases every
+// later notification was sent after that observation. What no reset can
+// prevent either way is another server writing between this server's look
+// (or reset) and its own write.
 //
 // # Errors
 //

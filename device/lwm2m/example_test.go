@@ -11,8 +11,10 @@ import (
 
 // A server drives one device through an update: it asks Next, sends the
 // command, records the acknowledgement with Sent, and feeds every Read or
-// Notify to Observe. The Downloaded notification is lost here; the Read
-// that follows is still accepted.
+// Notify to Observe. A notification the device sent before the reset
+// arrives after its acknowledgement and is refused; the package write
+// waits for the reset's own (Idle, Initial). The Downloaded notification
+// is lost here; the Read that follows is still accepted.
 func ExampleTracker() {
 	var tr lwm2m.Tracker
 	push := device.StateNotified
@@ -34,11 +36,14 @@ func ExampleTracker() {
 			fmt.Println("device in campaign:", push, push.Status().Wire(device.FamilyPush))
 		}
 	}
-	for _, want := range []lwm2m.Command{lwm2m.CommandReset, lwm2m.CommandWritePackage} {
-		c := tr.Next()
-		fmt.Println("next:", c, c == want)
-		tr, _ = tr.Sent(c) // the device answered 2.04 Changed
-	}
+	observe(2, 0) // the device holds an earlier download
+	fmt.Println("next:", tr.Next())
+	tr, _ = tr.Sent(lwm2m.CommandReset) // the device answered 2.04 Changed
+	fmt.Println("next:", tr.Next())
+	observe(2, 0) // sent before the reset, delivered after its 2.04
+	observe(0, 0) // the reset done
+	fmt.Println("next:", tr.Next())
+	tr, _ = tr.Sent(lwm2m.CommandWritePackage)
 	observe(1, 0)
 	observe(1, 0) // a repeated notification
 	observe(2, 0) // read after a timeout: Downloaded
@@ -48,8 +53,12 @@ func ExampleTracker() {
 	observe(2, 0) // a stale notification
 	fmt.Println("next:", tr.Next())
 	// Output:
-	// next: reset true
-	// next: writePackage true
+	// (Downloaded, Initial) InProgress
+	// next: reset
+	// next: wait
+	// fota: lwm2m: observation (Downloaded, Initial) cannot follow (Idle, Initial)
+	// (Idle, Initial) InProgress
+	// next: writePackage
 	// (Downloading, Initial) InProgress
 	// (Downloading, Initial) InProgress
 	// (Downloaded, Initial) InProgress

@@ -62,8 +62,11 @@ func FuzzUnmarshalText(f *testing.F) {
 
 // FuzzTracker drives a Tracker with arbitrary commands and observations
 // (raw bytes, including values off the range): nothing panics, every
-// refusal is typed and changes nothing, and at most one outcome is
-// reported between resets.
+// refusal is typed and changes nothing, at most one outcome is reported
+// between resets, every tracker survives Pack and UnpackTracker, the
+// package write never follows an acknowledged reset before an observation
+// of (Idle, Initial), and Execute never follows the write before an
+// observation of (Downloaded, Initial).
 func FuzzTracker(f *testing.F) {
 	// A byte with the top bit set is an observation, state in bits 4..6 and
 	// result in bits 0..3 (so values off both ranges occur); any other
@@ -71,9 +74,11 @@ func FuzzTracker(f *testing.F) {
 	f.Add([]byte{0x01, 0x02, 0x90, 0xa0, 0x03, 0xb0, 0x81})
 	f.Add([]byte{0x01, 0x02, 0x90, 0x84, 0x01, 0x02, 0x90, 0xa0, 0x03, 0xa0, 0xab, 0xb0, 0xa8})
 	f.Add([]byte{0x03, 0xff, 0xc0, 0x8c, 0x05})
+	f.Add([]byte{0xa0, 0x01, 0xa0, 0x80, 0x02, 0xa0}) // a stale Downloaded after the reset, then the reset seen
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		var tr Tracker
 		reports := 0
+		var resetUnseen, writeUnseen bool // since the last reset, no (Idle, Initial); since the last write, no (Downloaded, Initial)
 		for _, op := range ops {
 			before := tr
 			var err error
@@ -84,24 +89,35 @@ func FuzzTracker(f *testing.F) {
 					t.Fatalf("Sent(%v): %v, %+v", c, err, tr)
 				}
 				if err == nil && c == CommandReset {
-					reports = 0
+					reports, resetUnseen, writeUnseen = 0, true, false
 				}
-				continue
+				if err == nil && c == CommandWritePackage {
+					writeUnseen = true
+				}
+			} else {
+				o := Observation{State(op >> 4 & 0x07), Result(op & 0x0f)}
+				var out Outcome
+				tr, out, err = tr.Observe(o)
+				if err != nil {
+					if !(errors.Is(err, ErrUnreachable) || errors.Is(err, ErrOutOfRange)) || tr != before || out != (Outcome{}) {
+						t.Fatalf("Observe(%v): %v, %+v", o, err, tr)
+					}
+					continue
+				}
+				resetUnseen = resetUnseen && o != (Observation{Idle, Initial})
+				writeUnseen = writeUnseen && o != (Observation{Downloaded, Initial})
+				if out.Verdict == Succeeded || out.Verdict == Failed {
+					reports++
+					if out.Event == 0 || reports > 1 {
+						t.Fatalf("outcome %+v, %d reports", out, reports)
+					}
+				}
 			}
-			o := Observation{State(op >> 4 & 0x07), Result(op & 0x0f)}
-			var out Outcome
-			tr, out, err = tr.Observe(o)
-			if err != nil {
-				if !(errors.Is(err, ErrUnreachable) || errors.Is(err, ErrOutOfRange)) || tr != before || out != (Outcome{}) {
-					t.Fatalf("Observe(%v): %v, %+v", o, err, tr)
-				}
-				continue
+			if back, err := UnpackTracker(tr.Pack()); err != nil || back != tr {
+				t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", tr.Pack(), back, err, tr)
 			}
-			if out.Verdict == Succeeded || out.Verdict == Failed {
-				reports++
-				if out.Event == 0 || reports > 1 {
-					t.Fatalf("outcome %+v, %d reports", out, reports)
-				}
+			if next := tr.Next(); next == CommandWritePackage && resetUnseen || next == CommandExecuteUpdate && writeUnseen {
+				t.Fatalf("next %v with the reset unseen %v, the write's download unseen %v: %+v", next, resetUnseen, writeUnseen, tr)
 			}
 		}
 	})

@@ -120,6 +120,7 @@ type Tracker struct {
 	last     Observation
 	known    bool // last holds an observation (or the state an acknowledged write implies)
 	reset    bool // a reset was acknowledged in this attempt
+	rested   bool // since that acknowledgement, an observation showed the device at (Idle, Initial)
 	written  bool // the package or its URI was acknowledged in this attempt
 	executed bool // Execute /5/0/2 acknowledged, not yet seen taking effect
 	started  bool // an observation showed the Execute taking effect
@@ -182,6 +183,12 @@ func (t Tracker) Observe(o Observation) (Tracker, Outcome, error) {
 	}
 	n := t
 	n.last, n.known = o, true
+	if t.reset && !t.written && o == (Observation{Idle, Initial}) {
+		// The device cannot come back to (Idle, Initial) on its own: this
+		// shows the reset done, and what follows it is newer still
+		// (package doc, "Next").
+		n.rested = true
+	}
 	if used {
 		n.executed, n.started = false, true
 	}
@@ -211,7 +218,8 @@ func isFinal(o Observation) bool {
 // 2.31 Continue then 2.04 for a block-wise package; for a package write
 // also 4.00 Bad Request, which a client may answer while recording the
 // refusal in the Update Result, see the package doc). A reset starts a new
-// attempt at (Idle, Initial); a package write moves to (Downloading,
+// attempt at (Idle, Initial), whose package write Next holds back until an
+// observation shows (Idle, Initial); a package write moves to (Downloading,
 // Initial), since the client changes state when it receives the package
 // or URI (OMA #163); an Execute changes nothing visible until the device
 // reports Updating or a deferral. A command the last known state refuses
@@ -257,7 +265,10 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 // (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
 // Downloaded, then wait for the result. The reset is skipped when all the
 // server knows is that the device is at rest in (Idle, Initial): a reset
-// there would leave it exactly so (see the package doc).
+// there would leave it exactly so. After an acknowledged reset the package
+// write waits (CommandWait) for an observation of (Idle, Initial), so that
+// a notification sent before the reset and delivered after its
+// acknowledgement is never taken for this attempt's (see the package doc).
 func (t Tracker) Next() Command {
 	switch {
 	case t.settled:
@@ -270,6 +281,8 @@ func (t Tracker) Next() Command {
 			return CommandWait // a reset would be refused (4.05); wait for the update to end
 		}
 		return CommandReset
+	case !t.written && !t.rested:
+		return CommandWait // the reset is acknowledged; its (Idle, Initial) is not seen yet
 	case !t.written:
 		return CommandWritePackage
 	case !t.executed && !t.started && t.last == Observation{Downloaded, Initial}:
@@ -359,7 +372,7 @@ func buildGraph() *reachGraph {
 const ResourceTracker = "tracker"
 
 // Tracker bits, as Pack lays them out: the last observation's State in
-// bits 0..1 and Result in 2..5, then one bit per flag.
+// bits 0..1 and Result in 2..5, then one bit per flag (6..12).
 const (
 	packKnown = 1 << (6 + iota)
 	packReset
@@ -367,19 +380,22 @@ const (
 	packExecuted
 	packStarted
 	packSettled
+	packRested
 
-	packMask = packSettled<<1 - 1
+	packMask = packRested<<1 - 1
 )
 
-// Pack encodes the tracker in 16 bits, so a store keeps it beside the
-// device's other columns: a server that restarts, or another replica,
-// resumes exactly where this one was.
+// Pack encodes the tracker in bits 0..12 of 16, so a store keeps it beside
+// the device's other columns (and a host has bits 13..15 for its own): a
+// server that restarts, or another replica, resumes exactly where this one
+// was.
 func (t Tracker) Pack() uint16 {
 	v := uint16(t.last.State) | uint16(t.last.Result)<<2
 	for _, f := range [...]struct {
 		set bool
 		bit uint16
-	}{{t.known, packKnown}, {t.reset, packReset}, {t.written, packWritten}, {t.executed, packExecuted}, {t.started, packStarted}, {t.settled, packSettled}} {
+	}{{t.known, packKnown}, {t.reset, packReset}, {t.written, packWritten}, {t.executed, packExecuted}, {t.started, packStarted}, {t.settled, packSettled},
+		{t.rested, packRested}} {
 		if f.set {
 			v |= f.bit
 		}
@@ -398,5 +414,6 @@ func UnpackTracker(v uint16) (Tracker, error) {
 	return Tracker{
 		last: o, known: v&packKnown != 0, reset: v&packReset != 0, written: v&packWritten != 0,
 		executed: v&packExecuted != 0, started: v&packStarted != 0, settled: v&packSettled != 0,
+		rested: v&packRested != 0,
 	}, nil
 }

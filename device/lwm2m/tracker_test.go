@@ -84,10 +84,10 @@ func modelReach(from, to Observation, exec bool) (ok, spendsExec bool) {
 // space is small, so every case is checked.
 func TestObserveAcceptsExactlyTheReachable(t *testing.T) {
 	for _, last := range modelPairs {
-		for flags := range 1 << 6 {
+		for flags := range 1 << 7 {
 			tr := Tracker{
 				last: last, known: flags&1 != 0, reset: flags&2 != 0, written: flags&4 != 0,
-				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0,
+				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0, rested: flags&64 != 0,
 			}
 			for _, s := range States {
 				for _, r := range Results {
@@ -118,8 +118,11 @@ func checkObserve(t *testing.T, tr Tracker, o Observation) {
 	if err != nil {
 		t.Fatalf("%v after %+v refused: %v", o, tr, err)
 	}
+	// (Idle, Initial) after an acknowledged reset and before the write
+	// shows the reset done (package doc, "Next").
+	rested := tr.rested || tr.reset && !tr.written && o == obs(Idle, Initial)
 	if n.last != o || !n.known || n.executed != (tr.executed && !spends) || n.started != (tr.started || spends) ||
-		n.reset != tr.reset || n.written != tr.written {
+		n.reset != tr.reset || n.written != tr.written || n.rested != rested {
 		t.Fatalf("%v after %+v gave %+v (spends %v)", o, tr, n, spends)
 	}
 	// Verdicts, as the package doc states them.
@@ -241,6 +244,131 @@ func TestTrackerFollowsALossyDevice(t *testing.T) {
 	})
 }
 
+// note is a notification in flight: the value the device sent, and whether
+// it sent it after the package write of this run took effect.
+type note struct {
+	o          Observation
+	afterWrite bool
+}
+
+// TestTrackerRefusesStaleNotifications: a device starts wherever a previous
+// life left it (an earlier image downloaded, say); its notifications travel
+// apart from the acknowledgements of the host's commands, may be lost or
+// arrive late, but arrive in order (the host drops reordered ones, package
+// doc); a Read, the host's fallback, comes after everything in flight
+// arrived or was lost. The host follows Next and the device acknowledges
+// at once. Then the package is written only to an idle device, and Execute
+// is asked only on an observation of (Downloaded, Initial) the device sent
+// after the package write: never on one left over from before the reset.
+func TestTrackerRefusesStaleNotifications(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		dev := rapid.SampledFrom(modelPairs).Draw(t, "leftover")
+		var (
+			tr          Tracker
+			inflight    []note // sent, not yet delivered, oldest first
+			wrote       bool   // the device took this run's package write
+			execPending bool   // the device holds an Execute to answer
+			basis       note   // the last observation the Tracker accepted
+		)
+		send := func() { inflight = append(inflight, note{dev, wrote}) }
+		send() // the Observe's first answer: the current value
+		deliver := func(t *rapid.T, n note) {
+			next, _, err := tr.Observe(n.o)
+			if err != nil {
+				if !errors.Is(err, ErrUnreachable) {
+					t.Fatalf("%v refused: %v", n.o, err)
+				}
+				return
+			}
+			tr, basis = next, n
+		}
+		check := func(t *rapid.T) {
+			switch tr.Next() {
+			case CommandWritePackage:
+				if dev.State != Idle {
+					t.Fatalf("write asked with the device in %v", dev)
+				}
+			case CommandExecuteUpdate:
+				if basis.o != obs(Downloaded, Initial) || !basis.afterWrite {
+					t.Fatalf("execute asked on %+v (device %v, tracker %+v)", basis, dev, tr)
+				}
+			}
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"host": func(t *rapid.T) {
+				switch c := tr.Next(); c {
+				case CommandReset:
+					if dev.State == Updating {
+						return // 4.05
+					}
+					was := dev
+					dev, wrote, execPending = obs(Idle, Initial), false, false
+					if was != dev {
+						send()
+					}
+					var err error
+					if tr, err = tr.Sent(c); err != nil {
+						t.Fatal(err)
+					}
+				case CommandWritePackage:
+					dev, wrote = obs(Downloading, Initial), true
+					send()
+					var err error
+					if tr, err = tr.Sent(c); err != nil {
+						t.Fatal(err)
+					}
+				case CommandExecuteUpdate:
+					if dev.State != Downloaded {
+						return // 4.05
+					}
+					execPending = true
+					var err error
+					if tr, err = tr.Sent(c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			"device": func(t *rapid.T) {
+				free, gated := modelMoves(dev)
+				moves := free
+				if execPending {
+					moves = append(slices.Clone(free), gated...)
+				}
+				if len(moves) == 0 {
+					t.Skip("the device has nothing to do")
+				}
+				i := rapid.IntRange(0, len(moves)-1).Draw(t, "move")
+				if i >= len(free) {
+					execPending = false
+				}
+				dev = moves[i]
+				send()
+			},
+			"again": func(t *rapid.T) { send() }, // a notification of an unchanged value (pmax)
+			"arrive": func(t *rapid.T) {
+				if len(inflight) == 0 {
+					t.Skip("nothing in flight")
+				}
+				n := inflight[0]
+				inflight = inflight[1:]
+				if rapid.IntRange(0, 3).Draw(t, "lost") > 0 {
+					deliver(t, n)
+				}
+			},
+			"read": func(t *rapid.T) {
+				for _, n := range inflight {
+					if rapid.Bool().Draw(t, "arrived") {
+						deliver(t, n)
+					}
+				}
+				inflight = nil
+				deliver(t, note{dev, wrote})
+			},
+			"": check,
+		})
+	})
+}
+
 // Coiote's expected sequence (Cumulocity's LwM2M firmware-update flow) "(1,0) → (2,0) → (3,0) → (0,1)",
 // once complete and once with Downloaded and Updating lost.
 func TestCoioteSequence(t *testing.T) {
@@ -345,6 +473,8 @@ func TestNextFollowsCumulocity(t *testing.T) {
 	observe(obs(Idle, UpdateFailed))
 	step(CommandReset) // 1. Reset
 	tr, _ = tr.Sent(CommandReset)
+	step(CommandWait) // until the reset is seen done
+	observe(obs(Idle, 0))
 	step(CommandWritePackage) // 4. Write the URI
 	tr, _ = tr.Sent(CommandWritePackage)
 	step(CommandWait)
@@ -361,7 +491,65 @@ func TestNextFollowsCumulocity(t *testing.T) {
 	if tr, err = tr.Sent(CommandReset); err != nil || tr.Settled() {
 		t.Fatalf("reset after the outcome: %v, settled %v", err, tr.Settled())
 	}
+	step(CommandWait)
+	observe(obs(Idle, 0))
 	step(CommandWritePackage)
+}
+
+// TestNextWaitsForTheResetToShow: after an acknowledged reset the package
+// write waits for an observation of (Idle, Initial); until then a
+// notification the device sent before the reset is refused (it cannot
+// follow the (Idle, Initial) the reset left) and changes nothing. An
+// (Idle, Initial) seen before the reset's acknowledgement does not count.
+func TestNextWaitsForTheResetToShow(t *testing.T) {
+	tr, _, err := Tracker{}.Observe(obs(Downloaded, Initial)) // an earlier image
+	if err != nil || tr.Next() != CommandReset {
+		t.Fatalf("leftover download: %v, next %v", err, tr.Next())
+	}
+	if tr, err = tr.Sent(CommandReset); err != nil || tr.Next() != CommandWait {
+		t.Fatalf("after the reset: %v, next %v", err, tr.Next())
+	}
+	for _, o := range []Observation{obs(Downloaded, Initial), obs(Downloading, Initial), obs(Downloaded, Deferred),
+		obs(Updating, Initial), obs(Idle, Success), obs(Idle, UpdateFailed), obs(Idle, Cancelled)} {
+		n, out, err := tr.Observe(o)
+		var je *JumpError
+		if !errors.As(err, &je) || !errors.Is(err, ErrUnreachable) || je.From != obs(Idle, Initial) || je.To != o || n != tr || out != (Outcome{}) {
+			t.Errorf("stale %v after the reset: %+v %+v %v", o, n, out, err)
+		}
+	}
+	if back, err := UnpackTracker(tr.Pack()); err != nil || back != tr || back.Next() != CommandWait {
+		t.Fatalf("waiting tracker packed: %+v %v", back, err)
+	}
+	tr, out, err := tr.Observe(obs(Idle, Initial))
+	if err != nil || out != (Outcome{}) || !tr.rested || tr.Next() != CommandWritePackage {
+		t.Fatalf("the reset seen: %+v %+v %v, next %v", tr, out, err, tr.Next())
+	}
+	if back, err := UnpackTracker(tr.Pack()); err != nil || back != tr || back.Next() != CommandWritePackage {
+		t.Fatalf("rested tracker packed: %+v %v", back, err)
+	}
+	if tr, err = tr.Sent(CommandWritePackage); err != nil || tr.Next() != CommandWait {
+		t.Fatalf("after the write: %v, next %v", err, tr.Next())
+	}
+	tr, _, _ = tr.Observe(obs(Downloaded, Initial)) // now this image
+	if tr.Next() != CommandExecuteUpdate {
+		t.Fatalf("downloaded after the write: next %v", tr.Next())
+	}
+
+	// An (Idle, Initial) taken before the reset's acknowledgement (here the
+	// first observation, with the reset sent all the same) is no sign the
+	// reset is done: the write waits for another.
+	tr, _, _ = Tracker{}.Observe(obs(Idle, Initial))
+	if tr.rested {
+		t.Fatal("rested without a reset")
+	}
+	if tr, _ = tr.Sent(CommandReset); tr.Next() != CommandWait {
+		t.Fatalf("reset after (Idle, Initial): next %v", tr.Next())
+	}
+	// A reset starts over: one acknowledged after the wait ended waits again.
+	tr, _, _ = tr.Observe(obs(Idle, Initial))
+	if tr, _ = tr.Sent(CommandReset); tr.rested || tr.Next() != CommandWait {
+		t.Fatalf("second reset: %+v, next %v", tr, tr.Next())
+	}
 }
 
 // TestNextSkipsNeedlessReset: a device whose only observation is (Idle,
@@ -479,7 +667,21 @@ func TestTrackerPackRoundTrip(t *testing.T) {
 			t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", tr.Pack(), back, err, tr)
 		}
 	})
-	for _, v := range []uint16{12 << 2, 15 << 2, 1 << 12, 0xffff} {
+	// Every flag, with every pair, round-trips too.
+	for _, last := range modelPairs {
+		for flags := range 1 << 7 {
+			tr := Tracker{
+				last: last, known: flags&1 != 0, reset: flags&2 != 0, written: flags&4 != 0,
+				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0, rested: flags&64 != 0,
+			}
+			if v := tr.Pack(); v&^0x1fff != 0 {
+				t.Fatalf("%+v packs to %#x, beyond bits 0..12", tr, v)
+			} else if back, err := UnpackTracker(v); err != nil || back != tr {
+				t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", v, back, err, tr)
+			}
+		}
+	}
+	for _, v := range []uint16{12 << 2, 15 << 2, 1 << 13, 1 << 15, 0xffff} {
 		if _, err := UnpackTracker(v); !errors.Is(err, ErrOutOfRange) {
 			t.Errorf("UnpackTracker(%#x): err = %v, want ErrOutOfRange", v, err)
 		}
