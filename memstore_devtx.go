@@ -76,7 +76,7 @@ func (d *devTx) touch() {
 		}
 	}
 	if row.hist != 0 {
-		sum += d.shard.hist.entries[row.hist-1].text
+		sum += d.shard.hist.at(row.hist - 1).text
 	}
 	d.touched = sum
 }

@@ -7,15 +7,35 @@ import (
 )
 
 // historySlab keeps the check-in histories of a shard's devices, each a
-// ring in a block cut from one array of entries (sixteen bytes each, no
-// pointer): the block's first entry is the ring's header, then 1<<class
-// entries, so that a device's header and newest check-ins share a cache
-// line. Freed blocks are kept per class for the next ring of that size. A
-// device's row holds its block's offset.
+// ring in a block of entries (sixteen bytes each, no pointer): the block's
+// first entry is the ring's header, then 1<<class entries, so that a
+// device's header and newest check-ins share a cache line. Blocks are cut
+// from chunks of histChunk entries, allocated as the histories grow and
+// never copied (a slab grown by doubling one array copied it over and
+// over, and held old and new copies at once); a block never straddles two
+// chunks, except one larger than a chunk, which gets whole chunks of one
+// array of its own. Freed blocks are kept per class for the next ring of
+// that size. A device's row holds its block's offset.
 type historySlab struct {
-	entries []histEntry
-	free    [32][]uint32
+	chunks [][]histEntry // offset o is chunks[o>>histChunkBits][o&histChunkMask]
+	next   uint32        // the offset where the next block is cut
+	free   [32][]uint32
 }
+
+// A chunk holds 1<<histChunkBits entries (1 MiB).
+const (
+	histChunkBits = 16
+	histChunk     = 1 << histChunkBits
+	histChunkMask = histChunk - 1
+)
+
+// at returns the entry at offset off.
+func (sl *historySlab) at(off uint32) *histEntry {
+	return &sl.chunks[off>>histChunkBits][off&histChunkMask]
+}
+
+// holds reports whether offset off was ever cut.
+func (sl *historySlab) holds(off uint32) bool { return off < sl.next }
 
 // histEntry is a check-in: its instant and the index of its text in the
 // store's checkInTexts. A block's header entry holds the ring's class and
@@ -41,12 +61,12 @@ func (r *histRing) pos(i uint32) uint32 { return r.off + 1 + (r.start+i)&(r.size
 
 // ring reads the header of the block at off.
 func (sl *historySlab) ring(off uint32) histRing {
-	h := sl.entries[off]
+	h := *sl.at(off)
 	return histRing{off: off, class: uint8(h.at >> 32), start: uint32(h.at), n: h.text}
 }
 
 func (sl *historySlab) setRing(r histRing) {
-	sl.entries[r.off] = histEntry{at: int64(r.class)<<32 | int64(r.start), text: r.n}
+	*sl.at(r.off) = histEntry{at: int64(r.class)<<32 | int64(r.start), text: r.n}
 }
 
 func (sl *historySlab) alloc(class uint8) uint32 {
@@ -55,8 +75,29 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		sl.free[class] = f[:len(f)-1]
 		return off
 	}
-	off := uint32(len(sl.entries))
-	sl.entries = append(sl.entries, make([]histEntry, 1+1<<class)...)
+	size := uint32(1) + 1<<class
+	if size > histChunk {
+		// Whole chunks of one array, each chunk a window of it.
+		if sl.next&histChunkMask != 0 {
+			sl.next = (sl.next | histChunkMask) + 1
+		}
+		off := sl.next
+		n := (size + histChunkMask) >> histChunkBits
+		all := make([]histEntry, n<<histChunkBits)
+		for k := range n {
+			sl.chunks = append(sl.chunks, all[k<<histChunkBits:(k+1)<<histChunkBits:(k+1)<<histChunkBits])
+		}
+		sl.next += n << histChunkBits
+		return off
+	}
+	if sl.next&histChunkMask+size > histChunk {
+		sl.next = (sl.next | histChunkMask) + 1 // the rest of this chunk stays unused
+	}
+	if int(sl.next>>histChunkBits) == len(sl.chunks) {
+		sl.chunks = append(sl.chunks, make([]histEntry, histChunk))
+	}
+	off := sl.next
+	sl.next += size
 	return off
 }
 
@@ -84,7 +125,7 @@ func (sl *historySlab) add(off uint32, at int64, text uint32, keep int) uint32 {
 		class := uint8(bits.Len32(want - 1))
 		noff := sl.alloc(class)
 		for j := range kept {
-			sl.entries[noff+1+j] = sl.entries[r.pos(r.n-kept+j)]
+			*sl.at(noff + 1 + j) = *sl.at(r.pos(r.n - kept + j))
 		}
 		sl.release(off)
 		r = histRing{off: noff, class: class, n: kept}
@@ -93,7 +134,7 @@ func (sl *historySlab) add(off uint32, at int64, text uint32, keep int) uint32 {
 		r.start = (r.start + drop) & (r.size() - 1)
 		r.n = kept
 	}
-	sl.entries[r.pos(r.n)] = histEntry{at: at, text: text}
+	*sl.at(r.pos(r.n)) = histEntry{at: at, text: text}
 	r.n++
 	sl.setRing(r)
 	return r.off
@@ -109,7 +150,7 @@ func (sl *historySlab) clone(off uint32) uint32 {
 	r := sl.ring(off)
 	noff := sl.alloc(r.class)
 	for j := range r.n {
-		sl.entries[noff+1+j] = sl.entries[r.pos(j)]
+		*sl.at(noff + 1 + j) = *sl.at(r.pos(j))
 	}
 	sl.setRing(histRing{off: noff, class: r.class, n: r.n})
 	return noff
@@ -190,7 +231,7 @@ func (s *MemoryStore) compactTexts() {
 		sl := &s.shardOf(s.keyHash(uint32(h))).hist
 		r := sl.ring(s.devs.at(h).hist - 1)
 		for j := range r.n {
-			e := &sl.entries[r.pos(j)]
+			e := sl.at(r.pos(j))
 			id, ok := live[e.text]
 			if !ok {
 				id = next.intern(s.texts.all[e.text])

@@ -98,8 +98,8 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 			}
 		}
 		if row.hist != 0 {
-			if sl := &s.shardOf(ps[i].hash).hist; int(row.hist) <= len(sl.entries) {
-				hist[i] = &sl.entries[row.hist-1]
+			if sl := &s.shardOf(ps[i].hash).hist; sl.holds(row.hist - 1) {
+				hist[i] = sl.at(row.hist - 1)
 			}
 		}
 	}

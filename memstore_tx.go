@@ -744,8 +744,8 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 	for i := int(r.n) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
 		p := r.pos(uint32(i))
 		// before may hold nanoseconds: compare instants, not microseconds.
-		if at := fromMicro(sl.entries[p].at); before.IsZero() || at.Before(before) {
-			x := s.texts.all[sl.entries[p].text]
+		if at := fromMicro(sl.at(p).at); before.IsZero() || at.Before(before) {
+			x := s.texts.all[sl.at(p).text]
 			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: x.clientType, Result: x.result,
 				FailureType: x.failureType, TimeCompleted: at})
 		}
