@@ -48,6 +48,8 @@ type Queue[T any] struct {
 	// free holds the arrays of spent buckets, for the next buckets to
 	// fill (at most maxFree of them).
 	free [][]queued[T]
+	// tmp is sortBucket's buffer.
+	tmp []queued[T]
 
 	// The ring's size in buckets (a power of two) and the heap size at
 	// which it grows; zero means ringSlots and ringFrom. Tests make them
@@ -235,7 +237,7 @@ func (q *Queue[T]) first() *queued[T] {
 			q.base++
 			b = &q.ring[q.base&q.mask]
 			if len(*b) > 1 && !slices.IsSortedFunc(*b, cmpQueued[T]) {
-				slices.SortFunc(*b, cmpQueued[T])
+				q.sortBucket(*b)
 			}
 		}
 		r = &(*b)[q.head]
@@ -247,6 +249,51 @@ func (q *Queue[T]) first() *queued[T] {
 		r = &q.far[0]
 	}
 	return r
+}
+
+// radixFrom is the size from which sortBucket sorts by radix.
+const radixFrom = 64
+
+// sortBucket puts a bucket of the ring in (at, seq) order. Its events
+// were appended in push order, seq rising, so a stable sort by at is
+// enough, and they share one slot, the bits of at above slotBits: a
+// least-significant-digit radix sort of the slotBits low bits, 8 at a
+// time (a pass whose digit is the same for every event is skipped),
+// costs a few sequential passes where a comparison sort of a large bucket
+// costs a compare per level.
+func (q *Queue[T]) sortBucket(b []queued[T]) {
+	if len(b) < radixFrom {
+		slices.SortFunc(b, cmpQueued[T])
+		return
+	}
+	if cap(q.tmp) < len(b) {
+		q.tmp = make([]queued[T], len(b))
+	}
+	src, dst := b, q.tmp[:len(b)]
+	for shift := 0; shift < slotBits; shift += 8 {
+		var count [256]int
+		for i := range src {
+			count[uint8(src[i].at>>shift)]++
+		}
+		if count[uint8(src[0].at>>shift)] == len(src) {
+			continue // one digit: already in order by it
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for i := range src {
+			d := uint8(src[i].at >> shift)
+			dst[count[d]] = src[i]
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &b[0] {
+		copy(b, src)
+	}
+	clear(q.tmp[:len(b)]) // let v's references go
 }
 
 // push adds it to the 4-ary min-heap h.

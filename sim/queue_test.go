@@ -231,3 +231,30 @@ func TestQueueUpcoming(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSortsLargeBuckets: events of one large bucket, pushed in a
+// random order with many ties, at instants spread over the bucket's low
+// bits, pop in (instant, push) order.
+func TestQueueSortsLargeBuckets(t *testing.T) {
+	for _, spread := range []int64{1, 200, 1 << 16, 1<<24 - 1} {
+		q := sim.NewSmallQueue[int](8, 1)
+		base := sim.Micros(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) >> 24 << 24
+		q.Push(base, -1)
+		rng := rand.New(rand.NewPCG(uint64(spread), 7))
+		var m queueModel
+		for i := range 5000 {
+			at := base + 1<<24 + rng.Int64N(spread)
+			q.Push(at, i)
+			m.push(at, i)
+		}
+		if _, v, _ := q.Pop(); v != -1 {
+			t.Fatalf("popped %d first", v)
+		}
+		for _, want := range m.items {
+			at, v, ok := q.Pop()
+			if !ok || v != want.v || at != want.at {
+				t.Fatalf("spread %d: popped %d at %d, want %d at %d", spread, v, at, want.v, want.at)
+			}
+		}
+	}
+}
