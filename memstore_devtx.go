@@ -325,7 +325,7 @@ func (d *devTx) commit() {
 			ci := &d.checkIns[i]
 			text := s.intern(sh, checkInText{clientType: ci.c.ClientType, result: ci.c.Result, failureType: ci.c.FailureType}, shared)
 			if s.devs.at(h).hist == 0 {
-				s.devs.at(h).hist = sh.hist.newRing() + 1
+				s.devs.at(h).hist = sh.hist.newRing(ci.keep) + 1
 			}
 			s.devs.at(h).hist = sh.hist.add(s.devs.at(h).hist-1, micro(ci.c.TimeCompleted), text, ci.keep) + 1
 		}

@@ -17,7 +17,7 @@ func TestHistorySlab(t *testing.T) {
 		var offs [rings]uint32
 		var model [rings][]int64
 		for i := range offs {
-			offs[i] = sl.newRing()
+			offs[i] = sl.newRing(rapid.IntRange(1, 20).Draw(t, "first"))
 		}
 		at := int64(0)
 		t.Repeat(map[string]func(*rapid.T){
@@ -58,7 +58,7 @@ func TestHistorySlab(t *testing.T) {
 					}
 					for j := range r.n {
 						e := sl.at(r.pos(j))
-						if e.at != model[i][j] || e.text != uint32(model[i][j]) {
+						if e.at() != model[i][j] || e.text != uint32(model[i][j]) {
 							t.Fatalf("ring %d entry %d is %+v, want at %d", i, j, *e, model[i][j])
 						}
 					}

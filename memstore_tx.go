@@ -706,7 +706,7 @@ func (tx *memTx) AddCheckIn(c verboselog.CheckIn, keep int) error {
 	sl := &sh.hist
 	at := micro(c.TimeCompleted)
 	if s.devs.at(h).hist == 0 {
-		off := sl.add(sl.newRing(), at, text, keep)
+		off := sl.add(sl.newRing(keep), at, text, keep)
 		s.devs.at(h).hist = off + 1
 		tx.onUndo(func() { sl.release(off); s.devs.at(h).hist = 0 })
 		return nil
@@ -744,7 +744,7 @@ func (tx *memTx) CheckIns(deviceID string, before time.Time, limit int) ([]verbo
 	for i := int(r.n) - 1; i >= 0 && (limit < 0 || len(out) < limit); i-- {
 		p := r.pos(uint32(i))
 		// before may hold nanoseconds: compare instants, not microseconds.
-		if at := fromMicro(sl.at(p).at); before.IsZero() || at.Before(before) {
+		if at := fromMicro(sl.at(p).at()); before.IsZero() || at.Before(before) {
 			x := s.texts.all[sl.at(p).text]
 			out = append(out, verboselog.CheckIn{DeviceID: deviceID, ClientType: x.clientType, Result: x.result,
 				FailureType: x.failureType, TimeCompleted: at})

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -60,8 +61,18 @@ const (
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The fleet lives in the store's and the simulator's dense
+		// columns, which hold no pointers: a collection has little to
+		// mark, so collecting often costs little, and the heap's peak
+		// stays within a tenth of what is live rather than twice it.
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, env{terminal: isTerminal(os.Stderr), now: time.Now}))
 }
+
+// gcPercent is the collector's GOGC unless the environment sets one.
+const gcPercent = 10
 
 // env is what the command takes from its surroundings, so that tests can
 // set it: whether standard error is a terminal, and the wall clock.
