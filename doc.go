@@ -123,6 +123,17 @@
 // lifecycle from its protocol machine's outcome; the protocol's own result
 // (LwM2M Update Result, FUMO code) stays beside ThingSpace's reason.
 //
+// Notifications travel apart from the acknowledgements of commands, so the
+// host passes a device's LwM2M notifications in the order the device sent
+// them and drops stale ones, by the Observe option's sequence number (RFC
+// 7641 §3.4: serial number arithmetic, and any notification more than 128
+// seconds after the last is newer), as examples/lwm2m/server/observation.go
+// does; a Read's answer is always fresh. With that order the Manager, after
+// a reset, writes the package only once an observation shows the device at
+// (Idle, Initial) (it Reads /5/0 after Push.ObserveTimeout when none
+// comes), so a notification sent before the reset and delivered after it
+// never makes an Execute due.
+//
 // What the host keeps to itself: which replica a device can be reached
 // through (an LwM2M registration is held by the server it registered with;
 // Outbox hands a command to whichever replica asks, so replicas share

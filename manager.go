@@ -71,7 +71,11 @@ type PushPolicy struct {
 	LeaseTTL time.Duration
 	// ObserveTimeout is how long the Manager waits for an LwM2M
 	// notification before it hands out a Read of /5/0: Observe is best
-	// effort, notifications get lost. Default 30 minutes.
+	// effort, notifications get lost. Default 30 minutes. Keep it above
+	// the time a notification can spend in flight (RFC 7252 §4.8.2's
+	// EXCHANGE_LIFETIME, 247 seconds), so that a notification the device
+	// sent before a reset cannot arrive after the Read that follows the
+	// reset (package device/lwm2m, "Next").
 	ObserveTimeout time.Duration
 }
 

@@ -20,8 +20,10 @@ type CommandKind uint8
 // Execute (the Cumulocity flow: observe, reset, write the package URI,
 // execute on Downloaded, read when notifications stop; the reset only when
 // the observe's answer shows the device anywhere but at rest in (Idle,
-// Initial), where a reset changes nothing, see lwm2m.Tracker.Next);
-// OMA-DM devices get Exec, the FUMO Exec of DownloadAndUpdate.
+// Initial), where a reset changes nothing, and the write after a reset
+// only once an observation shows the device at (Idle, Initial), see
+// lwm2m.Tracker.Next); OMA-DM devices get Exec, the FUMO Exec of
+// DownloadAndUpdate.
 const (
 	CommandObserve      CommandKind = iota + 1 // LwM2M: observe /5/0/3 and /5/0/5 (the first notification is the current value)
 	CommandRead                                // LwM2M: read /5/0 (no notification came for Push.ObserveTimeout)
@@ -95,9 +97,10 @@ type Receipt struct {
 type PushResult struct {
 	// State is the device's state in its campaign afterwards.
 	State device.State `json:"state"`
-	// Next is the device's next command when one is due at once (after a
-	// reset comes the package write, after a registration the
-	// observation), already leased to the caller. nil otherwise.
+	// Next is the device's next command when one is due at once (after
+	// the observation that shows the device at rest comes the package
+	// write, after a registration the observation), already leased to the
+	// caller. nil otherwise.
 	Next *Command `json:"next,omitempty"`
 }
 
@@ -108,7 +111,7 @@ const (
 )
 
 // readFirst is the Manager's own bit in an LwM2M device's Push.Machine,
-// beside its lwm2m.Tracker's Pack (bits 0 to 11): the device refused a
+// beside its lwm2m.Tracker's Pack (bits 0 to 12): the device refused a
 // command, so it is not where the server thought, and /5/0 is read before
 // any other command goes out.
 const readFirst = 1 << 15
@@ -667,6 +670,19 @@ func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status in
 // observation the machine cannot reach is refused (lwm2m.ErrUnreachable,
 // ErrInvalidTransition); a repeat is ErrDuplicateReport; neither changes
 // anything.
+//
+// The host passes a device's notifications in the order the device sent
+// them and drops stale ones: RFC 7641 §3.4 numbers notifications with the
+// Observe option, and one is newer than the last accepted when its number
+// is greater in 24-bit serial number arithmetic or when it arrives more
+// than 128 seconds after it (examples/lwm2m/server/observation.go does
+// so). A Read's answer is always fresh. The Manager relies on that order
+// after a reset: it writes the package only once an observation shows the
+// device at (Idle, Initial), which the device cannot reach from another
+// state on its own, so a notification sent before the reset and delivered
+// after its acknowledgement is refused rather than taken for the
+// device's answer to the package write (lwm2m.Tracker.Next). Without such
+// a notification it Reads /5/0 after Push.ObserveTimeout.
 func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Observation) (PushResult, error) {
 	if err := checkDeviceID("deviceId", deviceID); err != nil {
 		return PushResult{}, err
@@ -736,7 +752,10 @@ func (m *Manager) observation(tx DeviceTx, o *op) error {
 // that 2.04 may be lost while the device acted. So when the tracker cannot
 // reach the observation but would after the command it was about to have
 // acknowledged (a write or an Execute, once some command was handed out),
-// that command is taken as acknowledged: implied names it.
+// that command is taken as acknowledged: implied names it. After an
+// acknowledged reset the tracker waits (lwm2m.CommandWait) until an
+// observation shows (Idle, Initial), so no write is handed out or implied
+// before it: a notification from before the reset is refused.
 func observe(t lwm2m.Tracker, obs lwm2m.Observation, p Push) (lwm2m.Tracker, lwm2m.Outcome, lwm2m.Command, error) {
 	n, out, err := t.Observe(obs)
 	if err == nil || !errors.Is(err, lwm2m.ErrUnreachable) || p.Lease == 0 {

@@ -46,7 +46,7 @@
 // under way (the Runner holds the device from the send to the
 // confirmation, and observations and registrations wait for it), and those
 // notifications are reported before the next command of a chain goes out
-// (server.Flush). Two orders the Manager would otherwise take badly:
+// (server.Flush). Three orders the Manager would otherwise take badly:
 //
 //   - The Observe's first answers (the current value) held back: the
 //     Manager waits for them to decide whether the device needs a reset
@@ -56,6 +56,12 @@
 //     confirmation: the observation makes the Execute due, the Read's
 //     confirmation then plans the next look at ObserveTimeout, and the
 //     Execute waits that long.
+//   - The (Idle, Initial) a reset makes the device notify reported before
+//     the reset's confirmation: the Manager writes the package only after
+//     an observation of (Idle, Initial) that follows the reset's
+//     acknowledgement (so that a notification sent before the reset is
+//     never taken for the device's answer to the write), and would wait
+//     for a Read after ObserveTimeout.
 //
 // A Register or an Update is reported only when no command of this Runner
 // to the device is under way: Connected on a device whose command is leased
