@@ -25,19 +25,46 @@ type simDevice struct {
 	protocol device.Protocol
 	online   bool
 	obs      lwm2m.Observation // LwM2M: the device's State and Update Result
+	image    image             // LwM2M: the image the device holds
 	fumo     omadm.State       // OMA-DM
-	held     []lwm2m.Observation
-	terminal device.State // the final state the Manager gave it, once it has one
+	held     []sentNote        // LwM2M: notifications in flight, oldest first
+	wrote    int               // LwM2M: package writes of this campaign the device took
+	// downloaded: the Manager accepted an observation of (Downloaded,
+	// Initial) the device sent after its last package write took effect.
+	downloaded bool
+	terminal   device.State // the final state the Manager gave it, once it has one
+}
+
+// image is what an LwM2M device holds in the model.
+type image uint8
+
+const (
+	noImage      image = iota
+	earlierImage       // left over from before the campaign
+	ourImage           // this campaign's package
+)
+
+// sentNote is an observation the device sent, with how many package
+// writes it had taken then.
+type sentNote struct {
+	obs   lwm2m.Observation
+	wrote int
 }
 
 // TestPushModel drives a push campaign of LwM2M and OMA-DM devices through
 // two Managers over one store, with random interleavings of hand-outs,
 // deliveries (answered or not), device progress, notifications (lost,
-// repeated, reordered), connections, lost leases (a replica that crashed)
-// and ticks, and checks:
+// repeated, late but in order as the host passes them, overtaking the
+// acknowledgement of the command they follow), connections, lost leases (a
+// replica that crashed) and ticks. LwM2M devices start at rest, with an
+// earlier update's result, or amid an earlier download or update of
+// another image, whose notifications may arrive after the reset. It checks:
 //   - a device holds at most one unexpired lease, whichever Manager gave it;
 //   - no device gets more unanswered attempts than the plan allows;
 //   - a refused call changes nothing, and every error is a typed one;
+//   - Execute is handed out only after the Manager accepted an observation
+//     of (Downloaded, Initial) the device sent after this campaign's package
+//     write, and no device executes an image the campaign did not write;
 //   - a device's final state never changes, and nothing changes after the
 //     campaign finished;
 //   - after the end date every accepted device has exactly one final state.
@@ -53,10 +80,18 @@ func TestPushModel(t *testing.T) {
 		for i := range n {
 			proto := rapid.SampledFrom([]device.Protocol{device.LWM2M, device.OMADM}).Draw(t, "protocol")
 			d := &simDevice{id: imeiOf(fmt.Sprintf("d%d", i+1)), protocol: proto, online: rapid.Bool().Draw(t, "online"), fumo: omadm.Idle}
-			// At rest, or with an earlier update's result (which the
-			// Manager resets before its package write).
+			// At rest, with an earlier update's result, or amid an earlier
+			// download or update of another image: the Manager resets all
+			// but a device at rest before its package write (one updating
+			// once its update ended).
 			d.obs = rapid.SampledFrom([]lwm2m.Observation{{State: lwm2m.Idle, Result: lwm2m.Initial}, {State: lwm2m.Idle, Result: lwm2m.Initial},
-				{State: lwm2m.Idle, Result: lwm2m.Success}, {State: lwm2m.Idle, Result: lwm2m.UpdateFailed}}).Draw(t, "leftover")
+				{State: lwm2m.Idle, Result: lwm2m.Success}, {State: lwm2m.Idle, Result: lwm2m.UpdateFailed},
+				{State: lwm2m.Downloading, Result: lwm2m.Initial}, {State: lwm2m.Downloaded, Result: lwm2m.Initial},
+				{State: lwm2m.Downloaded, Result: lwm2m.Initial}, {State: lwm2m.Downloaded, Result: lwm2m.UpdateFailed},
+				{State: lwm2m.Updating, Result: lwm2m.Initial}}).Draw(t, "leftover")
+			if d.obs.State != lwm2m.Idle {
+				d.image = earlierImage
+			}
 			devs = append(devs, d)
 			inv.Put(fota.DeviceInfo{DeviceID: d.id, Account: "acme", Protocol: proto, Make: "Acme", Model: "Lamp",
 				Software: "1.0", FOTACapable: true, ActiveConnected: true})
@@ -103,6 +138,9 @@ func TestPushModel(t *testing.T) {
 			return out
 		}
 		handOut := func(c fota.Command) {
+			if d := byID[c.DeviceID]; c.Kind == fota.CommandExecute && !d.downloaded {
+				t.Fatalf("device %s handed execute (lease %d) before an observation of (Downloaded, Initial) after its package write", c.DeviceID, c.Lease)
+			}
 			if old, ok := leases[c.DeviceID]; ok && clk.Now().Before(old.LeaseUntil) {
 				t.Fatalf("device %s handed %s lease %d while lease %d (%s) runs until %v", c.DeviceID, c.Kind, c.Lease, old.Lease, old.Kind, old.LeaseUntil)
 			}
@@ -128,26 +166,57 @@ func TestPushModel(t *testing.T) {
 				handOut(*res.Next)
 			}
 		}
-		notify := func(d *simDevice) {
+		// observe reports what device d sent, n, to a Manager; the host
+		// passes it on in the order the device sent it.
+		observe := func(what string, m *fota.Manager, d *simDevice, n sentNote) {
+			call(what, func() (fota.PushResult, error) {
+				res, err := m.Observation(ctx, d.id, n.obs)
+				if err == nil && n.obs == (lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}) && n.wrote == d.wrote && d.wrote > 0 {
+					d.downloaded = true
+				}
+				return res, err
+			})
+		}
+		// arrive delivers device d's notifications in flight, in order,
+		// each one or, when the host dropped it as stale, not.
+		arrive := func(d *simDevice) {
+			held := d.held
+			d.held = nil
+			for _, n := range held {
+				if rapid.Bool().Draw(t, "arrived") {
+					observe("late observation", managers[0], d, n)
+				}
+			}
+		}
+		// notify sends device d's current value: lost, held back in
+		// flight, repeated, or delivered. Delivered, it comes after what is
+		// in flight (the host drops notifications out of order, RFC 7641
+		// §3.4). fresh marks an Observe's or Read's answer: what was in
+		// flight came first (an Observe starts anew; a Read comes after
+		// ObserveTimeout) and the answer is not held back.
+		notify := func(d *simDevice, fresh bool) {
 			if d.protocol != device.LWM2M {
 				return
 			}
-			switch rapid.IntRange(0, 5).Draw(t, "notification") {
-			case 0: // lost
-			case 1: // held back, delivered later out of order
-				d.held = append(d.held, d.obs)
-			case 2: // repeated
-				o := d.obs
-				call("observation", func() (fota.PushResult, error) { return managers[0].Observation(ctx, d.id, o) })
-				fallthrough
-			default:
-				o := d.obs
-				call("observation", func() (fota.PushResult, error) { return managers[1].Observation(ctx, d.id, o) })
+			n := sentNote{d.obs, d.wrote}
+			k := rapid.IntRange(0, 5).Draw(t, "notification")
+			if k == 1 && !fresh {
+				d.held = append(d.held, n) // delivered late, in order
+				return
 			}
+			if k == 0 || k == 1 {
+				return // lost
+			}
+			arrive(d)
+			if k == 2 { // repeated
+				observe("observation", managers[0], d, n)
+			}
+			observe("observation", managers[1], d, n)
 		}
 		deliver := func(c fota.Command) {
 			d := byID[c.DeviceID]
 			r := fota.Receipt{}
+			tell := false // the device notifies what the command changed
 			if d.online {
 				r.Delivered, r.Status = true, 204
 				switch c.Kind {
@@ -157,17 +226,23 @@ func TestPushModel(t *testing.T) {
 					if d.obs.State == lwm2m.Updating {
 						r.Status = 405
 					} else {
-						d.obs = lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
+						tell = d.obs != lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
+						d.obs, d.image = lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}, noImage
 					}
 				case fota.CommandWritePackage:
 					if d.obs.State == lwm2m.Idle {
-						d.obs = lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}
+						d.obs, d.image, tell = lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}, ourImage, true
+						d.wrote++
+						d.downloaded = false
 					} else {
 						r.Status = 400
 					}
 				case fota.CommandExecute:
 					if d.obs.State == lwm2m.Downloaded {
-						d.obs = lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial}
+						if d.image != ourImage {
+							t.Fatalf("device %s executes an image this campaign did not write", d.id)
+						}
+						d.obs, tell = lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial}, true
 					} else {
 						r.Status = 405
 					}
@@ -183,9 +258,15 @@ func TestPushModel(t *testing.T) {
 			if leases[c.DeviceID].Lease == c.Lease {
 				delete(leases, c.DeviceID) // confirmed: the device is free for its next command
 			}
+			fresh := c.Kind == fota.CommandObserve || c.Kind == fota.CommandRead
+			if tell && rapid.Bool().Draw(t, "overtakes") {
+				// The notification overtakes the acknowledgement.
+				notify(d, false)
+				tell = false
+			}
 			call("confirm "+c.Kind.String(), func() (fota.PushResult, error) { return m.Confirm(ctx, c, r) })
-			if r.Delivered && c.Kind != fota.CommandReset {
-				notify(d)
+			if r.Delivered && (fresh || tell) {
+				notify(d, fresh)
 			}
 		}
 		progress := func(d *simDevice) {
@@ -196,15 +277,20 @@ func TestPushModel(t *testing.T) {
 					if rapid.Bool().Draw(t, "downloadOK") {
 						d.obs = lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
 					} else {
+						d.image = noImage
 						d.obs = lwm2m.Observation{State: lwm2m.Idle, Result: rapid.SampledFrom([]lwm2m.Result{2, 3, 4, 5, 6, 7, 9}).Draw(t, "downloadResult")}
 					}
 				case lwm2m.Updating:
 					d.obs = rapid.SampledFrom([]lwm2m.Observation{{State: lwm2m.Idle, Result: lwm2m.Success},
 						{State: lwm2m.Downloaded, Result: lwm2m.UpdateFailed}, {State: lwm2m.Idle, Result: lwm2m.UpdateFailed}}).Draw(t, "updateResult")
+					if d.obs.State == lwm2m.Idle {
+						d.image = noImage
+					}
 				default:
+					notify(d, false) // the same value again (the observation's maximum period)
 					return
 				}
-				notify(d)
+				notify(d, false)
 			case device.OMADM:
 				if d.fumo != omadm.DownloadProgressing {
 					return
@@ -247,12 +333,12 @@ func TestPushModel(t *testing.T) {
 					connects[d.id]++
 					call("connected", func() (fota.PushResult, error) { return managers[1].Connected(ctx, d.id) })
 				}
-			case 5: // a notification held back arrives late
+			case 5: // a notification held back arrives late, after what was sent before it
 				d := rapid.SampledFrom(devs).Draw(t, "device")
 				if len(d.held) > 0 {
-					o := d.held[0]
+					n := d.held[0]
 					d.held = d.held[1:]
-					call("late observation", func() (fota.PushResult, error) { return managers[0].Observation(ctx, d.id, o) })
+					observe("late observation", managers[0], d, n)
 				}
 			case 6: // a confirmation of an old or unknown lease
 				d := rapid.SampledFrom(devs).Draw(t, "device")
@@ -357,5 +443,109 @@ func TestPushBadInput(t *testing.T) {
 		if errors.Is(c.want, fota.ErrBadRequest) && (!errors.As(c.err, &re) || re.Field == "" || !strings.Contains(c.err.Error(), re.Field)) {
 			t.Errorf("%s: %v does not name its field", name, c.err)
 		}
+	}
+}
+
+// TestPushStaleNotificationAfterReset: an LwM2M device holds an earlier
+// download of another image, (Downloaded, Initial). The Manager resets it;
+// a notification of (Downloaded, Initial) the device sent before the reset
+// arrives after the reset's acknowledgement. It is refused, the package
+// write is not handed out, and no Execute ever goes out on it: the write
+// waits for the device to show (Idle, Initial), here in a Read after
+// ObserveTimeout, and the Execute for the (Downloaded, Initial) of this
+// campaign's download.
+func TestPushStaleNotificationAfterReset(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewMock()
+	clk.Set(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC))
+	id := imeiOf("d1")
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: id, Account: "acme", Protocol: device.LWM2M, Make: "Acme", Model: "Lamp",
+		Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	m, err := fota.New(fota.Config{Inventory: inv, Clock: clk, NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := schedule.DateOf(clk.Now()).AddDays(1)
+	info, err := m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "fw",
+		FirmwareTo: "2.0", StartDate: start, EndDate: start.AddDays(2), DeviceList: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(info.StartsAt)
+	var handed []fota.CommandKind
+	take := func(c *fota.Command, want fota.CommandKind) fota.Command {
+		t.Helper()
+		if c == nil || c.Kind != want {
+			t.Fatalf("handed %v, want %v", c, want)
+		}
+		handed = append(handed, c.Kind)
+		return *c
+	}
+	outbox := func(want fota.CommandKind) fota.Command {
+		t.Helper()
+		cmds, _, err := m.Outbox(ctx, 0)
+		if err != nil || len(cmds) != 1 {
+			t.Fatalf("outbox: %v, %v; want one %v", cmds, err, want)
+		}
+		return take(&cmds[0], want)
+	}
+	confirm := func(c fota.Command, status int) fota.PushResult {
+		t.Helper()
+		res, err := m.Confirm(ctx, c, fota.Receipt{Delivered: true, Status: status})
+		if err != nil {
+			t.Fatalf("confirm %v: %v", c.Kind, err)
+		}
+		return res
+	}
+	observe := func(o lwm2m.Observation) fota.PushResult {
+		t.Helper()
+		res, err := m.Observation(ctx, id, o)
+		if err != nil {
+			t.Fatalf("observation %v: %v", o, err)
+		}
+		return res
+	}
+	downloaded := lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
+	idle := lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
+
+	confirm(outbox(fota.CommandObserve), 205)
+	reset := take(observe(downloaded).Next, fota.CommandReset) // the earlier image
+	if res := confirm(reset, 204); res.Next != nil {
+		t.Fatalf("the reset's acknowledgement handed out %v", res.Next.Kind)
+	}
+	// The stale notification, sent before the reset.
+	res, err := m.Observation(ctx, id, downloaded)
+	var je *lwm2m.JumpError
+	if !errors.Is(err, lwm2m.ErrUnreachable) || !errors.As(err, &je) || je.From != idle || je.To != downloaded || res.Next != nil {
+		t.Fatalf("stale %v after the reset: %+v, %v", downloaded, res, err)
+	}
+	if cmds, next, err := m.Outbox(ctx, 0); err != nil || len(cmds) != 0 || !next.Equal(clk.Now().Add(fota.DefaultPushPolicy().ObserveTimeout)) {
+		t.Fatalf("outbox after the stale notification: %v, next %v, %v; want a read after ObserveTimeout", cmds, next, err)
+	}
+	// No notification of the reset came: the Manager reads /5/0.
+	clk.Add(fota.DefaultPushPolicy().ObserveTimeout)
+	if res := confirm(outbox(fota.CommandRead), 205); res.Next != nil {
+		t.Fatalf("the read's acknowledgement handed out %v", res.Next.Kind)
+	}
+	write := take(observe(idle).Next, fota.CommandWritePackage)
+	if res := confirm(write, 204); res.State != device.StateNotified || res.Next != nil {
+		t.Fatalf("after the write: %+v", res)
+	}
+	if res := observe(lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}); res.Next != nil {
+		t.Fatalf("downloading handed out %v", res.Next.Kind)
+	}
+	exec := take(observe(downloaded).Next, fota.CommandExecute) // this campaign's image
+	confirm(exec, 204)
+	observe(lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial})
+	if res := observe(lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}); res.State != device.StateSucceeded {
+		t.Fatalf("after the update: %+v", res)
+	}
+	want := []fota.CommandKind{fota.CommandObserve, fota.CommandReset, fota.CommandRead, fota.CommandWritePackage, fota.CommandExecute}
+	if fmt.Sprint(handed) != fmt.Sprint(want) {
+		t.Fatalf("handed out %v, want %v", handed, want)
+	}
+	page, err := m.Devices(ctx, "acme", info.ID, "", 0)
+	if err != nil || len(page.DeviceList) != 1 || page.DeviceList[0].State != device.StateSucceeded || page.DeviceList[0].Result != uint16(lwm2m.Success) {
+		t.Fatalf("devices: %+v, %v", page, err)
 	}
 }
