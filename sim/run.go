@@ -611,7 +611,7 @@ func (r *runner) loop() error {
 }
 
 // aheadEvents is how many events readAhead reads ahead for.
-const aheadEvents = 16
+const aheadEvents = 32
 
 // readAhead reads what the next events will touch, their devices' records
 // here and in the store, before they run (fota.MemoryStore.Prefetch): on
