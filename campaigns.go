@@ -3,6 +3,7 @@ package fota
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/fotakit/fota/campaign"
@@ -70,27 +71,31 @@ func checkDeviceList(ids []string) error {
 		return &RequestError{Field: "deviceList", Value: "", Reason: "at least one device is required"}
 	}
 	// IMEIs (and any id of up to 17 digits) are told apart by a number
-	// (the memory store's key), which a million-device list hashes much
-	// faster than strings.
-	nums := make(map[idKey]struct{}, len(ids))
+	// (the memory store's key): a million-device list is checked by
+	// sorting its numbers, with no hash map to probe at random.
+	nums := make([]idKey, 0, len(ids))
 	var others map[string]struct{}
 	for _, id := range ids {
 		if err := checkDeviceID("deviceList", id); err != nil {
 			return err
 		}
-		dup := false
 		if k, ok := numericKey(id); ok {
-			_, dup = nums[k]
-			nums[k] = struct{}{}
-		} else {
-			if others == nil {
-				others = make(map[string]struct{})
-			}
-			_, dup = others[id]
-			others[id] = struct{}{}
+			nums = append(nums, k)
+			continue
 		}
-		if dup {
+		if others == nil {
+			others = make(map[string]struct{})
+		}
+		if _, dup := others[id]; dup {
 			return &RequestError{Field: "deviceList", Value: id, Reason: "listed twice"}
+		}
+		others[id] = struct{}{}
+	}
+	slices.Sort(nums)
+	for i := 1; i < len(nums); i++ {
+		if nums[i] == nums[i-1] {
+			var buf [maxKeyDigit]byte
+			return &RequestError{Field: "deviceList", Value: string(nums[i].appendDigits(buf[:0])), Reason: "listed twice"}
 		}
 	}
 	return nil
