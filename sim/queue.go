@@ -50,6 +50,8 @@ type Queue[T any] struct {
 	free [][]queued[T]
 	// tmp is sortBucket's buffer.
 	tmp []queued[T]
+	// typical is about how many events a spent bucket held.
+	typical int
 
 	// The ring's size in buckets (a power of two) and the heap size at
 	// which it grows; zero means ringSlots and ringFrom. Tests make them
@@ -149,10 +151,8 @@ func (q *Queue[T]) Push(at int64, v T) {
 				return
 			}
 			b := &q.ring[slot&q.mask]
-			if *b == nil && len(q.free) > 0 {
-				*b = q.free[len(q.free)-1]
-				q.free[len(q.free)-1] = nil
-				q.free = q.free[:len(q.free)-1]
+			if *b == nil {
+				*b = q.fresh()
 			}
 			*b = append(*b, it)
 			q.inRing++
@@ -168,11 +168,26 @@ func (q *Queue[T]) spend(b *[]queued[T]) {
 	if *b == nil {
 		return
 	}
+	// The typical bucket: a moving average of the spent ones' sizes.
+	q.typical += (len(*b) - q.typical) / 8
 	clear(*b)
-	if len(q.free) < maxFree {
+	if len(q.free) < maxFree && cap(*b) >= q.typical {
 		q.free = append(q.free, (*b)[:0])
 	}
 	*b = nil
+}
+
+// fresh returns an empty array for a bucket: a spent bucket's, or a new
+// one with room for a typical bucket and a quarter more, so that filling
+// it rarely copies it to grow.
+func (q *Queue[T]) fresh() []queued[T] {
+	if n := len(q.free); n > 0 {
+		b := q.free[n-1]
+		q.free[n-1] = nil
+		q.free = q.free[:n-1]
+		return b
+	}
+	return make([]queued[T], 0, q.typical+q.typical/4)
 }
 
 // Peek returns the earliest event without removing it; ok is false when
