@@ -169,9 +169,13 @@ func (r *runner) outbox(now int64) error {
 			}
 			r.s.OnStep(st)
 		}
-		for _, cmd := range cmds {
-			if err := r.send(now, cmd); err != nil {
-				return err
+		for k := 0; k < len(cmds); k += fota.PrefetchMax {
+			chunk := cmds[k:min(k+fota.PrefetchMax, len(cmds))]
+			r.readAheadCommands(chunk)
+			for _, cmd := range chunk {
+				if err := r.send(now, cmd); err != nil {
+					return err
+				}
 			}
 		}
 		if len(cmds) > 0 {
@@ -183,6 +187,23 @@ func (r *runner) outbox(now int64) error {
 		r.setTimer(next)
 		return nil
 	}
+}
+
+// readAheadCommands reads what sending cmds will touch, their devices'
+// records here and in the store, before they are sent (see readAhead).
+func (r *runner) readAheadCommands(cmds []fota.Command) {
+	ids := r.aheadIDs[:0]
+	var sum uint8
+	for i := range cmds {
+		ids = append(ids, cmds[i].DeviceID)
+		if d, ok := r.fleet.index(cmds[i].DeviceID); ok {
+			sum += r.fleet[d].st
+		}
+	}
+	r.store.Prefetch(ids)
+	clear(ids)
+	r.aheadIDs = ids
+	r.touched += sum
 }
 
 // What a device tells the server after answering a command.
