@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/pilot"
@@ -71,9 +72,11 @@ type MemoryStore struct {
 	// the store does not hold (active = heldElsewhere).
 	elsewhere map[uint32]string
 
-	// Campaigns, by index; byID finds one.
+	// Campaigns, by index; byID finds one. committed finds a committed
+	// one without a lock (id → *memCampaign), for lagging.
 	campaigns []*memCampaign
 	byID      map[string]uint32
+	committed sync.Map
 
 	names nameTable
 
@@ -297,6 +300,41 @@ const (
 
 func (c *memCampaign) count(h uint32, st device.State, delta int32) {
 	c.counts[h%countStripes][st].Add(delta)
+}
+
+// any reports whether any member is in one of states. A device always
+// counts in one stripe, so no stripe is negative: any stripe's count is
+// enough to answer.
+func (c *memCampaign) any(states StateSet) bool {
+	for st := range countStates {
+		if !states.Has(device.State(st)) {
+			continue
+		}
+		for i := range c.counts {
+			if c.counts[i][st].Load() != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lagging reports, without a transaction, whether campaign id's stored
+// status lags what settling it would write (due): its committed record
+// and its counts are published atomically, so a device operation's
+// is-it-over check stops nothing and takes no lock. ok is false for a
+// campaign not committed yet; the caller then asks through a View.
+func (s *MemoryStore) lagging(id string, now time.Time) (lag, ok bool) {
+	v, found := s.committed.Load(id)
+	if !found {
+		return false, false
+	}
+	c := v.(*memCampaign)
+	rec := c.record.Load()
+	if rec == nil {
+		return false, false
+	}
+	return dueWith(rec, now, c.any), true
 }
 
 func (c *memCampaign) totals() Counts {

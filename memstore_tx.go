@@ -121,7 +121,10 @@ func (tx *memTx) write() error {
 // changes replaced.
 func (tx *memTx) commit() {
 	for _, sc := range tx.staged {
-		tx.s.campaigns[sc.idx].record.Store(sc.rec)
+		c := tx.s.campaigns[sc.idx]
+		if c.record.Swap(sc.rec) == nil {
+			tx.s.committed.Store(c.id, c) // its first commit
+		}
 	}
 	for _, b := range tx.freeBlocks {
 		b.sh.hist.release(b.off)
@@ -156,6 +159,7 @@ func (tx *memTx) rollback() {
 		if len(s.campaigns) > tx.c0 {
 			for _, c := range s.campaigns[tx.c0:] {
 				delete(s.byID, c.id)
+				s.committed.Delete(c.id)
 			}
 			clear(s.campaigns[tx.c0:])
 			s.campaigns = s.campaigns[:tx.c0]
@@ -564,19 +568,7 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	// A device always counts in one stripe, so no stripe is negative: any
-	// stripe's count is enough to answer.
-	for st := range countStates {
-		if !states.Has(device.State(st)) {
-			continue
-		}
-		for i := range c.counts {
-			if c.counts[i][st].Load() != 0 {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	return c.any(states), nil
 }
 
 func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {

@@ -1,6 +1,7 @@
 package fota
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -184,23 +185,47 @@ func (m *Manager) settleAll(tx Tx, o *op, c *Campaign) error {
 // due reports whether a campaign's stored status lags what settleAll would
 // write (for queries, which settle before they read).
 func due(tx Tx, c *Campaign, now time.Time) (bool, error) {
+	var err error
+	lag := dueWith(c, now, func(states StateSet) bool {
+		any, e := tx.AnyMember(c.ID, states)
+		err = cmp.Or(err, e)
+		return any
+	})
+	return lag, err
+}
+
+// dueWith is due, asking any whether members are in a set of states.
+func dueWith(c *Campaign, now time.Time, any func(StateSet) bool) bool {
 	if effective(c, now) != c.Status {
-		return true, nil
+		return true
 	}
 	switch c.Status {
 	case campaign.HTTPScheduled:
-		return tx.AnyMember(c.ID, started)
+		return any(started)
 	case campaign.HTTPInProgress:
-		left, err := tx.AnyMember(c.ID, unfinished)
-		return !left, err
+		return !any(unfinished)
 	}
-	return false, nil
+	return false
+}
+
+// lagReader is a store that tells without a transaction whether a
+// campaign's stored status lags (MemoryStore); ok false: ask a View.
+type lagReader interface {
+	lagging(id string, now time.Time) (lag, ok bool)
 }
 
 // settleIfDue brings a campaign up to date after a device operation that
 // may have left it behind: a read first, and a write only when something
 // fell due (most successes are not the last).
 func (m *Manager) settleIfDue(ctx context.Context, id string) error {
+	if lr, ok := m.store.(lagReader); ok {
+		if lag, known := lr.lagging(id, m.now()); known {
+			if !lag {
+				return nil
+			}
+			return m.settleCampaign(ctx, id)
+		}
+	}
 	return m.settleLagging(ctx, id, func(tx Tx) (Campaign, error) { return tx.Campaign(id) })
 }
 
