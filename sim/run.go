@@ -733,7 +733,7 @@ func (r *runner) schedule(now int64, ci int) error {
 	if c.spec != nil {
 		groups, want = c.spec.Groups, c.spec.Devices
 	}
-	var devs []int32
+	devs := make([]int32, 0, min(cmp.Or(want, len(r.fleet)), len(r.fleet)))
 	for i := range r.fleet {
 		if want > 0 && len(devs) == want {
 			break
