@@ -160,13 +160,26 @@ func TestTwoReplicasOnePostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A commit the stopped replica sent as its connections closed may
+	// have landed with its outcome unknown (sqlstore.CommitUnknownError):
+	// the operation failed for its caller, so its changes reached no
+	// observer. Only as many devices as such commits may miss their
+	// terminal change; none may have two.
+	unseen := 0
 	for _, d := range page.DeviceList {
 		if d.Status != "Upgrade Success" {
 			t.Errorf("device %s ended %q %q", d.DeviceID, d.Status, d.ResultReason)
 		}
-		if j.terminal[d.DeviceID] != 1 {
+		switch j.terminal[d.DeviceID] {
+		case 1:
+		case 0:
+			unseen++
+		default:
 			t.Errorf("device %s reached a terminal status %d times", d.DeviceID, j.terminal[d.DeviceID])
 		}
+	}
+	if unknown := stores[0].Stats().CommitUnknown; unseen > int(unknown) {
+		t.Errorf("%d devices' terminal changes were never observed; the stopped replica had %d commits of unknown outcome", unseen, unknown)
 	}
 	if len(page.DeviceList) != n {
 		t.Fatalf("%d devices in the campaign, want %d", len(page.DeviceList), n)
