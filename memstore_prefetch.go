@@ -59,9 +59,7 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 	}
 	// The row of the first device whose slot matches the hash's top half
 	// (almost always the one sought), without checking its key yet.
-	var hs [PrefetchMax]uint32
 	for i := range ps {
-		hs[i] = noDevice
 		top := ps[i].hash &^ (1<<32 - 1)
 		for j, k := ps[i].hash&mask, 0; k < 4; j, k = (j+1)&mask, k+1 {
 			v := t.slots[j]
@@ -70,7 +68,6 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 			}
 			if v&^(1<<32-1) == top {
 				if h := uint32(v) - 1; int(h) < s.devs.len() {
-					hs[i] = h
 					sum += uint64(s.devs.at(h).key)
 				}
 				break
@@ -83,7 +80,6 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 	var hist [PrefetchMax]*histEntry
 	for i := range ps {
 		h := s.find(&ps[i])
-		hs[i] = h
 		if h == noDevice {
 			continue
 		}
