@@ -30,6 +30,9 @@ import (
 // that finished a campaign costs what one under way does. A device's
 // member records form a list through the campaigns' rows, newest first,
 // so finding a device's record in the campaign holding it costs no lookup.
+// Those few loads still depend on one another, a cache miss each on a
+// fleet larger than the caches: a host that knows which devices come next
+// hands them to Prefetch, which overlaps their misses.
 //
 // Concurrency. Devices are spread over 64 shards by the hash of their id,
 // each with a lock. A device transaction (UpdateDevice) locks its device's

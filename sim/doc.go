@@ -304,17 +304,23 @@
 // one cache line for both) and about one queued event of 24 bytes; the
 // inventory is computed from the id and the device's group. Time in the
 // loop is one int64 (Unix microseconds, the Manager's resolution), the
-// Clock one atomic integer, and the Queue a calendar queue whose spent
-// buckets give their arrays back. The loop runs on one goroutine: every
-// event reads and moves the campaigns' shared state at its instant (a
-// first download starts a campaign, a last success ends it, a Tick ends
-// it) and the one random stream is drawn in event order, so splitting
-// the fleet across cores would have to keep both exactly as they are to
-// keep the output byte for byte; with the loop at about a sixth of a run
-// (below), it would not pay.
+// Clock one atomic integer, and the Queue a calendar queue whose buckets
+// are sorted by radix when their turn comes and give their arrays back
+// once spent. On a million devices an event mostly waits for memory (the
+// device's slot in the store's id table, its row, its member record and
+// its check-in history, each a cache miss that the next one depends on),
+// so the loop reads ahead: before it runs the next 32 events it hands
+// their devices to fota.MemoryStore.Prefetch, which makes those loads
+// stage by stage across the 32 devices so that their misses overlap (the
+// push transport does the same for each 32 commands of an Outbox page).
+// The loop runs on one goroutine: every event reads and moves the
+// campaigns' shared state at its instant (a first download starts a
+// campaign, a last success ends it, a Tick ends it) and the one random
+// stream is drawn in event order, so splitting the fleet across cores
+// would have to keep both exactly as they are to keep the output byte for
+// byte.
 //
-// Measured in one run (commit 588616b, with the dense MemoryStore and its
-// calendar of due push members) on this project's shared 2-core
+// Measured in one run (commit 81818be) on this project's shared 2-core
 // machines: wall times there vary from run to run, so CPU time per device
 // (the process's, the collector's included) is given beside them, and
 // every ratio is between figures of that one run.
@@ -326,43 +332,46 @@
 //
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
-//     peak heap during the op):
-//     fota/100000 19 µs CPU, 605 B a device; fota/1000000 24 µs, 508 B;
-//     looplab-per-device/100000 47 µs, 3,601 B; looplab-per-device/1000000
-//     81 µs, 4,392 B. At a million devices the looplab-per-device design
-//     takes 3.45x fota's CPU time (2.6x its wall time) and 8.7x its memory:
-//     the bars (10x each) are not met. fota's time per device at a million
-//     over at 100,000: 1.23 in wall time, 1.22 in CPU time (bar: 1.25).
+//     peak heap during the op, at the default GOGC=100):
+//     fota/100000 7.6 µs CPU, 511 B a device; fota/1000000 7.8 µs, 488 B;
+//     looplab-per-device/100000 28 µs, 3,740 B; looplab-per-device/1000000
+//     77 µs, 4,351 B. At a million devices the looplab-per-device design
+//     takes 9.84x fota's CPU time (7.9x its wall time) and 8.9x its
+//     memory: the bars (10x each) are not met, by a little. fota's time
+//     per device at a million over at 100,000: 1.02 in wall time, 1.03 in
+//     CPU time (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 23 s wall, 23 s CPU, peak heap
-//     515 B a device (bars: 5 s, 300 B; not met). Before the dense store
-//     (branch mem) it took 115 s wall, 65 s CPU, at 1,519 B a device.
+//     pilot of 20, then a 7-day rollout): 7.4 s wall, 7.3 s CPU, peak heap
+//     280 B a device (bars: 5 s, not met; 300 B, met). The command runs
+//     the collector at GOGC=10: the heap is mostly pointer-free columns,
+//     so collecting often costs no measurable time and the peak stays
+//     near the live heap. At the start of this work it took 14.2 s at
+//     524 B a device; before the dense store (branch mem), 115 s at 1,519 B.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.04x the HTTP rollout's CPU time a
-//     device (bar: at most 1; in five interleaved runs of the same code
-//     0.84x to 1.02x, median 0.93x), OMA-DM 0.55x. An LwM2M device at rest
-//     makes 7.9 Manager calls (3 confirmations: observe, package write,
-//     Execute; 4.9 observations: the observe's value, Downloading,
-//     Downloaded, Updating, the result) where an HTTP device makes 5.8
-//     and an OMA-DM device 2; the push calls are the cheaper (the due
-//     calendar sets a due time with one append, and an answer reads the
-//     campaign record the memory store lends instead of copying it).
+//     and OMA-DM devices): LwM2M takes 1.15x the HTTP rollout's CPU time a
+//     device (bar: at most 1, not met; other runs of the same day, on
+//     nearby commits, gave 0.80x to 1.02x), OMA-DM 0.66x. Reading ahead
+//     helps the HTTP rollout more than the LwM2M one: an LwM2M device at
+//     rest makes
+//     about 8 Manager calls (3 confirmations: observe, package write,
+//     Execute; about 5 observations: the observe's value, Downloading,
+//     Downloaded, Updating, the result) where an HTTP device makes 5.8 and
+//     an OMA-DM device 2, and an observation answered within a command's
+//     exchange finds its device already in the cache.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 142 B for a push campaign:
 //     the push bookkeeping adds 56 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
-// -cpuprofile): the Manager's check-ins 46 %, reports 21 % and Schedule
-// 8 %, most of it in the store's per-device lookups and history rings
-// (find, matches, the campaign record, the history slab: a cache miss
-// each, about 35 % between them); the simulator's loop about 15 %, most
-// of it the first touch of a device's record (a cache miss, 9 %) and
-// the queue (6 %); the collector under 1 %. Where the memory goes (live
-// heap midway through the same run, 204 B a device): the store's check-in
-// history 74 B, device records 47 B and members 26 B; the simulator's
-// device records 32 B and queue 23 B. The peak heap, about twice the live
-// one, is the collector's headroom (GOGC=100): with GOGC=50 the run peaks
-// at 404 B a device for 7 % more CPU.
+// -cpuprofile): the Manager's check-ins about 30 %, reports 16 % and
+// Schedule 11 %; reading ahead 13 % (most of it the store's staged loads,
+// the cache misses the operations no longer wait for); the simulator's
+// loop and queue about 10 %; the collector runs beside it on the other
+// core. Where the memory goes (live heap at its peak, on the rollout's
+// first night, 261 B a device): the store's check-in history about 100 B
+// (8 check-ins of 12 bytes kept per device), device rows 32 B, members
+// 24 B and id table 16 B; the simulator's queue 48 B and device records
+// 32 B.
 //
 // # Reusing the clock and the queue
 //
