@@ -205,22 +205,15 @@ func TestTrackerFollowsALossyDevice(t *testing.T) {
 				}
 			},
 			"device": func(t *rapid.T) {
-				free, gated := modelMoves(dev)
+				var drop func(Observation) bool
 				if finalSeen {
-					free = slices.DeleteFunc(free, func(o Observation) bool { return o.Result == Cancelled })
+					drop = func(o Observation) bool { return o.Result == Cancelled }
 				}
-				moves := free
-				if execPending {
-					moves = append(slices.Clone(free), gated...)
-				}
-				if len(moves) == 0 {
-					t.Skip("the device has nothing to do")
-				}
-				i := rapid.IntRange(0, len(moves)-1).Draw(t, "move")
-				if i >= len(free) {
+				next, answered := drawMove(t, dev, execPending, drop)
+				if answered {
 					execPending, ourExec = false, true
 				}
-				dev = moves[i]
+				dev = next
 				if written && (final(dev) || dev == obs(Idle, Success) && ourExec) {
 					finalSeen = true
 				}
@@ -329,19 +322,11 @@ func TestTrackerRefusesStaleNotifications(t *testing.T) {
 				}
 			},
 			"device": func(t *rapid.T) {
-				free, gated := modelMoves(dev)
-				moves := free
-				if execPending {
-					moves = append(slices.Clone(free), gated...)
-				}
-				if len(moves) == 0 {
-					t.Skip("the device has nothing to do")
-				}
-				i := rapid.IntRange(0, len(moves)-1).Draw(t, "move")
-				if i >= len(free) {
+				next, answered := drawMove(t, dev, execPending, nil)
+				if answered {
 					execPending = false
 				}
-				dev = moves[i]
+				dev = next
 				send()
 			},
 			"again": func(t *rapid.T) { send() }, // a notification of an unchanged value (pmax)
@@ -686,4 +671,23 @@ func TestTrackerPackRoundTrip(t *testing.T) {
 			t.Errorf("UnpackTracker(%#x): err = %v, want ErrOutOfRange", v, err)
 		}
 	}
+}
+
+// drawMove draws a device's next move from dev: one of its own (less
+// those drop refuses), or, with an acknowledged Execute pending, an answer
+// to it; answered says it drew an answer.
+func drawMove(t *rapid.T, dev Observation, execPending bool, drop func(Observation) bool) (Observation, bool) {
+	free, gated := modelMoves(dev)
+	if drop != nil {
+		free = slices.DeleteFunc(free, drop)
+	}
+	moves := free
+	if execPending {
+		moves = append(slices.Clone(free), gated...)
+	}
+	if len(moves) == 0 {
+		t.Skip("the device has nothing to do")
+	}
+	i := rapid.IntRange(0, len(moves)-1).Draw(t, "move")
+	return moves[i], i >= len(free)
 }
