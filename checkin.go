@@ -138,24 +138,24 @@ func (m *Manager) checkIn(tx DeviceTx, o *op) error {
 	if id == "" {
 		return nil
 	}
-	c, err := tx.Campaign(id)
+	c, err := lendCampaign(tx, id) // read only
 	if err != nil {
 		return err
 	}
 	if c.Family != device.FamilyHTTP {
 		return &FamilyError{Op: "check in", ID: req.DeviceID, Protocol: c.Protocol}
 	}
-	if err := startFirst(&c, o.now); err != nil {
+	if err := startFirst(c, o.now); err != nil {
 		return err
 	}
-	st := effective(&c, o.now)
+	st := effective(c, o.now)
 	if st != c.Status {
 		o.settleLater(c.ID) // a start or end fell due
 	}
 	if !st.Active() {
 		return nil // ended, cancelled or aborted: nothing more for this device
 	}
-	sched, err := m.httpSchedule(&c)
+	sched, err := m.httpSchedule(c)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (m *Manager) checkIn(tx DeviceTx, o *op) error {
 	if ev == 0 {
 		return nil // asked again: the same answer, no transition
 	}
-	if err := m.move(tx, o, &c, mem, ev); err != nil {
+	if err := m.move(tx, o, c, mem, ev); err != nil {
 		return err
 	}
 	if st == campaign.HTTPScheduled {
@@ -291,7 +291,7 @@ func (m *Manager) Report(ctx context.Context, campaignID, deviceID string, outco
 
 func (m *Manager) report(tx DeviceTx, o *op) error {
 	r := &o.report
-	c, err := tx.Campaign(r.campaignID)
+	c, err := lendCampaign(tx, r.campaignID) // read only
 	if err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ func (m *Manager) report(tx DeviceTx, o *op) error {
 	if err != nil {
 		return err
 	}
-	st := effective(&c, o.now)
+	st := effective(c, o.now)
 	if st != c.Status {
 		o.settleLater(c.ID)
 	}
@@ -316,7 +316,7 @@ func (m *Manager) report(tx DeviceTx, o *op) error {
 		_, err := device.Next(device.FamilyHTTP, cur, ev)
 		return err
 	}
-	if err := m.move(tx, o, &c, mem, ev); err != nil {
+	if err := m.move(tx, o, c, mem, ev); err != nil {
 		return err
 	}
 	o.reportState, _ = device.Next(device.FamilyHTTP, mem.State, ev)
@@ -326,5 +326,5 @@ func (m *Manager) report(tx DeviceTx, o *op) error {
 	if o.reportState == device.StateSucceeded {
 		o.settleLater(c.ID) // perhaps the last: the campaign ends early
 	}
-	return m.releaseDevice(tx, &c, o.reportState == device.StateSucceeded)
+	return m.releaseDevice(tx, c, o.reportState == device.StateSucceeded)
 }
