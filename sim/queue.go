@@ -177,15 +177,18 @@ func (q *Queue[T]) spend(b *[]queued[T]) {
 	*b = nil
 }
 
-// fresh returns an empty array for a bucket: a spent bucket's, or a new
-// one with room for a typical bucket and a quarter more, so that filling
-// it rarely copies it to grow.
+// fresh returns an empty array for a bucket: a spent bucket's with room
+// for a typical one, or a new one with room for a typical bucket and a
+// quarter more, so that filling it rarely copies it to grow.
 func (q *Queue[T]) fresh() []queued[T] {
-	if n := len(q.free); n > 0 {
+	for n := len(q.free); n > 0; n-- {
 		b := q.free[n-1]
 		q.free[n-1] = nil
 		q.free = q.free[:n-1]
-		return b
+		if cap(b) >= q.typical {
+			return b
+		}
+		// Kept when buckets were smaller: let it go.
 	}
 	return make([]queued[T], 0, q.typical+q.typical/4)
 }
