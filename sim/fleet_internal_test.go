@@ -51,7 +51,7 @@ func TestFleetIDs(t *testing.T) {
 }
 
 // TestQueueReleasesBuckets: once a day of events has been popped, the
-// ring holds no more than its free list of spent buckets' arrays, not
+// queue holds no more than its spare blocks and one bucket's arrays, not
 // every bucket at the most it ever held.
 func TestQueueReleasesBuckets(t *testing.T) {
 	var q Queue[int]
@@ -59,27 +59,24 @@ func TestQueueReleasesBuckets(t *testing.T) {
 	for i := range n {
 		q.Push(int64(i%86400)*1_000_000+int64(i/86400), i) // a day, many events a second
 	}
-	held := func() (ring, free int) {
-		for _, b := range q.ring {
-			ring += cap(b)
+	held := func() int {
+		slots := cap(q.cur) + cap(q.tmp)
+		for _, b := range q.blocks {
+			slots += cap(b)
 		}
-		for _, b := range q.free {
-			free += cap(b)
-		}
-		return ring, free
+		return slots
 	}
-	if ring, _ := held(); ring < n/2 {
-		t.Fatalf("the ring holds %d slots for %d events: the test does not exercise it", ring, n)
+	if h := held(); h < n/2 {
+		t.Fatalf("the queue holds %d slots for %d events: the test does not exercise the ring", h, n)
 	}
 	for range n {
 		if _, _, ok := q.Pop(); !ok {
 			t.Fatal("ran dry")
 		}
 	}
-	ring, free := held()
 	// What a bucket of 2^24 µs holds here: about 16.8 s of events.
 	perBucket := 2 * (n/86400 + 1) * 17
-	if ring+free > (maxFree+2)*perBucket {
-		t.Errorf("after popping every event the ring holds %d slots and the free list %d (at most %d expected)", ring, free, (maxFree+2)*perBucket)
+	if h, most := held(), minSpare*blockLen+2*perBucket; h > most {
+		t.Errorf("after popping every event the queue holds %d slots (at most %d expected)", h, most)
 	}
 }

@@ -21,43 +21,57 @@ import (
 // mostly fall within a day of now, so Push and Pop cost O(1) amortised
 // and touch memory nearly in order, where a heap of a million events
 // costs a cache miss per level. Nothing is boxed in an interface. A
-// bucket that has been popped empty gives its memory back: its array
-// goes to a short free list that the next buckets to fill take from, so
-// the ring holds about as much memory as it holds events, not the most
-// each bucket ever held.
+// bucket is a chain of blocks of 64 events from one pool: it grows
+// without copying what it holds, and when its turn comes its events are
+// gathered into one array and sorted there; its blocks go back to the
+// pool for the next buckets to fill, and the pool keeps no more spare
+// blocks than the ring holds in use, so the ring holds about as much
+// memory as it holds events, not the most each bucket ever held.
 //
 // The zero Queue is empty and ready to use. A Queue is not safe for
 // concurrent use.
 type Queue[T any] struct {
 	far  []queued[T] // 4-ary min-heap
 	now  []queued[T] // 4-ary min-heap: pushed into the current bucket's slot
-	ring [][]queued[T]
+	ring []chain
 	// The ring holds slots [base, base+ringSlots): slot s (the instant
-	// >> slotBits) in bucket s & mask. The current
-	// bucket, base's, is sorted from head on; the others are sorted when
-	// they become current.
+	// >> slotBits) in bucket s & mask. The current bucket, base's, is
+	// gathered in cur, sorted, and popped from head on; the others are
+	// gathered and sorted when they become current.
+	cur    []queued[T]
 	base   int64
 	head   int
-	inRing int
+	inRing int // events in the ring's chains and in cur[head:]
 	seq    uint64
 	mask   int64 // len(ring) - 1
 	// popped is the slot of the last event popped, when hasPopped: where
 	// the next events most likely are.
 	popped    int64
 	hasPopped bool
-	// free holds the arrays of spent buckets, for the next buckets to
-	// fill (at most maxFree of them).
-	free [][]queued[T]
+	// blocks is the pool of blocks (each a slice of capacity blockLen, or
+	// nil once its memory is given back), next their chains' links; spare
+	// lists the free blocks with memory, bare those without; used is how
+	// many blocks chains hold.
+	blocks [][]queued[T]
+	next   []int32
+	spare  []int32
+	bare   []int32
+	used   int
 	// tmp is sortBucket's buffer.
 	tmp []queued[T]
-	// typical is about how many events a spent bucket held.
-	typical int
 
 	// The ring's size in buckets (a power of two) and the heap size at
 	// which it grows; zero means ringSlots and ringFrom. Tests make them
 	// small.
 	slots, growAt int
 }
+
+// chain is a bucket's blocks: first and last are block indexes plus one
+// (0: the bucket is empty).
+type chain struct{ first, last int32 }
+
+// blockLen is how many events a block holds.
+const blockLen = 64
 
 const (
 	slotBits  = 24 // a bucket holds 2^24 µs, about 16.8 seconds
@@ -66,8 +80,9 @@ const (
 	// ringFrom is the size at which a queue grows its ring; smaller
 	// queues are just a heap.
 	ringFrom = 4096
-	// maxFree bounds the free list of spent buckets' arrays.
-	maxFree = 64
+	// minSpare is how many spare blocks the pool keeps whatever the ring
+	// holds.
+	minSpare = 64
 )
 
 type queued[T any] struct {
@@ -109,9 +124,10 @@ func (q *Queue[T]) Reset() {
 	clear(q.now)
 	q.now = q.now[:0]
 	for i := range q.ring {
-		clear(q.ring[i])
-		q.ring[i] = q.ring[i][:0]
+		q.release(&q.ring[i])
 	}
+	clear(q.cur)
+	q.cur = q.cur[:0]
 	q.head, q.inRing = 0, 0
 }
 
@@ -120,7 +136,7 @@ func (q *Queue[T]) Push(at int64, v T) {
 	q.seq++
 	it := queued[T]{at: at, seq: q.seq, v: v}
 	if q.ring == nil && len(q.far) >= cmp.Or(q.growAt, ringFrom) {
-		q.ring = make([][]queued[T], cmp.Or(q.slots, ringSlots))
+		q.ring = make([]chain, cmp.Or(q.slots, ringSlots))
 		q.mask = int64(len(q.ring) - 1)
 		q.inRing = 0
 	}
@@ -131,7 +147,8 @@ func (q *Queue[T]) Push(at int64, v T) {
 			// popped (or, before any pop, the earliest queued), when the
 			// new event is not long after it, so that the events still to
 			// come after that one fit; else at the new event.
-			q.spend(&q.ring[q.base&q.mask])
+			clear(q.cur)
+			q.cur = q.cur[:0]
 			q.head, q.base = 0, slot
 			lo, ok := q.popped, q.hasPopped
 			if !ok && len(q.far) > 0 {
@@ -150,11 +167,7 @@ func (q *Queue[T]) Push(at int64, v T) {
 				push(&q.now, it)
 				return
 			}
-			b := &q.ring[slot&q.mask]
-			if *b == nil {
-				*b = q.fresh()
-			}
-			*b = append(*b, it)
+			q.add(&q.ring[slot&q.mask], it)
 			q.inRing++
 			return
 		}
@@ -162,35 +175,77 @@ func (q *Queue[T]) Push(at int64, v T) {
 	push(&q.far, it)
 }
 
-// spend empties a bucket that has been popped to its end and gives its
-// array to the free list (or to the collector when the list is full).
-func (q *Queue[T]) spend(b *[]queued[T]) {
-	if *b == nil {
-		return
+// add appends it to chain c, taking a block from the pool when c's last
+// is full.
+func (q *Queue[T]) add(c *chain, it queued[T]) {
+	if c.last != 0 {
+		if b := &q.blocks[c.last-1]; len(*b) < blockLen {
+			*b = append(*b, it)
+			return
+		}
 	}
-	// The typical bucket: a moving average of the spent ones' sizes.
-	q.typical += (len(*b) - q.typical) / 8
-	clear(*b)
-	if len(q.free) < maxFree && cap(*b) >= q.typical {
-		q.free = append(q.free, (*b)[:0])
+	k := q.block()
+	q.blocks[k] = append(q.blocks[k], it)
+	if c.last == 0 {
+		c.first = k + 1
+	} else {
+		q.next[c.last-1] = k + 1
 	}
-	*b = nil
+	c.last = k + 1
 }
 
-// fresh returns an empty array for a bucket: a spent bucket's with room
-// for a typical one, or a new one with room for a typical bucket and a
-// quarter more, so that filling it rarely copies it to grow.
-func (q *Queue[T]) fresh() []queued[T] {
-	for n := len(q.free); n > 0; n-- {
-		b := q.free[n-1]
-		q.free[n-1] = nil
-		q.free = q.free[:n-1]
-		if cap(b) >= q.typical {
-			return b
-		}
-		// Kept when buckets were smaller: let it go.
+// block takes an empty block from the pool.
+func (q *Queue[T]) block() int32 {
+	var k int32
+	switch {
+	case len(q.spare) > 0:
+		k = q.spare[len(q.spare)-1]
+		q.spare = q.spare[:len(q.spare)-1]
+	case len(q.bare) > 0:
+		k = q.bare[len(q.bare)-1]
+		q.bare = q.bare[:len(q.bare)-1]
+		q.blocks[k] = make([]queued[T], 0, blockLen)
+	default:
+		k = int32(len(q.blocks))
+		q.blocks = append(q.blocks, make([]queued[T], 0, blockLen))
+		q.next = append(q.next, 0)
 	}
-	return make([]queued[T], 0, q.typical+q.typical/4)
+	q.next[k] = 0
+	q.used++
+	return k
+}
+
+// release gives chain c's blocks back to the pool, emptied; beyond as
+// many spare blocks as the ring holds in use (and minSpare), their memory
+// goes too.
+func (q *Queue[T]) release(c *chain) {
+	for k := c.first; k != 0; k = q.next[k-1] {
+		b := &q.blocks[k-1]
+		clear(*b)
+		*b = (*b)[:0]
+		q.spare = append(q.spare, k-1)
+		q.used--
+	}
+	*c = chain{}
+	for len(q.spare) > max(minSpare, q.used) {
+		k := q.spare[len(q.spare)-1]
+		q.spare = q.spare[:len(q.spare)-1]
+		q.blocks[k] = nil
+		q.bare = append(q.bare, k)
+	}
+}
+
+// gather makes chain c the current bucket: its events in cur, in order.
+func (q *Queue[T]) gather(c *chain) {
+	clear(q.cur)
+	q.cur = q.cur[:0]
+	for k := c.first; k != 0; k = q.next[k-1] {
+		q.cur = append(q.cur, q.blocks[k-1]...)
+	}
+	q.release(c)
+	if len(q.cur) > 1 && !slices.IsSortedFunc(q.cur, cmpQueued[T]) {
+		q.sortBucket(q.cur)
+	}
 }
 
 // Peek returns the earliest event without removing it; ok is false when
@@ -212,8 +267,7 @@ func (q *Queue[T]) Upcoming(dst []T, n int) []T {
 	if q.inRing == 0 || q.first() == nil {
 		return dst
 	}
-	b := q.ring[q.base&q.mask]
-	for _, it := range b[q.head:min(len(b), q.head+n)] {
+	for _, it := range q.cur[q.head:min(len(q.cur), q.head+n)] {
 		dst = append(dst, it.v)
 	}
 	return dst
@@ -246,19 +300,14 @@ func (q *Queue[T]) Pop() (at int64, v T, ok bool) {
 func (q *Queue[T]) first() *queued[T] {
 	var r *queued[T]
 	if q.inRing > 0 {
-		b := &q.ring[q.base&q.mask]
-		for q.head >= len(*b) {
-			// The current bucket is spent: give its memory back, move on
-			// to the next, and put that in order.
-			q.spend(b)
+		for q.head >= len(q.cur) {
+			// The current bucket is spent: move on to the next, and put
+			// its events in order.
 			q.head = 0
 			q.base++
-			b = &q.ring[q.base&q.mask]
-			if len(*b) > 1 && !slices.IsSortedFunc(*b, cmpQueued[T]) {
-				q.sortBucket(*b)
-			}
+			q.gather(&q.ring[q.base&q.mask])
 		}
-		r = &(*b)[q.head]
+		r = &q.cur[q.head]
 	}
 	if len(q.now) > 0 && (r == nil || q.now[0].less(r)) {
 		r = &q.now[0]
