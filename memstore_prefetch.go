@@ -77,7 +77,7 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 	// Now from the cache: the devices held, and where their records are.
 	var mem [PrefetchMax]*memberRow
 	var push [PrefetchMax]*pushRec
-	var hist [PrefetchMax]*histEntry
+	var hist [PrefetchMax]uint32 // 1 + the ring's offset in its shard's slab
 	for i := range ps {
 		h := s.find(&ps[i])
 		if h == noDevice {
@@ -93,21 +93,30 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 				}
 			}
 		}
-		if row.hist != 0 {
-			if sl := &s.shardOf(ps[i].hash).hist; sl.holds(row.hist - 1) {
-				hist[i] = sl.at(row.hist - 1)
-			}
+		if row.hist != 0 && s.shardOf(ps[i].hash).hist.holds(row.hist-1) {
+			hist[i] = row.hist
 		}
 	}
+	// Rows of 24 bytes may straddle two cache lines: read both ends.
 	for i := range ps {
 		if mem[i] != nil {
-			sum += uint64(mem[i].state)
+			sum += uint64(mem[i].at) + uint64(mem[i].reason)
 		}
 		if push[i] != nil {
-			sum += uint64(push[i].bits)
+			sum += uint64(push[i].due) + uint64(push[i].bits)
 		}
-		if hist[i] != nil {
-			sum += uint64(hist[i].text)
+		if hist[i] != 0 {
+			sum += uint64(s.shardOf(ps[i].hash).hist.at(hist[i] - 1).text)
+		}
+	}
+	// With the rings' headers here: where each ring's next check-in goes.
+	for i := range ps {
+		if hist[i] != 0 {
+			sl := &s.shardOf(ps[i].hash).hist
+			r := sl.ring(hist[i] - 1)
+			if p := r.pos(r.n % r.size()); sl.holds(p) {
+				sum += uint64(sl.at(p).text)
+			}
 		}
 	}
 	return sum
