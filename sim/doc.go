@@ -305,8 +305,8 @@
 // inventory is computed from the id and the device's group. Time in the
 // loop is one int64 (Unix microseconds, the Manager's resolution), the
 // Clock one atomic integer, and the Queue a calendar queue whose buckets
-// are sorted by radix when their turn comes and give their arrays back
-// once spent. On a million devices an event mostly waits for memory (the
+// are chains of blocks from one pool, gathered and sorted by radix when
+// their turn comes. On a million devices an event mostly waits for memory (the
 // device's slot in the store's id table, its row, its member record and
 // its check-in history, each a cache miss that the next one depends on),
 // so the loop reads ahead: before it runs the next 32 events it hands
