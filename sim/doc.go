@@ -320,10 +320,11 @@
 // would have to keep both exactly as they are to keep the output byte for
 // byte.
 //
-// Measured in one run (commit 81818be) on this project's shared 2-core
-// machines: wall times there vary from run to run, so CPU time per device
-// (the process's, the collector's included) is given beside them, and
-// every ratio is between figures of that one run.
+// Measured in one run (commit 10d2987) on this project's shared 2-core
+// machines: wall times there vary from run to run (by a tenth and more
+// within the hour), so CPU time per device (the process's, the
+// collector's included) is given beside them, and every ratio is between
+// figures of that one run.
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -333,45 +334,45 @@
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100):
-//     fota/100000 7.6 µs CPU, 511 B a device; fota/1000000 7.8 µs, 488 B;
-//     looplab-per-device/100000 28 µs, 3,740 B; looplab-per-device/1000000
-//     77 µs, 4,351 B. At a million devices the looplab-per-device design
-//     takes 9.84x fota's CPU time (7.9x its wall time) and 8.9x its
-//     memory: the bars (10x each) are not met, by a little. fota's time
-//     per device at a million over at 100,000: 1.02 in wall time, 1.03 in
+//     fota/100000 7.8 µs CPU, 489 B a device; fota/1000000 7.7 µs, 431 B;
+//     looplab-per-device/100000 27 µs, 3,935 B; looplab-per-device/1000000
+//     58 µs, 3,986 B. At a million devices the looplab-per-device design
+//     takes 7.5x fota's CPU time (6.0x its wall time) and 9.2x its memory:
+//     the bars (10x each) are not met. (The baseline itself varies: 43 to
+//     77 µs a device in runs of the same day, 7.5x to 9.8x.) fota's time
+//     per device at a million over at 100,000: 1.00 in wall time, 0.99 in
 //     CPU time (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 7.4 s wall, 7.3 s CPU, peak heap
-//     280 B a device (bars: 5 s, not met; 300 B, met). The command runs
+//     pilot of 20, then a 7-day rollout): 6.6 s wall, 6.4 s CPU, peak heap
+//     266 B a device (bars: 5 s, not met; 300 B, met). The command runs
 //     the collector at GOGC=10: the heap is mostly pointer-free columns,
 //     so collecting often costs no measurable time and the peak stays
 //     near the live heap. At the start of this work it took 14.2 s at
 //     524 B a device; before the dense store (branch mem), 115 s at 1,519 B.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.15x the HTTP rollout's CPU time a
-//     device (bar: at most 1, not met; other runs of the same day, on
-//     nearby commits, gave 0.80x to 1.02x), OMA-DM 0.66x. Reading ahead
-//     helps the HTTP rollout more than the LwM2M one: an LwM2M device at
-//     rest makes
-//     about 8 Manager calls (3 confirmations: observe, package write,
-//     Execute; about 5 observations: the observe's value, Downloading,
-//     Downloaded, Updating, the result) where an HTTP device makes 5.8 and
-//     an OMA-DM device 2, and an observation answered within a command's
-//     exchange finds its device already in the cache.
+//     and OMA-DM devices): LwM2M takes 1.34x the HTTP rollout's CPU time a
+//     device (bar: at most 1, not met; 0.80x to 1.02x earlier in the day,
+//     before check-ins and reports read the campaign record in place and
+//     read ahead), OMA-DM 0.77x. The HTTP rollout got cheaper than the
+//     LwM2M one: an LwM2M device at rest makes about 8 Manager calls (3
+//     confirmations: observe, package write, Execute; about 5
+//     observations: the observe's value, Downloading, Downloaded,
+//     Updating, the result) where an HTTP device makes 5.8 and an OMA-DM
+//     device 2.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 142 B for a push campaign:
 //     the push bookkeeping adds 56 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
-// -cpuprofile): the Manager's check-ins about 30 %, reports 16 % and
-// Schedule 11 %; reading ahead 13 % (most of it the store's staged loads,
+// -cpuprofile): the Manager's check-ins about 32 %, reports 14 % and
+// Schedule 15 %; reading ahead 14 % (most of it the store's staged loads,
 // the cache misses the operations no longer wait for); the simulator's
-// loop and queue about 10 %; the collector runs beside it on the other
+// loop and queue about 8 %; the collector runs beside it on the other
 // core. Where the memory goes (live heap at its peak, on the rollout's
-// first night, 261 B a device): the store's check-in history about 100 B
-// (8 check-ins of 12 bytes kept per device), device rows 32 B, members
-// 24 B and id table 16 B; the simulator's queue 48 B and device records
-// 32 B.
+// first night, about 250 B a device): the store's check-in history about
+// 100 B (8 check-ins of 12 bytes kept per device), device rows 32 B,
+// members 24 B and id table 16 B; the simulator's queue about 40 B and
+// device records 32 B.
 //
 // # Reusing the clock and the queue
 //
