@@ -187,23 +187,23 @@ func (m *Manager) settleAll(tx Tx, o *op, c *Campaign) error {
 func due(tx Tx, c *Campaign, now time.Time) (bool, error) {
 	var err error
 	lag := dueWith(c, now, func(states StateSet) bool {
-		any, e := tx.AnyMember(c.ID, states)
+		in, e := tx.AnyMember(c.ID, states)
 		err = cmp.Or(err, e)
-		return any
+		return in
 	})
 	return lag, err
 }
 
-// dueWith is due, asking any whether members are in a set of states.
-func dueWith(c *Campaign, now time.Time, any func(StateSet) bool) bool {
+// dueWith is due, asking anyIn whether members are in a set of states.
+func dueWith(c *Campaign, now time.Time, anyIn func(StateSet) bool) bool {
 	if effective(c, now) != c.Status {
 		return true
 	}
 	switch c.Status {
 	case campaign.HTTPScheduled:
-		return any(started)
+		return anyIn(started)
 	case campaign.HTTPInProgress:
-		return !any(unfinished)
+		return !anyIn(unfinished)
 	}
 	return false
 }
