@@ -305,10 +305,10 @@ func (c *memCampaign) count(h uint32, st device.State, delta int32) {
 	c.counts[h%countStripes][st].Add(delta)
 }
 
-// any reports whether any member is in one of states. A device always
+// anyIn reports whether any member is in one of states. A device always
 // counts in one stripe, so no stripe is negative: any stripe's count is
 // enough to answer.
-func (c *memCampaign) any(states StateSet) bool {
+func (c *memCampaign) anyIn(states StateSet) bool {
 	for st := range countStates {
 		if !states.Has(device.State(st)) {
 			continue
@@ -337,7 +337,7 @@ func (s *MemoryStore) lagging(id string, now time.Time) (lag, ok bool) {
 	if rec == nil {
 		return false, false
 	}
-	return dueWith(rec, now, c.any), true
+	return dueWith(rec, now, c.anyIn), true
 }
 
 func (c *memCampaign) totals() Counts {

@@ -568,7 +568,7 @@ func (tx *memTx) AnyMember(campaignID string, states StateSet) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return c.any(states), nil
+	return c.anyIn(states), nil
 }
 
 func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {
