@@ -47,8 +47,11 @@ import (
 // deadlines or the push index. From then on it writes in place and keeps
 // an undo log, except for what it created: members of a campaign it
 // created and devices it added are dropped whole if it fails, not undone
-// one by one. A View reads the same way: records and counts beside device
-// transactions, the rest once it stopped them. A device transaction on a device the store does not hold yet runs like an
+// one by one. A device transaction moves a member's count up in its new
+// state before down in its old, so that a read of counts beside it
+// (AnyMember in an Update, lagging) may see the member in both states,
+// never in neither. View stops everything and reads a consistent store. A
+// device transaction on a device the store does not hold yet runs like an
 // Update that stopped everything, as it adds a device.
 //
 // Indexes. Counts are kept per campaign and state, striped and atomic.
@@ -192,20 +195,17 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only transaction on a consistent store. Like an
-// Update it reads campaign records, counts and gates beside device
-// transactions (a device transaction never writes a campaign record, and
-// moves a count up before the other down, so AnyMember never misses a
-// device moving between two states of a set), and stops them all at its
-// first read of devices, members, deadlines or the push index: the reads
-// after the Manager's device operations (is the campaign over?) stop
-// nothing.
+// View runs fn in a read-only transaction on a consistent store: it stops
+// every other transaction, so that the counts it reads add up to the
+// members it lists. (The Manager's check after each device operation,
+// whether its campaign is over, needs no View: see lagging.)
 func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tx := s.begin(true)
 	defer tx.end()
+	tx.exclusive()
 	err := fn(tx)
 	tx.open = false // nothing to undo
 	return err
