@@ -35,7 +35,7 @@ type devTx struct {
 	campID string // one-entry campaign cache
 	camp   *memCampaign
 
-	touched uint32 // what touch read, kept so that its loads stay
+	touched uint64 // what touch read, kept so that its loads stay
 }
 
 type stagedMember struct {
@@ -66,19 +66,8 @@ func (d *devTx) release() {
 // of following one another (a check-in or a push answer on a large fleet
 // waits mostly for memory).
 func (d *devTx) touch() {
-	row := d.s.devs.at(d.h)
-	var sum uint32
-	if r := row.head; r.camp != 0 {
-		c := d.s.campaigns[r.camp-1]
-		sum += uint32(c.ms.at(r.slot).state)
-		if pc := c.pc.Load(); pc != nil {
-			sum += uint32(pc.rec.at(r.slot).bits) // a push member's record, read next
-		}
-	}
-	if row.hist != 0 {
-		sum += d.shard.hist.at(row.hist - 1).text
-	}
-	d.touched = sum
+	hr := d.s.hotRefs(d.h, &d.shard.hist)
+	d.touched = hr.read()
 }
 
 // foreign refuses a write of another device's records.

@@ -35,8 +35,6 @@ func (sl *historySlab) at(off uint32) *histEntry {
 	return &sl.chunks[off>>histChunkBits][off&histChunkMask]
 }
 
-// holds reports whether offset off was ever cut.
-func (sl *historySlab) holds(off uint32) bool { return off < sl.next }
 
 // histEntry is a check-in: its instant (Unix microseconds, in two
 // halves, so that an entry takes 12 bytes rather than 16: a million

@@ -75,49 +75,68 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 		}
 	}
 	// Now from the cache: the devices held, and where their records are.
-	var mem [PrefetchMax]*memberRow
-	var push [PrefetchMax]*pushRec
-	var hist [PrefetchMax]uint32 // 1 + the ring's offset in its shard's slab
+	var hot [PrefetchMax]hotRefs
 	for i := range ps {
-		h := s.find(&ps[i])
-		if h == noDevice {
-			continue
-		}
-		row := s.devs.at(h)
-		if r := row.head; r.camp != 0 && int(r.camp) <= len(s.campaigns) {
-			c := s.campaigns[r.camp-1]
-			if int(r.slot) < c.ms.len() {
-				mem[i] = c.ms.at(r.slot)
-				if pc := c.pc.Load(); pc != nil && int(r.slot) < pc.rec.len() {
-					push[i] = pc.rec.at(r.slot)
-				}
-			}
-		}
-		if row.hist != 0 && s.shardOf(ps[i].hash).hist.holds(row.hist-1) {
-			hist[i] = row.hist
+		if h := s.find(&ps[i]); h != noDevice {
+			hot[i] = s.hotRefs(h, &s.shardOf(ps[i].hash).hist)
 		}
 	}
-	// Rows of 24 bytes may straddle two cache lines: read both ends.
-	for i := range ps {
-		if mem[i] != nil {
-			sum += uint64(mem[i].at) + uint64(mem[i].reason)
-		}
-		if push[i] != nil {
-			sum += uint64(push[i].due) + uint64(push[i].bits)
-		}
-		if hist[i] != 0 {
-			sum += uint64(s.shardOf(ps[i].hash).hist.at(hist[i] - 1).text)
-		}
+	for i := range hot {
+		sum += hot[i].read()
 	}
 	// With the rings' headers here: where each ring's next check-in goes.
 	for i := range ps {
-		if hist[i] != 0 {
+		if hot[i].hist != nil {
 			sl := &s.shardOf(ps[i].hash).hist
-			r := sl.ring(hist[i] - 1)
-			if p := r.pos(r.n % r.size()); sl.holds(p) {
-				sum += uint64(sl.at(p).text)
-			}
+			r := sl.ring(hot[i].off)
+			sum += uint64(sl.at(r.pos(r.n % r.size())).text)
 		}
+	}
+	return sum
+}
+
+// hotRefs is what an operation on a device reads first after its row:
+// its newest member record, that member's push record (a push member's)
+// and the header of its check-in history ring (at off); nil for what the
+// device has not.
+type hotRefs struct {
+	mem  *memberRow
+	push *pushRec
+	hist *histEntry
+	off  uint32
+}
+
+// hotRefs finds device h's hot records; sl is its shard's history slab.
+func (s *MemoryStore) hotRefs(h uint32, sl *historySlab) hotRefs {
+	var hr hotRefs
+	row := s.devs.at(h)
+	if r := row.head; r.camp != 0 {
+		c := s.campaigns[r.camp-1]
+		hr.mem = c.ms.at(r.slot)
+		if pc := c.pc.Load(); pc != nil { // push rows stand beside every member row
+			hr.push = pc.rec.at(r.slot)
+		}
+	}
+	if row.hist != 0 {
+		hr.off = row.hist - 1
+		hr.hist = sl.at(hr.off)
+	}
+	return hr
+}
+
+// read loads the hot records and returns what it read, so that the loads
+// stay. A row of 24 bytes may straddle two cache lines: it reads both
+// ends.
+func (hr *hotRefs) read() uint64 {
+	var sum uint64
+	if hr.mem != nil {
+		sum += uint64(hr.mem.at) + uint64(hr.mem.reason)
+	}
+	if hr.push != nil {
+		sum += uint64(hr.push.due) + uint64(hr.push.bits)
+	}
+	if hr.hist != nil {
+		sum += uint64(hr.hist.text)
 	}
 	return sum
 }
