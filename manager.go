@@ -126,6 +126,7 @@ type Manager struct {
 	dueCh      chan struct{}
 
 	lastRetries atomic.Pointer[retryPlan] // the retry plan asked last
+	lags        lagReader                 // the store, when it reads a campaign's lag without a transaction
 
 	checkInTx     func(DeviceTx, *op) error // m.checkIn, bound once
 	reportTx      func(DeviceTx, *op) error // m.report, bound once
@@ -190,6 +191,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.checkInTx, m.reportTx = m.checkIn, m.report
 	m.confirmTx, m.observationTx = m.confirm, m.observation
+	m.lags, _ = m.store.(lagReader)
 	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {
 		if err := v.Validate(); err != nil {
 			return nil, err

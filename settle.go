@@ -218,8 +218,8 @@ type lagReader interface {
 // may have left it behind: a read first, and a write only when something
 // fell due (most successes are not the last).
 func (m *Manager) settleIfDue(ctx context.Context, id string) error {
-	if lr, ok := m.store.(lagReader); ok {
-		if lag, known := lr.lagging(id, m.now()); known {
+	if m.lags != nil {
+		if lag, known := m.lags.lagging(id, m.now()); known {
 			if !lag {
 				return nil
 			}
