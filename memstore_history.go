@@ -35,7 +35,6 @@ func (sl *historySlab) at(off uint32) *histEntry {
 	return &sl.chunks[off>>histChunkBits][off&histChunkMask]
 }
 
-
 // histEntry is a check-in: its instant (Unix microseconds, in two
 // halves, so that an entry takes 12 bytes rather than 16: a million
 // devices keeping 8 check-ins each hold 36 MB less) and the index of its
