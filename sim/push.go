@@ -200,10 +200,7 @@ func (r *runner) readAheadCommands(cmds []fota.Command) {
 			sum += r.fleet[d].st
 		}
 	}
-	r.store.Prefetch(ids)
-	clear(ids)
-	r.aheadIDs = ids
-	r.touched += sum
+	r.prefetch(ids, sum)
 }
 
 // What a device tells the server after answering a command.

@@ -631,11 +631,19 @@ func (r *runner) readAhead() {
 			ids = append(ids, r.fleet.id(ev.dev))
 		}
 	}
+	r.prefetch(ids, sum)
+	r.aheadEv = evs
+	r.ahead = max(len(evs), 1)
+}
+
+// prefetch hands the store the devices read ahead for, keeps sum (what
+// was read of their records here) so that those loads stay, and keeps
+// ids' array for the next time.
+func (r *runner) prefetch(ids []string, sum uint8) {
 	r.store.Prefetch(ids)
 	clear(ids)
-	r.aheadEv, r.aheadIDs = evs, ids
+	r.aheadIDs = ids
 	r.touched += sum
-	r.ahead = max(len(evs), 1)
 }
 
 // stale reports a device event whose campaign has ended or that belongs
