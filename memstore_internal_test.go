@@ -159,3 +159,37 @@ func TestHeldElsewhere(t *testing.T) {
 	}
 	active("")
 }
+
+// TestPartitionIsWholeShards: Partition maps every device of one lock
+// shard to the same partition, in range, for any n (clamped to 1..64), so
+// goroutines serving distinct partitions never share a shard.
+func TestPartitionIsWholeShards(t *testing.T) {
+	s := NewMemoryStore()
+	for _, n := range []int{-3, 0, 1, 2, 3, 7, 64, 100} {
+		byShard := map[*shard]int{}
+		for i := range 5000 {
+			id := fmt.Sprintf("35%013d", i*7919)
+			if i%5 == 0 {
+				id = fmt.Sprintf("device-%d", i) // an id that is not numeric
+			}
+			p := s.Partition(id, n)
+			if p < 0 || p >= min(max(n, 1), numShards) {
+				t.Fatalf("Partition(%s, %d) = %d, out of range", id, n, p)
+			}
+			sh := s.shardOf(probeOf(id).hash)
+			if q, ok := byShard[sh]; ok && q != p {
+				t.Fatalf("n=%d: one shard in partitions %d and %d", n, q, p)
+			}
+			byShard[sh] = p
+		}
+		if n >= 2 && n <= 64 {
+			seen := map[int]bool{}
+			for _, p := range byShard {
+				seen[p] = true
+			}
+			if len(seen) != n {
+				t.Errorf("n=%d: %d partitions used of %d", n, len(seen), n)
+			}
+		}
+	}
+}

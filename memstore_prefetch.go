@@ -140,3 +140,16 @@ func (hr *hotRefs) read() uint64 {
 	}
 	return sum
 }
+
+// Partition says which of n partitions device id falls in (0..n-1; n
+// from 1 to 64). Devices are spread over the store's 64 lock shards by a
+// hash of their id, and a partition is a set of whole shards: goroutines
+// that each serve the devices of their own partition never wait on each
+// other's locks, and neither do their Prefetch calls, which hold every
+// shard they name. The answer depends only on id and n, never on what the
+// store holds, so a host may compute it once per device. An n outside
+// 1..64 is taken as 1 or 64.
+func (s *MemoryStore) Partition(id string, n int) int {
+	n = min(max(n, 1), numShards)
+	return int(probeOf(id).hash>>58) % n
+}

@@ -282,14 +282,38 @@
 //
 // # Determinism
 //
-// All randomness comes from one math/rand/v2 PCG seeded with
-// Scenario.Seed, drawn in event order; durations are drawn in whole
-// seconds. Events at the same instant are handled in the order they were
-// queued. Nothing reads the wall clock or iterates a map in an order that
-// matters, so the same Scenario gives a deeply equal Report and
-// byte-identical JSON and table output (TestDeterminism); the Report
-// holds no wall time or memory figures (examples/simulate prints those to
-// standard error). A zero probability draws nothing.
+// An HTTP device's check-ins and reports draw from their own dice: a
+// SplitMix64 stream seeded from Scenario.Seed and the event (device,
+// instant, kind, the device's campaign generation), so that what a device
+// draws depends on neither the events before it nor the goroutine that
+// runs it. Everything else (the fleet's make-up, the push transport)
+// draws from one math/rand/v2 PCG seeded with Scenario.Seed, in event
+// order. Durations are drawn in whole seconds. Events at the same instant
+// are handled in the order they were queued. Nothing reads the wall clock
+// or iterates a map in an order that matters, so the same Scenario gives
+// a deeply equal Report and byte-identical JSON and table output
+// (TestDeterminism), whatever Scenario.Workers is (TestWorkersAgree); the
+// Report holds no wall time or memory figures (examples/simulate prints
+// those to standard error). A zero probability draws nothing.
+//
+// # Cores
+//
+// The HTTP devices' events of one instant (a batch: about 65 on average
+// in a million-device rollout, thousands at the top of an hour) do not
+// depend on one another: each moves its own device, and its dice are its
+// own. A batch of at least 128 events is shared out among Scenario.Workers
+// goroutines (one per core by default) by the store's partitions
+// (fota.MemoryStore.Partition), so that no two of them take the same lock
+// shard, each calling its own Manager over the run's store and clock (the
+// replicas of one server). What each event did (the event it queues, its
+// Step, the changes its Manager told) is kept and replayed in event
+// order once the batch is done, and the batch's campaign changes after
+// it, sorted by campaign and status (which device's operation starts or
+// ends a campaign is a race between the workers; what it changes at that
+// instant is not). Everything else (ticks, the operator, push devices)
+// runs on the loop's goroutine, in order. A helper spins a while between
+// shares before it sleeps (waking it would cost about what a share saves),
+// so the process uses more CPU time than one worker would.
 //
 // Check-in history: the Manager keeps every device's check-ins; the
 // simulator sets verboselog.Policy.HistoryMax to Scenario.HistoryMax (8 by
@@ -313,12 +337,7 @@
 // their devices to fota.MemoryStore.Prefetch, which makes those loads
 // stage by stage across the 32 devices so that their misses overlap (the
 // push transport does the same for each 32 commands of an Outbox page).
-// The loop runs on one goroutine: every event reads and moves the
-// campaigns' shared state at its instant (a first download starts a
-// campaign, a last success ends it, a Tick ends it) and the one random
-// stream is drawn in event order, so splitting the fleet across cores
-// would have to keep both exactly as they are to keep the output byte for
-// byte.
+// Each worker reads ahead its own share the same way, 32 events at a time.
 //
 // Measured in one run (commit 10d2987) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more

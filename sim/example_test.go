@@ -27,13 +27,12 @@ func ExampleRun() {
 	fmt.Println("pilot gate:", rep.PilotGate)
 	// Output:
 	// pilot sim-1: 20 devices, CampaignEnded at Wed 07 Jan 00:00
-	//     2 UpgradeFailed: RovaClientDownloadedInstallFailed
-	//    18 UpgradeSuccess: Download and install succeeded.
+	//     4 UpgradeFailed: RovaClientDownloadedInstallFailed
+	//    16 UpgradeSuccess: Download and install succeeded.
 	// rollout sim-2: 30 devices, CampaignEnded at Wed 14 Jan 00:00
 	//     1 UpgradeFailed: RovaClientDidNotReportStatus
-	//     1 UpgradeFailed: RovaClientDownloadFailed
-	//     4 UpgradeFailed: RovaClientDownloadedInstallFailed
-	//    24 UpgradeSuccess: Download and install succeeded.
+	//     3 UpgradeFailed: RovaClientDownloadedInstallFailed
+	//    26 UpgradeSuccess: Download and install succeeded.
 	// pilot gate: Lifted
 }
 

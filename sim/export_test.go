@@ -6,3 +6,17 @@ package sim
 func NewSmallQueue[T any](slots, growAt int) *Queue[T] {
 	return &Queue[T]{slots: slots, growAt: growAt}
 }
+
+// Draws is a stream of draws: a device event's dice.
+type Draws interface {
+	Int64N(n int64) int64
+	Float64() float64
+}
+
+// EventDice returns the dice of device dev's event of kind (1 a check-in,
+// 2 a report, 0 its joining a campaign) at instant at in its generation
+// gen, as the simulator draws them.
+func EventDice(seed uint64, dev int32, at int64, kind uint8, gen uint8) Draws {
+	d := eventDice(seed, dev, at, eventKind(kind), gen)
+	return &d
+}

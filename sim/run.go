@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,8 +93,8 @@ type Step struct {
 	Lost        bool
 }
 
-// ProgressEvery is how many events pass between two Scenario.OnProgress
-// calls.
+// ProgressEvery is how many events pass, about, between two
+// Scenario.OnProgress calls (a batch of events counts at once).
 const ProgressEvery = 1 << 14
 
 // Progress is how far a run has got, for Scenario.OnProgress.
@@ -229,6 +230,13 @@ type runner struct {
 	aheadEv  []event
 	aheadIDs []string
 	touched  uint8
+
+	// Batches (batch.go): the workers (the first is the loop's own), and
+	// buffers.
+	workers     []*worker
+	batch       []event
+	part        []uint8 // each device's partition of the store, with more than one worker
+	campChanges []fota.Change
 }
 
 // Run simulates the scenario: it builds the fleet and a Manager on
@@ -268,11 +276,16 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	}
 	logging := verboselog.DefaultPolicy()
 	logging.HistoryMax = s.HistoryMax
-	r.m, err = fota.New(fota.Config{
+	cfg := fota.Config{
 		Store: r.store, Inventory: &inventory{fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
 		NewID: func(seq uint64) string { return "sim-" + strconv.FormatUint(seq, 10) },
-	})
+	}
+	r.m, err = fota.New(cfg)
 	if err != nil {
+		return nil, err
+	}
+	defer r.stopWorkers()
+	if err := r.newWorkers(cmp.Or(s.Workers, runtime.GOMAXPROCS(0)), cfg); err != nil {
 		return nil, err
 	}
 	r.planOperator()
@@ -322,18 +335,6 @@ func (r *runner) callCampaign(id string) (fota.CampaignInfo, error) {
 func (r *runner) callDevices(id, after string) (fota.DevicePage, error) {
 	r.totals.ManagerCalls++
 	return r.m.Devices(r.ctx, account, id, after, fota.MaxPageSize)
-}
-
-func (r *runner) callCheckIn(id string) (fota.Instruction, error) {
-	r.totals.CheckIns++
-	r.totals.ManagerCalls++
-	return r.m.CheckIn(r.ctx, fota.CheckInRequest{DeviceID: id, ClientType: verboselog.ClientRovaClient})
-}
-
-func (r *runner) callReport(campaignID, deviceID string, o fota.Outcome) (device.State, error) {
-	r.totals.Reports++
-	r.totals.ManagerCalls++
-	return r.m.Report(r.ctx, campaignID, deviceID, o)
 }
 
 func (r *runner) callTick() (time.Time, error) {
@@ -557,21 +558,25 @@ func (r *runner) loop() error {
 			continue
 		}
 		r.clock.setMicro(at)
-		r.totals.Events++
-		if r.totals.Events%ProgressEvery == 0 {
-			if err := r.ctx.Err(); err != nil {
-				return err
-			}
-			if r.s.OnProgress != nil {
+		events := r.totals.Events
+		var err error
+		switch ev.kind {
+		case evCheckIn, evReport:
+			// The batch's workers count its events, and its dropped ones.
+			err = r.runBatch(at, r.gather(at, ev))
+			r.ahead = 0 // read ahead anew past the batch
+		default:
+			r.totals.Events++
+		}
+		if err == nil && events/ProgressEvery != r.totals.Events/ProgressEvery {
+			if err = r.ctx.Err(); err == nil && r.s.OnProgress != nil {
 				r.s.OnProgress(Progress{At: Time(at), Events: r.totals.Events})
 			}
 		}
-		var err error
+		if err != nil {
+			return err
+		}
 		switch ev.kind {
-		case evCheckIn:
-			err = r.checkIn(at, ev.dev)
-		case evReport:
-			err = r.report(at, ev.dev, fota.Outcome(ev.arg))
 		case evTick:
 			r.tickQueued = false
 			err = r.tick(at)
@@ -610,6 +615,23 @@ func (r *runner) loop() error {
 	}
 }
 
+// gather takes off the queue the batch that begins with ev, at instant
+// at: the events after it at the same instant that may run beside it.
+// (The workers drop the stale ones: they read the devices' records.)
+func (r *runner) gather(at int64, ev event) []event {
+	batch := append(r.batch[:0], ev)
+	for {
+		next, nev, ok := r.q.Peek()
+		if !ok || next != at || !batchable(nev.kind) {
+			break
+		}
+		r.q.Pop()
+		batch = append(batch, nev)
+	}
+	r.batch = batch
+	return batch
+}
+
 // aheadEvents is how many events readAhead reads ahead for.
 const aheadEvents = 32
 
@@ -620,14 +642,15 @@ const aheadEvents = 32
 func (r *runner) readAhead() {
 	evs := r.q.Upcoming(r.aheadEv[:0], aheadEvents)
 	var sum uint8
+	// A batch's workers read theirs.
 	for _, ev := range evs {
-		if ev.kind.deviceEvent() {
+		if ev.kind.deviceEvent() && !batchable(ev.kind) {
 			sum += r.fleet[ev.dev].gen
 		}
 	}
 	ids := r.aheadIDs[:0]
 	for _, ev := range evs {
-		if ev.kind.deviceEvent() {
+		if ev.kind.deviceEvent() && !batchable(ev.kind) {
 			ids = append(ids, r.fleet.id(ev.dev))
 		}
 	}
@@ -840,17 +863,18 @@ func (r *runner) join(now int64, devs []int32, ci int) {
 			r.joinPush(now, i)
 			continue
 		}
-		r.q.Push(r.firstCheckIn(i, now), event{dev: i, kind: evCheckIn, gen: d.gen})
+		dc := eventDice(r.s.Seed, i, now, joinDice, d.gen)
+		r.q.Push(r.firstCheckIn(i, now, &dc), event{dev: i, kind: evCheckIn, gen: d.gen})
 	}
 }
 
 // firstCheckIn is a device's first check-in from now: its next regular
 // slot once its group is online.
-func (r *runner) firstCheckIn(i int32, now int64) int64 {
+func (r *runner) firstCheckIn(i int32, now int64, src source) int64 {
 	if on := r.groups[r.fleet[i].group].onlineAt; on > now {
 		now = on - 1 // a slot at the very instant it comes online counts
 	}
-	return r.nextRegular(i, now)
+	return r.nextRegular(i, now, src)
 }
 
 // act carries out an operator action; a refusal is reported, not returned.
@@ -953,84 +977,12 @@ func (r *runner) tick(now int64) error {
 	return nil
 }
 
-// checkIn is a device's check-in and what it does with the answer.
-func (r *runner) checkIn(now int64, i int32) error {
-	d := &r.fleet[i]
-	id := r.fleet.id(i)
-	in, err := r.callCheckIn(id)
-	if err != nil {
-		return fmt.Errorf("sim: check-in of %s at %v: %w", id, Time(now), err)
-	}
-	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: Time(now), Kind: StepCheckIn, Campaign: r.camps[d.camp].rep.ID, Device: id, Instruction: in})
-	}
-	g := &r.groups[d.group]
-	switch in.Action {
-	case fota.ActionDownload:
-		outcome := fota.OutcomeDownloaded
-		if r.chance(g.UnknownError) {
-			outcome = fota.OutcomeUnknownError
-		} else if r.chance(g.DownloadFail) {
-			outcome = fota.OutcomeDownloadFailed
-		}
-		r.q.Push(now+r.draw(g.Download), event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen})
-	case fota.ActionInstall:
-		outcome := fota.OutcomeInstalled
-		if r.chance(g.UnknownError) {
-			outcome = fota.OutcomeUnknownError
-		} else if r.chance(g.InstallFail) {
-			outcome = fota.OutcomeInstallFailed
-		}
-		r.q.Push(now+r.draw(g.Install), event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen})
-	default:
-		if in.CampaignID == "" {
-			return nil // finished, or in no campaign: nothing more to simulate
-		}
-		next := r.nextRegular(i, now)
-		if !in.RetryAt.IsZero() && g.FollowRetry {
-			retryAt := micros(in.RetryAt)
-			if retryAt <= now {
-				return fmt.Errorf("sim: check-in of %s at %v: told to come back at %v, not later", id, Time(now), in.RetryAt)
-			}
-			if retry := retryAt + r.draw(Range{Max: g.RetryJitter - Duration(time.Second)}); retry < next {
-				next = retry
-			}
-		}
-		r.q.Push(next, event{dev: i, kind: evCheckIn, gen: d.gen})
-	}
-	return nil
-}
-
-// report is a device reporting the outcome of its download or install.
-func (r *runner) report(now int64, i int32, outcome fota.Outcome) error {
-	d := &r.fleet[i]
-	id, devID := r.camps[d.camp].rep.ID, r.fleet.id(i)
-	st, err := r.callReport(id, devID, outcome)
-	late := errors.Is(err, fota.ErrInvalidTransition)
-	if err != nil && !late {
-		return fmt.Errorf("sim: report %s of %s at %v: %w", outcome, devID, Time(now), err)
-	}
-	if r.s.OnStep != nil {
-		r.s.OnStep(Step{At: Time(now), Kind: StepReport, Campaign: id, Device: devID, Outcome: outcome, State: st, Err: err})
-	}
-	if late {
-		r.totals.LateReports++
-		return nil
-	}
-	if !st.Terminal() {
-		// Downloaded: the device checks in at once to ask about the
-		// install (it may be told to wait for the install window).
-		r.q.Push(now, event{dev: i, kind: evCheckIn, gen: d.gen})
-	}
-	return nil
-}
-
 // nextRegular is a device's first regular check-in after now: its slot in
 // the next period plus a fresh jitter.
-func (r *runner) nextRegular(i int32, now int64) int64 {
+func (r *runner) nextRegular(i int32, now int64, src source) int64 {
 	d := &r.fleet[i]
 	g := &r.groups[d.group]
-	jitter := r.draw(Range{Max: g.CheckInJitter - Duration(time.Second)})
+	jitter := draw(src, Range{Max: g.CheckInJitter - Duration(time.Second)})
 	return slotAfter(r.anchor+int64(d.phase)*second+jitter, g.every, now)
 }
 
@@ -1046,20 +998,24 @@ func slotAfter(base, every, now int64) int64 {
 
 // draw returns a uniform whole number of seconds in [rg.Min, rg.Max]
 // (zero when the range is empty), in microseconds.
-func (r *runner) draw(rg Range) int64 {
+func draw(src source, rg Range) int64 {
 	lo, hi := int64(time.Duration(rg.Min)/time.Second), int64(time.Duration(rg.Max)/time.Second)
 	if hi <= lo {
 		return max(lo, 0) * second
 	}
-	return (lo + r.rng.Int64N(hi-lo+1)) * second
+	return (lo + src.Int64N(hi-lo+1)) * second
 }
 
 // chance draws true with probability p. A p of 0 draws nothing, so a
 // scenario without failures consumes the same randomness whatever the
 // other probabilities.
-func (r *runner) chance(p float64) bool {
-	return p > 0 && r.rng.Float64() < p
+func chance(src source, p float64) bool {
+	return p > 0 && src.Float64() < p
 }
+
+// draw and chance from the run's stream, for what the loop does in order.
+func (r *runner) draw(rg Range) int64   { return draw(r.rng, rg) }
+func (r *runner) chance(p float64) bool { return chance(r.rng, p) }
 
 // tally counts the campaign's devices by status and reason, page by page.
 func (r *runner) tally(id string) ([]TallyRow, error) {

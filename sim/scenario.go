@@ -331,13 +331,23 @@ type Scenario struct {
 	// history stays bounded: 8 by default.
 	HistoryMax int `json:"historyMax"`
 
-	// Observer, when set, also receives every change the Manager makes.
+	// Workers is how many goroutines run the device events of one
+	// instant side by side (batch.go); 0 means runtime.GOMAXPROCS. The
+	// Report, the changes told to Observer and the steps told to OnStep
+	// are the same whatever the number.
+	Workers int `json:"-"`
+
+	// Observer, when set, also receives every change the Manager makes:
+	// those of one instant's batch of check-ins and reports in event
+	// order, its campaigns' changes after them (see Cores in the package
+	// doc).
 	Observer fota.Observer `json:"-"`
 	// OnStep, when set, is called after every event the simulator
 	// handles, in order.
 	OnStep func(Step) `json:"-"`
-	// OnProgress, when set, is called every ProgressEvery events with
-	// the simulated time and the events handled so far.
+	// OnProgress, when set, is called each time the events handled pass
+	// a multiple of ProgressEvery, with the simulated time and the events
+	// handled so far.
 	OnProgress func(Progress) `json:"-"`
 }
 
@@ -487,6 +497,8 @@ func (s *Scenario) Validate() error {
 		return bad("start", "", "required")
 	case s.Start.Year() < 1900 || s.Start.Year() > 9000:
 		return bad("start", s.Start.Format(time.RFC3339), "must lie in years 1900..9000")
+	case s.Workers < 0:
+		return bad("workers", itoa(s.Workers), "must be 0 (one per core) or more")
 	case s.HistoryMax < 1:
 		return bad("historyMax", itoa(s.HistoryMax), "must be at least 1")
 	case s.SampleEvery < Duration(time.Minute) || s.SampleEvery > Duration(maxSpan):

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +53,41 @@ func TestDeterminism(t *testing.T) {
 	_, cjs, ctab := render(t, s)
 	if bytes.Equal(ajs, cjs) || bytes.Equal(atab, ctab) {
 		t.Fatalf("seeds %d and %d gave the same output", s.Seed-1, s.Seed)
+	}
+}
+
+// TestWorkersAgree: however many workers run the device events of one
+// instant side by side, a run gives the same report, tells its Observer the
+// same changes in the same order, and its OnStep the same steps. The
+// fleets check in within a second of their hour, so that hundreds of
+// events share an instant and every batch is split between the workers;
+// one runs a pilot whose end (the last of its devices finishing, in a
+// batch) sends the rollout, another mixes HTTP and push devices.
+func TestWorkersAgree(t *testing.T) {
+	dense := sim.DefaultScenario(6000)
+	dense.Fleet[0].CheckInJitter = sim.Duration(time.Second)
+	dense.Fleet[0].Download = sim.Range{Min: sim.Duration(time.Minute), Max: sim.Duration(time.Minute)}
+	dense.Fleet[0].UnknownError = 0.05
+	mixed := sim.DefaultScenario(3000)
+	mixed.Fleet[0].CheckInJitter = sim.Duration(2 * time.Second)
+	mixed.Fleet = append(mixed.Fleet, pushScenario().Fleet[0], pushScenario().Fleet[7])
+	for name, s := range map[string]sim.Scenario{"dense": dense, "mixed": mixed} {
+		var want string
+		for _, workers := range []int{1, 2, 3, 8} {
+			s.Workers = workers
+			var log strings.Builder
+			s.Observer = fota.ObserverFunc(func(c fota.Change) { fmt.Fprintln(&log, c) })
+			s.OnStep = func(st sim.Step) { fmt.Fprintf(&log, "%+v\n", st) }
+			_, js, table := render(t, s)
+			got := string(js) + string(table) + log.String()
+			if workers == 1 {
+				want = got
+				continue
+			}
+			if got != want {
+				t.Fatalf("%s: %d workers and 1 differ", name, workers)
+			}
+		}
 	}
 }
 
@@ -293,6 +330,7 @@ func TestValidate(t *testing.T) {
 		{"pilot.devices", func(s *sim.Scenario) { s.Fleet[0].Count = 10; s.Pilot.Devices = 20 }},
 		{"start", func(s *sim.Scenario) { s.Start = time.Time{} }},
 		{"historyMax", func(s *sim.Scenario) { s.HistoryMax = 0 }},
+		{"workers", func(s *sim.Scenario) { s.Workers = -1 }},
 		{"sampleEvery", func(s *sim.Scenario) { s.SampleEvery = 0 }},
 		{"fleet[0].checkInEvery", func(s *sim.Scenario) { s.Fleet[0].CheckInEvery = 0 }},
 		{"fleet[0].download.max", func(s *sim.Scenario) {

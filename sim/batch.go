@@ -1,0 +1,450 @@
+package sim
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/fotakit/fota"
+	"github.com/fotakit/fota/verboselog"
+)
+
+// Device events of one instant run side by side.
+//
+// The HTTP devices' events of one instant, check-ins and reports, do not
+// depend on one another: each touches its own device in the store, and
+// what it draws comes from its own dice (eventDice), not from a stream the
+// events before it consumed. The loop takes such a run of events off the
+// queue (a batch) and, when it is large, shares it out among the workers
+// by the store's partitions (fota.MemoryStore.Partition): a worker's
+// devices lie in lock shards no other worker takes, so that neither their
+// operations nor their reading ahead wait on each other. Each worker calls
+// its own Manager, a replica over the run's store and clock, and keeps
+// what each event did: the event it queues, its Step, the changes its
+// Manager told. Once every share is done the loop replays them in event
+// order, then the batch's campaign changes in lifecycle
+// order (sorted by campaign and status: which device's operation ended a
+// campaign is a race between the workers, what it changed is not). The
+// queue, the Observer and OnStep thus see the same sequence whatever the
+// number of workers, and the same seed gives a byte-identical Report.
+
+// A batch is shared out when it holds at least 2*minShare events: below
+// that, handing a share to another core costs more than it saves.
+const minShare = 64
+
+// spinFor is how many times a helper looks for its next share before it
+// sleeps: while a rollout is busy, large batches follow each other
+// closely, and a helper woken from sleep may first wait its turn on the
+// loop's own core.
+const spinFor = 100_000
+
+// batchable reports the events that may run in a batch.
+func batchable(k eventKind) bool { return k == evCheckIn || k == evReport }
+
+// worker runs its share of a batch.
+type worker struct {
+	r *runner
+	m *fota.Manager // its replica: Observer is the worker
+	// Its share (the batch, or share when the batch is shared out), and
+	// per event what it did.
+	evs   []event
+	share []event
+	done  []eventResult
+	// The changes its Manager told, device ones in order (eventResult
+	// says whose they are), campaign ones apart.
+	changes     []fota.Change
+	campChanges []fota.Change
+	steps       []Step // when Scenario.OnStep is set
+	totals      Totals // the calls it made
+	ids         []string
+	touched     uint8 // what it read ahead of the fleet's records, kept so the loads stay
+	err         error
+	at          int64 // the batch's instant
+	// The replay's cursors: into done, changes and steps.
+	next, changed, stepped int
+	// A helper's hand-off: posted counts the shares handed to it,
+	// finished those it has done; sleeping says it waits on wake.
+	posted, finished atomic.Uint64
+	sleeping         atomic.Bool
+	wake             chan struct{}
+	spin             int // spinFor, or 0 when there are more workers than cores
+}
+
+// eventResult is what one event of a batch did: the event it queues, if
+// any, whether it was handled (not stale: it has a Step), and the end of
+// its changes in worker.changes.
+type eventResult struct {
+	at      int64
+	ev      event
+	queued  bool
+	handled bool
+	changes int32
+}
+
+// Observe implements fota.Observer for the worker's Manager.
+func (w *worker) Observe(c fota.Change) {
+	if c.Kind == fota.DeviceChanged {
+		w.changes = append(w.changes, c)
+		return
+	}
+	w.campChanges = append(w.campChanges, c)
+}
+
+// newWorkers makes the run's workers, each with its Manager (cfg with the
+// worker as Observer), works out each device's partition, and starts
+// every worker but the first, which the loop itself runs. There are at
+// most as many workers as the store has partitions (64).
+func (r *runner) newWorkers(n int, cfg fota.Config) error {
+	n = min(n, maxWorkers)
+	spin := spinFor
+	if n > runtime.GOMAXPROCS(0) {
+		spin = 0 // a spinning helper would hold a core another needs
+	}
+	if n > 1 {
+		r.part = make([]uint8, len(r.fleet))
+		for i := range r.fleet {
+			r.part[i] = uint8(r.store.Partition(r.fleet.id(int32(i)), n))
+		}
+	}
+	for k := range n {
+		w := &worker{r: r, spin: spin}
+		cfg.Observer = w
+		m, err := fota.New(cfg)
+		if err != nil {
+			return err
+		}
+		w.m = m
+		if k > 0 {
+			w.wake = make(chan struct{}, 1)
+			go w.serve()
+		}
+		r.workers = append(r.workers, w)
+	}
+	return nil
+}
+
+// maxWorkers is the store's number of partitions.
+const maxWorkers = 64
+
+// stopWorkers ends the helpers' goroutines: a share at the instant
+// stopShare is the signal.
+func (r *runner) stopWorkers() {
+	for _, w := range r.workers[min(1, len(r.workers)):] {
+		w.post(stopShare)
+	}
+}
+
+const stopShare = -1 << 63
+
+// post hands the helper a share at instant at.
+func (w *worker) post(at int64) {
+	w.at = at
+	w.posted.Add(1)
+	// Either the helper sees the share before it sleeps, or this sees it
+	// sleeping (both are sequentially consistent atomics): a token left
+	// over only makes it look once more.
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// await waits for the helper to finish its share: it looks spin times,
+// then yields the core between looks, in case the helper needs it.
+func (w *worker) await() {
+	for spins := 0; w.finished.Load() != w.posted.Load(); spins++ {
+		if spins >= w.spin {
+			runtime.Gosched()
+		}
+	}
+}
+
+// serve runs the shares it is handed until told to stop. Between shares
+// it looks for the next spin times, then sleeps until post wakes it.
+func (w *worker) serve() {
+	var seen uint64
+	for {
+		for spins := 0; w.posted.Load() == seen; spins++ {
+			if spins < w.spin {
+				if spins%1024 == 1023 {
+					runtime.Gosched() // the collector's workers may want the core
+				}
+				continue
+			}
+			w.sleeping.Store(true)
+			if w.posted.Load() == seen {
+				<-w.wake
+			}
+			w.sleeping.Store(false)
+		}
+		seen++
+		if w.at == stopShare {
+			return
+		}
+		w.run(w.at)
+		w.finished.Add(1)
+	}
+}
+
+// runBatch runs a batch of events at instant at and replays what they
+// did. It returns the first error in event order.
+func (r *runner) runBatch(at int64, evs []event) error {
+	split := len(r.workers) > 1 && len(evs) >= 2*minShare
+	if !split {
+		r.workers[0].evs = evs
+		r.workers[0].run(at)
+		if err := r.workers[0].err; err != nil {
+			return err
+		}
+	} else {
+		for _, w := range r.workers {
+			w.share = w.share[:0]
+		}
+		for _, ev := range evs {
+			w := r.workers[r.part[ev.dev]]
+			w.share = append(w.share, ev)
+		}
+		for _, w := range r.workers {
+			w.evs = w.share
+		}
+		for _, w := range r.workers[1:] {
+			w.post(at)
+		}
+		r.workers[0].run(at)
+		for _, w := range r.workers[1:] {
+			w.await()
+		}
+		// The first error in event order: each worker handled its events
+		// in order and stopped at its first.
+		for _, w := range r.workers {
+			w.next = 0
+		}
+		for _, ev := range evs {
+			w := r.workers[r.part[ev.dev]]
+			if w.err != nil && w.next == len(w.done) {
+				return w.err
+			}
+			w.next++
+		}
+	}
+	camp := r.campChanges[:0]
+	for _, w := range r.workers {
+		w.next, w.changed, w.stepped = 0, 0, 0
+		r.totals.addCalls(w.totals)
+		w.totals = Totals{}
+		camp = append(camp, w.campChanges...)
+		w.campChanges = w.campChanges[:0]
+	}
+	for _, ev := range evs {
+		w := r.workers[0]
+		if split {
+			w = r.workers[r.part[ev.dev]]
+		}
+		d := &w.done[w.next]
+		w.next++
+		for ; w.changed < int(d.changes); w.changed++ {
+			r.Observe(w.changes[w.changed])
+		}
+		if d.handled && r.s.OnStep != nil {
+			r.s.OnStep(w.steps[w.stepped])
+			w.stepped++
+		}
+		if d.queued {
+			r.q.Push(d.at, d.ev)
+		}
+	}
+	// A campaign moves forwards only, and its statuses are numbered in
+	// lifecycle order.
+	slices.SortStableFunc(camp, func(a, b fota.Change) int {
+		return cmp.Or(cmp.Compare(a.CampaignID, b.CampaignID), cmp.Compare(a.Campaign, b.Campaign))
+	})
+	for _, c := range camp {
+		r.Observe(c)
+	}
+	clear(camp)
+	r.campChanges = camp[:0]
+	return nil
+}
+
+// run handles the worker's share, reading each 32 events' records ahead
+// (fota.MemoryStore.Prefetch), and stops at the first error.
+func (w *worker) run(at int64) {
+	w.done, w.changes, w.campChanges, w.steps = w.done[:0], w.changes[:0], w.campChanges[:0], w.steps[:0]
+	w.totals, w.err = Totals{}, nil
+	r := w.r
+	for s := 0; s < len(w.evs); s += aheadEvents {
+		share := w.evs[s:min(len(w.evs), s+aheadEvents)]
+		var sum uint8
+		for _, ev := range share {
+			sum += r.fleet[ev.dev].gen // its record's load, the misses overlapping
+		}
+		ids := w.ids[:0]
+		for _, ev := range share {
+			ids = append(ids, r.fleet.id(ev.dev))
+		}
+		r.store.Prefetch(ids)
+		clear(ids)
+		w.ids = ids
+		w.touched += sum
+		for _, ev := range share {
+			if r.stale(ev) {
+				w.totals.Dropped++
+				w.done = append(w.done, eventResult{changes: int32(len(w.changes))})
+				continue
+			}
+			w.totals.Events++
+			var d eventResult
+			var err error
+			if ev.kind == evCheckIn {
+				d, err = w.checkIn(at, ev.dev)
+			} else {
+				d, err = w.report(at, ev.dev, fota.Outcome(ev.arg))
+			}
+			if err != nil {
+				w.err = err
+				return
+			}
+			d.handled, d.changes = true, int32(len(w.changes))
+			w.done = append(w.done, d)
+		}
+	}
+}
+
+// checkIn is a device's check-in and what it does with the answer.
+func (w *worker) checkIn(now int64, i int32) (eventResult, error) {
+	r := w.r
+	d := &r.fleet[i]
+	id := r.fleet.id(i)
+	w.totals.CheckIns++
+	w.totals.ManagerCalls++
+	in, err := w.m.CheckIn(r.ctx, fota.CheckInRequest{DeviceID: id, ClientType: verboselog.ClientRovaClient})
+	if err != nil {
+		return eventResult{}, fmt.Errorf("sim: check-in of %s at %v: %w", id, Time(now), err)
+	}
+	if r.s.OnStep != nil {
+		w.steps = append(w.steps, Step{At: Time(now), Kind: StepCheckIn, Campaign: r.camps[d.camp].rep.ID, Device: id, Instruction: in})
+	}
+	g := &r.groups[d.group]
+	dc := eventDice(r.s.Seed, i, now, evCheckIn, d.gen)
+	switch in.Action {
+	case fota.ActionDownload:
+		outcome := fota.OutcomeDownloaded
+		if chance(&dc, g.UnknownError) {
+			outcome = fota.OutcomeUnknownError
+		} else if chance(&dc, g.DownloadFail) {
+			outcome = fota.OutcomeDownloadFailed
+		}
+		return eventResult{at: now + draw(&dc, g.Download), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen}, queued: true}, nil
+	case fota.ActionInstall:
+		outcome := fota.OutcomeInstalled
+		if chance(&dc, g.UnknownError) {
+			outcome = fota.OutcomeUnknownError
+		} else if chance(&dc, g.InstallFail) {
+			outcome = fota.OutcomeInstallFailed
+		}
+		return eventResult{at: now + draw(&dc, g.Install), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen}, queued: true}, nil
+	}
+	if in.CampaignID == "" {
+		return eventResult{}, nil // finished, or in no campaign: nothing more to simulate
+	}
+	next := r.nextRegular(i, now, &dc)
+	if !in.RetryAt.IsZero() && g.FollowRetry {
+		retryAt := micros(in.RetryAt)
+		if retryAt <= now {
+			return eventResult{}, fmt.Errorf("sim: check-in of %s at %v: told to come back at %v, not later", id, Time(now), in.RetryAt)
+		}
+		if retry := retryAt + draw(&dc, Range{Max: g.RetryJitter - Duration(time.Second)}); retry < next {
+			next = retry
+		}
+	}
+	return eventResult{at: next, ev: event{dev: i, kind: evCheckIn, gen: d.gen}, queued: true}, nil
+}
+
+// report is a device reporting the outcome of its download or install.
+func (w *worker) report(now int64, i int32, outcome fota.Outcome) (eventResult, error) {
+	r := w.r
+	d := &r.fleet[i]
+	id, devID := r.camps[d.camp].rep.ID, r.fleet.id(i)
+	w.totals.Reports++
+	w.totals.ManagerCalls++
+	st, err := w.m.Report(r.ctx, id, devID, outcome)
+	late := errors.Is(err, fota.ErrInvalidTransition)
+	if err != nil && !late {
+		return eventResult{}, fmt.Errorf("sim: report %s of %s at %v: %w", outcome, devID, Time(now), err)
+	}
+	if r.s.OnStep != nil {
+		w.steps = append(w.steps, Step{At: Time(now), Kind: StepReport, Campaign: id, Device: devID, Outcome: outcome, State: st, Err: err})
+	}
+	if late {
+		w.totals.LateReports++
+		return eventResult{}, nil
+	}
+	if !st.Terminal() {
+		// Downloaded: the device checks in at once to ask about the
+		// install (it may be told to wait for the install window).
+		return eventResult{at: now, ev: event{dev: i, kind: evCheckIn, gen: d.gen}, queued: true}, nil
+	}
+	return eventResult{}, nil
+}
+
+// source is where a draw comes from: a device event's dice, or the run's
+// stream (*rand.Rand) for what the loop does in order.
+type source interface {
+	Int64N(n int64) int64
+	Float64() float64
+}
+
+// dice is one device event's randomness: a SplitMix64 stream seeded from
+// the run's seed and the event (device, instant, kind, generation), so
+// that what a device draws depends on neither the events before it nor
+// the core that runs it.
+type dice struct{ s uint64 }
+
+// joinDice is the kind under which a device draws when it joins a
+// campaign (its first check-in's jitter).
+const joinDice eventKind = 0
+
+func eventDice(seed uint64, dev int32, at int64, kind eventKind, gen uint8) dice {
+	s := mix64(seed + 0x9e3779b97f4a7c15)
+	s = mix64(s ^ uint64(at))
+	return dice{s: mix64(s ^ uint64(uint32(dev))<<16 ^ uint64(kind)<<8 ^ uint64(gen))}
+}
+
+// mix64 is SplitMix64's finaliser.
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func (d *dice) next() uint64 {
+	d.s += 0x9e3779b97f4a7c15
+	return mix64(d.s)
+}
+
+// Int64N is a draw in [0, n) (n > 0), by multiply and shift: its bias,
+// at most n/2^64, is far below anything a run could show.
+func (d *dice) Int64N(n int64) int64 {
+	hi, _ := bits.Mul64(d.next(), uint64(n))
+	return int64(hi)
+}
+
+// Float64 is a draw in [0, 1).
+func (d *dice) Float64() float64 { return float64(d.next()>>11) * 0x1p-53 }
+
+// addCalls adds the calls a worker made.
+func (t *Totals) addCalls(w Totals) {
+	t.CheckIns += w.CheckIns
+	t.Reports += w.Reports
+	t.ManagerCalls += w.ManagerCalls
+	t.LateReports += w.LateReports
+	t.Events += w.Events
+	t.Dropped += w.Dropped
+}
