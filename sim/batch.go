@@ -50,10 +50,12 @@ func batchable(k eventKind) bool { return k == evCheckIn || k == evReport }
 type worker struct {
 	r *runner
 	m *fota.Manager // its replica: Observer is the worker
-	// Its share (the batch, or share when the batch is shared out), and
-	// per event what it did.
+	// Its share (the batch, or share when the batch is shared out),
+	// whether to read it ahead (not when the loop did), and per event
+	// what it did.
 	evs   []event
 	share []event
+	ahead bool
 	done  []eventResult
 	// The changes its Manager told, device ones in order (eventResult
 	// says whose they are), campaign ones apart.
@@ -198,7 +200,8 @@ func (w *worker) serve() {
 func (r *runner) runBatch(at int64, evs []event) error {
 	split := len(r.workers) > 1 && len(evs) >= 2*minShare
 	if !split {
-		r.workers[0].evs = evs
+		// The loop read these ahead (readAhead), on this core.
+		r.workers[0].evs, r.workers[0].ahead = evs, len(evs) > 1
 		r.workers[0].run(at)
 		if err := r.workers[0].err; err != nil {
 			return err
@@ -212,7 +215,7 @@ func (r *runner) runBatch(at int64, evs []event) error {
 			w.share = append(w.share, ev)
 		}
 		for _, w := range r.workers {
-			w.evs = w.share
+			w.evs, w.ahead = w.share, true
 		}
 		for _, w := range r.workers[1:] {
 			w.post(at)
@@ -274,25 +277,17 @@ func (r *runner) runBatch(at int64, evs []event) error {
 }
 
 // run handles the worker's share, reading each 32 events' records ahead
-// (fota.MemoryStore.Prefetch), and stops at the first error.
+// (fota.MemoryStore.Prefetch) when ahead is set, and stops at the first
+// error.
 func (w *worker) run(at int64) {
 	w.done, w.changes, w.campChanges, w.steps = w.done[:0], w.changes[:0], w.campChanges[:0], w.steps[:0]
 	w.totals, w.err = Totals{}, nil
 	r := w.r
 	for s := 0; s < len(w.evs); s += aheadEvents {
 		share := w.evs[s:min(len(w.evs), s+aheadEvents)]
-		var sum uint8
-		for _, ev := range share {
-			sum += r.fleet[ev.dev].gen // its record's load, the misses overlapping
+		if w.ahead {
+			w.readAhead(share)
 		}
-		ids := w.ids[:0]
-		for _, ev := range share {
-			ids = append(ids, r.fleet.id(ev.dev))
-		}
-		r.store.Prefetch(ids)
-		clear(ids)
-		w.ids = ids
-		w.touched += sum
 		for _, ev := range share {
 			if r.stale(ev) {
 				w.totals.Dropped++
@@ -315,6 +310,24 @@ func (w *worker) run(at int64) {
 			w.done = append(w.done, d)
 		}
 	}
+}
+
+// readAhead reads what the share's events will touch, as the loop's
+// readAhead does.
+func (w *worker) readAhead(share []event) {
+	r := w.r
+	var sum uint8
+	for _, ev := range share {
+		sum += r.fleet[ev.dev].gen // its record's load, the misses overlapping
+	}
+	ids := w.ids[:0]
+	for _, ev := range share {
+		ids = append(ids, r.fleet.id(ev.dev))
+	}
+	r.store.Prefetch(ids)
+	clear(ids)
+	w.ids = ids
+	w.touched += sum
 }
 
 // checkIn is a device's check-in and what it does with the answer.

@@ -411,16 +411,13 @@ func ratio(a, b float64) string {
 // as HTTP devices (fleetScenario: a 7-day /v2 campaign), as LwM2M devices
 // and as OMA-DM devices (a 7-day /v1 upgrade); ns/device for each, and
 // the ratio of each push rollout's time per device to the HTTP one's
-// (bar: at most 1). Each runs on one worker (Scenario.Workers): a push
-// device's events run one at a time, and the comparison is of the work
-// per device, not of how much of it a second core takes.
+// (bar: at most 1).
 func BenchmarkPushRollout(b *testing.B) {
 	const n = 100_000
 	results := map[string]float64{}
 	for _, proto := range []string{"http", "lwm2m", "omadm"} {
 		b.Run(fmt.Sprintf("%s/%d", proto, n), func(b *testing.B) {
 			s := fleetScenario(n)
-			s.Workers = 1 // per-device cost on one core, each protocol alike
 			if proto != "http" {
 				if err := s.SetProtocol(proto); err != nil {
 					b.Fatal(err)

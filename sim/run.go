@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,7 +284,7 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 		return nil, err
 	}
 	defer r.stopWorkers()
-	if err := r.newWorkers(cmp.Or(s.Workers, runtime.GOMAXPROCS(0)), cfg); err != nil {
+	if err := r.newWorkers(max(s.Workers, 1), cfg); err != nil {
 		return nil, err
 	}
 	r.planOperator()
@@ -518,7 +517,7 @@ func (r *runner) loop() error {
 	}
 	nextMidnight := r.anchor + day
 	for r.open > 0 || r.pending > 0 {
-		if r.ahead == 0 {
+		if r.ahead <= 0 {
 			r.readAhead()
 		}
 		r.ahead--
@@ -563,8 +562,9 @@ func (r *runner) loop() error {
 		switch ev.kind {
 		case evCheckIn, evReport:
 			// The batch's workers count its events, and its dropped ones.
-			err = r.runBatch(at, r.gather(at, ev))
-			r.ahead = 0 // read ahead anew past the batch
+			batch := r.gather(at, ev)
+			r.ahead -= len(batch) - 1
+			err = r.runBatch(at, batch)
 		default:
 			r.totals.Events++
 		}
@@ -642,15 +642,14 @@ const aheadEvents = 32
 func (r *runner) readAhead() {
 	evs := r.q.Upcoming(r.aheadEv[:0], aheadEvents)
 	var sum uint8
-	// A batch's workers read theirs.
 	for _, ev := range evs {
-		if ev.kind.deviceEvent() && !batchable(ev.kind) {
+		if ev.kind.deviceEvent() {
 			sum += r.fleet[ev.dev].gen
 		}
 	}
 	ids := r.aheadIDs[:0]
 	for _, ev := range evs {
-		if ev.kind.deviceEvent() && !batchable(ev.kind) {
+		if ev.kind.deviceEvent() {
 			ids = append(ids, r.fleet.id(ev.dev))
 		}
 	}

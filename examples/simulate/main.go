@@ -276,7 +276,7 @@ Flags (given flags override the scenario file):
 	forecastOnly := fs.Bool("forecast", false, "print the forecast only; simulate nothing")
 	plotFile := fs.String("plot", "", "draw devices per status over time to this `file` (.svg or .png)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this `file`")
-	workers := fs.Int("workers", 0, "`goroutines` that run one instant's check-ins and reports side by side; 0: one per core (the output is the same)")
+	workers := fs.Int("workers", 1, "`goroutines` that run one instant's check-ins and reports side by side (the output is the same for any number)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout)
@@ -367,8 +367,8 @@ Flags (given flags override the scenario file):
 		defer pprof.StopCPUProfile()
 	}
 
-	if *workers < 0 {
-		fmt.Fprintf(stderr, "simulate: -workers %d: must be 0 (one per core) or more\n", *workers)
+	if *workers < 1 {
+		fmt.Fprintf(stderr, "simulate: -workers %d: must be at least 1\n", *workers)
 		return exitUsage
 	}
 	s.Workers = *workers

@@ -333,7 +333,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-install-windows", "2-25"}, "-install-windows 2-25: window 1"},
 		{[]string{"-start", "yesterday"}, "-start yesterday:"},
 		{[]string{"-plot", "out.pdf"}, "-plot out.pdf:"},
-		{[]string{"-workers", "-1"}, "-workers -1: must be 0 (one per core) or more"},
+		{[]string{"-workers", "0"}, "-workers 0: must be at least 1"},
 		{[]string{"-nosuchflag"}, "flag provided but not defined: -nosuchflag"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
