@@ -344,7 +344,7 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit 10d2987) on this project's shared 2-core
+// Measured in one run (commit ca9939d) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
@@ -358,31 +358,30 @@
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100):
-//     fota/100000 7.8 µs CPU, 489 B a device; fota/1000000 7.7 µs, 431 B;
-//     looplab-per-device/100000 27 µs, 3,935 B; looplab-per-device/1000000
-//     58 µs, 3,986 B. At a million devices the looplab-per-device design
-//     takes 7.5x fota's CPU time (6.0x its wall time) and 9.2x its memory:
+//     fota/100000 7.6 µs CPU, 497 B a device; fota/1000000 7.0 µs, 434 B;
+//     looplab-per-device/100000 31 µs, 3,681 B; looplab-per-device/1000000
+//     67 µs, 3,951 B. At a million devices the looplab-per-device design
+//     takes 9.5x fota's CPU time (7.5x its wall time) and 9.1x its memory:
 //     the bars (10x each) are not met. (The baseline itself varies: 43 to
-//     77 µs a device in runs of the same day, 7.5x to 9.8x.) fota's time
-//     per device at a million over at 100,000: 1.00 in wall time, 0.99 in
-//     CPU time (bar: 1.25).
+//     77 µs a device in runs of the same week.) fota's time per device at
+//     a million over at 100,000: 0.95 in wall time, 0.93 in CPU time (bar:
+//     1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 6.6 s wall, 6.4 s CPU, peak heap
-//     266 B a device (bars: 5 s, not met; 300 B, met). The command runs
-//     the collector at GOGC=10: the heap is mostly pointer-free columns,
-//     so collecting often costs no measurable time and the peak stays
-//     near the live heap. At the start of this work it took 14.2 s at
-//     524 B a device; before the dense store (branch mem), 115 s at 1,519 B.
+//     pilot of 20, then a 7-day rollout): 7.2 s wall, 7.0 s CPU, peak heap
+//     267 B a device (bars: 5 s, not met; 300 B, met); 6.5 to 6.8 s in
+//     other runs of the day. With -workers 2: 7.5 s wall, 9.4 s CPU in the
+//     same run, 6.5 s in others. The command runs the collector at
+//     GOGC=10: the heap is mostly pointer-free columns, so collecting
+//     often costs no measurable time and the peak stays near the live
+//     heap. At the start of this work it took 14.2 s at 524 B a device;
+//     before the dense store (branch mem), 115 s at 1,519 B.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.34x the HTTP rollout's CPU time a
-//     device (bar: at most 1, not met; 0.80x to 1.02x earlier in the day,
-//     before check-ins and reports read the campaign record in place and
-//     read ahead), OMA-DM 0.77x. The HTTP rollout got cheaper than the
-//     LwM2M one: an LwM2M device at rest makes about 8 Manager calls (3
-//     confirmations: observe, package write, Execute; about 5
-//     observations: the observe's value, Downloading, Downloaded,
-//     Updating, the result) where an HTTP device makes 5.8 and an OMA-DM
-//     device 2.
+//     and OMA-DM devices): LwM2M takes 1.31x the HTTP rollout's CPU time a
+//     device (bar: at most 1, not met), OMA-DM 0.61x. An LwM2M device at
+//     rest makes about 8 Manager calls (3 confirmations: observe, package
+//     write, Execute; about 5 observations: the observe's value,
+//     Downloading, Downloaded, Updating, the result) where an HTTP device
+//     makes 5.8 and an OMA-DM device 2.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 142 B for a push campaign:
 //     the push bookkeeping adds 56 B a device (bar: at most 64; met).
