@@ -348,21 +348,9 @@ func (w *worker) checkIn(now int64, i int32) (eventResult, error) {
 	dc := eventDice(r.s.Seed, i, now, evCheckIn, d.gen)
 	switch in.Action {
 	case fota.ActionDownload:
-		outcome := fota.OutcomeDownloaded
-		if chance(&dc, g.UnknownError) {
-			outcome = fota.OutcomeUnknownError
-		} else if chance(&dc, g.DownloadFail) {
-			outcome = fota.OutcomeDownloadFailed
-		}
-		return eventResult{at: now + draw(&dc, g.Download), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen}, queued: true}, nil
+		return w.step(now, i, &dc, g.Download, g.DownloadFail, fota.OutcomeDownloaded, fota.OutcomeDownloadFailed), nil
 	case fota.ActionInstall:
-		outcome := fota.OutcomeInstalled
-		if chance(&dc, g.UnknownError) {
-			outcome = fota.OutcomeUnknownError
-		} else if chance(&dc, g.InstallFail) {
-			outcome = fota.OutcomeInstallFailed
-		}
-		return eventResult{at: now + draw(&dc, g.Install), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: d.gen}, queued: true}, nil
+		return w.step(now, i, &dc, g.Install, g.InstallFail, fota.OutcomeInstalled, fota.OutcomeInstallFailed), nil
 	}
 	if in.CampaignID == "" {
 		return eventResult{}, nil // finished, or in no campaign: nothing more to simulate
@@ -378,6 +366,20 @@ func (w *worker) checkIn(now int64, i int32) (eventResult, error) {
 		}
 	}
 	return eventResult{at: next, ev: event{dev: i, kind: evCheckIn, gen: d.gen}, queued: true}, nil
+}
+
+// step is a download or install the device starts at now: it reports ok,
+// or failed with chance fail (an unknown error first), after a time drawn
+// from took.
+func (w *worker) step(now int64, i int32, dc *dice, took Range, fail float64, ok, failed fota.Outcome) eventResult {
+	g := &w.r.groups[w.r.fleet[i].group]
+	outcome := ok
+	if chance(dc, g.UnknownError) {
+		outcome = fota.OutcomeUnknownError
+	} else if chance(dc, fail) {
+		outcome = failed
+	}
+	return eventResult{at: now + draw(dc, took), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: w.r.fleet[i].gen}, queued: true}
 }
 
 // report is a device reporting the outcome of its download or install.
