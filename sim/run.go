@@ -294,7 +294,7 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	for _, i := range r.order {
 		c := r.camps[i].rep
 		if c.ID != "" {
-			if c.Tally, err = r.tally(c.ID); err != nil {
+			if c.Tally, err = r.tally(c.ID, r.camps[i].fam); err != nil {
 				return nil, err
 			}
 			c.Reached = reached(r.camps[i].fam, c.Tally)
@@ -1016,12 +1016,58 @@ func chance(src source, p float64) bool {
 func (r *runner) draw(rg Range) int64   { return draw(r.rng, rg) }
 func (r *runner) chance(p float64) bool { return chance(r.rng, p) }
 
-// tally counts the campaign's devices by status and reason, page by page.
-func (r *runner) tally(id string) ([]TallyRow, error) {
-	// A campaign's devices share a few (status, reason) pairs, spelled by
-	// the same catalog strings: a short list compared with == (equal
-	// pointers first) counts a million devices faster than a map hashing
-	// both strings of each.
+// tally counts the campaign's devices by status and reason.
+// A device's reason follows from its state but for a rejected one, which
+// carries the reason it was rejected for: without rejected devices the
+// campaign's counts by state are the tally, and reading every device's
+// page (a few hundred bytes a device, all garbage) is left to a campaign
+// that has them.
+func (r *runner) tally(id string, fam device.Family) ([]TallyRow, error) {
+	info, err := r.callCampaign(id)
+	if err != nil {
+		return nil, err
+	}
+	if info.Counts.Of(device.StateRejected) > 0 {
+		return r.tallyDevices(id)
+	}
+	rows := make([]TallyRow, 0, 8)
+	for st, n := range info.Counts {
+		if n > 0 {
+			s := device.State(st)
+			rows = addTally(rows, s.Status().Wire(fam), s.Reason().Text(fam), n)
+		}
+	}
+	sortTally(rows)
+	return rows, nil
+}
+
+// addTally counts n devices of status and reason into rows. A campaign's
+// devices share a few (status, reason) pairs, spelled by the same catalog
+// strings: a short list compared with == (equal pointers first) counts a
+// million devices faster than a map hashing both strings of each.
+func addTally(rows []TallyRow, status, reason string, n int) []TallyRow {
+	for i := range rows {
+		if rows[i].Status == status && rows[i].Reason == reason {
+			rows[i].Count += n
+			return rows
+		}
+	}
+	return append(rows, TallyRow{Status: status, Reason: reason, Count: n})
+}
+
+// sortTally orders rows by status, then reason.
+func sortTally(rows []TallyRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Status != rows[j].Status {
+			return rows[i].Status < rows[j].Status
+		}
+		return rows[i].Reason < rows[j].Reason
+	})
+}
+
+// tallyDevices counts a campaign's devices by status and reason, page by
+// page.
+func (r *runner) tallyDevices(id string) ([]TallyRow, error) {
 	rows := make([]TallyRow, 0, 8)
 	last := ""
 	for {
@@ -1029,27 +1075,15 @@ func (r *runner) tally(id string) ([]TallyRow, error) {
 		if err != nil {
 			return nil, err
 		}
-	devices:
 		for _, d := range page.DeviceList {
-			for i := range rows {
-				if rows[i].Status == d.Status && rows[i].Reason == d.ResultReason {
-					rows[i].Count++
-					continue devices
-				}
-			}
-			rows = append(rows, TallyRow{Status: d.Status, Reason: d.ResultReason, Count: 1})
+			rows = addTally(rows, d.Status, d.ResultReason, 1)
 		}
 		if !page.HasMoreData {
 			break
 		}
 		last = page.LastSeenDeviceID
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Status != rows[j].Status {
-			return rows[i].Status < rows[j].Status
-		}
-		return rows[i].Reason < rows[j].Reason
-	})
+	sortTally(rows)
 	return rows, nil
 }
 

@@ -91,6 +91,51 @@ func TestWorkersAgree(t *testing.T) {
 	}
 }
 
+// TestTallyAgreesWithChanges: a campaign's final tally (read from its
+// counts, or device by device when it has rejected devices) is what the
+// Observer was told of its devices, the last change of each.
+func TestTallyAgreesWithChanges(t *testing.T) {
+	rejecting := sim.DefaultScenario(600)
+	rejecting.Fleet = append(rejecting.Fleet, sim.DefaultGroup())
+	rejecting.Fleet[1].Name, rejecting.Fleet[1].Software, rejecting.Fleet[1].Count = "old", "0.9", 100
+	mixed := sim.DefaultScenario(400)
+	mixed.Fleet = append(mixed.Fleet, pushScenario().Fleet...)
+	for name, s := range map[string]sim.Scenario{"default": sim.DefaultScenario(500), "rejecting": rejecting, "mixed": mixed} {
+		last := map[[2]string]fota.Change{}
+		s.Observer = fota.ObserverFunc(func(c fota.Change) {
+			if c.Kind == fota.DeviceChanged {
+				last[[2]string{c.CampaignID, c.DeviceID}] = c
+			}
+		})
+		rep, _, _ := render(t, s)
+		rejected := 0
+		for _, c := range rep.Campaigns {
+			if c.ID == "" {
+				continue
+			}
+			want := map[string]int{}
+			for k, ch := range last {
+				if k[0] == c.ID {
+					want[ch.Status()+"/"+ch.Detail()]++
+				}
+			}
+			got := map[string]int{}
+			for _, row := range c.Tally {
+				got[row.Status+"/"+row.Reason] += row.Count
+				if strings.Contains(row.Status, "Rejected") {
+					rejected += row.Count
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %s: tally %v, changes %v", name, c.Name, got, want)
+			}
+		}
+		if (name == "rejecting") != (rejected > 0) {
+			t.Errorf("%s: %d devices rejected", name, rejected)
+		}
+	}
+}
+
 // checkConservation: every device ends in exactly one final status; the
 // tally read device by device equals the campaign's Counts; the
 // campaigns hold every device of the fleet once.
