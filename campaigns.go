@@ -321,28 +321,39 @@ const gatherLimit = 1000
 // instead of holding a change per device in memory. A member not rejected
 // was accepted at scheduling, whatever it has done since.
 func (m *Manager) announce(ctx context.Context, c Campaign, at time.Time) error {
+	// Each page's devices are read in a View and told after it, so that
+	// the observer holds up no device operation.
+	type joined struct {
+		id string
+		st device.State
+		r  device.Reason
+	}
+	var page []joined
 	after := ""
 	for {
-		var page []Member
+		var n int
 		err := m.store.View(ctx, func(tx Tx) error {
+			page = page[:0]
 			var err error
-			page, err = tx.Members(c.ID, after, MaxPageSize)
+			n, after, err = eachMember(tx, c.ID, after, MaxPageSize, func(mem *Member) error {
+				j := joined{mem.DeviceID, device.StateAccepted, 0}
+				if mem.State == device.StateRejected {
+					j.st, j.r = mem.State, mem.Reason
+				}
+				page = append(page, j)
+				return nil
+			})
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		for _, mem := range page {
-			st, r := device.StateAccepted, device.Reason(0)
-			if mem.State == device.StateRejected {
-				st, r = mem.State, mem.Reason
-			}
-			m.observer.Observe(deviceChange(&c, at, mem.DeviceID, 0, st, r, 0))
+		for _, j := range page {
+			m.observer.Observe(deviceChange(&c, at, j.id, 0, j.st, j.r, 0))
 		}
-		if len(page) < MaxPageSize {
+		if n < MaxPageSize {
 			return nil
 		}
-		after = page[len(page)-1].DeviceID
 	}
 }
 

@@ -39,9 +39,15 @@ type memTx struct {
 	recentUsed bool // recent holds entries
 	// page is the last Members page: a sweep puts its members back and
 	// releases their devices in that order.
-	page     []uint32 // handles
-	pageIDs  []string
-	pagePos  int
+	page    []uint32 // handles
+	pageIDs []string
+	pagePos int
+	// Buffers of a page: its slots, its ids and the text they are cut
+	// from while it is written, and where each id ends.
+	slots    []uint32
+	idsBuf   []string
+	textBuf  []byte
+	endsBuf  []int
 	campID   string
 	campHint *memCampaign
 }
@@ -499,10 +505,48 @@ func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
 }
 
 func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member, error) {
+	c, slots, err := tx.pageOf(campaignID, afterDeviceID, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := tx.namePage()
+	out := make([]Member, len(slots))
+	for j, slot := range slots {
+		out[j] = unpackMember(c.id, ids[j], c.rec(slot))
+	}
+	return out, nil
+}
+
+// scanMembers is Members without the page: it calls fn with each member
+// in turn, in one Member it reuses, and returns how many it visited and
+// the last one's id. The ids are cut from one text per page, as Members'
+// are, and stay valid; fn may write the members and their devices, not
+// list members. (A sweep or an announcement of a million members then
+// allocates their ids, 15 bytes each, not a Member of a hundred.)
+func (tx *memTx) scanMembers(campaignID, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error) {
+	c, slots, err := tx.pageOf(campaignID, afterDeviceID, limit)
+	if err != nil || len(slots) == 0 {
+		return 0, "", err
+	}
+	ids := tx.namePage()
+	var m Member
+	for j, slot := range slots {
+		m = unpackMember(c.id, ids[j], c.rec(slot))
+		if err := fn(&m); err != nil {
+			return j, "", err
+		}
+	}
+	return len(slots), ids[len(ids)-1], nil
+}
+
+// pageOf finds a page of campaign campaignID's members, in device id order
+// after afterDeviceID (at most limit; all when limit < 0): their slots (in
+// tx.slots) and their devices (in tx.page).
+func (tx *memTx) pageOf(campaignID, afterDeviceID string, limit int) (*memCampaign, []uint32, error) {
 	tx.exclusive()
 	c, err := tx.campaign(campaignID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := tx.s
 	order := s.ordered(c)
@@ -515,42 +559,38 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 	}
 	afterKey, _ := numericKey(afterDeviceID)
 	i := sort.Search(n, func(i int) bool { return s.compareToID(c.ms.at(at(i)).dev, afterDeviceID, afterKey) > 0 })
-	tx.page = tx.page[:0]
-	var slots []uint32
-	for ; i < n && (limit < 0 || len(slots) < limit); i++ {
+	tx.page, tx.slots = tx.page[:0], tx.slots[:0]
+	for ; i < n && (limit < 0 || len(tx.slots) < limit); i++ {
 		if slot := at(i); c.ms.at(slot).state != 0 {
-			slots = append(slots, slot)
+			tx.slots = append(tx.slots, slot)
 			tx.page = append(tx.page, c.ms.at(slot).dev)
 		}
 	}
-	ids := tx.namePage()
-	out := make([]Member, len(slots))
-	for j, slot := range slots {
-		out[j] = unpackMember(c.id, ids[j], c.rec(slot))
-	}
-	return out, nil
+	return c, tx.slots, nil
 }
 
-// namePage gives the devices of tx.page their ids, all cut from one text,
-// and keeps them as the page's ids for lookup.
+// namePage gives the devices of tx.page their ids, all cut from one text
+// (the only allocation: the page's buffers are the transaction's), and
+// keeps them as the page's ids for lookup. The slice of ids is good until
+// the next page; the ids themselves for good.
 func (tx *memTx) namePage() []string {
 	s := tx.s
-	text := make([]byte, 0, len(tx.page)*15) // IMEIs, mostly
-	ends := make([]int, len(tx.page))
-	for j, h := range tx.page {
+	text, ends := tx.textBuf[:0], tx.endsBuf[:0]
+	for _, h := range tx.page {
 		if k := s.devs.at(h).key; k.text() {
 			text = append(text, s.strs[k&^keyText]...)
 		} else {
 			text = k.appendDigits(text)
 		}
-		ends[j] = len(text)
+		ends = append(ends, len(text))
 	}
 	all := string(text)
-	ids := make([]string, len(tx.page))
+	ids := tx.idsBuf[:0]
 	start := 0
-	for j := range ids {
-		ids[j], start = all[start:ends[j]], ends[j]
+	for _, end := range ends {
+		ids, start = append(ids, all[start:end]), end
 	}
+	tx.textBuf, tx.endsBuf, tx.idsBuf = text, ends, ids
 	tx.pageIDs, tx.pagePos = ids, 0
 	return ids
 }

@@ -299,11 +299,7 @@ const sweepBatch = 1000
 // sweep is done.
 func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 	ev := sweepEvent(c.Status)
-	page, err := tx.Members(c.ID, c.Cursor, sweepBatch)
-	if err != nil {
-		return false, err
-	}
-	for _, mem := range page {
+	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, func(mem *Member) error {
 		changed := false
 		if ev != 0 && !mem.State.Terminal() {
 			if next, err := device.Next(c.Family, mem.State, ev); err == nil {
@@ -315,17 +311,18 @@ func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 			mem.Push.DueAt, mem.Push.Leased, changed = time.Time{}, false, true
 		}
 		if changed {
-			if err := tx.PutMember(mem); err != nil {
-				return false, err
+			if err := tx.PutMember(*mem); err != nil {
+				return err
 			}
 		}
-		if err := m.release(tx, c.ID, mem.DeviceID); err != nil {
-			return false, err
-		}
+		return m.release(tx, c.ID, mem.DeviceID)
+	})
+	if err != nil {
+		return false, err
 	}
-	done := len(page) < sweepBatch
-	if len(page) > 0 {
-		c.Cursor = page[len(page)-1].DeviceID
+	done := n < sweepBatch
+	if n > 0 {
+		c.Cursor = last
 	}
 	c.Swept = done
 	c.Revision++
@@ -337,6 +334,33 @@ func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 		return true, tx.DeleteDeadline(DeadlineCampaignSweep, c.ID)
 	}
 	return false, m.putDeadline(tx, o, DeadlineCampaignSweep, c.ID, o.now)
+}
+
+// memberScanner is a transaction that visits a page of a campaign's
+// members without building them all (MemoryStore's): fn gets each in turn.
+type memberScanner interface {
+	scanMembers(campaignID, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error)
+}
+
+// eachMember calls fn with each member of one page of campaign id, in
+// device id order after afterDeviceID (at most limit), and returns how
+// many it visited and the last one's id: through scanMembers where tx has
+// it, else through Members. fn may write members and devices, not list
+// members.
+func eachMember(tx Tx, id, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error) {
+	if sc, ok := tx.(memberScanner); ok {
+		return sc.scanMembers(id, afterDeviceID, limit, fn)
+	}
+	page, err := tx.Members(id, afterDeviceID, limit)
+	if err != nil || len(page) == 0 {
+		return 0, "", err
+	}
+	for i := range page {
+		if err := fn(&page[i]); err != nil {
+			return i, "", err
+		}
+	}
+	return len(page), page[len(page)-1].DeviceID, nil
 }
 
 // giveUp fails, in batches, a push campaign's LwM2M devices whose retry

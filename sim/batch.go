@@ -355,13 +355,13 @@ func (w *worker) checkIn(now int64, i int32) (eventResult, error) {
 	if in.CampaignID == "" {
 		return eventResult{}, nil // finished, or in no campaign: nothing more to simulate
 	}
-	next := r.nextRegular(i, now, &dc)
+	next := r.nextRegular(i, now, dc.draw(r.jitter(i)))
 	if !in.RetryAt.IsZero() && g.FollowRetry {
 		retryAt := micros(in.RetryAt)
 		if retryAt <= now {
 			return eventResult{}, fmt.Errorf("sim: check-in of %s at %v: told to come back at %v, not later", id, Time(now), in.RetryAt)
 		}
-		if retry := retryAt + draw(&dc, Range{Max: g.RetryJitter - Duration(time.Second)}); retry < next {
+		if retry := retryAt + dc.draw(Range{Max: g.RetryJitter - Duration(time.Second)}); retry < next {
 			next = retry
 		}
 	}
@@ -374,12 +374,12 @@ func (w *worker) checkIn(now int64, i int32) (eventResult, error) {
 func (w *worker) step(now int64, i int32, dc *dice, took Range, fail float64, ok, failed fota.Outcome) eventResult {
 	g := &w.r.groups[w.r.fleet[i].group]
 	outcome := ok
-	if chance(dc, g.UnknownError) {
+	if dc.chance(g.UnknownError) {
 		outcome = fota.OutcomeUnknownError
-	} else if chance(dc, fail) {
+	} else if dc.chance(fail) {
 		outcome = failed
 	}
-	return eventResult{at: now + draw(dc, took), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: w.r.fleet[i].gen}, queued: true}
+	return eventResult{at: now + dc.draw(took), ev: event{dev: i, kind: evReport, arg: uint8(outcome), gen: w.r.fleet[i].gen}, queued: true}
 }
 
 // report is a device reporting the outcome of its download or install.
@@ -453,6 +453,18 @@ func (d *dice) Int64N(n int64) int64 {
 
 // Float64 is a draw in [0, 1).
 func (d *dice) Float64() float64 { return float64(d.next()>>11) * 0x1p-53 }
+
+// draw and chance are the package's, from the dice without making them
+// an interface value (which would put them on the heap, once an event).
+func (d *dice) draw(rg Range) int64 {
+	lo, n := span(rg)
+	if n == 0 {
+		return lo * second
+	}
+	return (lo + d.Int64N(n)) * second
+}
+
+func (d *dice) chance(p float64) bool { return p > 0 && d.Float64() < p }
 
 // addCalls adds the calls a worker made.
 func (t *Totals) addCalls(w Totals) {

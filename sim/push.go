@@ -458,7 +458,7 @@ func (r *runner) sendAlert(now int64, i int32) error {
 		if r.s.OnStep != nil {
 			r.s.OnStep(Step{At: Time(now), Kind: StepNotification, Campaign: r.camps[d.camp].rep.ID, Device: id, Alert: code, Lost: true})
 		}
-		r.q.Push(r.nextRegular(i, now, r.rng), event{dev: i, kind: evSession, gen: d.gen})
+		r.q.Push(r.nextRegular(i, now, r.draw(r.jitter(i))), event{dev: i, kind: evSession, gen: d.gen})
 		return nil
 	}
 	a := omadm.Alert{Code: omadm.GenericAlert, Type: omadm.TypeDownloadAndUpdate, Source: "./FwUpdate/sim/DownloadAndUpdate",

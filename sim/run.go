@@ -863,17 +863,17 @@ func (r *runner) join(now int64, devs []int32, ci int) {
 			continue
 		}
 		dc := eventDice(r.s.Seed, i, now, joinDice, d.gen)
-		r.q.Push(r.firstCheckIn(i, now, &dc), event{dev: i, kind: evCheckIn, gen: d.gen})
+		r.q.Push(r.firstCheckIn(i, now, dc.draw(r.jitter(i))), event{dev: i, kind: evCheckIn, gen: d.gen})
 	}
 }
 
 // firstCheckIn is a device's first check-in from now: its next regular
-// slot once its group is online.
-func (r *runner) firstCheckIn(i int32, now int64, src source) int64 {
+// slot, plus jitter, once its group is online.
+func (r *runner) firstCheckIn(i int32, now, jitter int64) int64 {
 	if on := r.groups[r.fleet[i].group].onlineAt; on > now {
 		now = on - 1 // a slot at the very instant it comes online counts
 	}
-	return r.nextRegular(i, now, src)
+	return r.nextRegular(i, now, jitter)
 }
 
 // act carries out an operator action; a refusal is reported, not returned.
@@ -977,12 +977,15 @@ func (r *runner) tick(now int64) error {
 }
 
 // nextRegular is a device's first regular check-in after now: its slot in
-// the next period plus a fresh jitter.
-func (r *runner) nextRegular(i int32, now int64, src source) int64 {
+// the next period plus jitter, a fresh draw from jitter(i).
+func (r *runner) nextRegular(i int32, now, jitter int64) int64 {
 	d := &r.fleet[i]
-	g := &r.groups[d.group]
-	jitter := draw(src, Range{Max: g.CheckInJitter - Duration(time.Second)})
-	return slotAfter(r.anchor+int64(d.phase)*second+jitter, g.every, now)
+	return slotAfter(r.anchor+int64(d.phase)*second+jitter, r.groups[d.group].every, now)
+}
+
+// jitter is the range of device i's check-in jitter.
+func (r *runner) jitter(i int32) Range {
+	return Range{Max: r.groups[r.fleet[i].group].CheckInJitter - Duration(time.Second)}
 }
 
 // slotAfter is the first base + k*every (k any integer) after now.
@@ -998,11 +1001,21 @@ func slotAfter(base, every, now int64) int64 {
 // draw returns a uniform whole number of seconds in [rg.Min, rg.Max]
 // (zero when the range is empty), in microseconds.
 func draw(src source, rg Range) int64 {
+	lo, n := span(rg)
+	if n == 0 {
+		return lo * second
+	}
+	return (lo + src.Int64N(n)) * second
+}
+
+// span is rg in whole seconds: its least, and how many values it holds
+// (0 for an empty range, whose least is then max(rg.Min, 0)).
+func span(rg Range) (lo, n int64) {
 	lo, hi := int64(time.Duration(rg.Min)/time.Second), int64(time.Duration(rg.Max)/time.Second)
 	if hi <= lo {
-		return max(lo, 0) * second
+		return max(lo, 0), 0
 	}
-	return (lo + src.Int64N(hi-lo+1)) * second
+	return lo, hi - lo + 1
 }
 
 // chance draws true with probability p. A p of 0 draws nothing, so a
