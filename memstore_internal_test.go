@@ -2,11 +2,13 @@ package fota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fotakit/fota/device"
 	"github.com/fotakit/fota/verboselog"
 	"pgregory.net/rapid"
 )
@@ -192,4 +194,65 @@ func TestPartitionIsWholeShards(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScanMembersIsMembers: scanMembers visits exactly the members
+// Members returns, page by page, in the same order, with the same last id;
+// and stops at fn's error.
+func TestScanMembersIsMembers(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := NewMemoryStore()
+		ctx := context.Background()
+		n := rapid.IntRange(0, 60).Draw(t, "devices")
+		var ms []NewMember
+		for i := range n {
+			id := fmt.Sprintf("35%013d", rapid.IntRange(0, 1<<20).Draw(t, "key")*64+i)
+			if rapid.Bool().Draw(t, "text") {
+				id = fmt.Sprintf("dev-%d", i)
+			}
+			ms = append(ms, NewMember{Member: Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: time.Unix(1, 0)}})
+		}
+		if err := s.Update(ctx, func(tx Tx) error {
+			if err := tx.PutCampaign(Campaign{ID: "c1", Account: "acme"}); err != nil {
+				return err
+			}
+			return tx.AddMembers("c1", ms)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		limit := rapid.IntRange(1, 25).Draw(t, "limit")
+		err := s.View(ctx, func(tx Tx) error {
+			mt := tx.(*memTx)
+			after := ""
+			for {
+				want, err := mt.Members("c1", after, limit)
+				if err != nil {
+					return err
+				}
+				var got []Member
+				k, last, err := mt.scanMembers("c1", after, limit, func(m *Member) error {
+					got = append(got, *m)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if k != len(want) || fmt.Sprint(got) != fmt.Sprint(want) || (k > 0 && last != want[k-1].DeviceID) {
+					t.Fatalf("after %q: scan %d %v (last %q), Members %v", after, k, got, last, want)
+				}
+				if k < limit {
+					break
+				}
+				after = last
+			}
+			stop := errors.New("stop")
+			if k, _, err := mt.scanMembers("c1", "", -1, func(*Member) error { return stop }); n > 0 && (err != stop || k != 0) {
+				t.Fatalf("fn's error: %d visited, %v", k, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
