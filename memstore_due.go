@@ -118,6 +118,13 @@ func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 	}
 }
 
+// reserve makes room for n more entries due at due, so that adding them
+// one by one copies none.
+func (x *dueIndex) reserve(due int64, n int) {
+	b := x.bucket(due >> dueShift)
+	b.items = slices.Grow(b.items, n)
+}
+
 // bucket returns the bucket of key, adding it when new.
 func (x *dueIndex) bucket(key int64) *dueBucket {
 	for _, b := range x.recent {

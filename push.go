@@ -3,6 +3,7 @@ package fota
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/fotakit/fota/campaign"
@@ -91,6 +92,13 @@ type Receipt struct {
 	// number (2.04 Changed is 204, 4.00 is 400, 4.05 is 405) for LwM2M,
 	// the SyncML status for OMA-DM (202: accepted for later processing).
 	Status int `json:"status,omitempty"`
+	// Value is what an LwM2M device's 2.05 Content answer to an Observe
+	// or a Read carried: /5/0/3 and /5/0/5. The Manager takes it as the
+	// observation it is, in the same operation, as Observation would
+	// next; nil leaves it to a call of Observation. A Value the device's
+	// machine cannot reach fails the whole Confirm as Observation would
+	// fail, and changes nothing: the lease stands until it expires.
+	Value *lwm2m.Observation `json:"value,omitempty"`
 }
 
 // PushResult is what a push-side call did to the device.
@@ -500,6 +508,15 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 	if cmd.Kind == 0 || cmd.Kind >= numCommandKinds {
 		return PushResult{}, &RequestError{Field: "kind", Value: cmd.Kind.String(), Reason: "unknown command"}
 	}
+	if v := r.Value; v != nil {
+		if (cmd.Kind != CommandObserve && cmd.Kind != CommandRead) || !r.Delivered || r.Status < 200 || r.Status >= 300 {
+			return PushResult{}, &RequestError{Field: "value", Value: v.String(),
+				Reason: "only an Observe or a Read that the device answered with 2.xx carries a value, not " + cmd.Kind.String() + " " + strconv.Itoa(r.Status)}
+		}
+		if _, err := lwm2m.ParseObservation(int64(v.State), int64(v.Result)); err != nil {
+			return PushResult{}, asRequestError(err)
+		}
+	}
 	o := getOp()
 	defer o.release()
 	o.push.cmd, o.push.receipt = cmd, r
@@ -549,6 +566,9 @@ func (m *Manager) confirm(tx DeviceTx, o *op) error {
 	case device.LWM2M:
 		if err := m.confirmLwM2M(o, p, cmd.Kind, r.Status); err != nil {
 			return err
+		}
+		if r.Value != nil {
+			return m.observed(tx, o, p, *r.Value)
 		}
 	case device.OMADM:
 		if omadm.ExecAccepted(r.Status) {
@@ -699,13 +719,20 @@ func (m *Manager) Observation(ctx context.Context, deviceID string, obs lwm2m.Ob
 
 func (m *Manager) observation(tx DeviceTx, o *op) error {
 	a := &o.push
-	deviceID, obs := a.deviceID, a.obs
 	var pm pushMember // on the stack: copying the campaign in needs no write barrier
 	p := &pm
 	a.res = PushResult{}
 	if err := loadPush(tx, o.now, "observation", device.LWM2M, p); err != nil {
 		return err
 	}
+	return m.observed(tx, o, p, a.obs)
+}
+
+// observed applies observation obs to the LwM2M member p: an Observation,
+// or the value of a confirmed Observe or Read.
+func (m *Manager) observed(tx DeviceTx, o *op, p *pushMember, obs lwm2m.Observation) error {
+	a := &o.push
+	deviceID := p.mem.DeviceID
 	t, err := trackerOf(p.mem.Push)
 	if err != nil {
 		return err

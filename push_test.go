@@ -556,3 +556,100 @@ func TestPushStaleNotificationAfterReset(t *testing.T) {
 		t.Fatalf("devices: %+v, %v", page, err)
 	}
 }
+
+// TestConfirmCarriesTheValue: the value an Observe's or a Read's 2.05
+// answer carried, given in the Receipt, is taken as the observation it is
+// in the same operation: the package write comes out of the Confirm as it
+// would out of the Observation after it. A value on a command that carries
+// none, or on a refused one, is bad input; a value the device's machine
+// cannot reach (a notification from before a reset) fails the whole
+// Confirm and changes nothing: the same command confirmed without it then
+// succeeds.
+func TestConfirmCarriesTheValue(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewMock()
+	clk.Set(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC))
+	ids := []string{imeiOf("d1"), imeiOf("d2"), imeiOf("d3")}
+	var infos []fota.DeviceInfo
+	for _, id := range ids {
+		infos = append(infos, fota.DeviceInfo{DeviceID: id, Account: "acme", Protocol: device.LWM2M, Make: "Acme", Model: "Lamp",
+			Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	}
+	m, err := fota.New(fota.Config{Inventory: fota.NewMemoryInventory(infos...), Clock: clk, NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := schedule.DateOf(clk.Now()).AddDays(1)
+	info, err := m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "fw",
+		FirmwareTo: "2.0", StartDate: start, EndDate: start.AddDays(2), DeviceList: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(info.StartsAt)
+	cmds, _, err := m.Outbox(ctx, 0)
+	if err != nil || len(cmds) != 3 {
+		t.Fatalf("outbox: %v, %v", cmds, err)
+	}
+	idle := lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
+	downloaded := lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
+
+	// d1 in two calls, d2 in one: the same write comes out.
+	if res, err := m.Confirm(ctx, cmds[0], fota.Receipt{Delivered: true, Status: 205}); err != nil || res.Next != nil {
+		t.Fatalf("d1's observe: %+v, %v", res, err)
+	}
+	two, err := m.Observation(ctx, ids[0], idle)
+	if err != nil || two.Next == nil {
+		t.Fatalf("d1's value: %+v, %v", two, err)
+	}
+	one, err := m.Confirm(ctx, cmds[1], fota.Receipt{Delivered: true, Status: 205, Value: &idle})
+	if err != nil || one.Next == nil || one.Next.Kind != two.Next.Kind || one.State != two.State {
+		t.Fatalf("d2's observe with its value: %+v, %v; d1 in two calls: %+v", one, err, two)
+	}
+
+	// A value on a write, or on a refused observe: bad input, nothing done.
+	write := *one.Next
+	for _, rc := range []fota.Receipt{{Delivered: true, Status: 204, Value: &idle}} {
+		_, err := m.Confirm(ctx, write, rc)
+		var re *fota.RequestError
+		if !errors.Is(err, fota.ErrBadRequest) || !errors.As(err, &re) || re.Field != "value" {
+			t.Fatalf("value on %s %d: %v", write.Kind, rc.Status, err)
+		}
+	}
+	if res, err := m.Confirm(ctx, write, fota.Receipt{Delivered: true, Status: 204}); err != nil || res.State != device.StateNotified {
+		t.Fatalf("the write confirmed after the refusal: %+v, %v", res, err)
+	}
+
+	// d3 holds an earlier download: reset, then a Read whose value is
+	// from before the reset. Refused whole; the Read's lease stands.
+	d3 := cmds[2]
+	if d3.Kind != fota.CommandObserve {
+		t.Fatalf("d3: %v", d3.Kind)
+	}
+	if _, err := m.Confirm(ctx, d3, fota.Receipt{Delivered: false, Value: &idle}); !errors.Is(err, fota.ErrBadRequest) {
+		t.Fatalf("a value on an undelivered observe: %v", err)
+	}
+	res, err := m.Confirm(ctx, d3, fota.Receipt{Delivered: true, Status: 205, Value: &downloaded})
+	if err != nil || res.Next == nil || res.Next.Kind != fota.CommandReset {
+		t.Fatalf("d3's observe: %+v, %v", res, err)
+	}
+	if _, err := m.Confirm(ctx, *res.Next, fota.Receipt{Delivered: true, Status: 204}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(fota.DefaultPushPolicy().ObserveTimeout)
+	later, _, err := m.Outbox(ctx, 0)
+	var read *fota.Command
+	for i := range later {
+		if later[i].DeviceID == d3.DeviceID {
+			read = &later[i]
+		}
+	}
+	if err != nil || read == nil || read.Kind != fota.CommandRead {
+		t.Fatalf("outbox after ObserveTimeout: %v, %v; want d3's read", later, err)
+	}
+	if res, err := m.Confirm(ctx, *read, fota.Receipt{Delivered: true, Status: 205, Value: &downloaded}); !errors.Is(err, lwm2m.ErrUnreachable) || res.Next != nil {
+		t.Fatalf("a stale value: %+v, %v", res, err)
+	}
+	if res, err := m.Confirm(ctx, *read, fota.Receipt{Delivered: true, Status: 205, Value: &idle}); err != nil || res.Next == nil || res.Next.Kind != fota.CommandWritePackage {
+		t.Fatalf("the read confirmed again with a fresh value: %+v, %v", res, err)
+	}
+}

@@ -44,6 +44,9 @@ func (r *runner) callConfirm(cmd fota.Command, rc fota.Receipt) (fota.PushResult
 	if !rc.Delivered {
 		r.totals.Undelivered++
 	}
+	if rc.Value != nil {
+		r.totals.Observations++
+	}
 	r.totals.ManagerCalls++
 	return r.m.Confirm(r.ctx, cmd, rc)
 }
@@ -205,9 +208,8 @@ func (r *runner) readAheadCommands(cmds []fota.Command) {
 
 // What a device tells the server after answering a command.
 const (
-	tellNothing  = iota
-	tellResponse // the value of an observe or a read: it comes with the answer
-	tellNotify   // a notification of a change: it may be lost
+	tellNothing = iota
+	tellNotify  // a notification of a change: it may be lost
 )
 
 // send hands cmd to its device at now, confirms what came of it, passes
@@ -303,7 +305,10 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 	state := lwm2m.State(d.st)
 	switch kind {
 	case fota.CommandObserve, fota.CommandRead:
-		return ok(205), tellResponse, nil // 2.05 Content: the current value
+		// 2.05 Content: the answer carries the current value.
+		rc := ok(205)
+		rc.Value = &lwm2m.Observation{State: state, Result: lwm2m.Result(d.res)}
+		return rc, tellNothing, nil
 	case fota.CommandReset:
 		if _, err := lwm2m.Step(state, lwm2m.EventReset); err != nil {
 			return ok(405), tellNothing, nil // Updating: 4.05 Method Not Allowed
