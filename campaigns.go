@@ -286,6 +286,9 @@ const admitBatch = 1000
 // announces them after its commit (announce).
 func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
 	a := admission{m: m, tx: tx, c: c, now: o.now}
+	if r, ok := tx.(dueReserver); ok && c.Family == device.FamilyPush && len(ids) > admitBatch {
+		r.reserveDue(c.StartsAt, len(ids)) // its devices are all due at the start
+	}
 	batch := make([]NewMember, 0, min(len(ids), admitBatch))
 	accepted := 0
 	for i, id := range ids {
@@ -310,6 +313,12 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gat
 		}
 	}
 	return accepted, nil
+}
+
+// dueReserver is a transaction that can make room for n push members due
+// at once (MemoryStore's), before a schedule adds them a batch at a time.
+type dueReserver interface {
+	reserveDue(due time.Time, n int)
 }
 
 // gatherLimit is the largest device list whose changes an operation

@@ -110,7 +110,7 @@ func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 		*v = x.ver
 		x.live++
 		b := x.bucket(due >> dueShift)
-		b.items = append(b.items, dueEntry{off: uint32(due - b.key<<dueShift), camp: c.idx, slot: slot, ver: x.ver})
+		b.add(dueEntry{off: uint32(due - b.key<<dueShift), camp: c.idx, slot: slot, ver: x.ver})
 		x.entries++
 	}
 	if x.entries > 2*x.live+dueSlack {
@@ -123,6 +123,17 @@ func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 func (x *dueIndex) reserve(due int64, n int) {
 	b := x.bucket(due >> dueShift)
 	b.items = slices.Grow(b.items, n)
+}
+
+// add appends e to bucket b. A full bucket doubles: a busy one (every
+// device of a campaign answering within seconds, each filed again a lease
+// or an ObserveTimeout ahead) takes hundreds of thousands of entries one
+// at a time, and append's growth of a quarter copies each some five times.
+func (b *dueBucket) add(e dueEntry) {
+	if len(b.items) == cap(b.items) {
+		b.items = slices.Grow(b.items, max(len(b.items), 16))
+	}
+	b.items = append(b.items, e)
 }
 
 // bucket returns the bucket of key, adding it when new.

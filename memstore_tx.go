@@ -458,16 +458,6 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 	}
 	s := tx.s
 	tx.seek(ms[0].DeviceID)
-	// A schedule's push members are all due at its start: one bucket of
-	// the due index takes them all, sized once its first is in.
-	together := 0
-	if due := ms[0].Push.DueAt; !due.IsZero() {
-		for i := range ms {
-			if ms[i].Push.DueAt.Equal(due) {
-				together++
-			}
-		}
-	}
 	for i := range ms {
 		m := &ms[i]
 		if err := checkState(m.State); err != nil {
@@ -478,15 +468,22 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 			return &RequestError{Field: "deviceList", Value: m.DeviceID, Reason: "already in campaign " + campaignID}
 		}
 		tx.append(c, h, packMember(&m.Member))
-		if i == 0 && together > 1 && c.pc.Load() != nil {
-			s.due.reserve(micro(m.Push.DueAt), together-1)
-		}
 		if m.Hold && s.devs.at(h).active != c.idx+1 {
 			tx.logActive(h)
 			s.setActive(h, c.idx+1, "")
 		}
 	}
 	return nil
+}
+
+// reserveDue makes room in the due index for n members due at due: a
+// schedule adds its push members, all due at its start, a batch at a
+// time (dueReserver).
+func (tx *memTx) reserveDue(due time.Time, n int) {
+	if tx.write() == nil {
+		tx.exclusive()
+		tx.s.due.reserve(micro(due), n)
+	}
 }
 
 func (tx *memTx) DeleteMember(campaignID, deviceID string) error {
