@@ -51,12 +51,12 @@ type worker struct {
 	r *runner
 	m *fota.Manager // its replica: Observer is the worker
 	// Its share (the batch, or share when the batch is shared out),
-	// whether to read it ahead (not when the loop did), and per event
-	// what it did.
-	evs   []event
-	share []event
-	ahead bool
-	done  []eventResult
+	// from which event on to read it ahead (the loop read those before),
+	// and per event what it did.
+	evs      []event
+	share    []event
+	readFrom int
+	done     []eventResult
 	// The changes its Manager told, device ones in order (eventResult
 	// says whose they are), campaign ones apart.
 	changes     []fota.Change
@@ -196,12 +196,13 @@ func (w *worker) serve() {
 }
 
 // runBatch runs a batch of events at instant at and replays what they
-// did. It returns the first error in event order.
-func (r *runner) runBatch(at int64, evs []event) error {
+// did; the loop read its first covered events ahead. It returns the first
+// error in event order.
+func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	split := len(r.workers) > 1 && len(evs) >= 2*minShare
 	if !split {
 		// The loop read these ahead (readAhead), on this core.
-		r.workers[0].evs, r.workers[0].ahead = evs, len(evs) > 1
+		r.workers[0].evs, r.workers[0].readFrom = evs, covered
 		r.workers[0].run(at)
 		if err := r.workers[0].err; err != nil {
 			return err
@@ -215,7 +216,7 @@ func (r *runner) runBatch(at int64, evs []event) error {
 			w.share = append(w.share, ev)
 		}
 		for _, w := range r.workers {
-			w.evs, w.ahead = w.share, true
+			w.evs, w.readFrom = w.share, 0 // the loop read ahead on its own core
 		}
 		for _, w := range r.workers[1:] {
 			w.post(at)
@@ -277,7 +278,7 @@ func (r *runner) runBatch(at int64, evs []event) error {
 }
 
 // run handles the worker's share, reading each 32 events' records ahead
-// (fota.MemoryStore.Prefetch) when ahead is set, and stops at the first
+// (fota.MemoryStore.Prefetch) from readFrom on, and stops at the first
 // error.
 func (w *worker) run(at int64) {
 	w.done, w.changes, w.campChanges, w.steps = w.done[:0], w.changes[:0], w.campChanges[:0], w.steps[:0]
@@ -285,8 +286,8 @@ func (w *worker) run(at int64) {
 	r := w.r
 	for s := 0; s < len(w.evs); s += aheadEvents {
 		share := w.evs[s:min(len(w.evs), s+aheadEvents)]
-		if w.ahead {
-			w.readAhead(share)
+		if skip := w.readFrom - s; skip < len(share) {
+			w.readAhead(share[max(skip, 0):])
 		}
 		for _, ev := range share {
 			if r.stale(ev) {

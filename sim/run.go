@@ -562,9 +562,11 @@ func (r *runner) loop() error {
 		switch ev.kind {
 		case evCheckIn, evReport:
 			// The batch's workers count its events, and its dropped ones.
+			// readAhead covered ev and the r.ahead events after it.
+			covered := max(r.ahead, 0) + 1
 			batch := r.gather(at, ev)
 			r.ahead -= len(batch) - 1
-			err = r.runBatch(at, batch)
+			err = r.runBatch(at, batch, covered)
 		default:
 			r.totals.Events++
 		}
