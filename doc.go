@@ -54,6 +54,8 @@
 //	info, err = m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{...})
 //	cmds, next, err := m.Outbox(ctx, 100) // leased to this caller
 //	res, err := m.Confirm(ctx, cmds[0], fota.Receipt{Delivered: true, Status: 204})
+//	// An Observe's or a Read's 2.05 carries /5/0/3 and /5/0/5: one call.
+//	res, err = m.Confirm(ctx, observe, fota.Receipt{Delivered: true, Status: 205, Value: &obs})
 //	res, err = m.Observation(ctx, imei, lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success})
 //	res, err = m.Alert(ctx, imei, alert) // OMA-DM Generic Alert
 //	res, err = m.Connected(ctx, imei)    // a registration or session: push now
