@@ -344,7 +344,7 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit ca9939d) on this project's shared 2-core
+// Measured in one run (commit af8e2f3) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
@@ -358,44 +358,47 @@
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100):
-//     fota/100000 7.6 µs CPU, 497 B a device; fota/1000000 7.0 µs, 434 B;
-//     looplab-per-device/100000 31 µs, 3,681 B; looplab-per-device/1000000
-//     67 µs, 3,951 B. At a million devices the looplab-per-device design
-//     takes 9.5x fota's CPU time (7.5x its wall time) and 9.1x its memory:
-//     the bars (10x each) are not met. (The baseline itself varies: 43 to
-//     77 µs a device in runs of the same week.) fota's time per device at
-//     a million over at 100,000: 0.95 in wall time, 0.93 in CPU time (bar:
-//     1.25).
+//     fota/100000 6.6 µs CPU, 375 B a device; fota/1000000 6.4 µs, 292 B;
+//     looplab-per-device/100000 28 µs, 3,789 B; looplab-per-device/1000000
+//     64 µs, 3,794 B. At a million devices the looplab-per-device design
+//     takes 9.9x fota's CPU time (7.8x its wall time: its collector runs
+//     on the other core) and 13.0x its memory: the memory bar (10x) is
+//     met, the time bar (10x) not quite (11.5x and 9.0x CPU in two other
+//     runs of the day; the baseline varies from 59 to 70 µs a device).
+//     fota's time per device at a million over at 100,000: 0.98 in wall
+//     time, 0.97 in CPU time (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 7.2 s wall, 7.0 s CPU, peak heap
-//     267 B a device (bars: 5 s, not met; 300 B, met); 6.5 to 6.8 s in
-//     other runs of the day. With -workers 2: 7.5 s wall, 9.4 s CPU in the
-//     same run, 6.5 s in others. The command runs the collector at
-//     GOGC=10: the heap is mostly pointer-free columns, so collecting
-//     often costs no measurable time and the peak stays near the live
-//     heap. At the start of this work it took 14.2 s at 524 B a device;
-//     before the dense store (branch mem), 115 s at 1,519 B.
+//     pilot of 20, then a 7-day rollout): 6.2 s wall, 5.9 s CPU, peak heap
+//     265 B a device (bars: 5 s, not met; 300 B, met). The command runs
+//     the collector at GOGC=10: the heap is mostly pointer-free columns,
+//     so collecting often costs no measurable time and the peak stays
+//     near the live heap. At the start of this work it took 14.2 s at 524
+//     B a device; before the dense store (branch mem), 115 s at 1,519 B.
+//     Two workers (-workers 2) made it no shorter.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.31x the HTTP rollout's CPU time a
-//     device (bar: at most 1, not met), OMA-DM 0.61x. An LwM2M device at
-//     rest makes about 8 Manager calls (3 confirmations: observe, package
-//     write, Execute; about 5 observations: the observe's value,
-//     Downloading, Downloaded, Updating, the result) where an HTTP device
-//     makes 5.8 and an OMA-DM device 2.
+//     and OMA-DM devices): LwM2M takes 1.16x the HTTP rollout's CPU time a
+//     device (bar: at most 1, not met; 1.03x and 1.17x in two other runs
+//     of the day), OMA-DM 0.61x. An LwM2M device at rest makes about 7
+//     Manager calls (3 confirmations: observe, with the value its answer
+//     carried, package write, Execute; about 4 notifications: Downloading,
+//     Downloaded, Updating, the result) where an HTTP device makes 5.8 and
+//     an OMA-DM device 2.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 142 B for a push campaign:
 //     the push bookkeeping adds 56 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
-// -cpuprofile): the Manager's check-ins about 32 %, reports 14 % and
-// Schedule 15 %; reading ahead 14 % (most of it the store's staged loads,
+// -cpuprofile): the Manager's check-ins about 36 %, reports 13 % and
+// Schedule 15 %; reading ahead 15 % (most of it the store's staged loads,
 // the cache misses the operations no longer wait for); the simulator's
 // loop and queue about 8 %; the collector runs beside it on the other
 // core. Where the memory goes (live heap at its peak, on the rollout's
 // first night, about 250 B a device): the store's check-in history about
 // 100 B (8 check-ins of 12 bytes kept per device), device rows 32 B,
 // members 24 B and id table 16 B; the simulator's queue about 40 B and
-// device records 32 B.
+// device records 32 B. A run allocates about 390 B a device in all, most
+// of it live: the end of a campaign, its announcement after a schedule
+// and the final tally read no page of members.
 //
 // # Reusing the clock and the queue
 //
