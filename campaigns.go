@@ -286,8 +286,13 @@ const admitBatch = 1000
 // announces them after its commit (announce).
 func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
 	a := admission{m: m, tx: tx, c: c, now: o.now}
-	if r, ok := tx.(dueReserver); ok && c.Family == device.FamilyPush && len(ids) > admitBatch {
-		r.reserveDue(c.StartsAt, len(ids)) // its devices are all due at the start
+	if len(ids) > admitBatch {
+		if r, ok := tx.(deviceReserver); ok {
+			r.reserveDevices(len(ids))
+		}
+		if r, ok := tx.(dueReserver); ok && c.Family == device.FamilyPush {
+			r.reserveDue(c.StartsAt, len(ids)) // its devices are all due at the start
+		}
 	}
 	batch := make([]NewMember, 0, min(len(ids), admitBatch))
 	accepted := 0
@@ -313,6 +318,12 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gat
 		}
 	}
 	return accepted, nil
+}
+
+// deviceReserver is a transaction that can make room for a schedule of n
+// devices (MemoryStore's) before adding those it does not hold.
+type deviceReserver interface {
+	reserveDevices(n int)
 }
 
 // dueReserver is a transaction that can make room for n push members due

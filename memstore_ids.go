@@ -205,8 +205,20 @@ func (s *MemoryStore) insert(h uint32, p *probe) {
 
 // rehash rebuilds the table for the devices held, twice as large as they
 // need at least.
-func (s *MemoryStore) rehash() {
-	n := s.devs.len() + 1
+func (s *MemoryStore) rehash() { s.rehashFor(s.devs.len() + 1) }
+
+// reserve makes the table take n more devices without growing, so that a
+// schedule of a million new devices builds it once rather than some
+// twenty times over. The store must be stopped.
+func (s *MemoryStore) reserve(n int) {
+	if n > 0 && (s.table.used+n)*4 > len(s.table.slots)*3 {
+		s.rehashFor(s.devs.len() + n)
+	}
+}
+
+// rehashFor rebuilds the table, placing the devices held, twice as large
+// as n devices need at least.
+func (s *MemoryStore) rehashFor(n int) {
 	size := 1 << bits.Len(uint(n*2))
 	s.table = deviceTable{slots: make([]uint64, size), gen: s.table.gen + 1}
 	mask := uint64(size - 1)

@@ -256,3 +256,52 @@ func TestScanMembersIsMembers(t *testing.T) {
 		}
 	})
 }
+
+// TestReserveDevices: a schedule's reservation builds the id table once
+// for its new devices: adding them grows it no more, and every device
+// held before and after is found. A schedule of devices the store mostly
+// holds reserves nothing.
+func TestReserveDevices(t *testing.T) {
+	s := NewMemoryStore()
+	ctx := context.Background()
+	add := func(from, n int) {
+		t.Helper()
+		var ms []NewMember
+		for i := from; i < from+n; i++ {
+			ms = append(ms, NewMember{Member: Member{CampaignID: "c1", DeviceID: fmt.Sprintf("35%013d", i), State: device.StateAccepted, UpdatedAt: time.Unix(1, 0)}})
+		}
+		if err := s.Update(ctx, func(tx Tx) error {
+			tx.(*memTx).reserveDevices(n)
+			if _, err := tx.Campaign("c1"); err != nil {
+				if err := tx.PutCampaign(Campaign{ID: "c1", Account: "acme"}); err != nil {
+					return err
+				}
+			}
+			gen := s.table.gen
+			if err := tx.AddMembers("c1", ms); err != nil {
+				return err
+			}
+			if s.table.gen != gen {
+				t.Errorf("adding %d devices after reserving grew the table", n)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(0, 300)
+	add(300, 5000)
+	size := len(s.table.slots)
+	if err := s.Update(ctx, func(tx Tx) error { tx.(*memTx).reserveDevices(3000); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.table.slots) != size {
+		t.Errorf("a reservation for devices the store holds grew the table from %d to %d slots", size, len(s.table.slots))
+	}
+	for i := range 5300 {
+		p := probeOf(fmt.Sprintf("35%013d", i))
+		if s.find(&p) == noDevice {
+			t.Fatalf("device %d not found", i)
+		}
+	}
+}

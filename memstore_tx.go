@@ -476,6 +476,17 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 	return nil
 }
 
+// reserveDevices makes room in the id table for a schedule of n devices,
+// when the store holds fewer than n: most are then new to it, and the
+// table is built once (deviceReserver). A schedule of devices the store
+// mostly holds already reserves nothing.
+func (tx *memTx) reserveDevices(n int) {
+	if tx.write() == nil && tx.s.devs.len() < n {
+		tx.exclusive()
+		tx.s.reserve(n)
+	}
+}
+
 // reserveDue makes room in the due index for n members due at due: a
 // schedule adds its push members, all due at its start, a batch at a
 // time (dueReserver).
