@@ -36,7 +36,7 @@ type DeviceInfo struct {
 // MemoryInventory is an Inventory held in memory, for tests, examples and
 // simulations. It is safe for concurrent use.
 //
-// A device takes one pointer-free row of 32 bytes and a map entry keyed by
+// A device takes one pointer-free row of 40 bytes and a map entry keyed by
 // its id read as a number (an IMEI, an MEID in decimal); its account,
 // make, model and software are kept once each, however many devices share
 // them. A million devices hold about 60 MB that the collector never
