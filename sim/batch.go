@@ -46,6 +46,8 @@ const spinFor = 100_000
 // batchable reports the events that may run in a batch.
 func batchable(k eventKind) bool { return k == evCheckIn || k == evReport }
 
+func isBatchable(ev event) bool { return batchable(ev.kind) }
+
 // worker runs its share of a batch.
 type worker struct {
 	r *runner

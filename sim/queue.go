@@ -280,6 +280,23 @@ func (q *Queue[T]) Pop() (at int64, v T, ok bool) {
 	if it == nil {
 		return at, v, false
 	}
+	return q.take(it)
+}
+
+// PopAt removes and returns the earliest event when it is at instant at
+// and keep accepts it; ok is false, and nothing is removed, otherwise. (A
+// Peek and a Pop in one look.)
+func (q *Queue[T]) PopAt(at int64, keep func(T) bool) (v T, ok bool) {
+	it := q.first()
+	if it == nil || it.at != at || !keep(it.v) {
+		return v, false
+	}
+	_, v, ok = q.take(it)
+	return v, ok
+}
+
+// take removes it, the earliest event, and returns it.
+func (q *Queue[T]) take(it *queued[T]) (at int64, v T, ok bool) {
 	top := *it
 	q.popped, q.hasPopped = top.at>>slotBits, true
 	switch {

@@ -85,6 +85,23 @@ func TestQueue(t *testing.T) {
 					t.Fatalf("popped %d at %v (%v), want %d at %v", v, at, ok, want.v, want.at)
 				}
 			},
+			"popAt": func(t *rapid.T) {
+				// Pops the earliest only when it is at the instant asked and
+				// accepted (here: odd); else removes nothing.
+				at := instant.Draw(t, "at")
+				if len(m.items) > 0 && rapid.Bool().Draw(t, "asked") {
+					at = m.items[0].at
+				}
+				odd := func(v int) bool { return v%2 == 1 }
+				v, ok := q.PopAt(at, odd)
+				want := len(m.items) > 0 && m.items[0].at == at && odd(m.items[0].v)
+				if ok != want || ok && v != m.items[0].v {
+					t.Fatalf("PopAt(%v) = %d, %v; queued %v", at, v, ok, m.items)
+				}
+				if ok {
+					m.items = m.items[1:]
+				}
+			},
 			"upcoming": func(t *rapid.T) {
 				// A hint: up to n queued events, in the order they will pop.
 				n := rapid.IntRange(0, 20).Draw(t, "n")

@@ -623,11 +623,10 @@ func (r *runner) loop() error {
 func (r *runner) gather(at int64, ev event) []event {
 	batch := append(r.batch[:0], ev)
 	for {
-		next, nev, ok := r.q.Peek()
-		if !ok || next != at || !batchable(nev.kind) {
+		nev, ok := r.q.PopAt(at, isBatchable)
+		if !ok {
 			break
 		}
-		r.q.Pop()
 		batch = append(batch, nev)
 	}
 	r.batch = batch
