@@ -344,7 +344,7 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit af8e2f3) on this project's shared 2-core
+// Measured in one run (commit 402c130) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
@@ -358,29 +358,29 @@
 //   - BenchmarkFleet (one op: a 7-day HTTP campaign over the fleet, from
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100):
-//     fota/100000 6.6 µs CPU, 375 B a device; fota/1000000 6.4 µs, 292 B;
-//     looplab-per-device/100000 28 µs, 3,789 B; looplab-per-device/1000000
-//     64 µs, 3,794 B. At a million devices the looplab-per-device design
-//     takes 9.9x fota's CPU time (7.8x its wall time: its collector runs
+//     fota/100000 6.4 µs CPU, 374 B a device; fota/1000000 6.0 µs, 294 B;
+//     looplab-per-device/100000 28 µs, 3,404 B; looplab-per-device/1000000
+//     56 µs, 3,836 B. At a million devices the looplab-per-device design
+//     takes 9.3x fota's CPU time (7.5x its wall time: its collector runs
 //     on the other core) and 13.0x its memory: the memory bar (10x) is
-//     met, the time bar (10x) not quite (11.5x and 9.0x CPU in two other
-//     runs of the day; the baseline varies from 59 to 70 µs a device).
-//     fota's time per device at a million over at 100,000: 0.98 in wall
-//     time, 0.97 in CPU time (bar: 1.25).
+//     met, the time bar (10x) not quite (9.0x to 11.5x CPU in other runs
+//     of the day; the baseline alone varies from 56 to 70 µs a device).
+//     fota's time per device at a million over at 100,000: 0.94 in wall
+//     time, 0.93 in CPU time (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 6.2 s wall, 5.9 s CPU, peak heap
-//     265 B a device (bars: 5 s, not met; 300 B, met). The command runs
+//     pilot of 20, then a 7-day rollout): 6.1 s wall, 5.9 s CPU, peak heap
+//     268 B a device (bars: 5 s, not met; 300 B, met). The command runs
 //     the collector at GOGC=10: the heap is mostly pointer-free columns,
 //     so collecting often costs no measurable time and the peak stays
 //     near the live heap. At the start of this work it took 14.2 s at 524
 //     B a device; before the dense store (branch mem), 115 s at 1,519 B.
 //     Two workers (-workers 2) made it no shorter.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices): LwM2M takes 1.16x the HTTP rollout's CPU time a
-//     device (bar: at most 1, not met; 1.03x and 1.17x in two other runs
-//     of the day), OMA-DM 0.61x. An LwM2M device at rest makes about 7
-//     Manager calls (3 confirmations: observe, with the value its answer
-//     carried, package write, Execute; about 4 notifications: Downloading,
+//     and OMA-DM devices): LwM2M takes 1.11x the HTTP rollout's CPU time a
+//     device (bar: at most 1, not met; 1.03x to 1.17x in other runs of the
+//     day), OMA-DM 0.61x. An LwM2M device at rest makes about 7 Manager
+//     calls (3 confirmations: observe, with the value its answer carried,
+//     package write, Execute; about 4 notifications: Downloading,
 //     Downloaded, Updating, the result) where an HTTP device makes 5.8 and
 //     an OMA-DM device 2.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
