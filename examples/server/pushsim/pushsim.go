@@ -91,7 +91,7 @@ type Config struct {
 // Stats counts what the transport did.
 type Stats struct {
 	Commands     uint64 // commands carried to a device and confirmed
-	Observations uint64 // LwM2M observations reported
+	Observations uint64 // LwM2M observations reported: notifications, and the values of observes and reads
 	Alerts       uint64 // OMA-DM Generic Alerts reported
 	Unanswered   uint64 // commands for a device that is off or not simulated, confirmed as not delivered
 	Connections  uint64 // devices that came back (Connect), reported through Connected
@@ -270,6 +270,9 @@ func (t *Transport) carry(ctx context.Context, first fota.Command) {
 		receipt, says := t.receive(d, c)
 		res, err := t.m.Confirm(ctx, c, receipt)
 		t.stats.Commands++
+		if receipt.Value != nil {
+			t.stats.Observations++
+		}
 		queue = t.follow(queue, c.DeviceID, "confirm "+c.Kind.String(), res, err)
 		for _, obs := range says {
 			res, err := t.m.Observation(ctx, c.DeviceID, obs)
@@ -302,8 +305,8 @@ func (t *Transport) receive(d *simDevice, c fota.Command) (fota.Receipt, []lwm2m
 	case fota.CommandExec: // OMA-DM: accepted for later processing
 		t.schedule(event{at: now.Add(t.cfg.Download + t.cfg.Update), deviceID: c.DeviceID, alert: true})
 		return fota.Receipt{Delivered: true, Status: 202}, nil
-	case fota.CommandObserve, fota.CommandRead: // 2.05 Content: the current value
-		return fota.Receipt{Delivered: true, Status: 205}, []lwm2m.Observation{{State: d.state, Result: d.result}}
+	case fota.CommandObserve, fota.CommandRead: // 2.05 Content: the current value, with the answer
+		return fota.Receipt{Delivered: true, Status: 205, Value: &lwm2m.Observation{State: d.state, Result: d.result}}, nil
 	case fota.CommandReset:
 		return fota.Receipt{Delivered: true, Status: 204}, d.reach(lwm2m.Idle, lwm2m.Initial)
 	case fota.CommandWritePackage:
