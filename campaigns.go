@@ -286,13 +286,12 @@ const admitBatch = 1000
 // announces them after its commit (announce).
 func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
 	a := admission{m: m, tx: tx, c: c, now: o.now}
-	if len(ids) > admitBatch {
-		if r, ok := tx.(deviceReserver); ok {
-			r.reserveDevices(len(ids))
+	if r, ok := tx.(scheduleReserver); ok && len(ids) > admitBatch {
+		var due time.Time
+		if c.Family == device.FamilyPush {
+			due = c.StartsAt // its devices are all due at the start
 		}
-		if r, ok := tx.(dueReserver); ok && c.Family == device.FamilyPush {
-			r.reserveDue(c.StartsAt, len(ids)) // its devices are all due at the start
-		}
+		r.reserveSchedule(len(ids), due)
 	}
 	batch := make([]NewMember, 0, min(len(ids), admitBatch))
 	accepted := 0
@@ -320,16 +319,12 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gat
 	return accepted, nil
 }
 
-// deviceReserver is a transaction that can make room for a schedule of n
-// devices (MemoryStore's) before adding those it does not hold.
-type deviceReserver interface {
-	reserveDevices(n int)
-}
-
-// dueReserver is a transaction that can make room for n push members due
-// at once (MemoryStore's), before a schedule adds them a batch at a time.
-type dueReserver interface {
-	reserveDue(due time.Time, n int)
+// scheduleReserver is a transaction that can make room for a schedule of
+// n devices (MemoryStore's) before it adds them a batch at a time: in its
+// id table, and, for push members all due at due (not zero), in its due
+// index.
+type scheduleReserver interface {
+	reserveSchedule(n int, due time.Time)
 }
 
 // gatherLimit is the largest device list whose changes an operation

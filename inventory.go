@@ -82,17 +82,16 @@ func (inv *MemoryInventory) put(d DeviceInfo) {
 	r := invRow{account: inv.text(d.Account), make: inv.text(d.Make), model: inv.text(d.Model),
 		software: inv.text(d.Software), protocol: d.Protocol, capable: d.FOTACapable,
 		active: d.ActiveConnected, licensed: d.Licensed, live: true}
-	k, numeric := numericKey(d.DeviceID)
+	k, numeric, i, found := inv.find(d.DeviceID)
 	if numeric {
 		r.key = k
 	} else {
 		r.id = inv.text(d.DeviceID)
 	}
-	if i, ok := inv.find(d.DeviceID); ok {
+	if found {
 		inv.rows[i] = r
 		return
 	}
-	var i uint32
 	if n := len(inv.free); n > 0 {
 		i, inv.free = inv.free[n-1], inv.free[:n-1]
 		inv.rows[i] = r
@@ -118,21 +117,21 @@ func (inv *MemoryInventory) text(s string) uint32 {
 	return i
 }
 
-// find returns the row of device id.
-func (inv *MemoryInventory) find(id string) (uint32, bool) {
-	if k, ok := numericKey(id); ok {
-		i, ok := inv.byNum[k]
-		return i, ok
+// find returns device id's key when id is numeric, and its row.
+func (inv *MemoryInventory) find(id string) (k idKey, numeric bool, row uint32, found bool) {
+	if k, numeric = numericKey(id); numeric {
+		row, found = inv.byNum[k]
+	} else {
+		row, found = inv.byText[id]
 	}
-	i, ok := inv.byText[id]
-	return i, ok
+	return k, numeric, row, found
 }
 
 // Delete forgets a device.
 func (inv *MemoryInventory) Delete(deviceID string) {
 	inv.mu.Lock()
-	if i, ok := inv.find(deviceID); ok {
-		if k, numeric := numericKey(deviceID); numeric {
+	if k, numeric, i, ok := inv.find(deviceID); ok {
+		if numeric {
 			delete(inv.byNum, k)
 		} else {
 			delete(inv.byText, deviceID)
@@ -147,7 +146,7 @@ func (inv *MemoryInventory) Delete(deviceID string) {
 func (inv *MemoryInventory) Lookup(_ context.Context, deviceID string) (DeviceInfo, bool, error) {
 	inv.mu.RLock()
 	defer inv.mu.RUnlock()
-	i, ok := inv.find(deviceID)
+	_, _, i, ok := inv.find(deviceID)
 	if !ok {
 		return DeviceInfo{}, false, nil
 	}

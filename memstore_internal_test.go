@@ -271,7 +271,7 @@ func TestReserveDevices(t *testing.T) {
 			ms = append(ms, NewMember{Member: Member{CampaignID: "c1", DeviceID: fmt.Sprintf("35%013d", i), State: device.StateAccepted, UpdatedAt: time.Unix(1, 0)}})
 		}
 		if err := s.Update(ctx, func(tx Tx) error {
-			tx.(*memTx).reserveDevices(n)
+			tx.(*memTx).reserveSchedule(n, time.Time{})
 			if _, err := tx.Campaign("c1"); err != nil {
 				if err := tx.PutCampaign(Campaign{ID: "c1", Account: "acme"}); err != nil {
 					return err
@@ -292,7 +292,7 @@ func TestReserveDevices(t *testing.T) {
 	add(0, 300)
 	add(300, 5000)
 	size := len(s.table.slots)
-	if err := s.Update(ctx, func(tx Tx) error { tx.(*memTx).reserveDevices(3000); return nil }); err != nil {
+	if err := s.Update(ctx, func(tx Tx) error { tx.(*memTx).reserveSchedule(3000, time.Time{}); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.table.slots) != size {

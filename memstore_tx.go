@@ -476,23 +476,20 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 	return nil
 }
 
-// reserveDevices makes room in the id table for a schedule of n devices,
-// when the store holds fewer than n: most are then new to it, and the
-// table is built once (deviceReserver). A schedule of devices the store
-// mostly holds already reserves nothing.
-func (tx *memTx) reserveDevices(n int) {
-	if tx.write() == nil && tx.s.devs.len() < n {
-		tx.exclusive()
+// reserveSchedule makes room for a schedule of n devices that adds them a
+// batch at a time (scheduleReserver): in the id table when the store
+// holds fewer than n (most are then new to it, and the table is built
+// once; a schedule of devices it mostly holds reserves nothing), and in
+// the due index for push members all due at due.
+func (tx *memTx) reserveSchedule(n int, due time.Time) {
+	if tx.write() != nil {
+		return
+	}
+	tx.exclusive()
+	if tx.s.devs.len() < n {
 		tx.s.reserve(n)
 	}
-}
-
-// reserveDue makes room in the due index for n members due at due: a
-// schedule adds its push members, all due at its start, a batch at a
-// time (dueReserver).
-func (tx *memTx) reserveDue(due time.Time, n int) {
-	if tx.write() == nil {
-		tx.exclusive()
+	if !due.IsZero() {
 		tx.s.due.reserve(micro(due), n)
 	}
 }

@@ -65,8 +65,7 @@ type worker struct {
 	campChanges []fota.Change
 	steps       []Step // when Scenario.OnStep is set
 	totals      Totals // the calls it made
-	ids         []string
-	touched     uint8 // what it read ahead of the fleet's records, kept so the loads stay
+	rd          reader
 	err         error
 	at          int64 // the batch's instant
 	// The replay's cursors: into done, changes and steps.
@@ -243,7 +242,7 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	camp := r.campChanges[:0]
 	for _, w := range r.workers {
 		w.next, w.changed, w.stepped = 0, 0, 0
-		r.totals.addCalls(w.totals)
+		r.totals.addWorker(w.totals)
 		w.totals = Totals{}
 		camp = append(camp, w.campChanges...)
 		w.campChanges = w.campChanges[:0]
@@ -289,7 +288,7 @@ func (w *worker) run(at int64) {
 	for s := 0; s < len(w.evs); s += aheadEvents {
 		share := w.evs[s:min(len(w.evs), s+aheadEvents)]
 		if skip := w.readFrom - s; skip < len(share) {
-			w.readAhead(share[max(skip, 0):])
+			w.rd.events(r, share[max(skip, 0):])
 		}
 		for _, ev := range share {
 			if r.stale(ev) {
@@ -313,24 +312,6 @@ func (w *worker) run(at int64) {
 			w.done = append(w.done, d)
 		}
 	}
-}
-
-// readAhead reads what the share's events will touch, as the loop's
-// readAhead does.
-func (w *worker) readAhead(share []event) {
-	r := w.r
-	var sum uint8
-	for _, ev := range share {
-		sum += r.fleet[ev.dev].gen // its record's load, the misses overlapping
-	}
-	ids := w.ids[:0]
-	for _, ev := range share {
-		ids = append(ids, r.fleet.id(ev.dev))
-	}
-	r.store.Prefetch(ids)
-	clear(ids)
-	w.ids = ids
-	w.touched += sum
 }
 
 // checkIn is a device's check-in and what it does with the answer.
@@ -458,7 +439,8 @@ func (d *dice) Int64N(n int64) int64 {
 func (d *dice) Float64() float64 { return float64(d.next()>>11) * 0x1p-53 }
 
 // draw and chance are the package's, from the dice without making them
-// an interface value (which would put them on the heap, once an event).
+// an interface value (which would put them on the heap, once an event;
+// a generic draw over both kinds of source does too).
 func (d *dice) draw(rg Range) int64 {
 	lo, n := span(rg)
 	if n == 0 {
@@ -469,8 +451,9 @@ func (d *dice) draw(rg Range) int64 {
 
 func (d *dice) chance(p float64) bool { return p > 0 && d.Float64() < p }
 
-// addCalls adds the calls a worker made.
-func (t *Totals) addCalls(w Totals) {
+// addWorker adds what a worker counted: its calls, its events and the
+// stale ones it dropped.
+func (t *Totals) addWorker(w Totals) {
 	t.CheckIns += w.CheckIns
 	t.Reports += w.Reports
 	t.ManagerCalls += w.ManagerCalls

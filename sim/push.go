@@ -16,8 +16,9 @@ import (
 // host's LwM2M or OMA-DM server would. It takes the due commands from
 // Outbox whenever the Manager says some are due (the time Outbox
 // returned, or Manager.Due after an operation planned one), hands each to
-// its simulated device, confirms what came of it, and passes on what the
-// devices tell: LwM2M observations of /5/0/3 and /5/0/5, FUMO Generic
+// its simulated device, confirms what came of it (with the value an
+// LwM2M observe or read answered, Receipt.Value), and passes on what the
+// devices tell: LwM2M notifications of /5/0/3 and /5/0/5, FUMO Generic
 // Alerts, registrations and sessions (Connected).
 //
 // Each device runs its protocol's own machine: Object 5 by
@@ -195,7 +196,7 @@ func (r *runner) outbox(now int64) error {
 // readAheadCommands reads what sending cmds will touch, their devices'
 // records here and in the store, before they are sent (see readAhead).
 func (r *runner) readAheadCommands(cmds []fota.Command) {
-	ids := r.aheadIDs[:0]
+	ids := r.rd.ids[:0]
 	var sum uint8
 	for i := range cmds {
 		ids = append(ids, cmds[i].DeviceID)
@@ -203,14 +204,8 @@ func (r *runner) readAheadCommands(cmds []fota.Command) {
 			sum += r.fleet[d].st
 		}
 	}
-	r.prefetch(ids, sum)
+	r.rd.prefetch(r, ids, sum)
 }
-
-// What a device tells the server after answering a command.
-const (
-	tellNothing = iota
-	tellNotify  // a notification of a change: it may be lost
-)
 
 // send hands cmd to its device at now, confirms what came of it, passes
 // on what the device then tells, and does the same with every command
@@ -231,10 +226,10 @@ func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
 		return nil, fmt.Errorf("sim: the Manager handed out %s for %q, not a device of the fleet", cmd.Kind, cmd.DeviceID)
 	}
 	var rc fota.Receipt
-	tell := tellNothing
+	notify := false
 	if r.online(i, now) {
 		var err error
-		if rc, tell, err = r.answer(now, i, cmd.Kind); err != nil {
+		if rc, notify, err = r.answer(now, i, cmd.Kind); err != nil {
 			return nil, err
 		}
 	}
@@ -248,8 +243,8 @@ func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
 	}
 	r.wakeAnswered(now)
 	next := res.Next
-	if tell != tellNothing {
-		n, err := r.observe(now, i, tell == tellNotify)
+	if notify {
+		n, err := r.notify(now, i)
 		if err != nil {
 			return nil, err
 		}
@@ -285,22 +280,22 @@ func (r *runner) joinPush(now int64, i int32) {
 }
 
 // answer is device i's answer to a command it received at now, by its
-// protocol machine: the receipt, and what it tells the server next.
-func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt, int, error) {
+// protocol machine: the receipt, and whether it notifies a change next.
+func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt, bool, error) {
 	d := &r.fleet[i]
 	g := &r.groups[d.group]
 	ok := func(status int) fota.Receipt { return fota.Receipt{Delivered: true, Status: status} }
 	if g.proto == device.OMADM {
 		if kind != fota.CommandExec {
-			return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to OMA-DM device %s", kind, r.fleet.id(i))
+			return fota.Receipt{}, false, fmt.Errorf("sim: the Manager sent %s to OMA-DM device %s", kind, r.fleet.id(i))
 		}
 		st, err := omadm.Step(omadm.State(d.st), omadm.EventServerExecDownloadAndUpdate)
 		if err != nil {
-			return ok(405), tellNothing, nil // an operation is under way: not allowed now
+			return ok(405), false, nil // an operation is under way: not allowed now
 		}
 		d.st = uint8(st)
 		r.startStep(now, i, g.Download, g.DownloadFail)
-		return ok(202), tellNothing, nil // accepted for later processing
+		return ok(202), false, nil // accepted for later processing
 	}
 	state := lwm2m.State(d.st)
 	switch kind {
@@ -308,31 +303,31 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 		// 2.05 Content: the answer carries the current value.
 		rc := ok(205)
 		rc.Value = &lwm2m.Observation{State: state, Result: lwm2m.Result(d.res)}
-		return rc, tellNothing, nil
+		return rc, false, nil
 	case fota.CommandReset:
 		if _, err := lwm2m.Step(state, lwm2m.EventReset); err != nil {
-			return ok(405), tellNothing, nil // Updating: 4.05 Method Not Allowed
+			return ok(405), false, nil // Updating: 4.05 Method Not Allowed
 		}
 		d.st, d.res = uint8(lwm2m.Idle), uint8(lwm2m.Initial)
-		return ok(204), tellNothing, nil
+		return ok(204), false, nil
 	case fota.CommandWritePackage:
 		st, err := lwm2m.Step(state, lwm2m.EventWritePackage)
 		if err != nil {
-			return ok(400), tellNothing, nil
+			return ok(400), false, nil
 		}
 		d.st, d.res = uint8(st), uint8(lwm2m.Initial)
 		r.startStep(now, i, g.Download, g.DownloadFail)
-		return ok(204), tellNotify, nil
+		return ok(204), true, nil
 	case fota.CommandExecute:
 		st, err := lwm2m.Step(state, lwm2m.EventUpdate)
 		if err != nil {
-			return ok(405), tellNothing, nil
+			return ok(405), false, nil
 		}
 		d.st, d.res = uint8(st), uint8(lwm2m.Initial)
 		r.startStep(now, i, g.Install, g.InstallFail)
-		return ok(204), tellNotify, nil
+		return ok(204), true, nil
 	}
-	return fota.Receipt{}, 0, fmt.Errorf("sim: the Manager sent %s to LwM2M device %s", kind, r.fleet.id(i))
+	return fota.Receipt{}, false, fmt.Errorf("sim: the Manager sent %s to LwM2M device %s", kind, r.fleet.id(i))
 }
 
 // startStep starts device i's download or update at now: whether it
@@ -373,7 +368,7 @@ func (r *runner) step(now int64, i int32, failed bool) error {
 		return err
 	}
 	d.st, d.res = uint8(st), uint8(res)
-	next, err := r.observe(now, i, true)
+	next, err := r.notify(now, i)
 	if err != nil || next == nil {
 		return err
 	}
@@ -416,14 +411,14 @@ func (r *runner) stepFUMO(now int64, i int32, failed bool) error {
 	return r.sendAlert(now, i)
 }
 
-// observe passes device i's /5/0/3 and /5/0/5 to the Manager: the value
-// of an observe or read, or (lossy) a notification, which may be lost. It
-// returns the command the Manager hands out at once in answer.
-func (r *runner) observe(now int64, i int32, lossy bool) (*fota.Command, error) {
+// notify passes device i's notification of /5/0/3 and /5/0/5 to the
+// Manager, unless it is lost. It returns the command the Manager hands out
+// at once in answer.
+func (r *runner) notify(now int64, i int32) (*fota.Command, error) {
 	d := &r.fleet[i]
 	obs := lwm2m.Observation{State: lwm2m.State(d.st), Result: lwm2m.Result(d.res)}
 	id := r.fleet.id(i)
-	if lossy && r.chance(r.groups[d.group].NotificationLoss) {
+	if r.chance(r.groups[d.group].NotificationLoss) {
 		r.totals.Lost++
 		if r.s.OnStep != nil {
 			r.s.OnStep(Step{At: Time(now), Kind: StepNotification, Campaign: r.camps[d.camp].rep.ID, Device: id, Observation: obs, Lost: true})

@@ -223,12 +223,11 @@ type runner struct {
 
 	totals Totals
 
-	// Reading ahead: events to pop before the next readAhead, its buffers,
-	// and what it read (kept, so that the loads stay).
-	ahead    int
-	aheadEv  []event
-	aheadIDs []string
-	touched  uint8
+	// Reading ahead: events to pop before the next readAhead, its event
+	// buffer, and the reader.
+	ahead   int
+	aheadEv []event
+	rd      reader
 
 	// Batches (batch.go): the workers (the first is the loop's own), and
 	// buffers.
@@ -642,31 +641,44 @@ const aheadEvents = 32
 // events' records together overlaps their misses. It changes nothing.
 func (r *runner) readAhead() {
 	evs := r.q.Upcoming(r.aheadEv[:0], aheadEvents)
+	r.rd.events(r, evs)
+	r.aheadEv = evs
+	r.ahead = max(len(evs), 1)
+}
+
+// reader reads ahead for the loop or a worker: its buffer of ids, and
+// what it read of the fleet's records (kept, so that the loads stay).
+type reader struct {
+	ids     []string
+	touched uint8
+}
+
+// events reads what evs' device events will touch: first their records
+// here, all of them, so that the misses overlap, then their records in
+// the store.
+func (rd *reader) events(r *runner, evs []event) {
 	var sum uint8
 	for _, ev := range evs {
 		if ev.kind.deviceEvent() {
 			sum += r.fleet[ev.dev].gen
 		}
 	}
-	ids := r.aheadIDs[:0]
+	ids := rd.ids[:0]
 	for _, ev := range evs {
 		if ev.kind.deviceEvent() {
 			ids = append(ids, r.fleet.id(ev.dev))
 		}
 	}
-	r.prefetch(ids, sum)
-	r.aheadEv = evs
-	r.ahead = max(len(evs), 1)
+	rd.prefetch(r, ids, sum)
 }
 
 // prefetch hands the store the devices read ahead for, keeps sum (what
-// was read of their records here) so that those loads stay, and keeps
-// ids' array for the next time.
-func (r *runner) prefetch(ids []string, sum uint8) {
+// was read of their records here) and keeps ids' array for the next time.
+func (rd *reader) prefetch(r *runner, ids []string, sum uint8) {
 	r.store.Prefetch(ids)
 	clear(ids)
-	r.aheadIDs = ids
-	r.touched += sum
+	rd.ids = ids
+	rd.touched += sum
 }
 
 // stale reports a device event whose campaign has ended or that belongs
