@@ -368,32 +368,29 @@ func eachMember(tx Tx, id, afterDeviceID string, limit int, fn func(*Member) err
 // the campaign's Cursor. It reports whether every device has been looked
 // at.
 func (m *Manager) giveUp(tx Tx, o *op, c *Campaign) (bool, error) {
-	page, err := tx.Members(c.ID, c.Cursor, sweepBatch)
-	if err != nil {
-		return false, err
-	}
-	for _, mem := range page {
+	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, func(mem *Member) error {
 		if mem.State.Terminal() || mem.Push.Protocol != device.LWM2M || !mem.Push.Spent {
-			continue
+			return nil
 		}
 		next, err := device.Next(device.FamilyPush, mem.State, device.EventUnreachable)
 		if err != nil {
-			continue
+			return nil
 		}
 		o.device(c, mem.DeviceID, mem.State, next, 0, mem.Push.Result)
 		mem.State, mem.UpdatedAt = next, o.now
 		mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
-		if err := tx.PutMember(mem); err != nil {
-			return false, err
+		if err := tx.PutMember(*mem); err != nil {
+			return err
 		}
-		if err := m.release(tx, c.ID, mem.DeviceID); err != nil {
-			return false, err
-		}
+		return m.release(tx, c.ID, mem.DeviceID)
+	})
+	if err != nil {
+		return false, err
 	}
-	done := len(page) < sweepBatch
+	done := n < sweepBatch
 	c.Cursor = ""
 	if !done {
-		c.Cursor = page[len(page)-1].DeviceID
+		c.Cursor = last
 	}
 	c.Revision++
 	c.UpdatedAt = o.now
