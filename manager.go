@@ -116,7 +116,8 @@ type Manager struct {
 
 	// compiled caches each campaign's compiled schedule by revision, so a
 	// check-in does not re-parse dates or reload time zones.
-	compiled sync.Map // campaign id -> *compiledSchedule
+	compiled     sync.Map                         // campaign id -> *compiledSchedule
+	lastCompiled atomic.Pointer[compiledSchedule] // the one asked last: a rollout asks for one campaign's again and again
 
 	// wake tells Run that an operation created a deadline earlier than the
 	// one it sleeps until (sleepUntil, Unix nanoseconds; 0 while awake);
@@ -135,6 +136,7 @@ type Manager struct {
 }
 
 type compiledSchedule struct {
+	id       string
 	revision uint64
 	http     *schedule.HTTP
 }
@@ -292,7 +294,13 @@ func (o *op) release() {
 // now is the operation's instant: stores keep instants to the
 // microsecond, and so does every decision, so that what an operation
 // returns equals what a query reads back.
-func (m *Manager) now() time.Time { return m.clock.Now().UTC().Truncate(time.Microsecond) }
+func (m *Manager) now() time.Time {
+	t := m.clock.Now().UTC()
+	if t.Nanosecond()%1000 != 0 { // (a simulated clock's instants mostly are whole microseconds)
+		t = t.Truncate(time.Microsecond)
+	}
+	return t
+}
 
 // update runs fn in one Update transaction and, once it committed,
 // delivers the changes it gathered and settles what it left behind.
@@ -383,8 +391,12 @@ func (m *Manager) view(ctx context.Context, fn func(tx Tx, now time.Time) error)
 // httpSchedule returns the campaign's compiled schedule, compiling it once
 // per revision.
 func (m *Manager) httpSchedule(c *Campaign) (*schedule.HTTP, error) {
+	if cs := m.lastCompiled.Load(); cs != nil && cs.id == c.ID && cs.revision == c.Revision {
+		return cs.http, nil
+	}
 	if v, ok := m.compiled.Load(c.ID); ok {
 		if cs := v.(*compiledSchedule); cs.revision == c.Revision {
+			m.lastCompiled.Store(cs)
 			return cs.http, nil
 		}
 	}
@@ -395,6 +407,8 @@ func (m *Manager) httpSchedule(c *Campaign) (*schedule.HTTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.compiled.Store(c.ID, &compiledSchedule{revision: c.Revision, http: h})
+	cs := &compiledSchedule{id: c.ID, revision: c.Revision, http: h}
+	m.compiled.Store(c.ID, cs)
+	m.lastCompiled.Store(cs)
 	return h, nil
 }

@@ -53,11 +53,16 @@ var devTxPool = sync.Pool{New: func() any { return new(devTx) }}
 
 // release clears the transaction and returns it to the pool.
 func (d *devTx) release() {
+	d.reset()
+	devTxPool.Put(d)
+}
+
+// reset clears the transaction, keeping its arrays.
+func (d *devTx) reset() {
 	clear(d.members)
 	clear(d.checkIns)
 	clear(d.deadlines)
 	*d = devTx{members: d.members[:0], checkIns: d.checkIns[:0], deadlines: d.deadlines[:0]}
-	devTxPool.Put(d)
 }
 
 // touch reads the device's newest member record (with a push member's

@@ -30,20 +30,51 @@ var pow10 = func() (p [maxKeyDigit + 1]uint64) {
 	return p
 }()
 
-// numericKey returns the key of an id of 1 to 17 decimal digits.
+// numericKey returns the key of an id of 1 to 17 decimal digits. Every
+// device operation makes its id's key, so an IMEI's 15 digits are read
+// eight at a time (eightDigits) rather than in a chain of 15 dependent
+// multiplications.
 func numericKey(id string) (idKey, bool) {
-	if len(id) == 0 || len(id) > maxKeyDigit {
+	n := len(id)
+	if n == 0 || n > maxKeyDigit {
 		return 0, false
 	}
 	var v uint64
-	for i := 0; i < len(id); i++ {
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		d, ok := eightDigits(id[i : i+8])
+		if !ok {
+			return 0, false
+		}
+		v = v*1e8 + d
+	}
+	for ; i < n; i++ {
 		c := id[i] - '0'
 		if c > 9 {
 			return 0, false
 		}
 		v = v*10 + uint64(c)
 	}
-	return idKey(len(id))<<keyLenShift | idKey(v), true
+	return idKey(n)<<keyLenShift | idKey(v), true
+}
+
+// eightDigits reads s, 8 bytes, as a decimal number, all in one word (SWAR:
+// the bytes' digits are checked at once, then paired, paired again and
+// again). ok is false when a byte is not a digit.
+func eightDigits(s string) (uint64, bool) {
+	_ = s[7]
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const high, zeros, six = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+	// Each byte 0x30..0x39: its high nibble is 3, and still is with 6 added.
+	if x&high != zeros || (x+six)&high != zeros {
+		return 0, false
+	}
+	d := x - zeros // the first digit in the lowest byte
+	d = (d*10 + d>>8) & 0x00FF00FF00FF00FF
+	d = (d*100 + d>>16) & 0x0000FFFF0000FFFF
+	d = (d*10000 + d>>32) & 0xFFFFFFFF
+	return d, true
 }
 
 func (k idKey) text() bool    { return k&keyText != 0 }

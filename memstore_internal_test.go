@@ -41,6 +41,35 @@ func TestKeysOrderAsBytes(t *testing.T) {
 	}
 }
 
+// TestNumericKeyIsItsDigits: the key read eight bytes at a time is the
+// one read byte by byte, and any byte that is not a digit, wherever it
+// stands, makes the id a text.
+func TestNumericKeyIsItsDigits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		id := []byte(rapid.StringMatching(`[0-9]{1,17}`).Draw(t, "id"))
+		if rapid.Bool().Draw(t, "spoil") {
+			// Mostly the bytes beside the digits, which share their high
+			// nibble or are a carry away from it.
+			near := rapid.SampledFrom([]byte{'/', ':', ';', '<', '=', '>', '?', 0x20, 0x40, 0xC0, 0xFA, 0xFF, 0})
+			other := rapid.Byte().Filter(func(b byte) bool { return b < '0' || b > '9' })
+			id[rapid.IntRange(0, len(id)-1).Draw(t, "at")] = rapid.OneOf(near, other).Draw(t, "byte")
+		}
+		var v uint64
+		digits := true
+		for _, c := range id {
+			digits = digits && c >= '0' && c <= '9'
+			v = v*10 + uint64(c-'0')
+		}
+		k, ok := numericKey(string(id))
+		if ok != digits {
+			t.Fatalf("numericKey(%q) numeric = %v", id, ok)
+		}
+		if ok && (k.value() != v || k.digits() != len(id)) {
+			t.Fatalf("numericKey(%q) = %d digits of %d, want %d of %d", id, k.digits(), k.value(), len(id), v)
+		}
+	})
+}
+
 // TestCheckInTextsCompacted: check-ins with ever new texts do not grow the
 // text table without bound: past maxCheckInTexts, the next Update keeps
 // only the texts some history refers to, and every history reads back as

@@ -270,6 +270,9 @@ func (m *Manager) finishWith(tx Tx, o *op, c *Campaign, ev campaign.Event) error
 	// A finished campaign's windows are never asked again. Should the
 	// transaction roll back, the schedule is simply compiled anew.
 	m.compiled.Delete(c.ID)
+	if cs := m.lastCompiled.Load(); cs != nil && cs.id == c.ID {
+		m.lastCompiled.CompareAndSwap(cs, nil)
+	}
 	switch ev {
 	case campaign.End:
 		if err := m.learn(tx, o, c, pilot.EndedNormally); err != nil {
