@@ -282,13 +282,28 @@ var opPool = sync.Pool{New: func() any {
 func getOp() *op { return opPool.Get().(*op) }
 
 func (o *op) release() {
-	o.fn, o.dfn, o.checkIn, o.answer, o.known = nil, nil, CheckInRequest{}, Instruction{}, false
-	o.report, o.reportState, o.push = reportArgs{}, 0, pushArgs{}
+	o.fn, o.dfn = nil, nil
+	o.clearArgs()
 	o.reset()
 	if cap(o.changes) > 1024 { // a campaign's worth of changes: let it go
 		o.changes = nil
 	}
 	opPool.Put(o)
+}
+
+// clearArgs clears the arguments and answers the operation had, only
+// those (each call names its device): clearing all of them costs a
+// check-in more than its own work.
+func (o *op) clearArgs() {
+	if o.checkIn.DeviceID != "" {
+		o.checkIn, o.answer, o.known = CheckInRequest{}, Instruction{}, false
+	}
+	if o.report.deviceID != "" {
+		o.report, o.reportState = reportArgs{}, 0
+	}
+	if o.push.cmd.DeviceID != "" || o.push.deviceID != "" {
+		o.push = pushArgs{}
+	}
 }
 
 // now is the operation's instant: stores keep instants to the

@@ -57,12 +57,36 @@ func (d *devTx) release() {
 	devTxPool.Put(d)
 }
 
-// reset clears the transaction, keeping its arrays.
+// reset clears the transaction, keeping its arrays. It clears only what
+// the transaction wrote: zeroing all of it would cost a check-in more
+// than its own writes (TestDevTxReset checks that nothing is left).
 func (d *devTx) reset() {
-	clear(d.members)
-	clear(d.checkIns)
-	clear(d.deadlines)
-	*d = devTx{members: d.members[:0], checkIns: d.checkIns[:0], deadlines: d.deadlines[:0]}
+	if len(d.members) > 0 {
+		clear(d.members)
+		d.members = d.members[:0]
+	}
+	if len(d.checkIns) > 0 {
+		clear(d.checkIns)
+		d.checkIns = d.checkIns[:0]
+	}
+	if len(d.deadlines) > 0 {
+		clear(d.deadlines)
+		d.deadlines = d.deadlines[:0]
+	}
+	if d.recSet {
+		d.recSet, d.rec = false, DeviceRecord{}
+	}
+	if d.sessSet {
+		d.sessSet, d.sess = false, LogSession{}
+	}
+	if d.bundlesSet {
+		d.bundlesSet, d.bundles = false, nil
+	}
+	if d.activeSet {
+		d.activeSet, d.activeID = false, ""
+	}
+	d.s, d.id, d.p, d.h, d.shard, d.alone = nil, "", probe{}, 0, nil, nil
+	d.campID, d.camp, d.touched = "", nil, 0
 }
 
 // touch reads the device's newest member record (with a push member's

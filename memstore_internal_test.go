@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,74 @@ func TestNumericKeyIsItsDigits(t *testing.T) {
 			t.Fatalf("numericKey(%q) = %d digits of %d, want %d of %d", id, k.digits(), k.value(), len(id), v)
 		}
 	})
+}
+
+// TestDevTxReset: the transaction a shard reuses is left with nothing of
+// the one before, whatever that wrote, committed or not: every field is
+// zero but its arrays, which are empty.
+func TestDevTxReset(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryStore()
+	const id = "350000000000001"
+	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx Tx) error {
+		if err := tx.PutCampaign(Campaign{ID: "c1", Account: "acme"}); err != nil {
+			return err
+		}
+		return tx.AddMembers("c1", []NewMember{{Member: Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: at}, Hold: true}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fail := range []bool{false, true} {
+		var used *devTx
+		err := s.UpdateDevice(ctx, id, func(tx DeviceTx) error {
+			used = tx.(*devTx)
+			if _, err := tx.Campaign("c1"); err != nil {
+				return err
+			}
+			m, err := tx.Member("c1")
+			if err != nil {
+				return err
+			}
+			m.State = device.StateDownloading
+			for _, err := range []error{
+				tx.PutMember(m), tx.SetActiveCampaign("c1"),
+				tx.PutDevice(DeviceRecord{DeviceID: id, LastCampaign: "c1"}),
+				tx.PutSession(LogSession{Account: "acme", Session: verboselog.Session{DeviceID: id}}),
+				tx.AddCheckIn(verboselog.CheckIn{DeviceID: id, Result: "ok", TimeCompleted: at}, 4),
+				tx.AddBundle(verboselog.Bundle{DeviceID: id, LogTime: at}),
+				tx.PutDeadline(Deadline{Kind: DeadlineCampaignEnd, Key: "c1", At: at}),
+			} {
+				if err != nil {
+					return err
+				}
+			}
+			if fail {
+				return errors.New("rolled back")
+			}
+			return nil
+		})
+		if (err != nil) != fail {
+			t.Fatalf("fail %v: %v", fail, err)
+		}
+		if used != &s.shardOf(probeOf(id).hash).tx {
+			t.Fatal("the device's transaction is not its shard's")
+		}
+		v := reflect.ValueOf(used).Elem()
+		for i := range v.NumField() {
+			f, name := v.Field(i), v.Type().Field(i).Name
+			if f.Kind() == reflect.Slice {
+				if f.Len() != 0 {
+					t.Errorf("fail %v: %s holds %d after reset", fail, name, f.Len())
+				}
+				continue
+			}
+			if !f.IsZero() {
+				t.Errorf("fail %v: %s is %v after reset", fail, name, f)
+			}
+		}
+	}
 }
 
 // TestCheckInTextsCompacted: check-ins with ever new texts do not grow the
