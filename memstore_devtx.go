@@ -142,6 +142,14 @@ func (d *devTx) campaign(id string) (*memCampaign, error) {
 	if d.camp != nil && d.campID == id {
 		return d.camp, nil
 	}
+	if d.h != noDevice {
+		// Mostly the campaign holding the device (a report, a
+		// confirmation): its index is in the device's row, no map needed.
+		if a := d.s.devs.at(d.h).active; a != 0 && a != heldElsewhere && d.s.campaigns[a-1].id == id {
+			d.campID, d.camp = id, d.s.campaigns[a-1]
+			return d.camp, nil
+		}
+	}
 	i, ok := d.s.byID[id]
 	if !ok {
 		return nil, &NotFoundError{Kind: "campaign", ID: id}
