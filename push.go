@@ -775,21 +775,24 @@ func (m *Manager) observed(tx DeviceTx, o *op, p *pushMember, obs lwm2m.Observat
 
 // observe places an observation on the device's tracker. Notifications
 // travel apart from the acknowledgements of the commands they follow: one
-// may overtake the 2.04 of the package write or the Execute it answers, or
-// that 2.04 may be lost while the device acted. So when the tracker cannot
-// reach the observation but would after the command it was about to have
-// acknowledged (a write or an Execute, once some command was handed out),
-// that command is taken as acknowledged: implied names it. After an
-// acknowledged reset the tracker waits (lwm2m.CommandWait) until an
-// observation shows (Idle, Initial), so no write is handed out or implied
-// before it: a notification from before the reset is refused.
+// may overtake the 2.04 of the reset, the package write or the Execute it
+// answers, or that 2.04 may be lost while the device acted. So when the
+// tracker cannot reach the observation but would after the command it was
+// about to have acknowledged (once some command was handed out), that
+// command is taken as acknowledged: implied names it. A reset is implied
+// only by (Idle, Initial), the one value it leaves, which a device that
+// needs a reset cannot show without one (and the host drops notifications
+// older than the one that showed it needing it). After an acknowledged
+// reset the tracker waits (lwm2m.CommandWait) until an observation shows
+// (Idle, Initial), so no write is handed out or implied before it: a
+// notification from before the reset is refused.
 func observe(t lwm2m.Tracker, obs lwm2m.Observation, p Push) (lwm2m.Tracker, lwm2m.Outcome, lwm2m.Command, error) {
 	n, out, err := t.Observe(obs)
 	if err == nil || !errors.Is(err, lwm2m.ErrUnreachable) || p.Lease == 0 {
 		return n, out, 0, err
 	}
 	next := t.Next()
-	if next != lwm2m.CommandWritePackage && next != lwm2m.CommandExecuteUpdate {
+	if next != lwm2m.CommandReset && next != lwm2m.CommandWritePackage && next != lwm2m.CommandExecuteUpdate {
 		return n, out, 0, err
 	}
 	sent, serr := t.Sent(next)

@@ -453,6 +453,102 @@ func TestPushBadInput(t *testing.T) {
 	}
 }
 
+// lwm2mHarness drives one LwM2M device's campaign by hand: it started,
+// and the device is due its first command.
+type lwm2mHarness struct {
+	t      *testing.T
+	ctx    context.Context
+	clk    *clock.Mock
+	m      *fota.Manager
+	id     string
+	info   fota.CampaignInfo
+	handed []fota.CommandKind
+}
+
+func newLwM2MHarness(t *testing.T) *lwm2mHarness {
+	t.Helper()
+	h := &lwm2mHarness{t: t, ctx: context.Background(), clk: clock.NewMock(), id: imeiOf("d1")}
+	h.clk.Set(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC))
+	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: h.id, Account: "acme", Protocol: device.LWM2M, Make: "Acme", Model: "Lamp",
+		Software: "1.0", FOTACapable: true, ActiveConnected: true})
+	var err error
+	h.m, err = fota.New(fota.Config{Inventory: inv, Clock: h.clk, NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := schedule.DateOf(h.clk.Now()).AddDays(1)
+	h.info, err = h.m.ScheduleUpgrade(h.ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "fw",
+		FirmwareTo: "2.0", StartDate: start, EndDate: start.AddDays(2), DeviceList: []string{h.id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Set(h.info.StartsAt)
+	return h
+}
+
+// take checks that c is a command of kind want, and notes it handed out.
+func (h *lwm2mHarness) take(c *fota.Command, want fota.CommandKind) fota.Command {
+	h.t.Helper()
+	if c == nil || c.Kind != want {
+		h.t.Fatalf("handed %v, want %v", c, want)
+	}
+	h.handed = append(h.handed, c.Kind)
+	return *c
+}
+
+// outbox takes the one command the outbox holds, of kind want.
+func (h *lwm2mHarness) outbox(want fota.CommandKind) fota.Command {
+	h.t.Helper()
+	cmds, _, err := h.m.Outbox(h.ctx, 0)
+	if err != nil || len(cmds) != 1 {
+		h.t.Fatalf("outbox: %v, %v; want one %v", cmds, err, want)
+	}
+	return h.take(&cmds[0], want)
+}
+
+func (h *lwm2mHarness) confirm(c fota.Command, status int) fota.PushResult {
+	h.t.Helper()
+	res, err := h.m.Confirm(h.ctx, c, fota.Receipt{Delivered: true, Status: status})
+	if err != nil {
+		h.t.Fatalf("confirm %v: %v", c.Kind, err)
+	}
+	return res
+}
+
+func (h *lwm2mHarness) observe(o lwm2m.Observation) fota.PushResult {
+	h.t.Helper()
+	res, err := h.m.Observation(h.ctx, h.id, o)
+	if err != nil {
+		h.t.Fatalf("observation %v: %v", o, err)
+	}
+	return res
+}
+
+// finish runs the device from its package write to success and checks
+// the commands handed out in all.
+func (h *lwm2mHarness) finish(write fota.Command, want ...fota.CommandKind) {
+	h.t.Helper()
+	if res := h.confirm(write, 204); res.State != device.StateNotified || res.Next != nil {
+		h.t.Fatalf("after the write: %+v", res)
+	}
+	if res := h.observe(lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}); res.Next != nil {
+		h.t.Fatalf("downloading handed out %v", res.Next.Kind)
+	}
+	exec := h.take(h.observe(lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}).Next, fota.CommandExecute) // this campaign's image
+	h.confirm(exec, 204)
+	h.observe(lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial})
+	if res := h.observe(lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}); res.State != device.StateSucceeded {
+		h.t.Fatalf("after the update: %+v", res)
+	}
+	if fmt.Sprint(h.handed) != fmt.Sprint(want) {
+		h.t.Fatalf("handed out %v, want %v", h.handed, want)
+	}
+	page, err := h.m.Devices(h.ctx, "acme", h.info.ID, "", 0)
+	if err != nil || len(page.DeviceList) != 1 || page.DeviceList[0].State != device.StateSucceeded || page.DeviceList[0].Result != uint16(lwm2m.Success) {
+		h.t.Fatalf("devices: %+v, %v", page, err)
+	}
+}
+
 // TestPushStaleNotificationAfterReset: an LwM2M device holds an earlier
 // download of another image, (Downloaded, Initial). The Manager resets it;
 // a notification of (Downloaded, Initial) the device sent before the reset
@@ -462,56 +558,9 @@ func TestPushBadInput(t *testing.T) {
 // ObserveTimeout, and the Execute for the (Downloaded, Initial) of this
 // campaign's download.
 func TestPushStaleNotificationAfterReset(t *testing.T) {
-	ctx := context.Background()
-	clk := clock.NewMock()
-	clk.Set(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC))
-	id := imeiOf("d1")
-	inv := fota.NewMemoryInventory(fota.DeviceInfo{DeviceID: id, Account: "acme", Protocol: device.LWM2M, Make: "Acme", Model: "Lamp",
-		Software: "1.0", FOTACapable: true, ActiveConnected: true})
-	m, err := fota.New(fota.Config{Inventory: inv, Clock: clk, NewID: func(seq uint64) string { return fmt.Sprintf("c%d", seq) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := schedule.DateOf(clk.Now()).AddDays(1)
-	info, err := m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{AccountName: "acme", FirmwareName: "fw",
-		FirmwareTo: "2.0", StartDate: start, EndDate: start.AddDays(2), DeviceList: []string{id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk.Set(info.StartsAt)
-	var handed []fota.CommandKind
-	take := func(c *fota.Command, want fota.CommandKind) fota.Command {
-		t.Helper()
-		if c == nil || c.Kind != want {
-			t.Fatalf("handed %v, want %v", c, want)
-		}
-		handed = append(handed, c.Kind)
-		return *c
-	}
-	outbox := func(want fota.CommandKind) fota.Command {
-		t.Helper()
-		cmds, _, err := m.Outbox(ctx, 0)
-		if err != nil || len(cmds) != 1 {
-			t.Fatalf("outbox: %v, %v; want one %v", cmds, err, want)
-		}
-		return take(&cmds[0], want)
-	}
-	confirm := func(c fota.Command, status int) fota.PushResult {
-		t.Helper()
-		res, err := m.Confirm(ctx, c, fota.Receipt{Delivered: true, Status: status})
-		if err != nil {
-			t.Fatalf("confirm %v: %v", c.Kind, err)
-		}
-		return res
-	}
-	observe := func(o lwm2m.Observation) fota.PushResult {
-		t.Helper()
-		res, err := m.Observation(ctx, id, o)
-		if err != nil {
-			t.Fatalf("observation %v: %v", o, err)
-		}
-		return res
-	}
+	h := newLwM2MHarness(t)
+	ctx, clk, m, id := h.ctx, h.clk, h.m, h.id
+	take, outbox, confirm, observe := h.take, h.outbox, h.confirm, h.observe
 	downloaded := lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
 	idle := lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}
 
@@ -535,26 +584,29 @@ func TestPushStaleNotificationAfterReset(t *testing.T) {
 		t.Fatalf("the read's acknowledgement handed out %v", res.Next.Kind)
 	}
 	write := take(observe(idle).Next, fota.CommandWritePackage)
-	if res := confirm(write, 204); res.State != device.StateNotified || res.Next != nil {
-		t.Fatalf("after the write: %+v", res)
+	h.finish(write, fota.CommandObserve, fota.CommandReset, fota.CommandRead, fota.CommandWritePackage, fota.CommandExecute)
+}
+
+// TestPushResetNotificationOvertakes: the device's notification of (Idle,
+// Initial) after the reset arrives before the reset's acknowledgement. A
+// device that needs a reset cannot reach (Idle, Initial) without one, so
+// the notification answers the reset handed out: the package write comes
+// out of it at once, and the acknowledgement that follows is refused, its
+// lease spent (ErrLeaseLost), changing nothing.
+func TestPushResetNotificationOvertakes(t *testing.T) {
+	h := newLwM2MHarness(t)
+	downloaded := lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}
+	h.confirm(h.outbox(fota.CommandObserve), 205)
+	reset := h.take(h.observe(downloaded).Next, fota.CommandReset) // an earlier image
+	res := h.observe(lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial})
+	write := h.take(res.Next, fota.CommandWritePackage)
+	if res.State != device.StateAccepted {
+		t.Fatalf("after the reset's notification: %+v", res)
 	}
-	if res := observe(lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}); res.Next != nil {
-		t.Fatalf("downloading handed out %v", res.Next.Kind)
+	if _, err := h.m.Confirm(h.ctx, reset, fota.Receipt{Delivered: true, Status: 204}); !errors.Is(err, fota.ErrLeaseLost) {
+		t.Fatalf("the reset's late acknowledgement: %v, want ErrLeaseLost", err)
 	}
-	exec := take(observe(downloaded).Next, fota.CommandExecute) // this campaign's image
-	confirm(exec, 204)
-	observe(lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial})
-	if res := observe(lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}); res.State != device.StateSucceeded {
-		t.Fatalf("after the update: %+v", res)
-	}
-	want := []fota.CommandKind{fota.CommandObserve, fota.CommandReset, fota.CommandRead, fota.CommandWritePackage, fota.CommandExecute}
-	if fmt.Sprint(handed) != fmt.Sprint(want) {
-		t.Fatalf("handed out %v, want %v", handed, want)
-	}
-	page, err := m.Devices(ctx, "acme", info.ID, "", 0)
-	if err != nil || len(page.DeviceList) != 1 || page.DeviceList[0].State != device.StateSucceeded || page.DeviceList[0].Result != uint16(lwm2m.Success) {
-		t.Fatalf("devices: %+v, %v", page, err)
-	}
+	h.finish(write, fota.CommandObserve, fota.CommandReset, fota.CommandWritePackage, fota.CommandExecute)
 }
 
 // TestConfirmCarriesTheValue: the value an Observe's or a Read's 2.05

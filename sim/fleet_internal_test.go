@@ -5,7 +5,9 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/device/lwm2m"
 )
 
 // TestFleetIDs: every device's id is its IMEI, maps back to the device by
@@ -78,5 +80,37 @@ func TestQueueReleasesBuckets(t *testing.T) {
 	perBucket := 2 * (n/86400 + 1) * 17
 	if h, most := held(), minSpare*blockLen+2*perBucket; h > most {
 		t.Errorf("after popping every event the queue holds %d slots (at most %d expected)", h, most)
+	}
+}
+
+// TestLwM2MResetNotifies: a simulated LwM2M device acknowledges a reset
+// and, when the reset changed what it shows, notifies (Idle, Initial), as
+// an observed client does; one already at rest has nothing to tell. In
+// Updating it refuses the reset (4.05).
+func TestLwM2MResetNotifies(t *testing.T) {
+	ids, err := mintFleet(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Group{Name: "g"}
+	r := &runner{fleet: ids, groups: []groupRT{{Group: &g, proto: device.LWM2M}}}
+	for _, c := range []struct {
+		from   lwm2m.Observation
+		status int
+		tells  bool
+	}{
+		{lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.UpdateFailed}, 204, true},
+		{lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Result(5)}, 204, true},
+		{lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}, 204, false},
+		{lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial}, 405, false},
+	} {
+		r.fleet[0].st, r.fleet[0].res = uint8(c.from.State), uint8(c.from.Result)
+		rc, tells, err := r.answer(0, 0, fota.CommandReset)
+		if err != nil || rc.Status != c.status || tells != c.tells {
+			t.Errorf("reset from %v: status %d, tells %v, %v; want %d, %v", c.from, rc.Status, tells, err, c.status, c.tells)
+		}
+		if now := (lwm2m.Observation{State: lwm2m.State(r.fleet[0].st), Result: lwm2m.Result(r.fleet[0].res)}); c.status == 204 && now != (lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}) {
+			t.Errorf("reset from %v leaves %v", c.from, now)
+		}
 	}
 }

@@ -308,8 +308,11 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 		if _, err := lwm2m.Step(state, lwm2m.EventReset); err != nil {
 			return ok(405), false, nil // Updating: 4.05 Method Not Allowed
 		}
+		// An observed value that changes is notified (RFC 7641): the
+		// Manager writes the package once it sees (Idle, Initial).
+		changed := state != lwm2m.Idle || lwm2m.Result(d.res) != lwm2m.Initial
 		d.st, d.res = uint8(lwm2m.Idle), uint8(lwm2m.Initial)
-		return ok(204), false, nil
+		return ok(204), changed, nil
 	case fota.CommandWritePackage:
 		st, err := lwm2m.Step(state, lwm2m.EventWritePackage)
 		if err != nil {
