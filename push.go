@@ -92,12 +92,19 @@ type Receipt struct {
 	// number (2.04 Changed is 204, 4.00 is 400, 4.05 is 405) for LwM2M,
 	// the SyncML status for OMA-DM (202: accepted for later processing).
 	Status int `json:"status,omitempty"`
-	// Value is what an LwM2M device's 2.05 Content answer to an Observe
-	// or a Read carried: /5/0/3 and /5/0/5. The Manager takes it as the
-	// observation it is, in the same operation, as Observation would
-	// next; nil leaves it to a call of Observation. A Value the device's
-	// machine cannot reach fails the whole Confirm as Observation would
-	// fail, and changes nothing: the lease stands until it expires.
+	// Value is /5/0/3 and /5/0/5 as an LwM2M device showed them with its
+	// 2.xx answer: what a 2.05 Content answer to an Observe or a Read
+	// carried, or the notification the device sent once it acted on a
+	// reset, a package write or an Execute, when the host holds it as it
+	// confirms (a CoAP host that takes a device's messages in a burst, or
+	// a simulator, saves the Manager a call per command). The Manager
+	// takes it as the observation it is, after the acknowledgement and in
+	// the same operation, as Observation would next; nil leaves it to a
+	// call of Observation. A Value the device's machine cannot reach
+	// after the acknowledgement fails the whole Confirm as Observation
+	// would fail, and changes nothing: the lease stands until it expires.
+	// An OMA-DM command, an undelivered one or a refused one comes with
+	// none (ErrBadRequest, naming "value").
 	Value *lwm2m.Observation `json:"value,omitempty"`
 }
 
@@ -509,9 +516,9 @@ func (m *Manager) Confirm(ctx context.Context, cmd Command, r Receipt) (PushResu
 		return PushResult{}, &RequestError{Field: "kind", Value: cmd.Kind.String(), Reason: "unknown command"}
 	}
 	if v := r.Value; v != nil {
-		if (cmd.Kind != CommandObserve && cmd.Kind != CommandRead) || !r.Delivered || r.Status < 200 || r.Status >= 300 {
+		if cmd.Kind == CommandExec || !r.Delivered || r.Status < 200 || r.Status >= 300 {
 			return PushResult{}, &RequestError{Field: "value", Value: v.String(),
-				Reason: "only an Observe or a Read that the device answered with 2.xx carries a value, not " + cmd.Kind.String() + " " + strconv.Itoa(r.Status)}
+				Reason: "only an LwM2M command that the device answered with 2.xx comes with a value, not " + cmd.Kind.String() + " " + strconv.Itoa(r.Status)}
 		}
 		if _, err := lwm2m.ParseObservation(int64(v.State), int64(v.Result)); err != nil {
 			return PushResult{}, asRequestError(err)

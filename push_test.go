@@ -266,12 +266,26 @@ func TestPushModel(t *testing.T) {
 				delete(leases, c.DeviceID) // confirmed: the device is free for its next command
 			}
 			fresh := c.Kind == fota.CommandObserve || c.Kind == fota.CommandRead
-			if tell && rapid.Bool().Draw(t, "overtakes") {
+			if r.Delivered && r.Status < 300 && (fresh || tell) && rapid.Bool().Draw(t, "valueWithAnswer") {
+				// The host holds the device's value as it confirms (a
+				// 2.05's content, the notification after a 2.04): what
+				// was in flight arrives first.
+				arrive(d)
+				v := d.obs
+				r.Value = &v
+				fresh, tell = false, false
+			} else if tell && rapid.Bool().Draw(t, "overtakes") {
 				// The notification overtakes the acknowledgement.
 				notify(d, false)
 				tell = false
 			}
-			call("confirm "+c.Kind.String(), func() (fota.PushResult, error) { return m.Confirm(ctx, c, r) })
+			call("confirm "+c.Kind.String(), func() (fota.PushResult, error) {
+				res, err := m.Confirm(ctx, c, r)
+				if err == nil && r.Value != nil && *r.Value == (lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}) && d.wrote > 0 {
+					d.downloaded = true
+				}
+				return res, err
+			})
 			if r.Delivered && (fresh || tell) {
 				notify(d, fresh)
 			}
@@ -612,10 +626,12 @@ func TestPushResetNotificationOvertakes(t *testing.T) {
 // TestConfirmCarriesTheValue: the value an Observe's or a Read's 2.05
 // answer carried, given in the Receipt, is taken as the observation it is
 // in the same operation: the package write comes out of the Confirm as it
-// would out of the Observation after it. A value on a command that carries
-// none, or on a refused one, is bad input; a value the device's machine
-// cannot reach (a notification from before a reset) fails the whole
-// Confirm and changes nothing: the same command confirmed without it then
+// would out of the Observation after it. So is the notification that
+// follows a write's or an Execute's 2.04, given with it. A value on a
+// refused command or an undelivered one is bad input; a value the
+// device's machine cannot reach (a notification from before a reset, or
+// one a write cannot leave) fails the whole Confirm and changes nothing:
+// the same command confirmed without it, or with a fresh one, then
 // succeeds.
 func TestConfirmCarriesTheValue(t *testing.T) {
 	ctx := context.Background()
@@ -658,17 +674,54 @@ func TestConfirmCarriesTheValue(t *testing.T) {
 		t.Fatalf("d2's observe with its value: %+v, %v; d1 in two calls: %+v", one, err, two)
 	}
 
-	// A value on a write, or on a refused observe: bad input, nothing done.
+	// A value on an OMA-DM command or a refused write: bad input, nothing
+	// done. A value the
+	// device cannot show after taking the write fails the whole Confirm.
 	write := *one.Next
-	for _, rc := range []fota.Receipt{{Delivered: true, Status: 204, Value: &idle}} {
-		_, err := m.Confirm(ctx, write, rc)
+	fumo := write
+	fumo.Kind, fumo.Protocol = fota.CommandExec, device.OMADM
+	for _, c := range []struct {
+		cmd fota.Command
+		rc  fota.Receipt
+	}{
+		{write, fota.Receipt{Delivered: true, Status: 400, Value: &idle}},
+		{fumo, fota.Receipt{Delivered: true, Status: 202, Value: &idle}},
+	} {
+		_, err := m.Confirm(ctx, c.cmd, c.rc)
 		var re *fota.RequestError
 		if !errors.Is(err, fota.ErrBadRequest) || !errors.As(err, &re) || re.Field != "value" {
-			t.Fatalf("value on %s %d: %v", write.Kind, rc.Status, err)
+			t.Fatalf("value on %s %d: %v", c.cmd.Kind, c.rc.Status, err)
 		}
 	}
-	if res, err := m.Confirm(ctx, write, fota.Receipt{Delivered: true, Status: 204}); err != nil || res.State != device.StateNotified {
-		t.Fatalf("the write confirmed after the refusal: %+v, %v", res, err)
+	if res, err := m.Confirm(ctx, write, fota.Receipt{Delivered: true, Status: 204, Value: &idle}); !errors.Is(err, lwm2m.ErrUnreachable) || res.Next != nil {
+		t.Fatalf("the write with a value it cannot leave: %+v, %v", res, err)
+	}
+	// d1's write, then its notification; d2's write with it: the same.
+	d1w, err := m.Confirm(ctx, *two.Next, fota.Receipt{Delivered: true, Status: 204})
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloading := lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}
+	if d1w, err = m.Observation(ctx, ids[0], downloading); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Confirm(ctx, write, fota.Receipt{Delivered: true, Status: 204, Value: &downloading}); err != nil || res != d1w || res.State != device.StateNotified {
+		t.Fatalf("the write confirmed with its notification: %+v, %v; in two calls %+v", res, err, d1w)
+	}
+	// Once d2 is downloaded, its Execute with the notification of it.
+	exec, err := m.Observation(ctx, ids[1], downloaded)
+	if err != nil || exec.Next == nil || exec.Next.Kind != fota.CommandExecute {
+		t.Fatalf("d2 downloaded: %+v, %v", exec, err)
+	}
+	updating := lwm2m.Observation{State: lwm2m.Updating, Result: lwm2m.Initial}
+	if res, err := m.Confirm(ctx, *exec.Next, fota.Receipt{Delivered: true, Status: 204, Value: &updating}); err != nil || res.Next != nil || res.State != device.StateNotified {
+		t.Fatalf("d2's execute with its notification: %+v, %v", res, err)
+	}
+	if res, err := m.Observation(ctx, ids[1], updating); err != nil || res.Next != nil || res.State != device.StateNotified {
+		t.Fatalf("the notification again (a repeat changes nothing): %+v, %v", res, err)
+	}
+	if res, err := m.Observation(ctx, ids[1], lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}); err != nil || res.State != device.StateSucceeded {
+		t.Fatalf("d2 updated: %+v, %v", res, err)
 	}
 
 	// d3 holds an earlier download: reset, then a Read whose value is

@@ -233,6 +233,19 @@ func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
 			return nil, err
 		}
 	}
+	var told lwm2m.Observation
+	if notify {
+		// The device notifies what the command changed, at once: unless
+		// the notification is lost, the transport holds it as it
+		// confirms and hands it over with the acknowledgement
+		// (fota.Receipt.Value), one Manager call for both.
+		told = r.observed(i)
+		if r.lose(now, i, told) {
+			notify = false
+		} else {
+			rc.Value = &told
+		}
+	}
 	res, err := r.callConfirm(cmd, rc)
 	if err != nil {
 		return nil, fmt.Errorf("sim: confirming %s (%+v) to %s at %v: %w", cmd.Kind, rc, cmd.DeviceID, Time(now), err)
@@ -240,22 +253,32 @@ func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
 	if r.s.OnStep != nil {
 		r.s.OnStep(Step{At: Time(now), Kind: StepCommand, Campaign: cmd.CampaignID, Device: cmd.DeviceID,
 			Command: cmd, Receipt: rc, State: res.State})
+		if notify {
+			r.s.OnStep(Step{At: Time(now), Kind: StepNotification, Campaign: cmd.CampaignID, Device: cmd.DeviceID, Observation: told, State: res.State})
+		}
 	}
 	r.wakeAnswered(now)
-	next := res.Next
-	if notify {
-		n, err := r.notify(now, i)
-		if err != nil {
-			return nil, err
-		}
-		if n != nil {
-			if next != nil {
-				return nil, fmt.Errorf("sim: two commands for %s at once: %s and %s", cmd.DeviceID, next.Kind, n.Kind)
-			}
-			next = n
-		}
+	return res.Next, nil
+}
+
+// observed is LwM2M device i's /5/0/3 and /5/0/5.
+func (r *runner) observed(i int32) lwm2m.Observation {
+	d := &r.fleet[i]
+	return lwm2m.Observation{State: lwm2m.State(d.st), Result: lwm2m.Result(d.res)}
+}
+
+// lose reports whether device i's notification of obs at now is lost,
+// and counts it so.
+func (r *runner) lose(now int64, i int32, obs lwm2m.Observation) bool {
+	d := &r.fleet[i]
+	if !r.chance(r.groups[d.group].NotificationLoss) {
+		return false
 	}
-	return next, nil
+	r.totals.Lost++
+	if r.s.OnStep != nil {
+		r.s.OnStep(Step{At: Time(now), Kind: StepNotification, Campaign: r.camps[d.camp].rep.ID, Device: r.fleet.id(i), Observation: obs, Lost: true})
+	}
+	return true
 }
 
 // online reports whether device i answers at now.
@@ -419,13 +442,9 @@ func (r *runner) stepFUMO(now int64, i int32, failed bool) error {
 // at once in answer.
 func (r *runner) notify(now int64, i int32) (*fota.Command, error) {
 	d := &r.fleet[i]
-	obs := lwm2m.Observation{State: lwm2m.State(d.st), Result: lwm2m.Result(d.res)}
+	obs := r.observed(i)
 	id := r.fleet.id(i)
-	if r.chance(r.groups[d.group].NotificationLoss) {
-		r.totals.Lost++
-		if r.s.OnStep != nil {
-			r.s.OnStep(Step{At: Time(now), Kind: StepNotification, Campaign: r.camps[d.camp].rep.ID, Device: id, Observation: obs, Lost: true})
-		}
+	if r.lose(now, i, obs) {
 		return nil, nil
 	}
 	res, err := r.callObservation(id, obs)

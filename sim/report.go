@@ -178,7 +178,7 @@ type Totals struct {
 	Outboxes     int64 `json:"outboxes,omitzero"`     // Manager.Outbox calls
 	Commands     int64 `json:"commands,omitzero"`     // Manager.Confirm calls: commands sent to devices
 	Undelivered  int64 `json:"undelivered,omitzero"`  // of which the device did not answer
-	Observations int64 `json:"observations,omitzero"` // Manager.Observation calls, and values an observe's or a read's Confirm carried
+	Observations int64 `json:"observations,omitzero"` // Manager.Observation calls, and values a Confirm carried (an observe's or a read's content, the notification after a command)
 	Alerts       int64 `json:"alerts,omitzero"`       // Manager.Alert calls
 	Lost         int64 `json:"lost,omitzero"`         // notifications and Generic Alerts that never reached the Manager
 	Connects     int64 `json:"connects,omitzero"`     // Manager.Connected calls
