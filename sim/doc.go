@@ -169,7 +169,11 @@
 // A download and an update take their drawn durations and may fail, with
 // the group's result codes: an LwM2M device notifies each change of /5/0/3
 // and /5/0/5 (Downloading, Downloaded, Updating, then Idle with Update
-// Result 1, or the failure), reported with Manager.Observation; an OMA-DM
+// Result 1, or the failure), reported with Manager.Observation, except
+// that a change a command made at once (Downloading on the package write,
+// Updating on the Execute, (Idle, Initial) on a reset) rides the
+// command's Confirm (Receipt.Value), as the 2.05 content of an observe
+// or a read does; an OMA-DM
 // device's DownloadAndUpdate goes on by itself and ends in a Generic
 // Alert (200 or the failure code), Manager.Alert. Each notification and
 // alert is lost with the group's notificationLoss: the Manager reads /5/0

@@ -17,8 +17,9 @@ import (
 // Outbox whenever the Manager says some are due (the time Outbox
 // returned, or Manager.Due after an operation planned one), hands each to
 // its simulated device, confirms what came of it (with the value an
-// LwM2M observe or read answered, Receipt.Value), and passes on what the
-// devices tell: LwM2M notifications of /5/0/3 and /5/0/5, FUMO Generic
+// LwM2M observe or read answered, or the notification the command's
+// change set off at once, Receipt.Value), and passes on what the devices
+// tell later: LwM2M notifications of /5/0/3 and /5/0/5, FUMO Generic
 // Alerts, registrations and sessions (Connected).
 //
 // Each device runs its protocol's own machine: Object 5 by
