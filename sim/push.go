@@ -176,9 +176,12 @@ func (r *runner) outbox(now int64) error {
 		}
 		for k := 0; k < len(cmds); k += fota.PrefetchMax {
 			chunk := cmds[k:min(k+fota.PrefetchMax, len(cmds))]
-			r.readAheadCommands(chunk)
-			for _, cmd := range chunk {
-				if err := r.send(now, cmd); err != nil {
+			devs, err := r.readAheadCommands(chunk)
+			if err != nil {
+				return err
+			}
+			for j, cmd := range chunk {
+				if err := r.send(now, devs[j], cmd); err != nil {
 					return err
 				}
 			}
@@ -194,26 +197,36 @@ func (r *runner) outbox(now int64) error {
 	}
 }
 
-// readAheadCommands reads what sending cmds will touch, their devices'
-// records here and in the store, before they are sent (see readAhead).
-func (r *runner) readAheadCommands(cmds []fota.Command) {
-	ids := r.rd.ids[:0]
+// readAheadCommands finds the devices of cmds and reads what sending
+// cmds will touch, their records here and in the store, before they are
+// sent (see readAhead). The devices' indexes stay valid until the next
+// call.
+func (r *runner) readAheadCommands(cmds []fota.Command) ([]int32, error) {
+	ids, devs := r.rd.ids[:0], r.cmdDevs[:0]
 	var sum uint8
 	for i := range cmds {
-		ids = append(ids, cmds[i].DeviceID)
-		if d, ok := r.fleet.index(cmds[i].DeviceID); ok {
-			sum += r.fleet[d].st
+		d, ok := r.fleet.index(cmds[i].DeviceID)
+		if !ok {
+			return nil, fmt.Errorf("sim: the Manager handed out %s for %q, not a device of the fleet", cmds[i].Kind, cmds[i].DeviceID)
 		}
+		ids, devs = append(ids, cmds[i].DeviceID), append(devs, d)
+		sum += r.fleet[d].st
 	}
 	r.rd.prefetch(r, ids, sum)
+	r.cmdDevs = devs
+	return devs, nil
 }
 
-// send hands cmd to its device at now, confirms what came of it, passes
-// on what the device then tells, and does the same with every command
-// the Manager hands out at once in answer (PushResult.Next).
-func (r *runner) send(now int64, cmd fota.Command) error {
+// send hands cmd to its device, i, at now, confirms what came of it,
+// passes on what the device then tells, and does the same with every
+// command the Manager hands out at once in answer (PushResult.Next, for
+// the same device).
+func (r *runner) send(now int64, i int32, cmd fota.Command) error {
 	for {
-		next, err := r.sendOne(now, cmd)
+		if cmd.DeviceID != r.fleet.id(i) {
+			return fmt.Errorf("sim: the Manager handed out %s for %q in answer to device %s", cmd.Kind, cmd.DeviceID, r.fleet.id(i))
+		}
+		next, err := r.sendOne(now, i, cmd)
 		if err != nil || next == nil {
 			return err
 		}
@@ -221,11 +234,7 @@ func (r *runner) send(now int64, cmd fota.Command) error {
 	}
 }
 
-func (r *runner) sendOne(now int64, cmd fota.Command) (*fota.Command, error) {
-	i, ok := r.fleet.index(cmd.DeviceID)
-	if !ok {
-		return nil, fmt.Errorf("sim: the Manager handed out %s for %q, not a device of the fleet", cmd.Kind, cmd.DeviceID)
-	}
+func (r *runner) sendOne(now int64, i int32, cmd fota.Command) (*fota.Command, error) {
 	var rc fota.Receipt
 	notify := false
 	if r.online(i, now) {
@@ -399,7 +408,7 @@ func (r *runner) step(now int64, i int32, failed bool) error {
 	if err != nil || next == nil {
 		return err
 	}
-	return r.send(now, *next)
+	return r.send(now, i, *next)
 }
 
 // stepFUMO ends an OMA-DM device's download or update at now. A
@@ -525,7 +534,7 @@ func (r *runner) connect(now int64, i int32) error {
 	if res.Next == nil {
 		return nil
 	}
-	return r.send(now, *res.Next)
+	return r.send(now, i, *res.Next)
 }
 
 // session is an OMA-DM device's next session after its Generic Alert was

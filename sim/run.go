@@ -220,6 +220,7 @@ type runner struct {
 	timer    int64
 	wakeAt   int64
 	inOutbox bool
+	cmdDevs  []int32 // the devices of the Outbox page being sent (readAheadCommands)
 
 	totals Totals
 
