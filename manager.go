@@ -125,6 +125,7 @@ type Manager struct {
 	wake       chan struct{}
 	sleepUntil atomic.Int64
 	dueCh      chan struct{}
+	dueSent    atomic.Bool // dueCh was signalled since the last Outbox call began
 
 	lastRetries atomic.Pointer[retryPlan] // the retry plan asked last
 	lags        lagReader                 // the store, when it reads a campaign's lag without a transaction
@@ -381,7 +382,10 @@ func (m *Manager) done(ctx context.Context, name string, o *op, began time.Time,
 		}
 	}
 	m.nudge(o.earliest)
-	if o.pushDue {
+	if o.pushDue && !m.dueSent.Load() && m.dueSent.CompareAndSwap(false, true) {
+		// One signal until the transport calls Outbox, which reads what
+		// every operation since planned: a busy rollout plans a command
+		// in nearly every device call, and a channel send takes a lock.
 		select {
 		case m.dueCh <- struct{}{}:
 		default:

@@ -251,6 +251,7 @@ func (m *Manager) attemptOf(c *Campaign, p Push, now time.Time) int {
 // command whose lease expired unconfirmed is due again.
 func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, error) {
 	limit = pageSize(limit)
+	m.dueSent.Store(false) // before the read: what is planned after it signals again
 	var out []Command
 	var next time.Time
 	err := m.update(ctx, "outbox", func(tx Tx, o *op) error {
@@ -320,7 +321,10 @@ func (m *Manager) Outbox(ctx context.Context, limit int) ([]Command, time.Time, 
 // planned a push command (a schedule, a confirmation, a registration), so
 // that a transport sleeping until the time Outbox last reported wakes to
 // call Outbox again. Commands due at once after a device's answer come
-// back in PushResult.Next instead. One receiver per Manager.
+// back in PushResult.Next instead. One receiver per Manager. It signals
+// once until the next Outbox call of this Manager begins: that call reads
+// what every operation since planned, and a transport that took the
+// signal without calling Outbox sleeps until a time it set itself.
 func (m *Manager) Due() <-chan struct{} { return m.dueCh }
 
 // pushMember is a push device's member record in the campaign holding it

@@ -758,3 +758,39 @@ func TestConfirmCarriesTheValue(t *testing.T) {
 		t.Fatalf("the read confirmed again with a fresh value: %+v, %v", res, err)
 	}
 }
+
+// TestDueSignalsOncePerOutbox: an operation that plans a push command
+// signals Due; later ones stay quiet until the next Outbox call begins,
+// which reads what they planned; after it the next plan signals again.
+func TestDueSignalsOncePerOutbox(t *testing.T) {
+	h := newLwM2MHarness(t)
+	signalled := func() bool {
+		select {
+		case <-h.m.Due():
+			return true
+		default:
+			return false
+		}
+	}
+	signalled() // the schedule's
+	observe := h.outbox(fota.CommandObserve)
+	res, err := h.m.Confirm(h.ctx, observe, fota.Receipt{Delivered: true, Status: 205, Value: &lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Initial}})
+	if err != nil || res.Next == nil {
+		t.Fatalf("observe: %+v, %v", res, err)
+	}
+	if !signalled() {
+		t.Fatal("no signal after the first plan since Outbox")
+	}
+	write := h.take(res.Next, fota.CommandWritePackage)
+	h.confirm(write, 204) // plans the next look
+	if signalled() {
+		t.Fatal("a second signal before Outbox was called")
+	}
+	if cmds, _, err := h.m.Outbox(h.ctx, 0); err != nil || len(cmds) != 0 {
+		t.Fatalf("outbox: %v, %v", cmds, err)
+	}
+	h.take(h.observe(lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}).Next, fota.CommandExecute)
+	if !signalled() {
+		t.Fatal("no signal after a plan that followed an Outbox call")
+	}
+}
