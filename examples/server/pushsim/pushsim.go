@@ -18,6 +18,11 @@
 // and /5/0/5 (Update Result) through Observation, the OMA-DM Generic
 // Alert (1226) through Alert.
 //
+// What a device shows with its answer rides in the Confirm
+// (fota.Receipt.Value): the content of an Observe's or a Read's 2.05, and
+// the notification of a change the command made at once; a change that
+// comes later is an Observation of its own.
+//
 // A simulated device succeeds, and answers whenever it is online:
 //
 //   - LwM2M. Observe and Read are answered 2.05 Content with the current
@@ -91,7 +96,7 @@ type Config struct {
 // Stats counts what the transport did.
 type Stats struct {
 	Commands     uint64 // commands carried to a device and confirmed
-	Observations uint64 // LwM2M observations reported: notifications, and the values of observes and reads
+	Observations uint64 // LwM2M observations reported: notifications, and the values a Confirm carried
 	Alerts       uint64 // OMA-DM Generic Alerts reported
 	Unanswered   uint64 // commands for a device that is off or not simulated, confirmed as not delivered
 	Connections  uint64 // devices that came back (Connect), reported through Connected
@@ -267,18 +272,13 @@ func (t *Transport) carry(ctx context.Context, first fota.Command) {
 			queue = t.follow(queue, c.DeviceID, "confirm", res, err)
 			continue
 		}
-		receipt, says := t.receive(d, c)
+		receipt := t.receive(d, c)
 		res, err := t.m.Confirm(ctx, c, receipt)
 		t.stats.Commands++
 		if receipt.Value != nil {
 			t.stats.Observations++
 		}
 		queue = t.follow(queue, c.DeviceID, "confirm "+c.Kind.String(), res, err)
-		for _, obs := range says {
-			res, err := t.m.Observation(ctx, c.DeviceID, obs)
-			t.stats.Observations++
-			queue = t.follow(queue, c.DeviceID, "observation "+obs.String(), res, err)
-		}
 	}
 }
 
@@ -297,26 +297,34 @@ func (t *Transport) follow(queue []fota.Command, deviceID, call string, res fota
 }
 
 // receive is the device's side of a command: the receipt it answers
-// with, and the observations it reports at once. Delayed answers go on
-// the event queue.
-func (t *Transport) receive(d *simDevice, c fota.Command) (fota.Receipt, []lwm2m.Observation) {
+// with. What the device shows with its answer rides in it
+// (fota.Receipt.Value): a 2.05's content, or the notification of what the
+// command changed at once. Delayed answers go on the event queue.
+func (t *Transport) receive(d *simDevice, c fota.Command) fota.Receipt {
 	now := t.cfg.Clock.Now()
+	changed := func(s lwm2m.State, r lwm2m.Result) fota.Receipt {
+		rc := fota.Receipt{Delivered: true, Status: 204}
+		for _, obs := range d.reach(s, r) {
+			rc.Value = &obs
+		}
+		return rc
+	}
 	switch c.Kind {
 	case fota.CommandExec: // OMA-DM: accepted for later processing
 		t.schedule(event{at: now.Add(t.cfg.Download + t.cfg.Update), deviceID: c.DeviceID, alert: true})
-		return fota.Receipt{Delivered: true, Status: 202}, nil
+		return fota.Receipt{Delivered: true, Status: 202}
 	case fota.CommandObserve, fota.CommandRead: // 2.05 Content: the current value, with the answer
-		return fota.Receipt{Delivered: true, Status: 205, Value: &lwm2m.Observation{State: d.state, Result: d.result}}, nil
+		return fota.Receipt{Delivered: true, Status: 205, Value: &lwm2m.Observation{State: d.state, Result: d.result}}
 	case fota.CommandReset:
-		return fota.Receipt{Delivered: true, Status: 204}, d.reach(lwm2m.Idle, lwm2m.Initial)
+		return changed(lwm2m.Idle, lwm2m.Initial)
 	case fota.CommandWritePackage:
 		t.schedule(event{at: now.Add(t.cfg.Download), deviceID: c.DeviceID, obs: lwm2m.Observation{State: lwm2m.Downloaded, Result: lwm2m.Initial}})
-		return fota.Receipt{Delivered: true, Status: 204}, d.reach(lwm2m.Downloading, lwm2m.Initial)
+		return changed(lwm2m.Downloading, lwm2m.Initial)
 	case fota.CommandExecute:
 		t.schedule(event{at: now.Add(t.cfg.Update), deviceID: c.DeviceID, obs: lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success}})
-		return fota.Receipt{Delivered: true, Status: 204}, d.reach(lwm2m.Updating, lwm2m.Initial)
+		return changed(lwm2m.Updating, lwm2m.Initial)
 	}
-	return fota.Receipt{Delivered: true, Status: 405}, nil // 4.05 Method Not Allowed
+	return fota.Receipt{Delivered: true, Status: 405} // 4.05 Method Not Allowed
 }
 
 // reach moves an LwM2M device to (s, r) and returns the notification an
