@@ -144,7 +144,11 @@ type prerequisites struct {
 // opens and keeps, per device, the facts the eligibility checks need.
 func (m *Manager) survey(ctx context.Context, ids []string, p prerequisites) ([]facts, error) {
 	out := make([]facts, len(ids))
+	ahead, _ := m.inventory.(idPrefetcher)
 	for i, id := range ids {
+		if ahead != nil && i%PrefetchMax == 0 {
+			ahead.prefetchIDs(ids[i:])
+		}
 		info, ok, err := m.inventory.Lookup(ctx, id)
 		if err != nil {
 			return nil, err
@@ -295,7 +299,11 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gat
 	}
 	batch := make([]NewMember, 0, min(len(ids), admitBatch))
 	accepted := 0
+	ahead, _ := tx.(idPrefetcher)
 	for i, id := range ids {
+		if ahead != nil && i%PrefetchMax == 0 {
+			ahead.prefetchIDs(ids[i:])
+		}
 		nm, err := a.member(id, fs[i])
 		if err != nil {
 			return 0, err
@@ -317,6 +325,15 @@ func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gat
 		}
 	}
 	return accepted, nil
+}
+
+// idPrefetcher is an inventory or a transaction (MemoryInventory's,
+// MemoryStore's) that can read ahead what looking up the first
+// PrefetchMax of these devices will read: a schedule looks up each of a
+// million devices in both, and one miss after the other would be most of
+// its time.
+type idPrefetcher interface {
+	prefetchIDs(ids []string)
 }
 
 // scheduleReserver is a transaction that can make room for a schedule of

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fotakit/fota/device"
 )
@@ -44,12 +45,14 @@ type DeviceInfo struct {
 // at every cycle. Other ids are keyed by their text.
 type MemoryInventory struct {
 	mu     sync.RWMutex
-	byNum  map[idKey]uint32  // numeric ids: their row
+	byNum  keyIndex          // numeric ids: their row
 	byText map[string]uint32 // other ids: their row
 	rows   []invRow
 	free   []uint32 // rows of deleted devices, for the next Put
 	texts  []string // the strings rows name, once each; texts[0] = ""
 	textOf map[string]uint32
+
+	touched atomic.Uint64 // what prefetchIDs read, kept so that its loads stay
 }
 
 // invRow is one device: its strings as indexes of texts, its id's text
@@ -63,7 +66,7 @@ type invRow struct {
 
 // NewMemoryInventory returns an inventory holding the given devices.
 func NewMemoryInventory(devices ...DeviceInfo) *MemoryInventory {
-	inv := &MemoryInventory{byNum: make(map[idKey]uint32, len(devices)), byText: map[string]uint32{},
+	inv := &MemoryInventory{byText: map[string]uint32{},
 		rows: make([]invRow, 0, len(devices)), texts: []string{""}, textOf: map[string]uint32{"": 0}}
 	for _, d := range devices {
 		inv.put(d)
@@ -100,7 +103,7 @@ func (inv *MemoryInventory) put(d DeviceInfo) {
 		inv.rows = append(inv.rows, r)
 	}
 	if numeric {
-		inv.byNum[k] = i
+		inv.byNum.put(k, i, inv.rows)
 	} else {
 		inv.byText[d.DeviceID] = i
 	}
@@ -120,7 +123,7 @@ func (inv *MemoryInventory) text(s string) uint32 {
 // find returns device id's key when id is numeric, and its row.
 func (inv *MemoryInventory) find(id string) (k idKey, numeric bool, row uint32, found bool) {
 	if k, numeric = numericKey(id); numeric {
-		row, found = inv.byNum[k]
+		row, found = inv.byNum.get(k, inv.rows)
 	} else {
 		row, found = inv.byText[id]
 	}
@@ -132,7 +135,7 @@ func (inv *MemoryInventory) Delete(deviceID string) {
 	inv.mu.Lock()
 	if k, numeric, i, ok := inv.find(deviceID); ok {
 		if numeric {
-			delete(inv.byNum, k)
+			inv.byNum.del(k, inv.rows)
 		} else {
 			delete(inv.byText, deviceID)
 		}

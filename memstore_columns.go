@@ -176,7 +176,7 @@ func (s *MemoryStore) memberOf(h uint32, c *memCampaign) (uint32, bool) {
 
 // addMember appends device h's member record to campaign c, first in the
 // device's list, and returns its slot. The store must be stopped.
-func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
+func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec, tally *memberTally) uint32 {
 	slot := uint32(c.ms.len())
 	if c.sorted && slot > 0 && s.compareDevices(c.ms.at(slot-1).dev, h) >= 0 {
 		c.sorted, c.stale = false, true
@@ -197,8 +197,29 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec) uint32 {
 			s.due.set(s, c, slot)
 		}
 	}
-	c.count(h, r.state, 1)
+	if tally != nil {
+		tally[h%countStripes][r.state]++
+	} else {
+		c.count(h, r.state, 1)
+	}
 	return slot
+}
+
+// memberTally gathers what a bulk add does to a campaign's counts, added
+// to them once (addTally): an atomic add per member would wait, as the
+// fence it is, for the member rows written before it to reach memory.
+type memberTally [countStripes][countStates]int32
+
+// addTally adds t to the campaign's counts and clears it.
+func (c *memCampaign) addTally(t *memberTally) {
+	for i := range t {
+		for st, n := range t[i] {
+			if n != 0 {
+				c.counts[i][st].Add(n)
+				t[i][st] = 0
+			}
+		}
+	}
 }
 
 // pushColumns returns push columns for the campaign's first n slots, none

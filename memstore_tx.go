@@ -424,13 +424,14 @@ func (tx *memTx) PutMember(m Member) error {
 		s.setMember(c, slot, r, false)
 		return nil
 	}
-	tx.append(c, h, r)
+	tx.append(c, h, r, nil)
 	return nil
 }
 
 // append adds a member to campaign c, logging for undo what a rollback
-// that keeps the campaign and the device must restore.
-func (tx *memTx) append(c *memCampaign, h uint32, r memberRec) {
+// that keeps the campaign and the device must restore; a bulk add counts
+// it in tally (nil: in the campaign's counts at once).
+func (tx *memTx) append(c *memCampaign, h uint32, r memberRec, tally *memberTally) {
 	s := tx.s
 	switch {
 	case int(c.idx) < tx.c0:
@@ -441,7 +442,7 @@ func (tx *memTx) append(c *memCampaign, h uint32, r memberRec) {
 		// into it.
 		tx.undo = append(tx.undo, undoEntry{kind: undoHead, h: h, ref: s.devs.at(h).head})
 	}
-	s.addMember(c, h, r)
+	s.addMember(c, h, r, tally)
 }
 
 func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
@@ -458,6 +459,8 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 	}
 	s := tx.s
 	tx.seek(ms[0].DeviceID)
+	var tally memberTally
+	defer c.addTally(&tally) // whatever was added, before a rollback takes it back
 	for i := range ms {
 		m := &ms[i]
 		if err := checkState(m.State); err != nil {
@@ -467,7 +470,7 @@ func (tx *memTx) AddMembers(campaignID string, ms []NewMember) error {
 		if _, dup := s.memberOf(h, c); dup {
 			return &RequestError{Field: "deviceList", Value: m.DeviceID, Reason: "already in campaign " + campaignID}
 		}
-		tx.append(c, h, packMember(&m.Member))
+		tx.append(c, h, packMember(&m.Member), &tally)
 		if m.Hold && s.devs.at(h).active != c.idx+1 {
 			tx.logActive(h)
 			s.setActive(h, c.idx+1, "")
