@@ -54,7 +54,9 @@
 //	info, err = m.ScheduleUpgrade(ctx, "acme", fota.UpgradeRequest{...})
 //	cmds, next, err := m.Outbox(ctx, 100) // leased to this caller
 //	res, err := m.Confirm(ctx, cmds[0], fota.Receipt{Delivered: true, Status: 204})
-//	// An Observe's or a Read's 2.05 carries /5/0/3 and /5/0/5: one call.
+//	// An Observe's or a Read's 2.05 carries /5/0/3 and /5/0/5, and the
+//	// notification a write or an Execute sets off may come with its 2.04:
+//	// one call for both.
 //	res, err = m.Confirm(ctx, observe, fota.Receipt{Delivered: true, Status: 205, Value: &obs})
 //	res, err = m.Observation(ctx, imei, lwm2m.Observation{State: lwm2m.Idle, Result: lwm2m.Success})
 //	res, err = m.Alert(ctx, imei, alert) // OMA-DM Generic Alert

@@ -697,12 +697,12 @@ func TestConfirmCarriesTheValue(t *testing.T) {
 		t.Fatalf("the write with a value it cannot leave: %+v, %v", res, err)
 	}
 	// d1's write, then its notification; d2's write with it: the same.
-	d1w, err := m.Confirm(ctx, *two.Next, fota.Receipt{Delivered: true, Status: 204})
-	if err != nil {
+	if _, err := m.Confirm(ctx, *two.Next, fota.Receipt{Delivered: true, Status: 204}); err != nil {
 		t.Fatal(err)
 	}
 	downloading := lwm2m.Observation{State: lwm2m.Downloading, Result: lwm2m.Initial}
-	if d1w, err = m.Observation(ctx, ids[0], downloading); err != nil {
+	d1w, err := m.Observation(ctx, ids[0], downloading)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if res, err := m.Confirm(ctx, write, fota.Receipt{Delivered: true, Status: 204, Value: &downloading}); err != nil || res != d1w || res.State != device.StateNotified {
