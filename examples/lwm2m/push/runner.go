@@ -182,6 +182,11 @@ type Runner struct {
 	wake     chan struct{}
 	sem      chan struct{}
 	wg       sync.WaitGroup
+	// draining is set once Serve waits for the commands under way: a
+	// command handed out after it (a notification's, a registration's)
+	// is abandoned, not started beside the Wait (draining under wgMu).
+	wgMu     sync.Mutex
+	draining bool
 
 	locksMu  sync.Mutex
 	locks    map[string]*deviceLock
@@ -274,7 +279,7 @@ func (r *Runner) Serve(ctx context.Context, srv *server.Server) error {
 	r.srv, r.ctx = srv, ctx
 	close(r.started)
 	defer r.Close()
-	defer r.wg.Wait()
+	defer r.drain()
 	for {
 		free := cap(r.sem) - len(r.sem)
 		wait := r.cfg.Poll
@@ -367,8 +372,18 @@ func (r *Runner) lock(id string) func() {
 // worker of its own; held says the caller took the worker's slot.
 func (r *Runner) dispatch(c fota.Command, from Source, held bool) {
 	handed := r.clock.Now()
+	r.wgMu.Lock()
+	if r.draining {
+		r.wgMu.Unlock()
+		if held {
+			<-r.sem
+		}
+		r.abandon(Record{Command: c, From: from, Handed: handed})
+		return
+	}
 	r.inFlight.Add(1)
 	r.wg.Add(1)
+	r.wgMu.Unlock()
 	go func() {
 		defer r.wg.Done()
 		defer r.inFlight.Add(-1)
@@ -385,6 +400,14 @@ func (r *Runner) dispatch(c fota.Command, from Source, held bool) {
 			cmd, handed = r.carry(*cmd, from, handed)
 		}
 	}()
+}
+
+// drain waits for the commands under way once no more can start.
+func (r *Runner) drain() {
+	r.wgMu.Lock()
+	r.draining = true
+	r.wgMu.Unlock()
+	r.wg.Wait()
 }
 
 func (r *Runner) abandon(rec Record) {
