@@ -351,3 +351,64 @@ func TestEveryNotificationLost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestResetOverCoAP: clients whose update failed (result 8, the image
+// kept or not) join a second campaign. Each shows the failure in its
+// observe answer, so the Manager resets it (an empty write of /5/0/1,
+// 2.04) before writing the package again; the client notifies (Idle,
+// Initial), the write follows, and the update fails again as the client's
+// knob says, with result 8 beside the reason. No command overlaps
+// another to the same device.
+func TestResetOverCoAP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	recCh := make(chan push.Record, 1024)
+	h := startHost(t, ctx, replica.Config{
+		Push:   fota.PushPolicy{LeaseTTL: time.Minute, ObserveTimeout: time.Second},
+		Runner: push.Config{OnCommand: func(r push.Record) { recCh <- r }},
+	})
+	const n = 4
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = client.IMEI(1000 + i)
+		h.add(ids[i], device.LWM2M)
+	}
+	f, err := client.StartFleet(ctx, client.FleetConfig{Server: h.Server.Addr().String(), Size: n, First: 1000, Lifetime: 10 * time.Minute,
+		Knobs: func(i int) client.Knobs { return client.Knobs{UpdateFailure: lwm2m.UpdateFailed, KeepImage: i%2 == 0} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	for round := 1; round <= 2; round++ {
+		for _, d := range h.campaign(t, ctx, ids) {
+			if d.Status != "Upgrade Failed" || d.ResultReason != "Firmware update to device failed." || d.Result != uint16(lwm2m.UpdateFailed) {
+				t.Errorf("campaign %d: device %s ended %q %q with result %d", round, d.DeviceID, d.Status, d.ResultReason, d.Result)
+			}
+		}
+		for i, c := range f.Clients {
+			if st := c.Stats(); st.Resets != round-1 || st.PackageWrites != round {
+				t.Errorf("campaign %d: client %d had %d resets and %d package writes, want %d and %d", round, i, st.Resets, st.PackageWrites, round-1, round)
+			}
+		}
+	}
+	close(recCh)
+	byCampaign := map[string][]push.Record{} // leases are numbered per campaign
+	resets := 0
+	for r := range recCh {
+		byCampaign[r.Command.CampaignID] = append(byCampaign[r.Command.CampaignID], r)
+		if r.Command.Kind == fota.CommandReset && r.Receipt.Delivered && r.Receipt.Status == 204 {
+			resets++
+		}
+	}
+	if resets != n {
+		t.Errorf("%d resets answered 2.04, want %d", resets, n)
+	}
+	if len(byCampaign) != 2 {
+		t.Errorf("commands of %d campaigns, want 2", len(byCampaign))
+	}
+	for id, recs := range byCampaign {
+		if err := push.CheckExchanges(recs); err != nil {
+			t.Errorf("campaign %s: %v", id, err)
+		}
+	}
+}
