@@ -125,7 +125,6 @@ type shard struct {
 	sessions    map[uint32]LogSession
 	bundles     map[uint32][]verboselog.Bundle
 	touched     uint64   // what Prefetch read, kept so that its loads stay
-	tx          devTx    // the transaction of a device the shard holds, reused under mu
 	_           [64]byte // keeps the next shard's lock off this one's cache line
 }
 
@@ -243,27 +242,26 @@ func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p := probeOf(deviceID)
-	sh := s.shardOf(p.hash)
+	// A pooled transaction, not one per shard: the pool's stays in this
+	// core's cache, where a shard's would move between the cores that
+	// serve its devices.
+	d := devTxPool.Get().(*devTx)
+	defer d.release()
+	d.s, d.id, d.p = s, deviceID, probeOf(deviceID)
+	sh := s.shardOf(d.p.hash)
 	sh.mu.Lock()
-	if h := s.find(&p); h != noDevice {
-		// The shard's own transaction: the lock held is its only user.
-		d := &sh.tx
-		d.s, d.id, d.p, d.h, d.shard = s, deviceID, p, h, sh
+	if d.h = s.find(&d.p); d.h != noDevice {
+		d.shard = sh
 		d.touch()
 		err := fn(d)
 		if err == nil {
 			d.commit()
 		}
-		d.reset()
 		sh.mu.Unlock()
 		return err
 	}
 	sh.mu.Unlock()
 	// A device the store does not hold: adding it needs the store alone.
-	d := devTxPool.Get().(*devTx)
-	defer d.release()
-	d.s, d.id, d.p = s, deviceID, p
 	tx := s.begin(false)
 	defer tx.end()
 	tx.exclusive()
