@@ -37,8 +37,10 @@ type DeviceInfo struct {
 // MemoryInventory is an Inventory held in memory, for tests, examples and
 // simulations. It is safe for concurrent use.
 //
-// A device takes one pointer-free row of 40 bytes and a map entry keyed by
-// its id read as a number (an IMEI, an MEID in decimal); its account,
+// A device takes one pointer-free row of 40 bytes and a slot of 8 bytes
+// in an open-addressing index keyed by its id read as a number (an IMEI,
+// an MEID in decimal), at most three quarters full: a lookup reads one
+// slot and the row, one cache miss fewer than a Go map. Its account,
 // make, model and software are kept once each, however many devices share
 // them. A million devices hold about 60 MB that the collector never
 // scans, where a map of DeviceInfo held some 200 MB of strings it scans
