@@ -515,9 +515,7 @@ func (m *Manager) apply(tx Tx, o *op, c *Campaign, ev campaign.Event) error {
 		return err
 	}
 	c.Status = next
-	c.Revision++
-	c.UpdatedAt = o.now
-	if err := tx.PutCampaign(*c); err != nil {
+	if err := putRevision(tx, c, o.now); err != nil {
 		return err
 	}
 	o.campaign(c)
@@ -617,9 +615,7 @@ func (m *Manager) AddDevices(ctx context.Context, account, campaignID string, id
 		if _, err := m.admit(tx, o, &c, ids, fs, true); err != nil {
 			return err
 		}
-		c.Revision++
-		c.UpdatedAt = o.now
-		if err := tx.PutCampaign(c); err != nil {
+		if err := putRevision(tx, &c, o.now); err != nil {
 			return err
 		}
 		info, err = campaignInfo(tx, c, o.now)
@@ -703,9 +699,7 @@ func (m *Manager) ChangeDates(ctx context.Context, account, campaignID string, r
 			return err
 		}
 		c.Timing, c.StartsAt, c.EndsAt = next.Request(), next.StartsAt(), next.EndsAt()
-		c.Revision++
-		c.UpdatedAt = o.now
-		if err := tx.PutCampaign(c); err != nil {
+		if err := putRevision(tx, &c, o.now); err != nil {
 			return err
 		}
 		if c.Status == campaign.HTTPQueued {
@@ -769,4 +763,12 @@ func (m *Manager) stop(ctx context.Context, name, account, campaignID string, ev
 		return err
 	})
 	return info, err
+}
+
+// putRevision stores campaign c as a new revision, changed at now (a
+// revision names one content: compiled schedules are cached by it).
+func putRevision(tx Tx, c *Campaign, now time.Time) error {
+	c.Revision++
+	c.UpdatedAt = now
+	return tx.PutCampaign(*c)
 }

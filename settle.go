@@ -328,9 +328,7 @@ func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 		c.Cursor = last
 	}
 	c.Swept = done
-	c.Revision++
-	c.UpdatedAt = o.now
-	if err := tx.PutCampaign(*c); err != nil {
+	if err := putRevision(tx, c, o.now); err != nil {
 		return false, err
 	}
 	if done {
@@ -395,9 +393,7 @@ func (m *Manager) giveUp(tx Tx, o *op, c *Campaign) (bool, error) {
 	if !done {
 		c.Cursor = last
 	}
-	c.Revision++
-	c.UpdatedAt = o.now
-	if err := tx.PutCampaign(*c); err != nil {
+	if err := putRevision(tx, c, o.now); err != nil {
 		return false, err
 	}
 	if done {
