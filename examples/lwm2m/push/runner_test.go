@@ -143,6 +143,41 @@ func (h *host) add(id string, p device.Protocol) {
 	h.inv.Put(fota.DeviceInfo{DeviceID: id, Account: acct, Protocol: p, Software: "1.0", FOTACapable: true, ActiveConnected: true})
 }
 
+// fleet adds n LwM2M clients, from IMEI number first on, to the inventory
+// and starts them against the host's server with knobs; it returns their
+// ids. They stop when the test ends.
+func (h *host) fleet(t *testing.T, ctx context.Context, first, n int, knobs func(i int) client.Knobs) ([]string, *client.Fleet) {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = client.IMEI(first + i)
+		h.add(ids[i], device.LWM2M)
+	}
+	f, err := client.StartFleet(ctx, client.FleetConfig{Server: h.Server.Addr().String(), Size: n, First: first, Lifetime: 10 * time.Minute, Knobs: knobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	return ids, f
+}
+
+// recorder gathers the Runner's records of the commands it carried.
+type recorder chan push.Record
+
+func newRecorder() recorder { return make(recorder, 1024) }
+
+func (r recorder) record(rec push.Record) { r <- rec }
+
+// all stops the recording and returns what was recorded.
+func (r recorder) all() []push.Record {
+	close(r)
+	var out []push.Record
+	for rec := range r {
+		out = append(out, rec)
+	}
+	return out
+}
+
 // campaign schedules a campaign for ids starting tomorrow and runs it to
 // Finished, jumping the clock over idle stretches; it returns the devices.
 func (h *host) campaign(t *testing.T, ctx context.Context, ids []string) []fota.DeviceStatus {
@@ -306,33 +341,19 @@ func TestBadInputThroughTheHost(t *testing.T) {
 func TestEveryNotificationLost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	var recs []push.Record
-	recCh := make(chan push.Record, 1024)
+	rec := newRecorder()
 	h := startHost(t, ctx, replica.Config{
 		Push:   fota.PushPolicy{LeaseTTL: time.Minute, ObserveTimeout: 500 * time.Millisecond},
-		Runner: push.Config{OnCommand: func(r push.Record) { recCh <- r }},
+		Runner: push.Config{OnCommand: rec.record},
 	})
 	const n = 4
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = client.IMEI(900 + i)
-		h.add(ids[i], device.LWM2M)
-	}
-	f, err := client.StartFleet(ctx, client.FleetConfig{Server: h.Server.Addr().String(), Size: n, First: 900, Lifetime: 10 * time.Minute,
-		Knobs: func(int) client.Knobs { return client.Knobs{NotificationLoss: 1} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Stop()
+	ids, f := h.fleet(t, ctx, 900, n, func(int) client.Knobs { return client.Knobs{NotificationLoss: 1} })
 	for _, d := range h.campaign(t, ctx, ids) {
 		if d.Status != "Upgrade Success" || d.Result != uint16(lwm2m.Success) {
 			t.Errorf("device %s ended %q %q with result %d", d.DeviceID, d.Status, d.ResultReason, d.Result)
 		}
 	}
-	close(recCh)
-	for r := range recCh {
-		recs = append(recs, r)
-	}
+	recs := rec.all()
 	reads := 0
 	for _, r := range recs {
 		if r.Command.Kind == fota.CommandRead {
@@ -362,23 +383,15 @@ func TestEveryNotificationLost(t *testing.T) {
 func TestResetOverCoAP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	recCh := make(chan push.Record, 1024)
+	rec := newRecorder()
 	h := startHost(t, ctx, replica.Config{
 		Push:   fota.PushPolicy{LeaseTTL: time.Minute, ObserveTimeout: time.Second},
-		Runner: push.Config{OnCommand: func(r push.Record) { recCh <- r }},
+		Runner: push.Config{OnCommand: rec.record},
 	})
 	const n = 4
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = client.IMEI(1000 + i)
-		h.add(ids[i], device.LWM2M)
-	}
-	f, err := client.StartFleet(ctx, client.FleetConfig{Server: h.Server.Addr().String(), Size: n, First: 1000, Lifetime: 10 * time.Minute,
-		Knobs: func(i int) client.Knobs { return client.Knobs{UpdateFailure: lwm2m.UpdateFailed, KeepImage: i%2 == 0} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Stop()
+	ids, f := h.fleet(t, ctx, 1000, n, func(i int) client.Knobs {
+		return client.Knobs{UpdateFailure: lwm2m.UpdateFailed, KeepImage: i%2 == 0}
+	})
 	for round := 1; round <= 2; round++ {
 		for _, d := range h.campaign(t, ctx, ids) {
 			if d.Status != "Upgrade Failed" || d.ResultReason != "Firmware update to device failed." || d.Result != uint16(lwm2m.UpdateFailed) {
@@ -391,10 +404,9 @@ func TestResetOverCoAP(t *testing.T) {
 			}
 		}
 	}
-	close(recCh)
 	byCampaign := map[string][]push.Record{} // leases are numbered per campaign
 	resets := 0
-	for r := range recCh {
+	for _, r := range rec.all() {
 		byCampaign[r.Command.CampaignID] = append(byCampaign[r.Command.CampaignID], r)
 		if r.Command.Kind == fota.CommandReset && r.Receipt.Delivered && r.Receipt.Status == 204 {
 			resets++
