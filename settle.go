@@ -303,22 +303,13 @@ const sweepBatch = 1000
 func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 	ev := sweepEvent(c.Status)
 	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, func(mem *Member) error {
-		changed := false
+		next := mem.State
 		if ev != 0 && !mem.State.Terminal() {
-			if next, err := device.Next(c.Family, mem.State, ev); err == nil {
-				o.device(c, mem.DeviceID, mem.State, next, 0, mem.Push.Result)
-				mem.State, mem.UpdatedAt, changed = next, o.now, true
+			if st, err := device.Next(c.Family, mem.State, ev); err == nil {
+				next = st
 			}
 		}
-		if !mem.Push.DueAt.IsZero() || mem.Push.Leased {
-			mem.Push.DueAt, mem.Push.Leased, changed = time.Time{}, false, true
-		}
-		if changed {
-			if err := tx.PutMember(*mem); err != nil {
-				return err
-			}
-		}
-		return m.release(tx, c.ID, mem.DeviceID)
+		return m.letGo(tx, o, c, mem, next)
 	})
 	if err != nil {
 		return false, err
@@ -377,13 +368,7 @@ func (m *Manager) giveUp(tx Tx, o *op, c *Campaign) (bool, error) {
 		if err != nil {
 			return nil
 		}
-		o.device(c, mem.DeviceID, mem.State, next, 0, mem.Push.Result)
-		mem.State, mem.UpdatedAt = next, o.now
-		mem.Push.DueAt, mem.Push.Leased = time.Time{}, false
-		if err := tx.PutMember(*mem); err != nil {
-			return err
-		}
-		return m.release(tx, c.ID, mem.DeviceID)
+		return m.letGo(tx, o, c, mem, next)
 	})
 	if err != nil {
 		return false, err
@@ -400,6 +385,26 @@ func (m *Manager) giveUp(tx Tx, o *op, c *Campaign) (bool, error) {
 		return true, tx.DeleteDeadline(DeadlinePushGiveUp, c.ID)
 	}
 	return false, nil
+}
+
+// letGo ends campaign c's hold on member mem: it moves to state next
+// (told to the observer when that is a move), its push command is
+// withdrawn, and the device is released.
+func (m *Manager) letGo(tx Tx, o *op, c *Campaign, mem *Member, next device.State) error {
+	changed := false
+	if next != mem.State {
+		o.device(c, mem.DeviceID, mem.State, next, 0, mem.Push.Result)
+		mem.State, mem.UpdatedAt, changed = next, o.now, true
+	}
+	if !mem.Push.DueAt.IsZero() || mem.Push.Leased {
+		mem.Push.DueAt, mem.Push.Leased, changed = time.Time{}, false, true
+	}
+	if changed {
+		if err := tx.PutMember(*mem); err != nil {
+			return err
+		}
+	}
+	return m.release(tx, c.ID, mem.DeviceID)
 }
 
 // release frees a device held by campaign id.
