@@ -391,6 +391,9 @@ const (
 )
 
 func packPush(p Push) pushRec {
+	if p == (Push{}) {
+		return noPush // an HTTP member's
+	}
 	r := pushRec{due: micro(p.DueAt), lease: p.Lease, machine: p.Machine, result: p.Result, proto: p.Protocol, attempt: p.Attempt}
 	if p.Observing {
 		r.bits |= pushObserving
@@ -405,6 +408,9 @@ func packPush(p Push) pushRec {
 }
 
 func (r pushRec) unpack() Push {
+	if r == noPush {
+		return Push{} // an HTTP member's
+	}
 	return Push{Protocol: r.proto, Attempt: r.attempt, Observing: r.bits&pushObserving != 0, Spent: r.bits&pushSpent != 0,
 		Leased: r.bits&pushLeased != 0, Machine: r.machine, Result: r.result, DueAt: fromMicro(r.due), Lease: r.lease}
 }

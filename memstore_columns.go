@@ -17,8 +17,13 @@ var zeroMicro = time.Time{}.UnixMicro()
 func micro(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicro is an instant the store keeps, as a time in UTC (the zero time
-// as zero).
-func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
+// as zero, without the conversion: most members have no push time due).
+func fromMicro(us int64) time.Time {
+	if us == zeroMicro {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
 
 // microUTC is t as the store keeps it.
 func microUTC(t time.Time) time.Time { return fromMicro(micro(t)) }

@@ -31,24 +31,36 @@ var pow10 = func() (p [maxKeyDigit + 1]uint64) {
 }()
 
 // numericKey returns the key of an id of 1 to 17 decimal digits. Every
-// device operation makes its id's key, so an IMEI's 15 digits are read
-// eight at a time (eightDigits) rather than in a chain of 15 dependent
-// multiplications.
+// device operation makes its id's key, so an IMEI's 15 digits are read as
+// two words of eight bytes, the second overlapping the first and its
+// overlap read as zeros (eightDigits), rather than in a chain of 15
+// dependent multiplications.
 func numericKey(id string) (idKey, bool) {
 	n := len(id)
 	if n == 0 || n > maxKeyDigit {
 		return 0, false
 	}
 	var v uint64
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		d, ok := eightDigits(id[i : i+8])
+	if n >= 8 && n <= 16 {
+		hi, ok := eightDigits(load8(id[:8]))
 		if !ok {
 			return 0, false
 		}
-		v = v*1e8 + d
+		v = hi
+		if n > 8 {
+			// The last eight bytes, of which the first 16-n are the head's,
+			// already read: make those '0' and they add nothing.
+			lead := uint64(1)<<(8*(16-n)) - 1
+			lo, ok := eightDigits(load8(id[n-8:])&^lead | zeros&lead)
+			if !ok {
+				return 0, false
+			}
+			v = hi*pow10[n-8] + lo
+		}
+		return idKey(n)<<keyLenShift | idKey(v), true
 	}
-	for ; i < n; i++ {
+	// Shorter than a word, or 17 digits: one at a time.
+	for i := 0; i < n; i++ {
 		c := id[i] - '0'
 		if c > 9 {
 			return 0, false
@@ -58,14 +70,23 @@ func numericKey(id string) (idKey, bool) {
 	return idKey(n)<<keyLenShift | idKey(v), true
 }
 
-// eightDigits reads s, 8 bytes, as a decimal number, all in one word (SWAR:
-// the bytes' digits are checked at once, then paired, paired again and
-// again). ok is false when a byte is not a digit.
-func eightDigits(s string) (uint64, bool) {
+// zeros is eight '0' bytes.
+const zeros = 0x3030303030303030
+
+// load8 reads s's first eight bytes as a little-endian word: the first
+// byte lowest.
+func load8(s string) uint64 {
 	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	const high, zeros, six = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+}
+
+// eightDigits reads x, eight bytes of text (load8), as a decimal number,
+// all in one word (SWAR: the bytes' digits are checked at once, then
+// paired, paired again and again). ok is false when a byte is not a
+// digit.
+func eightDigits(x uint64) (uint64, bool) {
+	const high, six = 0xF0F0F0F0F0F0F0F0, 0x0606060606060606
 	// Each byte 0x30..0x39: its high nibble is 3, and still is with 6 added.
 	if x&high != zeros || (x+six)&high != zeros {
 		return 0, false

@@ -3,6 +3,8 @@ package fota
 import (
 	"errors"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 // Device lists: numeric ids are told apart with their leading zeros, and
@@ -39,4 +41,23 @@ func TestCheckText(t *testing.T) {
 	if err := checkText("f", "12345", 4); err == nil {
 		t.Error("a text over the limit passed")
 	}
+}
+
+// TestPlainASCIIIsItsBytes: the eight-at-a-time check answers as one that
+// reads byte by byte, whatever the bytes and wherever the odd one is.
+func TestPlainASCIIIsItsBytes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.ByteRange(1, 0x7f), 0, 40).Draw(t, "text")
+		if len(b) > 0 && rapid.Bool().Draw(t, "spoil") {
+			odd := rapid.SampledFrom([]byte{0, 0x80, 0x81, 0xff, 0xc3}).Draw(t, "byte")
+			b[rapid.IntRange(0, len(b)-1).Draw(t, "at")] = odd
+		}
+		want := true
+		for _, c := range b {
+			want = want && c != 0 && c < 0x80
+		}
+		if got := plainASCII(string(b)); got != want {
+			t.Fatalf("plainASCII(%q) = %v, want %v", b, got, want)
+		}
+	})
 }
