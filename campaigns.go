@@ -197,6 +197,10 @@ type admission struct {
 	c      *Campaign
 	now    time.Time
 	others map[string]bool // campaign id -> still holds its devices at now
+	// The campaign's prerequisites, and the facts of the device checked
+	// last: kept here for device.Check to read in place.
+	prereq device.Prerequisites
+	facts  device.Facts
 }
 
 // mismatch stands for a make, model or software the inventory reported and
@@ -228,7 +232,7 @@ func (a *admission) member(id string, f facts) (NewMember, error) {
 		}
 		return mismatch
 	}
-	v := device.Check(device.Facts{
+	a.facts = device.Facts{
 		Exists:          f.bits&factFound != 0,
 		IMEI:            id,
 		Protocol:        f.protocol,
@@ -239,14 +243,8 @@ func (a *admission) member(id string, f facts) (NewMember, error) {
 		Licensed:        f.bits&factLicensed != 0 || rec.License == device.Licensed,
 		ActiveConnected: f.bits&factActive != 0,
 		InOtherCampaign: inOther,
-	}, device.Prerequisites{
-		Protocol:        a.c.Protocol,
-		Family:          a.c.Family,
-		Make:            a.c.Make,
-		Model:           a.c.Model,
-		SoftwareFrom:    a.c.Target.SoftwareFrom,
-		LicenseRequired: a.m.licenseRequired,
-	})
+	}
+	v := device.Check(&a.facts, &a.prereq)
 	nm := NewMember{Member: Member{CampaignID: a.c.ID, DeviceID: id, State: device.StateAccepted, UpdatedAt: a.now}}
 	if v.Status != device.Accepted {
 		nm.State, nm.Reason = device.StateRejected, v.Reason
@@ -289,7 +287,14 @@ const admitBatch = 1000
 // changes are gathered here only for small lists; a large schedule
 // announces them after its commit (announce).
 func (m *Manager) admit(tx Tx, o *op, c *Campaign, ids []string, fs []facts, gather bool) (int, error) {
-	a := admission{m: m, tx: tx, c: c, now: o.now}
+	a := &admission{m: m, tx: tx, c: c, now: o.now, prereq: device.Prerequisites{
+		Protocol:        c.Protocol,
+		Family:          c.Family,
+		Make:            c.Make,
+		Model:           c.Model,
+		SoftwareFrom:    c.Target.SoftwareFrom,
+		LicenseRequired: m.licenseRequired,
+	}}
 	if r, ok := tx.(scheduleReserver); ok && len(ids) > admitBatch {
 		var due time.Time
 		if c.Family == device.FamilyPush {

@@ -129,6 +129,7 @@ type Manager struct {
 
 	lastRetries atomic.Pointer[retryPlan] // the retry plan asked last
 	lags        lagReader                 // the store, when it reads a campaign's lag without a transaction
+	mem         *MemoryStore              // the store, when it is a MemoryStore (deviceTx)
 
 	checkInTx     func(DeviceTx, *op) error // m.checkIn, bound once
 	reportTx      func(DeviceTx, *op) error // m.report, bound once
@@ -195,6 +196,7 @@ func New(cfg Config) (*Manager, error) {
 	m.checkInTx, m.reportTx = m.checkIn, m.report
 	m.confirmTx, m.observationTx = m.confirm, m.observation
 	m.lags, _ = m.store.(lagReader)
+	m.mem, _ = m.store.(*MemoryStore)
 	for _, v := range []interface{ Validate() error }{m.schedule, m.pilot, m.logging, m.push} {
 		if err := v.Validate(); err != nil {
 			return nil, err
@@ -240,12 +242,17 @@ type op struct {
 	reportState device.State
 
 	push pushArgs // Confirm's and Observation's request and answer
+
+	// dtx is the device transaction of a device call on a MemoryStore
+	// (Manager.deviceTx), kept with the operation rather than taken from
+	// a pool of its own.
+	dtx devTx
 }
 
 // reset clears what a run of the transaction function gathered: a store
 // may run it more than once.
 func (o *op) reset() {
-	clear(o.changes)
+	clearFew(o.changes)
 	o.changes, o.settle, o.earliest, o.pushDue = o.changes[:0], o.settle[:0], time.Time{}, false
 }
 
@@ -344,16 +351,26 @@ func (m *Manager) updateDevice(ctx context.Context, name, deviceID string, o *op
 	if m.debug {
 		began = time.Now()
 	}
-	err := m.store.UpdateDevice(ctx, deviceID, o.dcall)
+	err := m.deviceTx(ctx, deviceID, o)
 	if err != nil {
 		if id, ok := settleFirstOf(err); ok {
 			if err = m.settleCampaign(ctx, id); err == nil {
 				o.now = m.now()
-				err = m.store.UpdateDevice(ctx, deviceID, o.dcall)
+				err = m.deviceTx(ctx, deviceID, o)
 			}
 		}
 	}
 	return m.done(ctx, name, o, began, err)
+}
+
+// deviceTx runs o's device transaction: Store.UpdateDevice, or on a
+// MemoryStore the same in the transaction the op carries.
+func (m *Manager) deviceTx(ctx context.Context, deviceID string, o *op) error {
+	if m.mem == nil {
+		return m.store.UpdateDevice(ctx, deviceID, o.dcall)
+	}
+	defer o.dtx.reset()
+	return m.mem.updateDevice(ctx, deviceID, o.dcall, &o.dtx)
 }
 
 // settleFirstOf returns the campaign a *settleFirst names. (Apart from

@@ -239,14 +239,21 @@ func (tx *memTx) end() {
 // UpdateDevice runs fn in a transaction of one device (see MemoryStore):
 // under its shard's lock, once, its writes applied when fn returns nil.
 func (s *MemoryStore) UpdateDevice(ctx context.Context, deviceID string, fn func(DeviceTx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	// A pooled transaction, not one per shard: the pool's stays in this
 	// core's cache, where a shard's would move between the cores that
 	// serve its devices.
 	d := devTxPool.Get().(*devTx)
 	defer d.release()
+	return s.updateDevice(ctx, deviceID, fn, d)
+}
+
+// updateDevice is UpdateDevice in the transaction d, which the caller
+// clears after: the Manager's pooled operations carry one (op.dtx), so
+// that a device call takes one thing from a pool, not two.
+func (s *MemoryStore) updateDevice(ctx context.Context, deviceID string, fn func(DeviceTx) error, d *devTx) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d.s, d.id, d.p = s, deviceID, probeOf(deviceID)
 	sh := s.shardOf(d.p.hash)
 	sh.mu.Lock()

@@ -25,8 +25,15 @@ func fromMicro(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// microUTC is t as the store keeps it.
-func microUTC(t time.Time) time.Time { return fromMicro(micro(t)) }
+// microUTC is t as the store keeps it: in UTC, to the microsecond, with no
+// monotonic reading. Most times come from the Manager's clock already
+// whole microseconds (Manager.now), and UTC alone makes them so.
+func microUTC(t time.Time) time.Time {
+	if t.Nanosecond()%1000 == 0 {
+		return t.UTC()
+	}
+	return fromMicro(micro(t))
+}
 
 // nameTable interns the texts the store keeps per device as an index: the
 // account and last campaign of device records, the ids of campaigns. Reads

@@ -62,15 +62,15 @@ func (d *devTx) release() {
 // than its own writes (TestDevTxReset checks that nothing is left).
 func (d *devTx) reset() {
 	if len(d.members) > 0 {
-		clear(d.members)
+		clearFew(d.members)
 		d.members = d.members[:0]
 	}
 	if len(d.checkIns) > 0 {
-		clear(d.checkIns)
+		clearFew(d.checkIns)
 		d.checkIns = d.checkIns[:0]
 	}
 	if len(d.deadlines) > 0 {
-		clear(d.deadlines)
+		clearFew(d.deadlines)
 		d.deadlines = d.deadlines[:0]
 	}
 	if d.recSet {
@@ -87,6 +87,17 @@ func (d *devTx) reset() {
 	}
 	d.s, d.id, d.p, d.h, d.shard, d.alone = nil, "", probe{}, 0, nil, nil
 	d.campID, d.camp, d.touched = "", nil, 0
+}
+
+// clearFew zeroes s, which mostly holds one element: a plain store of one,
+// where clear's bulk path costs more than the element's own fields.
+func clearFew[T any](s []T) {
+	if len(s) == 1 {
+		var zero T
+		s[0] = zero
+		return
+	}
+	clear(s)
 }
 
 // touch reads the device's newest member record (with a push member's

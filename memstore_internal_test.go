@@ -400,3 +400,25 @@ func TestReserveDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestMicroUTCIsKept: a time written takes the form a read gives back, to
+// the byte (==), whatever its zone, monotonic reading or sub-microsecond
+// part.
+func TestMicroUTCIsKept(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("x", -7*3600-1800)}
+	rapid.Check(t, func(t *rapid.T) {
+		us := rapid.Int64Range(-62135596800000000, 253402300799999999).Draw(t, "us")
+		ns := rapid.SampledFrom([]int64{0, 0, 1, 999, 500}).Draw(t, "ns")
+		at := time.UnixMicro(us).Add(time.Duration(ns)).In(rapid.SampledFrom(zones).Draw(t, "zone"))
+		if rapid.Bool().Draw(t, "monotonic") {
+			now := time.Now()
+			at = now.Add(at.Sub(now)) // the same instant, with a monotonic reading
+		}
+		if got, want := microUTC(at), fromMicro(micro(at)); got != want {
+			t.Fatalf("microUTC(%v) = %#v, want %#v", at, got, want)
+		}
+	})
+	if got := microUTC(time.Time{}); got != (time.Time{}) {
+		t.Fatalf("microUTC(zero) = %#v", got)
+	}
+}

@@ -62,7 +62,7 @@ func TestCheckEachReason(t *testing.T) {
 		fam := c.campaign.Family()
 		f := eligibleFor(c.campaign)
 		breaks[c.reason](&f)
-		got := Check(f, campaign(c.campaign))
+		got := check(f, campaign(c.campaign))
 		if c.quote == "" {
 			if got != (Verdict{Accepted, ReasonCleared}) {
 				t.Errorf("%s campaign, %s: %+v, want accepted", c.campaign, c.reason, got)
@@ -75,7 +75,7 @@ func TestCheckEachReason(t *testing.T) {
 		}
 	}
 	for _, p := range Protocols {
-		if got := Check(eligibleFor(p), campaign(p)); got != (Verdict{Accepted, ReasonCleared}) {
+		if got := check(eligibleFor(p), campaign(p)); got != (Verdict{Accepted, ReasonCleared}) {
 			t.Errorf("%s: eligible device got %+v", p, got)
 		}
 	}
@@ -99,7 +99,7 @@ func TestCheckFamilies(t *testing.T) {
 		{"make differs", func() Facts { f := eligibleFor(HTTP); f.Make = "acme"; return f }(), campaign(HTTP), ReasonMakeModel},
 		{"campaign of no protocol", eligibleFor(HTTP), Prerequisites{}, ReasonNotEligible},
 	} {
-		got := Check(c.f, c.p)
+		got := check(c.f, c.p)
 		if got.Reason != c.want || (got.Status == Accepted) != (c.want == ReasonCleared) {
 			t.Errorf("%s: %+v, want %s", c.name, got, c.want)
 		}
@@ -124,7 +124,7 @@ func TestCheckOrder(t *testing.T) {
 		for _, c := range Checks {
 			f := eligibleFor(p)
 			breaks[c.Reason](&f)
-			if Check(f, campaign(p)).Reason == c.Reason {
+			if check(f, campaign(p)).Reason == c.Reason {
 				applies = append(applies, c.Reason)
 			}
 		}
@@ -134,7 +134,7 @@ func TestCheckOrder(t *testing.T) {
 					f := eligibleFor(p)
 					breaks[second](&f)
 					breaks[first](&f)
-					if got := Check(f, campaign(p)); got != (Verdict{Rejected, first}) {
+					if got := check(f, campaign(p)); got != (Verdict{Rejected, first}) {
 						t.Errorf("%+v, want %s", got, first)
 					}
 				})
@@ -195,7 +195,7 @@ func TestCheckMatchesReference(t *testing.T) {
 			SoftwareFrom:    word.Draw(t, "softwareFrom"),
 			LicenseRequired: rapid.Bool().Draw(t, "licenseRequired"),
 		}
-		got, want := Check(f, p), refCheck(f, p)
+		got, want := check(f, p), refCheck(f, p)
 		if got != want {
 			t.Fatalf("Check = %+v, reference %+v", got, want)
 		}
@@ -208,7 +208,7 @@ func TestCheckMatchesReference(t *testing.T) {
 
 func TestCheckAllocs(t *testing.T) {
 	f, p := eligibleFor(HTTP), campaign(HTTP)
-	if n := testing.AllocsPerRun(100, func() { Check(f, p) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { Check(&f, &p) }); n != 0 {
 		t.Fatalf("Check allocates %v times", n)
 	}
 }
@@ -228,12 +228,15 @@ func TestCheckMixedPushCampaign(t *testing.T) {
 		{HTTP, Verdict{Rejected, ReasonUnknownClientType}},
 		{0, Verdict{Rejected, ReasonUnknownClientType}},
 	} {
-		if got := Check(eligibleFor(c.device), mixed); got != c.want {
+		if got := check(eligibleFor(c.device), mixed); got != c.want {
 			t.Errorf("device %v in a mixed push campaign: %+v, want %+v", c.device, got, c.want)
 		}
 	}
 	// Without a family either, no device is eligible.
-	if got := Check(eligibleFor(LWM2M), campaign(0)); got.Reason != ReasonNotEligible {
+	if got := check(eligibleFor(LWM2M), campaign(0)); got.Reason != ReasonNotEligible {
 		t.Errorf("campaign of no family: %+v, want ReasonNotEligible", got)
 	}
 }
+
+// check is Check of values, for the tests' literals.
+func check(f Facts, p Prerequisites) Verdict { return Check(&f, &p) }

@@ -17,12 +17,12 @@ func ExampleCheck() {
 		Make: "Acme", Model: "Lamp", Software: "1.0",
 		FOTACapable: true, ActiveConnected: true,
 	}
-	v := device.Check(lamp, campaign)
+	v := device.Check(&lamp, &campaign)
 	fmt.Println(v.Status.Wire(device.FamilyHTTP), v.Reason.Text(device.FamilyHTTP))
 
 	lamp.Software = "0.9"
 	lamp.InOtherCampaign = true // also fails a later check
-	v = device.Check(lamp, campaign)
+	v = device.Check(&lamp, &campaign)
 	fmt.Println(v.Status.Wire(device.FamilyHTTP), v.Reason.Text(device.FamilyHTTP))
 	// Output:
 	// Accepted Device cleared all checks so it can be added to the scheduled list.
