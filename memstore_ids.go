@@ -3,6 +3,7 @@ package fota
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -102,20 +103,30 @@ func (k idKey) text() bool    { return k&keyText != 0 }
 func (k idKey) digits() int   { return int(k >> keyLenShift & 31) }
 func (k idKey) value() uint64 { return uint64(k & keyValMask) }
 
-// appendDigits appends a numeric key's id.
+// appendDigits appends a numeric key's id, two digits at a time (a sweep
+// names every member of a page).
 func (k idKey) appendDigits(b []byte) []byte {
 	n := k.digits()
 	v := k.value()
 	start := len(b)
-	for range n {
-		b = append(b, 0)
+	b = slices.Grow(b, n)[:start+n]
+	i := len(b)
+	for ; i-start >= 2; i -= 2 {
+		q := v / 100
+		r := v - q*100
+		b[i-2], b[i-1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
 	}
-	for i := len(b) - 1; i >= start; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
+	if i > start {
+		b[i-1] = byte('0' + v%10)
 	}
 	return b
 }
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // compareNumeric orders two numeric keys as their ids' bytes: ids of one
 // length as their values; otherwise the shorter padded with zeros on the

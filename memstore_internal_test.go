@@ -34,6 +34,9 @@ func TestKeysOrderAsBytes(t *testing.T) {
 		if got := string(ka.appendDigits(nil)); got != a {
 			t.Fatalf("key of %q formats as %q", a, got)
 		}
+		if got := string(kb.appendDigits([]byte(a))); got != a+b {
+			t.Fatalf("key of %q appended to %q formats as %q", b, a, got)
+		}
 	})
 	for _, id := range []string{"", "123456789012345678", "12a", "-1", "１"} {
 		if _, ok := numericKey(id); ok {

@@ -64,24 +64,26 @@ func checkText(field, value string, max int) error {
 }
 
 // plainASCII reports whether s is ASCII without NUL. It reads eight bytes
-// at a time (every device call checks its id): a word holds a byte that
-// is NUL or not ASCII when one of its bytes, less one, borrows or has its
-// high bit set.
+// at a time (every device call checks its id), the last eight overlapping
+// the word before: a word holds a byte that is NUL or not ASCII when one
+// of its bytes, less one, borrows or has its high bit set.
 func plainASCII(s string) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := load8(s[i:])
-		if (x|(x-ones))&highs != 0 {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b == 0 || b >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 < len(s); i += 8 {
+		if x := load8(s[i:]); (x|(x-ones))&highs != 0 {
 			return false
 		}
 	}
-	for ; i < len(s); i++ {
-		if b := s[i]; b == 0 || b >= 0x80 {
-			return false
-		}
-	}
-	return true
+	x := load8(s[len(s)-8:])
+	return (x|(x-ones))&highs == 0
 }
 
 func checkTexts(ts ...text) error {
