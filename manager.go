@@ -243,6 +243,10 @@ type op struct {
 
 	push pushArgs // Confirm's and Observation's request and answer
 
+	// cmds is where the commands handed back in PushResult.Next are cut
+	// from (keep).
+	cmds []Command
+
 	// dtx is the device transaction of a device call on a MemoryStore
 	// (Manager.deviceTx), kept with the operation rather than taken from
 	// a pool of its own.
@@ -262,6 +266,21 @@ func (o *op) wakeAt(t time.Time) {
 		o.earliest = t
 	}
 }
+
+// keep returns a copy of c that outlives the operation (PushResult.Next):
+// cut from a block of commands the op carries, so that a push call does
+// not allocate one of its own. A block is never reused: it is let go
+// whole once no caller holds a command of it.
+func (o *op) keep(c Command) *Command {
+	if len(o.cmds) == cap(o.cmds) {
+		o.cmds = make([]Command, 0, commandBlock)
+	}
+	o.cmds = append(o.cmds, c)
+	return &o.cmds[len(o.cmds)-1]
+}
+
+// commandBlock is how many commands keep cuts from one allocation.
+const commandBlock = 32
 
 // settleLater asks for campaign id to be brought up to date after commit.
 func (o *op) settleLater(id string) {

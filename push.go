@@ -104,7 +104,8 @@ type Receipt struct {
 	// after the acknowledgement fails the whole Confirm as Observation
 	// would fail, and changes nothing: the lease stands until it expires.
 	// An OMA-DM command, an undelivered one or a refused one comes with
-	// none (ErrBadRequest, naming "value").
+	// none (ErrBadRequest, naming "value"). The Manager reads it during the
+	// call and keeps nothing of it: a host may reuse it.
 	Value *lwm2m.Observation `json:"value,omitempty"`
 }
 
@@ -456,7 +457,7 @@ func (m *Manager) releaseDevice(tx DeviceTx, c *Campaign, upgraded bool) error {
 
 // leaseNow hands the device its next command at once when one is due now,
 // for PushResult.Next.
-func (m *Manager) leaseNow(p *pushMember, now time.Time) (*Command, error) {
+func (m *Manager) leaseNow(o *op, p *pushMember, now time.Time) (*Command, error) {
 	if p.mem.Push.Leased || p.mem.Push.DueAt.IsZero() || p.mem.Push.DueAt.After(now) || p.mem.State.Terminal() {
 		return nil, nil
 	}
@@ -464,14 +465,13 @@ func (m *Manager) leaseNow(p *pushMember, now time.Time) (*Command, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	cmd := m.lease(p.c, &p.mem, kind, now)
-	return &cmd, nil
+	return o.keep(m.lease(p.c, &p.mem, kind, now)), nil
 }
 
 // pushDone stores the member, when the call changed it, and answers with
 // its state and next command.
 func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) error {
-	next, err := m.leaseNow(p, o.now)
+	next, err := m.leaseNow(o, p, o.now)
 	if err != nil {
 		return err
 	}

@@ -253,7 +253,7 @@ func (r *runner) sendOne(now int64, i int32, cmd fota.Command) (*fota.Command, e
 		if r.lose(now, i, told) {
 			notify = false
 		} else {
-			rc.Value = &told
+			rc.Value = r.value(told)
 		}
 	}
 	res, err := r.callConfirm(cmd, rc)
@@ -269,6 +269,17 @@ func (r *runner) sendOne(now int64, i int32, cmd fota.Command) (*fota.Command, e
 	}
 	r.wakeAnswered(now)
 	return res.Next, nil
+}
+
+// value is obs for a fota.Receipt: the Manager reads it during the call
+// and keeps nothing of it, so one buffer serves every receipt, unless
+// OnStep may keep it (a Step holds the receipt).
+func (r *runner) value(obs lwm2m.Observation) *lwm2m.Observation {
+	if r.s.OnStep != nil {
+		return &obs
+	}
+	r.valueBuf = obs
+	return &r.valueBuf
 }
 
 // observed is LwM2M device i's /5/0/3 and /5/0/5.
@@ -335,7 +346,7 @@ func (r *runner) answer(now int64, i int32, kind fota.CommandKind) (fota.Receipt
 	case fota.CommandObserve, fota.CommandRead:
 		// 2.05 Content: the answer carries the current value.
 		rc := ok(205)
-		rc.Value = &lwm2m.Observation{State: state, Result: lwm2m.Result(d.res)}
+		rc.Value = r.value(lwm2m.Observation{State: state, Result: lwm2m.Result(d.res)})
 		return rc, false, nil
 	case fota.CommandReset:
 		if _, err := lwm2m.Step(state, lwm2m.EventReset); err != nil {
