@@ -372,7 +372,7 @@ func (m *Manager) announce(ctx context.Context, c Campaign, at time.Time) error 
 		err := m.store.View(ctx, func(tx Tx) error {
 			page = page[:0]
 			var err error
-			n, after, err = eachMember(tx, c.ID, after, MaxPageSize, func(mem *Member) error {
+			n, after, err = eachMember(tx, c.ID, after, MaxPageSize, false, func(mem *Member) error {
 				j := joined{mem.DeviceID, device.StateAccepted, 0}
 				if mem.State == device.StateRejected {
 					j.st, j.r = mem.State, mem.Reason

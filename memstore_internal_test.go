@@ -297,8 +297,11 @@ func TestPartitionIsWholeShards(t *testing.T) {
 
 // TestScanMembersIsMembers: scanMembers visits exactly the members
 // Members returns, page by page, in the same order, with the same last id;
-// and stops at fn's error.
+// with skipSettled it visits, counts and names as many, but passes fn only
+// those not settled (finished, no push command planned or out, the device
+// not held by the campaign); and it stops at fn's error.
 func TestScanMembersIsMembers(t *testing.T) {
+	states := []device.State{device.StateAccepted, device.StateDownloading, device.StateSucceeded, device.StateUpdateFailed, device.StateRejected}
 	rapid.Check(t, func(t *rapid.T) {
 		s := NewMemoryStore()
 		ctx := context.Background()
@@ -309,7 +312,14 @@ func TestScanMembersIsMembers(t *testing.T) {
 			if rapid.Bool().Draw(t, "text") {
 				id = fmt.Sprintf("dev-%d", i)
 			}
-			ms = append(ms, NewMember{Member: Member{CampaignID: "c1", DeviceID: id, State: device.StateAccepted, UpdatedAt: time.Unix(1, 0)}})
+			m := Member{CampaignID: "c1", DeviceID: id, State: rapid.SampledFrom(states).Draw(t, "state"), UpdatedAt: time.Unix(1, 0)}
+			if rapid.Bool().Draw(t, "push") {
+				m.Push = Push{Protocol: device.LWM2M, Leased: rapid.Bool().Draw(t, "leased")}
+				if rapid.Bool().Draw(t, "due") {
+					m.Push.DueAt = time.Unix(5, 0)
+				}
+			}
+			ms = append(ms, NewMember{Member: m, Hold: rapid.Bool().Draw(t, "hold")})
 		}
 		if err := s.Update(ctx, func(tx Tx) error {
 			if err := tx.PutCampaign(Campaign{ID: "c1", Account: "acme"}); err != nil {
@@ -322,30 +332,46 @@ func TestScanMembersIsMembers(t *testing.T) {
 		limit := rapid.IntRange(1, 25).Draw(t, "limit")
 		err := s.View(ctx, func(tx Tx) error {
 			mt := tx.(*memTx)
+			settled := func(m Member) bool {
+				held, err := mt.ActiveCampaign(m.DeviceID)
+				return err == nil && m.State.Terminal() && held != "c1" && m.Push.DueAt.IsZero() && !m.Push.Leased
+			}
 			after := ""
 			for {
 				want, err := mt.Members("c1", after, limit)
 				if err != nil {
 					return err
 				}
-				var got []Member
-				k, last, err := mt.scanMembers("c1", after, limit, func(m *Member) error {
-					got = append(got, *m)
-					return nil
-				})
-				if err != nil {
-					return err
+				var wantLive []Member
+				for _, m := range want {
+					if !settled(m) {
+						wantLive = append(wantLive, m)
+					}
 				}
-				if k != len(want) || fmt.Sprint(got) != fmt.Sprint(want) || (k > 0 && last != want[k-1].DeviceID) {
-					t.Fatalf("after %q: scan %d %v (last %q), Members %v", after, k, got, last, want)
+				for _, skip := range []bool{false, true} {
+					var got []Member
+					k, last, err := mt.scanMembers("c1", after, limit, skip, func(m *Member) error {
+						got = append(got, *m)
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					w := want
+					if skip {
+						w = wantLive
+					}
+					if k != len(want) || fmt.Sprint(got) != fmt.Sprint(w) || (k > 0 && last != want[k-1].DeviceID) {
+						t.Fatalf("after %q, skip %v: scan %d %v (last %q), want %d %v", after, skip, k, got, last, len(want), w)
+					}
 				}
-				if k < limit {
+				if len(want) < limit {
 					break
 				}
-				after = last
+				after = want[len(want)-1].DeviceID
 			}
 			stop := errors.New("stop")
-			if k, _, err := mt.scanMembers("c1", "", -1, func(*Member) error { return stop }); n > 0 && (err != stop || k != 0) {
+			if k, _, err := mt.scanMembers("c1", "", -1, false, func(*Member) error { return stop }); n > 0 && (err != stop || k != 0) {
 				t.Fatalf("fn's error: %d visited, %v", k, err)
 			}
 			return nil

@@ -543,11 +543,25 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 // the last one's id. The ids are cut from one text per page, as Members'
 // are, and stay valid; fn may write the members and their devices, not
 // list members. (A sweep or an announcement of a million members then
-// allocates their ids, 15 bytes each, not a Member of a hundred.)
-func (tx *memTx) scanMembers(campaignID, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error) {
+// allocates their ids, 15 bytes each, not a Member of a hundred.) With
+// skipSettled, a settled member (settled) is visited, counted and named
+// as the last one if it is, but not passed to fn nor named otherwise.
+func (tx *memTx) scanMembers(campaignID, afterDeviceID string, limit int, skipSettled bool, fn func(*Member) error) (int, string, error) {
 	c, slots, err := tx.pageOf(campaignID, afterDeviceID, limit)
 	if err != nil || len(slots) == 0 {
 		return 0, "", err
+	}
+	visited, lastDev := len(slots), c.ms.at(slots[len(slots)-1]).dev
+	if skipSettled {
+		k := 0
+		for j, slot := range slots {
+			if !tx.s.settled(c, slot) {
+				tx.slots[k], tx.page[k] = slot, tx.page[j]
+				k++
+			}
+		}
+		tx.slots, tx.page = tx.slots[:k], tx.page[:k]
+		slots = tx.slots
 	}
 	ids := tx.namePage()
 	var m Member
@@ -557,7 +571,26 @@ func (tx *memTx) scanMembers(campaignID, afterDeviceID string, limit int, fn fun
 			return j, "", err
 		}
 	}
-	return len(slots), ids[len(ids)-1], nil
+	if len(ids) > 0 && tx.page[len(ids)-1] == lastDev {
+		return visited, ids[len(ids)-1], nil
+	}
+	return visited, tx.s.idOf(lastDev), nil
+}
+
+// settled reports a member of campaign c that a sweep or give-up pass
+// has nothing to do for: finished, with no push command planned or out,
+// and its device not held by the campaign.
+func (s *MemoryStore) settled(c *memCampaign, slot uint32) bool {
+	row := c.ms.at(slot)
+	if !row.state.Terminal() || s.devs.at(row.dev).active == c.idx+1 {
+		return false
+	}
+	if pc := c.pc.Load(); pc != nil {
+		if r := pc.rec.at(slot); r.due != zeroMicro || r.bits&pushLeased != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // pageOf finds a page of campaign campaignID's members, in device id order

@@ -302,7 +302,7 @@ const sweepBatch = 1000
 // sweep is done.
 func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 	ev := sweepEvent(c.Status)
-	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, func(mem *Member) error {
+	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, true, func(mem *Member) error {
 		next := mem.State
 		if ev != 0 && !mem.State.Terminal() {
 			if st, err := device.Next(c.Family, mem.State, ev); err == nil {
@@ -331,17 +331,21 @@ func (m *Manager) sweep(tx Tx, o *op, c *Campaign) (bool, error) {
 // memberScanner is a transaction that visits a page of a campaign's
 // members without building them all (MemoryStore's): fn gets each in turn.
 type memberScanner interface {
-	scanMembers(campaignID, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error)
+	scanMembers(campaignID, afterDeviceID string, limit int, skipSettled bool, fn func(*Member) error) (int, string, error)
 }
 
 // eachMember calls fn with each member of one page of campaign id, in
 // device id order after afterDeviceID (at most limit), and returns how
 // many it visited and the last one's id: through scanMembers where tx has
 // it, else through Members. fn may write members and devices, not list
-// members.
-func eachMember(tx Tx, id, afterDeviceID string, limit int, fn func(*Member) error) (int, string, error) {
+// members. With skipSettled, fn does nothing for a settled member
+// (finished, no push command planned or out, its device not held by the
+// campaign), and a store that tells them apart without naming their
+// devices skips them: a campaign's end then costs what its devices still
+// under way cost, and a little for the rest.
+func eachMember(tx Tx, id, afterDeviceID string, limit int, skipSettled bool, fn func(*Member) error) (int, string, error) {
 	if sc, ok := tx.(memberScanner); ok {
-		return sc.scanMembers(id, afterDeviceID, limit, fn)
+		return sc.scanMembers(id, afterDeviceID, limit, skipSettled, fn)
 	}
 	page, err := tx.Members(id, afterDeviceID, limit)
 	if err != nil || len(page) == 0 {
@@ -360,7 +364,7 @@ func eachMember(tx Tx, id, afterDeviceID string, limit int, fn func(*Member) err
 // the campaign's Cursor. It reports whether every device has been looked
 // at.
 func (m *Manager) giveUp(tx Tx, o *op, c *Campaign) (bool, error) {
-	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, func(mem *Member) error {
+	n, last, err := eachMember(tx, c.ID, c.Cursor, sweepBatch, true, func(mem *Member) error {
 		if mem.State.Terminal() || mem.Push.Protocol != device.LWM2M || !mem.Push.Spent {
 			return nil
 		}
