@@ -390,17 +390,18 @@ const (
 // server that restarts, or another replica, resumes exactly where this one
 // was.
 func (t Tracker) Pack() uint16 {
-	v := uint16(t.last.State) | uint16(t.last.Result)<<2
-	for _, f := range [...]struct {
-		set bool
-		bit uint16
-	}{{t.known, packKnown}, {t.reset, packReset}, {t.written, packWritten}, {t.executed, packExecuted}, {t.started, packStarted}, {t.settled, packSettled},
-		{t.rested, packRested}} {
-		if f.set {
-			v |= f.bit
-		}
+	return uint16(t.last.State) | uint16(t.last.Result)<<2 |
+		flag(t.known, packKnown) | flag(t.reset, packReset) | flag(t.written, packWritten) |
+		flag(t.executed, packExecuted) | flag(t.started, packStarted) | flag(t.settled, packSettled) |
+		flag(t.rested, packRested)
+}
+
+// flag is bit when set, else 0.
+func flag(set bool, bit uint16) uint16 {
+	if set {
+		return bit
 	}
-	return v
+	return 0
 }
 
 // UnpackTracker decodes what Pack wrote. A value Pack never writes (a
@@ -408,7 +409,7 @@ func (t Tracker) Pack() uint16 {
 // ResourceTracker.
 func UnpackTracker(v uint16) (Tracker, error) {
 	o := Observation{State: State(v & 3), Result: Result(v >> 2 & 15)}
-	if v&^packMask != 0 || o.check() != nil {
+	if v&^packMask != 0 || o.State >= numStates || o.Result >= numResults {
 		return Tracker{}, &RangeError{Resource: ResourceTracker, Value: int64(v)}
 	}
 	return Tracker{
