@@ -276,7 +276,9 @@ func (r *runner) sendOne(now int64, i int32, cmd fota.Command) (*fota.Command, e
 // OnStep may keep it (a Step holds the receipt).
 func (r *runner) value(obs lwm2m.Observation) *lwm2m.Observation {
 	if r.s.OnStep != nil {
-		return &obs
+		p := new(lwm2m.Observation) // (not &obs: obs would then be allocated every time)
+		*p = obs
+		return p
 	}
 	r.valueBuf = obs
 	return &r.valueBuf
