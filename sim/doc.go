@@ -348,17 +348,18 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit 3fefee5) on this project's shared 2-core
+// Measured in one run (commit 515aae7) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
-// figures of that one run. The machine of that run fetched a random word
-// from a 32 MB array in about 160 ns and from a 1 GB one in 240 to 410
-// ns: fota, which mostly waits for memory, took half as long again as on
-// the machine of the run before (commit 402c130: 6.0 µs a device in
-// BenchmarkFleet, 6.1 s for the simulate command), while the
-// looplab-per-device baseline, which mostly allocates, moved less and
-// varies on its own from 37 to 60 µs a device.
+// figures of that one run. On the machine of that run memory answered
+// fast enough that a device cost about the same from 20,000 devices to a
+// million (its cache is large): the time went to instructions, which
+// valgrind --tool=callgrind counts the same in every run, and the work of
+// commits e436d5f to 2986234 cut them by about a tenth (a check-in's id
+// read as two words, one pooled object a device call instead of two,
+// eligibility read in place, a sweep that skips the members it has
+// nothing to do for, push calls that allocate nothing).
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -369,53 +370,57 @@
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100; an untimed run
 //     comes first, so that the first op measured does not pay alone for
-//     the process's first touches): fota/100000 9.2 µs CPU, 374 B a
-//     device; fota/1000000 9.2 µs, 294 B; looplab-per-device/100000 34 µs,
-//     3,735 B; looplab-per-device/1000000 47 µs, 3,983 B. At a million
-//     devices the looplab-per-device design takes 5.1x fota's CPU time
-//     (4.2x its wall time) and 13.5x its memory: the memory bar (10x) is
-//     met, the time bar (10x) is not (5.4x to 6.9x CPU in other runs of
-//     the day, 9.3x on the machine of the run before). fota's time per
-//     device at a million over at 100,000: 1.02 in wall time, 1.00 in CPU
-//     time (bar: 1.25).
+//     the process's first touches): fota/100000 4.7 µs CPU, 358 B a
+//     device; fota/1000000 4.7 µs, 278 B; looplab-per-device/100000 23 µs,
+//     3,735 B; looplab-per-device/1000000 48 µs, 4,000 B. At a million
+//     devices the looplab-per-device design takes 10.3x fota's CPU time,
+//     8.2x its wall time (its collector runs on the second core) and 14.4x
+//     its memory: the memory bar (10x) is met, the time bar (10x) is met
+//     in CPU time, not in wall time. fota's time per device at a million
+//     over at 100,000: 1.01 in wall time, 0.99 in CPU time (bar: 1.25).
+//     At the start of this work (commit aae062d) fota took 5.5 µs a device
+//     on this machine (9.3x the baseline's CPU time, 7.5x its wall time).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 8.8 s wall, 8.9 s CPU, peak heap
-//     268 B a device (bars: 5 s, not met; 300 B, met); with -workers 2,
-//     7.9 s wall and 11.0 s CPU. The command runs the collector at
-//     GOGC=10: the heap is mostly pointer-free columns, so collecting
-//     often costs no measurable time and the peak stays near the live
-//     heap. Run beside the build of commit fba0550 in turns, it took
-//     about 7 % less wall time. At the start of this work it took 14.2 s
-//     at 524 B a device; before the dense store (branch mem), 115 s at
-//     1,519 B (both on the machines of their day).
+//     pilot of 20, then a 7-day rollout): 4.2 to 5.1 s wall (4.45 s the
+//     middle of three), peak heap 260 to 267 B a device (bars: 5 s, met
+//     in two runs of three; 300 B, met); with -workers 2, 4.0 to 4.4 s
+//     wall for 5.1 to 5.7 s CPU. In the same turns the build without the
+//     command's profile (go build -pgo=off) took 4.6 to 5.6 s and commit
+//     aae062d's build 5.1 to 5.6 s. The command ships default.pgo, the CPU
+//     profile of a million-device HTTP run and of an LwM2M one (its
+//     pgo.sh writes it), so that go build and go run inline its hot
+//     calls: about 7 % less time. It runs the collector at GOGC=10: the
+//     heap is mostly pointer-free columns, so collecting often costs no
+//     measurable time and the peak stays near the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
-//     and OMA-DM devices, after an untimed rollout: without it the
-//     protocol measured first paid for growing the heap, and the figures
-//     of earlier runs favoured LwM2M, measured second): LwM2M takes 0.97x
-//     the HTTP rollout's CPU time a device (0.98x its wall time; bar: at
-//     most 1, met; 0.8x to 1.27x in other runs of the day: the ratio is
-//     about 1, within the spread of these machines), OMA-DM 0.64x.
-//     An LwM2M device at rest makes 5 Manager calls: 3 confirmations, each
-//     with the value that came with the answer (the observe's content,
-//     Downloading after the package write, Updating after the Execute),
-//     and 2 notifications (Downloaded, the result); an HTTP device makes
-//     5.8 and an OMA-DM device 2.
+//     and OMA-DM devices, after an untimed rollout; the ratios are the
+//     medians of five rounds that run the three in turn): LwM2M takes
+//     1.05x the HTTP rollout's CPU time a device and 1.04x its wall time
+//     (bar: at most 1, not met; 0.96x to 1.07x in other runs of the day),
+//     OMA-DM 0.66x. The work above made both cheaper, the HTTP rollout by
+//     more: it was 0.97x at commit 3fefee5. An LwM2M device at rest makes
+//     5 Manager calls: 3 confirmations, each with the value that came with
+//     the answer (the observe's content, Downloading after the package
+//     write, Updating after the Execute), and 2 notifications
+//     (Downloaded, the result); an HTTP device makes 5.8 and an OMA-DM
+//     device 2. An LwM2M call runs more code than a check-in (the
+//     tracker, the plan, the lease, the due index), and counted by
+//     callgrind the two rollouts take about as many instructions a device.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 139 B for a push campaign:
 //     the push bookkeeping adds 53 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
 // -cpuprofile): the Manager's check-ins about 30 %, reports 16 % and
-// Schedule 11 %; reading ahead 18 % (most of it the store's staged loads,
-// the cache misses the operations no longer wait for); the simulator's
-// loop and queue about 8 %; the collector about 4 %, beside it on the
-// other core. Where the memory goes (live heap at its peak, on the rollout's
-// first night, about 250 B a device): the store's check-in history about
-// 100 B (8 check-ins of 12 bytes kept per device), device rows 32 B,
-// members 24 B and id table 16 B; the simulator's queue about 40 B and
-// device records 32 B. A run allocates about 390 B a device in all, most
-// of it live: the end of a campaign, its announcement after a schedule
-// and the final tally read no page of members.
+// Schedule 11 %; reading ahead 17 % (most of it the store's staged loads);
+// the simulator's loop and queue about 10 %; the collector about 3 %,
+// beside it on the other core. Where the memory goes (live heap at its
+// peak, on the rollout's first night, about 250 B a device): the store's
+// check-in history about 100 B (8 check-ins of 12 bytes kept per device),
+// device rows 32 B, members 24 B and id table 16 B; the simulator's queue
+// about 40 B and device records 32 B. A run allocates about 390 B a
+// device in all, most of it live: the end of a campaign, its announcement
+// after a schedule and the final tally read no page of members.
 //
 // # Reusing the clock and the queue
 //
