@@ -210,7 +210,9 @@ func (d *devTx) Member(campaignID string) (Member, error) {
 		}
 	}
 	if slot, ok := d.slot(c); ok {
-		return d.s.member(c, slot, d.id), nil
+		var m Member
+		c.memberInto(&m, slot, d.id)
+		return m, nil
 	}
 	return Member{}, &NotFoundError{Kind: "device", ID: d.id, Campaign: campaignID}
 }

@@ -372,7 +372,19 @@ func (tx *memTx) Campaigns(account, afterID string, limit int) ([]Campaign, erro
 
 // member returns a member record of device id (at handle h).
 func (s *MemoryStore) member(c *memCampaign, slot uint32, deviceID string) Member {
-	return unpackMember(c.id, deviceID, c.rec(slot))
+	var m Member
+	c.memberInto(&m, slot, deviceID)
+	return m
+}
+
+// memberInto writes slot's member record, of device deviceID, into m:
+// read from the columns in place (every device call reads its member).
+func (c *memCampaign) memberInto(m *Member, slot uint32, deviceID string) {
+	row := c.ms.at(slot)
+	*m = Member{CampaignID: c.id, DeviceID: deviceID, State: row.state, Reason: row.reason, UpdatedAt: fromMicro(row.at)}
+	if pc := c.pc.Load(); pc != nil {
+		m.Push = getPush(pc.rec.at(slot)).unpack()
+	}
 }
 
 func unpackMember(campaignID, deviceID string, r memberRec) Member {
