@@ -3,7 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/fotakit/fota"
@@ -297,7 +297,7 @@ func latest(fs []finish) time.Time {
 // the expected finishes, never of its devices expected never to come
 // online, for a campaign running from starts to end.
 func (fc *CampaignForecast) summarise(finishes []finish, never float64, starts, end time.Time) {
-	sort.SliceStable(finishes, func(i, j int) bool { return finishes[i].at.Before(finishes[j].at) })
+	slices.SortStableFunc(finishes, func(a, b finish) int { return a.at.Compare(b.at) })
 	var total, success float64
 	for _, x := range finishes {
 		total += x.mass
