@@ -348,18 +348,19 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit 515aae7) on this project's shared 2-core
+// Measured in one run (commit 9324c50) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
 // figures of that one run. On the machine of that run memory answered
 // fast enough that a device cost about the same from 20,000 devices to a
-// million (its cache is large): the time went to instructions, which
-// valgrind --tool=callgrind counts the same in every run, and the work of
-// commits e436d5f to 2986234 cut them by about a tenth (a check-in's id
-// read as two words, one pooled object a device call instead of two,
-// eligibility read in place, a sweep that skips the members it has
-// nothing to do for, push calls that allocate nothing).
+// million (its cache is large): the time went mostly to instructions,
+// which valgrind --tool=callgrind counts the same in every run, and the
+// work of commits e436d5f to 9324c50 cut those of a 50,000-device run by
+// about a seventh (a check-in's id read as two words, one pooled object a
+// device call instead of two, eligibility and member records read in
+// place, a sweep that skips the members it has nothing to do for, push
+// calls that allocate nothing).
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -370,34 +371,34 @@
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100; an untimed run
 //     comes first, so that the first op measured does not pay alone for
-//     the process's first touches): fota/100000 4.7 µs CPU, 358 B a
-//     device; fota/1000000 4.7 µs, 278 B; looplab-per-device/100000 23 µs,
-//     3,735 B; looplab-per-device/1000000 48 µs, 4,000 B. At a million
-//     devices the looplab-per-device design takes 10.3x fota's CPU time,
-//     8.2x its wall time (its collector runs on the second core) and 14.4x
-//     its memory: the memory bar (10x) is met, the time bar (10x) is met
-//     in CPU time, not in wall time. fota's time per device at a million
-//     over at 100,000: 1.01 in wall time, 0.99 in CPU time (bar: 1.25).
-//     At the start of this work (commit aae062d) fota took 5.5 µs a device
-//     on this machine (9.3x the baseline's CPU time, 7.5x its wall time).
+//     the process's first touches): fota/100000 4.6 µs CPU, 359 B a
+//     device; fota/1000000 5.0 µs, 278 B; looplab-per-device/100000 26
+//     µs, 4,080 B; looplab-per-device/1000000 41 µs, 3,826 B. At a million
+//     devices the looplab-per-device design takes 8.1x fota's CPU time,
+//     6.5x its wall time (its collector runs on the second core) and 13.8x
+//     its memory: the memory bar (10x) is met, the time bar (10x) is not.
+//     The baseline alone varies from 41 to 51 µs a device between runs:
+//     two other runs of the day gave 9.5x and 10.3x the CPU time (7.3x and
+//     8.2x the wall time). fota's time per device at a million over at
+//     100,000: 1.09 in wall and CPU time (bar: 1.25). At the start of this
+//     work (commit aae062d) fota took 5.5 µs a device on this machine.
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 4.2 to 5.1 s wall (4.45 s the
-//     middle of three), peak heap 260 to 267 B a device (bars: 5 s, met
-//     in two runs of three; 300 B, met); with -workers 2, 4.0 to 4.4 s
-//     wall for 5.1 to 5.7 s CPU. In the same turns the build without the
-//     command's profile (go build -pgo=off) took 4.6 to 5.6 s and commit
-//     aae062d's build 5.1 to 5.6 s. The command ships default.pgo, the CPU
-//     profile of a million-device HTTP run and of an LwM2M one (its
-//     pgo.sh writes it), so that go build and go run inline its hot
-//     calls: about 7 % less time. It runs the collector at GOGC=10: the
-//     heap is mostly pointer-free columns, so collecting often costs no
-//     measurable time and the peak stays near the live heap.
+//     pilot of 20, then a 7-day rollout): 3.95 to 4.08 s wall in three
+//     turns, peak heap 258 to 261 B a device (bars: 5 s and 300 B, met);
+//     in the same turns the build without the command's profile (go build
+//     -pgo=off) took 4.26 to 4.66 s, and commit aae062d's build 4.99 to
+//     5.44 s. The command ships default.pgo, the CPU profile of a
+//     million-device HTTP run and of an LwM2M one (its pgo.sh writes it),
+//     so that go build and go run inline its hot calls: about 8 % less
+//     time. It runs the collector at GOGC=10: the heap is mostly
+//     pointer-free columns, so collecting often costs no measurable time
+//     and the peak stays near the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
-//     1.05x the HTTP rollout's CPU time a device and 1.04x its wall time
+//     1.04x the HTTP rollout's CPU time a device and 1.02x its wall time
 //     (bar: at most 1, not met; 0.96x to 1.07x in other runs of the day),
-//     OMA-DM 0.66x. The work above made both cheaper, the HTTP rollout by
+//     OMA-DM 0.65x. The work above made both cheaper, the HTTP rollout by
 //     more: it was 0.97x at commit 3fefee5. An LwM2M device at rest makes
 //     5 Manager calls: 3 confirmations, each with the value that came with
 //     the answer (the observe's content, Downloading after the package
