@@ -216,12 +216,11 @@ func (m *Manager) lease(c *Campaign, mem *Member, kind CommandKind, now time.Tim
 // while the server waits for the device's notifications, a Read after
 // Push.ObserveTimeout; never while a command is leased (its confirmation
 // plans) or once nothing is left to send.
-func (m *Manager) plan(pm *pushMember, now time.Time) error {
-	p := &pm.mem.Push
+func (m *Manager) plan(p *Push, now time.Time) error {
 	if p.Leased {
 		return nil
 	}
-	kind, ok, err := pm.nextCommand()
+	kind, ok, err := nextCommand(*p)
 	switch {
 	case err != nil:
 		return err
@@ -336,33 +335,6 @@ type pushMember struct {
 	mem    Member
 	st     campaign.Status // the campaign's status at now
 	stored Member          // mem as read, so that an answer changing nothing writes nothing
-
-	// The command nextCommand found last, and what of mem.Push it read:
-	// a call plans the next command, then hands it out.
-	cmdFor  cmdKey
-	cmd     CommandKind
-	cmdOK   bool
-	cmdSeen bool
-}
-
-// cmdKey is what of a member's Push its next command depends on.
-type cmdKey struct {
-	proto     device.Protocol
-	observing bool
-	machine   uint16
-}
-
-// nextCommand is nextCommand of p's Push, found once for what it reads.
-func (p *pushMember) nextCommand() (CommandKind, bool, error) {
-	k := cmdKey{p.mem.Push.Protocol, p.mem.Push.Observing, p.mem.Push.Machine}
-	if p.cmdSeen && p.cmdFor == k {
-		return p.cmd, p.cmdOK, nil
-	}
-	kind, ok, err := nextCommand(p.mem.Push)
-	if err == nil {
-		p.cmdFor, p.cmd, p.cmdOK, p.cmdSeen = k, kind, ok, true
-	}
-	return kind, ok, err
 }
 
 // campaignLender is a device transaction that lends its campaign records
@@ -489,7 +461,7 @@ func (m *Manager) leaseNow(o *op, p *pushMember, now time.Time) (*Command, error
 	if p.mem.Push.Leased || p.mem.Push.DueAt.IsZero() || p.mem.Push.DueAt.After(now) || p.mem.State.Terminal() {
 		return nil, nil
 	}
-	kind, ok, err := p.nextCommand()
+	kind, ok, err := nextCommand(p.mem.Push)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -718,7 +690,7 @@ func (m *Manager) confirmLwM2M(o *op, p *pushMember, kind CommandKind, status in
 		// before anything else, rather than insist.
 		pp.Machine |= readFirst
 	}
-	return m.plan(p, o.now)
+	return m.plan(pp, o.now)
 }
 
 // Observation records an LwM2M device's Read or Notify of /5/0/3 (State)
@@ -806,7 +778,7 @@ func (m *Manager) observed(tx DeviceTx, o *op, p *pushMember, obs lwm2m.Observat
 		a.res = PushResult{State: p.mem.State}
 		return nil
 	}
-	if err := m.plan(p, o.now); err != nil {
+	if err := m.plan(&p.mem.Push, o.now); err != nil {
 		return err
 	}
 	return m.pushDone(tx, o, p, &a.res)
