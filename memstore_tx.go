@@ -370,13 +370,6 @@ func (tx *memTx) Campaigns(account, afterID string, limit int) ([]Campaign, erro
 	return out, nil
 }
 
-// member returns a member record of device id (at handle h).
-func (s *MemoryStore) member(c *memCampaign, slot uint32, deviceID string) Member {
-	var m Member
-	c.memberInto(&m, slot, deviceID)
-	return m
-}
-
 // memberInto writes slot's member record, of device deviceID, into m:
 // read from the columns in place (every device call reads its member).
 func (c *memCampaign) memberInto(m *Member, slot uint32, deviceID string) {
@@ -387,11 +380,6 @@ func (c *memCampaign) memberInto(m *Member, slot uint32, deviceID string) {
 	}
 }
 
-func unpackMember(campaignID, deviceID string, r memberRec) Member {
-	return Member{CampaignID: campaignID, DeviceID: deviceID, State: r.state, Reason: r.reason,
-		UpdatedAt: fromMicro(r.at), Push: r.push.unpack()}
-}
-
 func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
 	tx.exclusive()
 	c, err := tx.campaign(campaignID)
@@ -400,7 +388,9 @@ func (tx *memTx) Member(campaignID, deviceID string) (Member, error) {
 	}
 	if h := tx.device(deviceID, false); h != noDevice {
 		if slot, ok := tx.s.memberOf(h, c); ok {
-			return tx.s.member(c, slot, deviceID), nil
+			var m Member
+			c.memberInto(&m, slot, deviceID)
+			return m, nil
 		}
 	}
 	return Member{}, &NotFoundError{Kind: "device", ID: deviceID, Campaign: campaignID}
@@ -545,7 +535,7 @@ func (tx *memTx) Members(campaignID, afterDeviceID string, limit int) ([]Member,
 	ids := tx.namePage()
 	out := make([]Member, len(slots))
 	for j, slot := range slots {
-		out[j] = unpackMember(c.id, ids[j], c.rec(slot))
+		c.memberInto(&out[j], slot, ids[j])
 	}
 	return out, nil
 }
@@ -578,7 +568,7 @@ func (tx *memTx) scanMembers(campaignID, afterDeviceID string, limit int, skipSe
 	ids := tx.namePage()
 	var m Member
 	for j, slot := range slots {
-		m = unpackMember(c.id, ids[j], c.rec(slot))
+		c.memberInto(&m, slot, ids[j])
 		if err := fn(&m); err != nil {
 			return j, "", err
 		}
@@ -686,7 +676,8 @@ func (tx *memTx) DeviceMembers(deviceID string) ([]Member, error) {
 	}
 	var out []Member
 	for r := s.devs.at(h).head; r.camp != 0; r = s.campaigns[r.camp-1].ms.at(r.slot).next {
-		out = append(out, s.member(s.campaigns[r.camp-1], r.slot, deviceID))
+		out = append(out, Member{})
+		s.campaigns[r.camp-1].memberInto(&out[len(out)-1], r.slot, deviceID)
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.CampaignID, b.CampaignID) })
 	return out, nil
@@ -709,7 +700,7 @@ func (tx *memTx) DueMembers(now time.Time, limit int) ([]Member, error) {
 	ids := tx.namePage()
 	out := make([]Member, len(due))
 	for j, r := range due {
-		out[j] = s.member(s.campaigns[r.camp], r.slot, ids[j])
+		s.campaigns[r.camp].memberInto(&out[j], r.slot, ids[j])
 	}
 	return out, nil
 }
