@@ -57,21 +57,11 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 	for i := range ps {
 		sum += t.slots[ps[i].hash&mask]
 	}
-	// The row of the first device whose slot matches the hash's top half
-	// (almost always the one sought), without checking its key yet.
+	// The row of the first device whose slot matches (almost always the
+	// one sought), without checking its key yet.
 	for i := range ps {
-		top := ps[i].hash &^ (1<<32 - 1)
-		for j, k := ps[i].hash&mask, 0; k < 4; j, k = (j+1)&mask, k+1 {
-			v := t.slots[j]
-			if v == 0 {
-				break
-			}
-			if v&^(1<<32-1) == top {
-				if h := uint32(v) - 1; int(h) < s.devs.len() {
-					sum += uint64(s.devs.at(h).key)
-				}
-				break
-			}
+		if h, ok := firstMatch(t.slots, ps[i].hash); ok && int(h) < s.devs.len() {
+			sum += uint64(s.devs.at(h).key)
 		}
 	}
 	// Now from the cache: the devices held, and where their records are.
@@ -93,6 +83,25 @@ func (s *MemoryStore) prefetch(ps []probe) uint64 {
 		}
 	}
 	return sum
+}
+
+// firstMatch returns the row that the first of hash's first four slots
+// whose top half matches hash's names (almost always hash's entry; its key
+// is not checked), in a table of slots laid out as the memory store's id
+// table and MemoryInventory's index are: the hash's top half beside
+// row+1, 0 for empty. A prefetch reads that row before the lookup does.
+func firstMatch(slots []uint64, hash uint64) (uint32, bool) {
+	mask := uint64(len(slots) - 1)
+	for j, k := hash&mask, 0; k < 4; j, k = (j+1)&mask, k+1 {
+		v := slots[j]
+		if v == 0 {
+			return 0, false
+		}
+		if v&slotTop == hash&slotTop {
+			return uint32(v) - 1, true
+		}
+	}
+	return 0, false
 }
 
 // hotRefs is what an operation on a device reads first after its row:
@@ -197,17 +206,8 @@ func (inv *MemoryInventory) prefetchIDs(ids []string) {
 		if hs[i] == 0 {
 			continue
 		}
-		for j, k := hs[i]&mask, 0; k < 4; j, k = (j+1)&mask, k+1 {
-			v := slots[j]
-			if v == 0 {
-				break
-			}
-			if v&slotTop == hs[i]&slotTop {
-				if r := uint32(v) - 1; int(r) < len(inv.rows) {
-					sum += uint64(inv.rows[r].account)
-				}
-				break
-			}
+		if r, ok := firstMatch(slots, hs[i]); ok && int(r) < len(inv.rows) {
+			sum += uint64(inv.rows[r].account)
 		}
 	}
 	inv.mu.RUnlock()
