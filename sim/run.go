@@ -191,19 +191,18 @@ type operatorEvent struct {
 }
 
 type runner struct {
-	ctx      context.Context
-	valueBuf lwm2m.Observation // the observation of the receipt being confirmed (value)
-	s        Scenario
-	rng      *rand.Rand
-	clock    *Clock
-	store    *fota.MemoryStore
-	m        *fota.Manager
-	fleet    fleet
-	groups   []groupRT
-	q        Queue[event]
-	start    int64 // Scenario.Start, µs
-	anchor   int64 // midnight UTC of the start day: regular slots and samples count from it
-	rep      *Report
+	ctx    context.Context
+	s      Scenario
+	rng    *rand.Rand
+	clock  *Clock
+	store  *fota.MemoryStore
+	m      *fota.Manager
+	fleet  fleet
+	groups []groupRT
+	q      Queue[event]
+	start  int64 // Scenario.Start, µs
+	anchor int64 // midnight UTC of the start day: regular slots and samples count from it
+	rep    *Report
 
 	camps      [numCamps]campRT
 	byID       map[string]int
@@ -221,7 +220,8 @@ type runner struct {
 	timer    int64
 	wakeAt   int64
 	inOutbox bool
-	cmdDevs  []int32 // the devices of the Outbox page being sent (readAheadCommands)
+	cmdDevs  []int32           // the devices of the Outbox page being sent (readAheadCommands)
+	valueBuf lwm2m.Observation // the observation of the receipt being confirmed (value)
 
 	totals Totals
 
