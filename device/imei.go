@@ -3,6 +3,8 @@ package device
 import (
 	"errors"
 	"fmt"
+	"strings"
+
 	"github.com/fotakit/fota/internal/reqerr"
 )
 
@@ -85,13 +87,34 @@ func ParseIMEI(s string) (string, error) {
 // check digit. Test harnesses and simulators use it to mint valid IMEIs;
 // a body that is not 14 ASCII digits is an *IMEIError.
 func IMEIOf(body string) (string, error) {
+	if err := checkBody(body); err != nil {
+		return "", err
+	}
+	return body + string(luhnDigit(body)), nil
+}
+
+// AppendIMEI appends the IMEI of a 14-digit body to dst, as IMEIOf
+// returns it, and returns the extended slice: a simulator minting a
+// million ids into its own records allocates nothing for them (body does
+// not escape; an *IMEIError keeps a copy). On error dst is returned as it
+// was.
+func AppendIMEI(dst []byte, body string) ([]byte, error) {
+	if err := checkBody(body); err != nil {
+		return dst, err
+	}
+	return append(append(dst, body...), luhnDigit(body)), nil
+}
+
+// checkBody refuses a body that is not 14 ASCII digits, with an error
+// that holds a copy of it (so that body itself does not escape).
+func checkBody(body string) error {
 	if len(body) != imeiLen-1 {
-		return "", &IMEIError{Value: body, Why: fmt.Sprintf("%d characters, want a 14-digit body", len(body))}
+		return &IMEIError{Value: strings.Clone(body), Why: fmt.Sprintf("%d characters, want a 14-digit body", len(body))}
 	}
 	for i := 0; i < len(body); i++ {
 		if body[i] < '0' || body[i] > '9' {
-			return "", &IMEIError{Value: body, Why: fmt.Sprintf("character %d is not a digit", i+1)}
+			return &IMEIError{Value: strings.Clone(body), Why: fmt.Sprintf("character %d is not a digit", i+1)}
 		}
 	}
-	return body + string(luhnDigit(body)), nil
+	return nil
 }

@@ -133,3 +133,39 @@ func TestIMEIOf(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendIMEI: AppendIMEI appends what IMEIOf returns, keeps dst's
+// head, refuses what IMEIOf refuses with dst as it was (naming the body),
+// and allocates nothing when dst has room.
+func TestAppendIMEI(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		head := rapid.StringMatching(`[a-z]{0,3}`).Draw(t, "head")
+		body := rapid.OneOf(rapid.StringMatching(`[0-9]{14}`), rapid.StringMatching(`[0-9x]{0,16}`)).Draw(t, "body")
+		want, wantErr := IMEIOf(body)
+		got, err := AppendIMEI([]byte(head), body)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("AppendIMEI(%q): %v; IMEIOf: %v", body, err, wantErr)
+		}
+		if err != nil {
+			var ie *IMEIError
+			if !errors.Is(err, ErrInvalidIMEI) || !errors.As(err, &ie) || ie.Value != body || string(got) != head {
+				t.Fatalf("AppendIMEI(%q) = %q, %v", body, got, err)
+			}
+			return
+		}
+		if string(got) != head+want {
+			t.Fatalf("AppendIMEI(%q, %q) = %q, want %q", head, body, got, head+want)
+		}
+	})
+	var rec [15]byte
+	body := [14]byte{'4', '9', '0', '1', '5', '4', '2', '0', '3', '2', '3', '7', '5', '1'}
+	if n := testing.AllocsPerRun(100, func() {
+		id, err := AppendIMEI(rec[:0], string(body[:]))
+		sinkBool = err != nil || len(id) != 15
+	}); n != 0 {
+		t.Fatalf("AppendIMEI allocates %v times", n)
+	}
+	if string(rec[:]) != "490154203237518" {
+		t.Fatalf("minted in place: %q", rec[:])
+	}
+}

@@ -120,7 +120,7 @@
 //
 // # How it runs
 //
-// Run builds the fleet (IMEIs minted with device.IMEIOf) and a Manager
+// Run builds the fleet (IMEIs minted with device.AppendIMEI) and a Manager
 // over fota.NewMemoryStore() with an inventory computed from each
 // device's IMEI and group (nothing stored per device), a deterministic
 // Config.NewID ("sim-1", "sim-2") and a Clock of its own.

@@ -16,7 +16,7 @@ const idLen = 15
 // the Manager is called with.
 type simDevice struct {
 	// idBytes is the device's IMEI: "35", its index in the fleet as a
-	// 12-digit serial, and the Luhn check digit (device.IMEIOf). Written
+	// 12-digit serial, and the Luhn check digit (device.AppendIMEI). Written
 	// once when the fleet is minted and never again, so fleet.id can hand
 	// it out as a string without copying.
 	idBytes [idLen]byte
@@ -44,16 +44,21 @@ type fleet []simDevice
 // mintFleet makes a fleet of n devices with their ids.
 func mintFleet(n int) (fleet, error) {
 	f := make(fleet, n)
-	body := [14]byte{'3', '5'} // TAC prefix "35", then a 12-digit serial
+	// TAC prefix "35", then a 12-digit serial: device i's is i, counted
+	// up digit by digit from the last device's.
+	body := [14]byte{'3', '5', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'}
 	for i := range f {
-		for j, k := 13, i; j >= 2; j, k = j-1, k/10 {
-			body[j] = '0' + byte(k%10)
+		if i > 0 {
+			j := 13
+			for ; body[j] == '9'; j-- {
+				body[j] = '0'
+			}
+			body[j]++
 		}
-		id, err := device.IMEIOf(string(body[:]))
-		if err != nil {
+		// Minted in place: no string a device, no garbage.
+		if _, err := device.AppendIMEI(f[i].idBytes[:0], string(body[:])); err != nil {
 			return nil, err
 		}
-		copy(f[i].idBytes[:], id)
 		f[i].camp = -1
 	}
 	return f, nil
