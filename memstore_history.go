@@ -3,6 +3,8 @@ package fota
 import (
 	"math/bits"
 
+	"github.com/fotakit/fota/internal/prefault"
+
 	"github.com/fotakit/fota/verboselog"
 )
 
@@ -91,6 +93,7 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		off := sl.next
 		n := (size + histChunkMask) >> histChunkBits
 		all := make([]histEntry, n<<histChunkBits)
+		prefault.Slice(all)
 		for k := range n {
 			sl.chunks = append(sl.chunks, all[k<<histChunkBits:(k+1)<<histChunkBits:(k+1)<<histChunkBits])
 		}
@@ -101,7 +104,9 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		sl.next = (sl.next | histChunkMask) + 1 // the rest of this chunk stays unused
 	}
 	if int(sl.next>>histChunkBits) == len(sl.chunks) {
-		sl.chunks = append(sl.chunks, make([]histEntry, histChunk))
+		chunk := make([]histEntry, histChunk)
+		prefault.Slice(chunk)
+		sl.chunks = append(sl.chunks, chunk)
 	}
 	off := sl.next
 	sl.next += size

@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+
+	"github.com/fotakit/fota/internal/prefault"
 )
 
 // A device id is kept as a key of 64 bits. An id of 1 to 17 decimal
@@ -298,6 +300,7 @@ func (s *MemoryStore) reserve(n int) {
 func (s *MemoryStore) rehashFor(n int) {
 	size := 1 << bits.Len(uint(n*2))
 	s.table = deviceTable{slots: make([]uint64, size), gen: s.table.gen + 1}
+	prefault.Slice(s.table.slots)
 	mask := uint64(size - 1)
 	for h := range uint32(s.devs.len()) {
 		hash := s.keyHash(uint32(h))

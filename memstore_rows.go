@@ -1,5 +1,7 @@
 package fota
 
+import "github.com/fotakit/fota/internal/prefault"
+
 // rows is an array of T that grows without moving what it holds: its
 // first chunk grows as a slice does, up to chunkSize rows, and every later
 // chunk is allocated whole. Adding a million devices or members then
@@ -28,7 +30,9 @@ func (r *rows[T]) push(v T) {
 		if k == 0 {
 			size = 8
 		}
-		r.chunks = append(r.chunks, make([]T, 0, size))
+		chunk := make([]T, 0, size)
+		prefault.Slice(chunk)
+		r.chunks = append(r.chunks, chunk)
 	}
 	r.chunks[k] = append(r.chunks[k], v)
 	r.n++

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/internal/prefault"
 )
 
 // idLen is the length of a device id: a 15-digit IMEI.
@@ -44,6 +45,7 @@ type fleet []simDevice
 // mintFleet makes a fleet of n devices with their ids.
 func mintFleet(n int) (fleet, error) {
 	f := make(fleet, n)
+	prefault.Slice(f)
 	// TAC prefix "35", then a 12-digit serial: device i's is i, counted
 	// up digit by digit from the last device's.
 	body := [14]byte{'3', '5', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'}
