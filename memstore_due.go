@@ -36,6 +36,39 @@ type dueIndex struct {
 	entries  int    // entries in the buckets, current or stale
 	sorter   []dueSortItem
 	merged   []dueEntry
+	refs     []dueRef // earliest's answer, read before the next call
+	// spare are entry arrays of buckets dropped or outgrown lately, for
+	// the buckets added next: due times move on, a bucket some seconds
+	// wide empties as a later one fills, and reusing its array spares a
+	// rollout's collector most of what the index would allocate.
+	spare [][]dueEntry
+}
+
+// A spare array is kept when it holds at most dueSpareMax entries (1 MiB),
+// and at most dueSpares of them.
+const (
+	dueSpareMax = 1 << 16
+	dueSpares   = 64
+)
+
+// recycle keeps items' array for a bucket added later.
+func (x *dueIndex) recycle(items []dueEntry) {
+	if cap(items) == 0 || cap(items) > dueSpareMax || len(x.spare) >= dueSpares {
+		return
+	}
+	x.spare = append(x.spare, items[:0])
+}
+
+// takeSpare returns an empty array kept by recycle, or nil.
+func (x *dueIndex) takeSpare() []dueEntry {
+	n := len(x.spare)
+	if n == 0 {
+		return nil
+	}
+	items := x.spare[n-1]
+	x.spare[n-1] = nil
+	x.spare = x.spare[:n-1]
+	return items
 }
 
 // dueShift sets a bucket's width: 2^24 µs, about 17 s, so that a read
@@ -51,8 +84,10 @@ var dueSlack = 1024
 // its entries afresh (a variable for tests).
 var maxDueVersion = ^uint32(0)
 
-// dueScratch is the largest sort buffer a read keeps for the next.
-const dueScratch = 1 << 12
+// dueScratch is the largest sort buffer a read keeps for the next (1.5
+// MiB): a busy bucket holds thousands of entries, and a buffer dropped
+// after each read was most of what a rollout's reads allocated.
+const dueScratch = 1 << 16
 
 type dueBucket struct {
 	key    int64 // due >> dueShift
@@ -110,7 +145,7 @@ func (x *dueIndex) set(s *MemoryStore, c *memCampaign, slot uint32) {
 		*v = x.ver
 		x.live++
 		b := x.bucket(due >> dueShift)
-		b.add(dueEntry{off: uint32(due - b.key<<dueShift), camp: c.idx, slot: slot, ver: x.ver})
+		x.add(b, dueEntry{off: uint32(due - b.key<<dueShift), camp: c.idx, slot: slot, ver: x.ver})
 		x.entries++
 	}
 	if x.entries > 2*x.live+dueSlack {
@@ -129,9 +164,11 @@ func (x *dueIndex) reserve(due int64, n int) {
 // device of a campaign answering within seconds, each filed again a lease
 // or an ObserveTimeout ahead) takes hundreds of thousands of entries one
 // at a time, and append's growth of a quarter copies each some five times.
-func (b *dueBucket) add(e dueEntry) {
+func (x *dueIndex) add(b *dueBucket, e dueEntry) {
 	if len(b.items) == cap(b.items) {
+		old := b.items
 		b.items = slices.Grow(b.items, max(len(b.items), 16))
+		x.recycle(old)
 	}
 	b.items = append(b.items, e)
 }
@@ -145,7 +182,7 @@ func (x *dueIndex) bucket(key int64) *dueBucket {
 	}
 	i, found := slices.BinarySearch(x.keys, key)
 	if !found {
-		x.buckets = slices.Insert(x.buckets, i, &dueBucket{key: key})
+		x.buckets = slices.Insert(x.buckets, i, &dueBucket{key: key, items: x.takeSpare()})
 		x.keys = slices.Insert(x.keys, i, key)
 	}
 	b := x.buckets[i]
@@ -185,6 +222,8 @@ func (x *dueIndex) compact(s *MemoryStore) {
 		if w > 0 {
 			kept = append(kept, b)
 			x.entries += w
+		} else {
+			x.recycle(b.items)
 		}
 	}
 	x.dropped(kept)
@@ -334,6 +373,8 @@ func (x *dueIndex) dropEmpty() {
 	for _, b := range x.buckets {
 		if b.head < len(b.items) {
 			kept = append(kept, b)
+		} else {
+			x.recycle(b.items)
 		}
 	}
 	if len(kept) < len(x.buckets) {
@@ -342,9 +383,10 @@ func (x *dueIndex) dropEmpty() {
 }
 
 // earliest returns up to limit members due at or before now (limit < 0:
-// all of them), in order. The store must be stopped.
+// all of them), in order, in a slice the next call reuses. The store must
+// be stopped.
 func (x *dueIndex) earliest(s *MemoryStore, now int64, limit int) []dueRef {
-	var out []dueRef
+	out := x.refs[:0]
 	nk := now >> dueShift
 	for _, b := range x.buckets {
 		if b.key > nk || limit >= 0 && len(out) >= limit {
@@ -366,6 +408,9 @@ func (x *dueIndex) earliest(s *MemoryStore, now int64, limit int) []dueRef {
 		x.squeeze(s, b, i)
 	}
 	x.dropEmpty()
+	if cap(out) <= dueScratch {
+		x.refs = out // the caller reads it before the next call
+	}
 	return out
 }
 
