@@ -26,7 +26,11 @@ import (
 // reads a few cache lines; what it rarely touches (a licence, a push
 // member's bookkeeping) sits in columns of its own, allocated when first
 // written. Rows grow in chunks, so adding a million devices or members
-// never copies what is there. No device or member is a heap object of its own, and a device
+// never copies what is there. On Linux a chunk, the id table and each
+// chunk of check-in history are backed with memory when allocated, by one
+// madvise(MADV_POPULATE_WRITE) rather than a page fault a page: where a
+// hypervisor traps page faults, those faults were a tenth of a
+// million-device rollout. No device or member is a heap object of its own, and a device
 // that finished a campaign costs what one under way does. A device's
 // member records form a list through the campaigns' rows, newest first,
 // so finding a device's record in the campaign holding it costs no lookup.

@@ -348,19 +348,26 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit 9324c50) on this project's shared 2-core
+// Measured in one run (commit afe30e7) on this project's shared 2-core
 // machines: wall times there vary from run to run (by a tenth and more
 // within the hour), so CPU time per device (the process's, the
 // collector's included) is given beside them, and every ratio is between
-// figures of that one run. On the machine of that run memory answered
-// fast enough that a device cost about the same from 20,000 devices to a
-// million (its cache is large): the time went mostly to instructions,
-// which valgrind --tool=callgrind counts the same in every run, and the
-// work of commits e436d5f to 9324c50 cut those of a 50,000-device run by
-// about a seventh (a check-in's id read as two words, one pooled object a
-// device call instead of two, eligibility and member records read in
-// place, a sweep that skips the members it has nothing to do for, push
-// calls that allocate nothing).
+// figures of that one run. Two things about these machines shape the
+// figures. Their cache is large: with the loop reading ahead, a device
+// cost about the same from 20,000 devices to a million, and the time went
+// mostly to instructions, which valgrind --tool=callgrind counts the same
+// in every run (without the read-ahead a million-device run took 1.6
+// times as long). And a first write to a page of fresh memory is slow: on
+// the machine of this run writing 256 MiB of fresh memory page by page
+// took 0.75 to 1.2 s. So the store backs the arrays that grow with a fleet
+// (its columns, id table and check-in history chunks) and the simulator
+// its fleet with one madvise(MADV_POPULATE_WRITE) each
+// (fota/internal/prefault): the million-device run's system time fell
+// from about 0.55 s to 0.25 s. Work since commit 9324c50: the simulator
+// mints its fleet's ids in place (device.AppendIMEI), the command's
+// profile was taken again, and the due index reuses the arrays of the
+// buckets it drops (an LwM2M rollout allocates 1,056 B a device, 1,138 B
+// before).
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -371,42 +378,45 @@
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100; an untimed run
 //     comes first, so that the first op measured does not pay alone for
-//     the process's first touches): fota/100000 4.6 µs CPU, 359 B a
-//     device; fota/1000000 5.0 µs, 278 B; looplab-per-device/100000 26
-//     µs, 4,080 B; looplab-per-device/1000000 41 µs, 3,826 B. At a million
-//     devices the looplab-per-device design takes 8.1x fota's CPU time,
-//     6.5x its wall time (its collector runs on the second core) and 13.8x
-//     its memory: the memory bar (10x) is met, the time bar (10x) is not.
-//     The baseline alone varies from 41 to 51 µs a device between runs:
-//     two other runs of the day gave 9.5x and 10.3x the CPU time (7.3x and
-//     8.2x the wall time). fota's time per device at a million over at
-//     100,000: 1.09 in wall and CPU time (bar: 1.25). At the start of this
-//     work (commit aae062d) fota took 5.5 µs a device on this machine.
+//     the process's first touches): fota/100000 5.1 µs CPU, 359 B a
+//     device; fota/1000000 5.6 µs, 278 B; looplab-per-device/100000 34
+//     µs, 3,694 B; looplab-per-device/1000000 60 µs, 3,582 B. At a million
+//     devices the looplab-per-device design takes 10.7x fota's CPU time,
+//     8.5x its wall time (its collector runs on the second core) and 12.9x
+//     its memory: the memory bar (10x) is met; the time bar (10x) is met
+//     in CPU time and not in wall time. The baseline alone varies between
+//     runs (41 to 63 µs a device in CPU time, on the machines of two
+//     days): two runs earlier in the day (commits a5fd926 and 307516c)
+//     gave 11.6x and 11.7x the CPU time, 9.2x and 9.6x the wall time. fota's time per device at a million
+//     over at 100,000: 1.12 wall, 1.11 CPU (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 3.95 to 4.08 s wall in three
-//     turns, peak heap 258 to 261 B a device (bars: 5 s and 300 B, met);
+//     pilot of 20, then a 7-day rollout): 4.43 to 4.72 s wall in three
+//     turns, peak heap 259 to 267 B a device (bars: 5 s and 300 B, met);
 //     in the same turns the build without the command's profile (go build
-//     -pgo=off) took 4.26 to 4.66 s, and commit aae062d's build 4.99 to
-//     5.44 s. The command ships default.pgo, the CPU profile of a
+//     -pgo=off) took 5.17 to 5.18 s, and the build of commit a5fd926 (the
+//     figures of commit 9324c50 were taken on a machine where it ran in
+//     about 4 s) 5.02 to 5.16 s. With -protocol lwm2m: 5.63 to 5.65 s, 279
+//     B a device. The command ships default.pgo, the CPU profile of a
 //     million-device HTTP run and of an LwM2M one (its pgo.sh writes it),
-//     so that go build and go run inline its hot calls: about 8 % less
+//     so that go build and go run inline its hot calls: about a tenth less
 //     time. It runs the collector at GOGC=10: the heap is mostly
 //     pointer-free columns, so collecting often costs no measurable time
 //     and the peak stays near the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
-//     1.04x the HTTP rollout's CPU time a device and 1.02x its wall time
-//     (bar: at most 1, not met; 0.96x to 1.07x in other runs of the day),
-//     OMA-DM 0.65x. The work above made both cheaper, the HTTP rollout by
-//     more: it was 0.97x at commit 3fefee5. An LwM2M device at rest makes
-//     5 Manager calls: 3 confirmations, each with the value that came with
-//     the answer (the observe's content, Downloading after the package
-//     write, Updating after the Execute), and 2 notifications
+//     1.03x the HTTP rollout's CPU time a device and 0.99x its wall time
+//     (bar: at most 1; 0.97x to 1.09x in other runs of the day, so within
+//     the spread between runs), OMA-DM 0.64x. An LwM2M device at rest
+//     makes 5 Manager calls: 3 confirmations, each with the value that
+//     came with the answer (the observe's content, Downloading after the
+//     package write, Updating after the Execute), and 2 notifications
 //     (Downloaded, the result); an HTTP device makes 5.8 and an OMA-DM
 //     device 2. An LwM2M call runs more code than a check-in (the
-//     tracker, the plan, the lease, the due index), and counted by
-//     callgrind the two rollouts take about as many instructions a device.
+//     tracker, the plan, the lease, the due index): counted by callgrind
+//     the two rollouts take about as many instructions a device, and in
+//     cachegrind's model an LwM2M rollout misses the instruction cache
+//     twice as often.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 139 B for a push campaign:
 //     the push bookkeeping adds 53 B a device (bar: at most 64; met).
