@@ -4,7 +4,6 @@ import (
 	"math/bits"
 
 	"github.com/fotakit/fota/internal/prefault"
-
 	"github.com/fotakit/fota/verboselog"
 )
 
