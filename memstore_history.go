@@ -91,8 +91,7 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		}
 		off := sl.next
 		n := (size + histChunkMask) >> histChunkBits
-		all := make([]histEntry, n<<histChunkBits)
-		prefault.Slice(all)
+		all := prefault.Make[histEntry](int(n<<histChunkBits), int(n<<histChunkBits))
 		for k := range n {
 			sl.chunks = append(sl.chunks, all[k<<histChunkBits:(k+1)<<histChunkBits:(k+1)<<histChunkBits])
 		}
@@ -103,9 +102,7 @@ func (sl *historySlab) alloc(class uint8) uint32 {
 		sl.next = (sl.next | histChunkMask) + 1 // the rest of this chunk stays unused
 	}
 	if int(sl.next>>histChunkBits) == len(sl.chunks) {
-		chunk := make([]histEntry, histChunk)
-		prefault.Slice(chunk)
-		sl.chunks = append(sl.chunks, chunk)
+		sl.chunks = append(sl.chunks, prefault.Make[histEntry](histChunk, histChunk))
 	}
 	off := sl.next
 	sl.next += size

@@ -299,8 +299,7 @@ func (s *MemoryStore) reserve(n int) {
 // as n devices need at least.
 func (s *MemoryStore) rehashFor(n int) {
 	size := 1 << bits.Len(uint(n*2))
-	s.table = deviceTable{slots: make([]uint64, size), gen: s.table.gen + 1}
-	prefault.Slice(s.table.slots)
+	s.table = deviceTable{slots: prefault.Make[uint64](size, size), gen: s.table.gen + 1}
 	mask := uint64(size - 1)
 	for h := range uint32(s.devs.len()) {
 		hash := s.keyHash(uint32(h))

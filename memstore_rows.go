@@ -30,9 +30,7 @@ func (r *rows[T]) push(v T) {
 		if k == 0 {
 			size = 8
 		}
-		chunk := make([]T, 0, size)
-		prefault.Slice(chunk)
-		r.chunks = append(r.chunks, chunk)
+		r.chunks = append(r.chunks, prefault.Make[T](0, size))
 	}
 	r.chunks[k] = append(r.chunks[k], v)
 	r.n++

@@ -44,8 +44,7 @@ type fleet []simDevice
 
 // mintFleet makes a fleet of n devices with their ids.
 func mintFleet(n int) (fleet, error) {
-	f := make(fleet, n)
-	prefault.Slice(f)
+	f := fleet(prefault.Make[simDevice](n, n))
 	// TAC prefix "35", then a 12-digit serial: device i's is i, counted
 	// up digit by digit from the last device's.
 	body := [14]byte{'3', '5', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'}

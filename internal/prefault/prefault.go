@@ -20,6 +20,14 @@ import "unsafe"
 // more than the faults it saves.
 const Min = 32 << 10
 
+// Make returns make([]T, n, capacity), its array backed with memory
+// (Slice).
+func Make[T any](n, capacity int) []T {
+	s := make([]T, n, capacity)
+	Slice(s)
+	return s
+}
+
 // Slice backs the whole array of s, to its capacity, with memory now. It
 // never changes what s holds. Arrays smaller than Min are left alone.
 func Slice[T any](s []T) {

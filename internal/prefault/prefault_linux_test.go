@@ -1,6 +1,7 @@
 package prefault
 
 import (
+	"slices"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -60,8 +61,12 @@ func TestPopulateBacksWholePages(t *testing.T) {
 }
 
 // TestSliceKeepsContents: Slice changes nothing a slice holds, to its
-// capacity, whatever its size and offset, and leaves a small slice alone.
+// capacity, whatever its size and offset, and leaves a small slice alone;
+// Make is make's slice, zeroed.
 func TestSliceKeepsContents(t *testing.T) {
+	if m := Make[uint64](3, 1<<20); len(m) != 3 || cap(m) != 1<<20 || slices.ContainsFunc(m[:cap(m)], func(v uint64) bool { return v != 0 }) {
+		t.Fatalf("Make(3, 1<<20): len %d, cap %d", len(m), cap(m))
+	}
 	for _, n := range []int{0, 1, Min/8 - 1, Min / 8, Min/8 + 1, 1 << 20} {
 		s := make([]uint64, n, n+3)
 		for i := range s[:cap(s)] {
