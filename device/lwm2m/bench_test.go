@@ -25,7 +25,7 @@ func BenchmarkStep(b *testing.B) {
 // Observe against its baseline, a search of the hand-written pair graph
 // (what Observe would cost without the precomputed reachability).
 func BenchmarkObserve(b *testing.B) {
-	tr := Tracker{last: obs(Downloading, 0), known: true, written: true, executed: true}
+	tr := flags{last: obs(Downloading, 0), known: true, written: true, executed: true}.tracker()
 	b.Run("tracker", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -35,7 +35,7 @@ func BenchmarkObserve(b *testing.B) {
 	b.Run("search", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_, _ = modelReach(tr.last, obs(Idle, Success), true)
+			_, _ = modelReach(tr.last(), obs(Idle, Success), true)
 		}
 	})
 }

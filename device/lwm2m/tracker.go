@@ -117,22 +117,26 @@ func (c Command) String() string {
 // was, so a host can store it with the device and drop it on error. The
 // zero Tracker knows nothing.
 type Tracker struct {
-	last     Observation
-	known    bool // last holds an observation (or the state an acknowledged write implies)
-	reset    bool // a reset was acknowledged in this attempt
-	rested   bool // since that acknowledgement, an observation showed the device at (Idle, Initial)
-	written  bool // the package or its URI was acknowledged in this attempt
-	executed bool // Execute /5/0/2 acknowledged, not yet seen taking effect
-	started  bool // an observation showed the Execute taking effect
-	settled  bool // an observation decided the outcome
+	v uint16 // as Pack lays it out: the last observation, then the flags
+}
+
+// last is the last observation (zero when none is known).
+func (t Tracker) last() Observation { return Observation{State(t.v & 3), Result(t.v >> 2 & 15)} }
+
+// has reports whether flag is set.
+func (t Tracker) has(flag uint16) bool { return t.v&flag != 0 }
+
+// withLast is t holding o as its last observation, known.
+func (t Tracker) withLast(o Observation) Tracker {
+	return Tracker{t.v&^obsMask | uint16(o.State) | uint16(o.Result)<<2 | packKnown}
 }
 
 // Last is the last observation (or the state an acknowledged command
 // implies) and whether there is one.
-func (t Tracker) Last() (Observation, bool) { return t.last, t.known }
+func (t Tracker) Last() (Observation, bool) { return t.last(), t.has(packKnown) }
 
 // Settled reports whether an observation has decided the outcome.
-func (t Tracker) Settled() bool { return t.settled }
+func (t Tracker) Settled() bool { return t.has(packSettled) }
 
 // ErrUnreachable is matched by errors reporting an observation that the
 // state machine cannot reach from the last one.
@@ -170,38 +174,40 @@ func (t Tracker) Observe(o Observation) (Tracker, Outcome, error) {
 	}
 	b := bitOf(o)
 	used := false
+	last := t.last()
 	switch {
-	case !t.known:
+	case !t.has(packKnown):
 		if graph.consistent&b == 0 {
 			return t, Outcome{}, &JumpError{To: o}
 		}
-	case graph.reach0[nodeOf(t.last)]&b != 0:
-	case t.executed && graph.reach1[nodeOf(t.last)]&b != 0:
+	case graph.reach0[nodeOf(last)]&b != 0:
+	case t.has(packExecuted) && graph.reach1[nodeOf(last)]&b != 0:
 		used = true
 	default:
-		return t, Outcome{}, &JumpError{From: t.last, Known: true, To: o}
+		return t, Outcome{}, &JumpError{From: last, Known: true, To: o}
 	}
-	n := t
-	n.last, n.known = o, true
-	if t.reset && !t.written && o == (Observation{Idle, Initial}) {
+	n := t.withLast(o)
+	if t.v&(packReset|packWritten) == packReset && o == (Observation{Idle, Initial}) {
 		// The device cannot come back to (Idle, Initial) on its own: this
 		// shows the reset done, and what follows it is newer still
 		// (package doc, "Next").
-		n.rested = true
+		n.v |= packRested
 	}
 	if used {
-		n.executed, n.started = false, true
+		n.v = n.v&^packExecuted | packStarted
 	}
 	var out Outcome
 	switch {
-	case t.settled:
+	case t.has(packSettled):
 		out.Verdict = Settled
-	case o == Observation{Idle, Success} && n.started:
+	case o == Observation{Idle, Success} && n.has(packStarted):
 		out = Outcome{Verdict: Succeeded, Event: device.EventSucceeded, Result: Success}
-	case isFinal(o) && (n.written || n.started):
+	case isFinal(o) && n.has(packWritten|packStarted):
 		out = Outcome{Verdict: Failed, Event: o.Result.Event(), Result: o.Result}
 	}
-	n.settled = t.settled || out.Verdict != InProgress
+	if out.Verdict != InProgress {
+		n.v |= packSettled
+	}
 	return n, out, nil
 }
 
@@ -226,40 +232,30 @@ func isFinal(o Observation) bool {
 // (or any command but a reset before the first observation, or Wait and
 // Done) is a *lifecycle.TransitionError, and t is returned unchanged.
 func (t Tracker) Sent(c Command) (Tracker, error) {
-	refuse := func() (Tracker, error) {
-		st := "Unknown"
-		if t.known {
-			st = t.last.State.String()
-		}
-		return t, &lifecycle.TransitionError{Lifecycle: Table.Name(), State: st, Event: c.String()}
-	}
+	known, last := t.has(packKnown), t.last()
 	switch c {
 	case CommandReset:
-		if t.known && !Table.Can(t.last.State, EventReset) {
-			return refuse()
+		if !known || Table.Can(last.State, EventReset) {
+			return Tracker{}.withLast(Observation{Idle, Initial}).with(packReset), nil
 		}
-		return Tracker{last: Observation{Idle, Initial}, known: true, reset: true}, nil
 	case CommandWritePackage:
-		if !t.known {
-			return refuse()
+		if s, ok := Table.Lookup(last.State, EventWritePackage); known && ok {
+			return t.withLast(Observation{s, Initial}).with(packWritten), nil
 		}
-		s, ok := Table.Lookup(t.last.State, EventWritePackage)
-		if !ok {
-			return refuse()
-		}
-		n := t
-		n.last, n.written = Observation{s, Initial}, true
-		return n, nil
 	case CommandExecuteUpdate:
-		if !t.known || !Table.Can(t.last.State, EventUpdate) {
-			return refuse()
+		if known && Table.Can(last.State, EventUpdate) {
+			return t.with(packExecuted), nil
 		}
-		n := t
-		n.executed = true
-		return n, nil
 	}
-	return refuse()
+	st := "Unknown"
+	if known {
+		st = last.State.String()
+	}
+	return t, &lifecycle.TransitionError{Lifecycle: Table.Name(), State: st, Event: c.String()}
 }
+
+// with is t with flag set.
+func (t Tracker) with(flag uint16) Tracker { return Tracker{t.v | flag} }
 
 // Next says what the server should do now, following Cumulocity's flow
 // (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
@@ -271,21 +267,21 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 // acknowledgement is never taken for this attempt's (see the package doc).
 func (t Tracker) Next() Command {
 	switch {
-	case t.settled:
+	case t.has(packSettled):
 		return CommandDone
-	case !t.reset && !t.written:
+	case !t.has(packReset | packWritten):
 		switch {
-		case t == Tracker{last: Observation{Idle, Initial}, known: true}:
+		case t == Tracker{}.withLast(Observation{Idle, Initial}):
 			return CommandWritePackage // nothing to reset
-		case t.known && t.last.State == Updating:
+		case t.has(packKnown) && t.last().State == Updating:
 			return CommandWait // a reset would be refused (4.05); wait for the update to end
 		}
 		return CommandReset
-	case !t.written && !t.rested:
+	case !t.has(packWritten | packRested):
 		return CommandWait // the reset is acknowledged; its (Idle, Initial) is not seen yet
-	case !t.written:
+	case !t.has(packWritten):
 		return CommandWritePackage
-	case !t.executed && !t.started && t.last == Observation{Downloaded, Initial}:
+	case !t.has(packExecuted|packStarted) && t.last() == Observation{Downloaded, Initial}:
 		return CommandExecuteUpdate
 	}
 	return CommandWait
@@ -372,49 +368,33 @@ func buildGraph() *reachGraph {
 const ResourceTracker = "tracker"
 
 // Tracker bits, as Pack lays them out: the last observation's State in
-// bits 0..1 and Result in 2..5, then one bit per flag (6..12).
+// bits 0..1 and Result in 2..5, then one bit per flag (6..12). A Tracker
+// is kept so, so that Pack and UnpackTracker cost nothing.
 const (
-	packKnown = 1 << (6 + iota)
-	packReset
-	packWritten
-	packExecuted
-	packStarted
-	packSettled
-	packRested
+	packKnown    = 1 << (6 + iota) // the last observation is known (or the state an acknowledged write implies)
+	packReset                      // a reset was acknowledged in this attempt
+	packWritten                    // the package or its URI was acknowledged in this attempt
+	packExecuted                   // Execute /5/0/2 acknowledged, not yet seen taking effect
+	packStarted                    // an observation showed the Execute taking effect
+	packSettled                    // an observation decided the outcome
+	packRested                     // since the reset's acknowledgement, an observation showed (Idle, Initial)
 
 	packMask = packRested<<1 - 1
+	obsMask  = 1<<6 - 1 // the last observation's bits
 )
 
 // Pack encodes the tracker in bits 0..12 of 16, so a store keeps it beside
 // the device's other columns (and a host has bits 13..15 for its own): a
 // server that restarts, or another replica, resumes exactly where this one
 // was.
-func (t Tracker) Pack() uint16 {
-	return uint16(t.last.State) | uint16(t.last.Result)<<2 |
-		flag(t.known, packKnown) | flag(t.reset, packReset) | flag(t.written, packWritten) |
-		flag(t.executed, packExecuted) | flag(t.started, packStarted) | flag(t.settled, packSettled) |
-		flag(t.rested, packRested)
-}
-
-// flag is bit when set, else 0.
-func flag(set bool, bit uint16) uint16 {
-	if set {
-		return bit
-	}
-	return 0
-}
+func (t Tracker) Pack() uint16 { return t.v }
 
 // UnpackTracker decodes what Pack wrote. A value Pack never writes (a
 // result beyond the registry's, unused bits) is a *RangeError naming
 // ResourceTracker.
 func UnpackTracker(v uint16) (Tracker, error) {
-	o := Observation{State: State(v & 3), Result: Result(v >> 2 & 15)}
-	if v&^packMask != 0 || o.State >= numStates || o.Result >= numResults {
+	if v&^packMask != 0 || State(v&3) >= numStates || Result(v>>2&15) >= numResults {
 		return Tracker{}, &RangeError{Resource: ResourceTracker, Value: int64(v)}
 	}
-	return Tracker{
-		last: o, known: v&packKnown != 0, reset: v&packReset != 0, written: v&packWritten != 0,
-		executed: v&packExecuted != 0, started: v&packStarted != 0, settled: v&packSettled != 0,
-		rested: v&packRested != 0,
-	}, nil
+	return Tracker{v}, nil
 }

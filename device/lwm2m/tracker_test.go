@@ -84,11 +84,8 @@ func modelReach(from, to Observation, exec bool) (ok, spendsExec bool) {
 // space is small, so every case is checked.
 func TestObserveAcceptsExactlyTheReachable(t *testing.T) {
 	for _, last := range modelPairs {
-		for flags := range 1 << 7 {
-			tr := Tracker{
-				last: last, known: flags&1 != 0, reset: flags&2 != 0, written: flags&4 != 0,
-				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0, rested: flags&64 != 0,
-			}
+		for f := range 1 << 7 {
+			tr := flagsOf(last, f).tracker()
 			for _, s := range States {
 				for _, r := range Results {
 					checkObserve(t, tr, obs(s, r))
@@ -98,19 +95,21 @@ func TestObserveAcceptsExactlyTheReachable(t *testing.T) {
 	}
 }
 
-func checkObserve(t *testing.T, tr Tracker, o Observation) {
+func checkObserve(t *testing.T, trk Tracker, o Observation) {
 	t.Helper()
+	tr := fieldsOf(trk)
 	ok, spends := modelReach(tr.last, o, tr.executed)
 	if !tr.known {
 		ok, spends = slices.Contains(modelPairs, o), false
 	}
-	n, out, err := tr.Observe(o)
+	nt, out, err := trk.Observe(o)
+	n := fieldsOf(nt)
 	if !ok {
 		var je *JumpError
 		if !errors.Is(err, ErrUnreachable) || !errors.As(err, &je) || je.To != o || je.Known != tr.known || (tr.known && je.From != tr.last) {
 			t.Fatalf("%v after %+v: err %v", o, tr, err)
 		}
-		if n != tr || out != (Outcome{}) {
+		if nt != trk || out != (Outcome{}) {
 			t.Fatalf("refusal changed the tracker: %+v -> %+v, %+v", tr, n, out)
 		}
 		return
@@ -141,6 +140,41 @@ func checkObserve(t *testing.T, tr Tracker, o Observation) {
 }
 
 func final(o Observation) bool { return isFinal(o) }
+
+// flags is a Tracker's content spelled out, for tests to build trackers
+// and read them.
+type flags struct {
+	last                                                      Observation
+	known, reset, rested, written, executed, started, settled bool
+}
+
+// flagsOf spells out observation last and the seven flags in the bits of
+// f (known, reset, written, executed, started, settled, rested).
+func flagsOf(last Observation, f int) flags {
+	return flags{last: last, known: f&1 != 0, reset: f&2 != 0, written: f&4 != 0,
+		executed: f&8 != 0, started: f&16 != 0, settled: f&32 != 0, rested: f&64 != 0}
+}
+
+// tracker packs f: the last observation, then each flag's bit.
+func (f flags) tracker() Tracker {
+	t := Tracker{uint16(f.last.State) | uint16(f.last.Result)<<2}
+	for _, b := range []struct {
+		set  bool
+		flag uint16
+	}{{f.known, packKnown}, {f.reset, packReset}, {f.rested, packRested}, {f.written, packWritten},
+		{f.executed, packExecuted}, {f.started, packStarted}, {f.settled, packSettled}} {
+		if b.set {
+			t.v |= b.flag
+		}
+	}
+	return t
+}
+
+// fieldsOf spells t out.
+func fieldsOf(t Tracker) flags {
+	return flags{last: t.last(), known: t.has(packKnown), reset: t.has(packReset), rested: t.has(packRested),
+		written: t.has(packWritten), executed: t.has(packExecuted), started: t.has(packStarted), settled: t.has(packSettled)}
+}
 
 // A device runs its machine (from whatever state a previous life left it
 // in); the host follows Next and acknowledges commands as the device would;
@@ -369,9 +403,9 @@ func TestCoioteSequence(t *testing.T) {
 				// The Downloaded notification was lost; a Read showed it.
 				tr, _, _ = tr.Observe(obs(Downloaded, 0))
 			}
-			if tr.last == obs(Downloaded, 0) {
+			if tr.last() == obs(Downloaded, 0) {
 				if tr.Next() != CommandExecuteUpdate {
-					t.Fatalf("%s: next %v on %v", name, tr.Next(), tr.last)
+					t.Fatalf("%s: next %v on %v", name, tr.Next(), tr.last())
 				}
 				tr, _ = tr.Sent(CommandExecuteUpdate)
 			}
@@ -416,7 +450,7 @@ func TestResultEvents(t *testing.T) {
 }
 
 func TestSentRefusals(t *testing.T) {
-	updating := Tracker{last: obs(Updating, 0), known: true, reset: true, written: true, started: true}
+	updating := flags{last: obs(Updating, 0), known: true, reset: true, written: true, started: true}.tracker()
 	for _, c := range []struct {
 		tr Tracker
 		c  Command
@@ -424,8 +458,8 @@ func TestSentRefusals(t *testing.T) {
 		{Tracker{}, CommandWritePackage}, {Tracker{}, CommandExecuteUpdate}, {Tracker{}, CommandWait},
 		{updating, CommandReset}, {updating, CommandWritePackage}, {updating, CommandExecuteUpdate},
 		{updating, CommandDone}, {updating, Command(9)},
-		{Tracker{last: obs(Downloading, 0), known: true}, CommandWritePackage},
-		{Tracker{last: obs(Idle, 0), known: true}, CommandExecuteUpdate},
+		{flags{last: obs(Downloading, 0), known: true}.tracker(), CommandWritePackage},
+		{flags{last: obs(Idle, 0), known: true}.tracker(), CommandExecuteUpdate},
 	} {
 		n, err := c.tr.Sent(c.c)
 		var te *lifecycle.TransitionError
@@ -433,7 +467,7 @@ func TestSentRefusals(t *testing.T) {
 			t.Errorf("Sent(%v) on %+v: %v, %+v", c.c, c.tr, err, n)
 		}
 	}
-	if n, err := (Tracker{}).Sent(CommandReset); err != nil || n.last != obs(Idle, 0) || !n.known {
+	if n, err := (Tracker{}).Sent(CommandReset); err != nil || n.last() != obs(Idle, 0) || !n.has(packKnown) {
 		t.Errorf("reset from nothing: %+v %v", n, err)
 	}
 }
@@ -506,7 +540,7 @@ func TestNextWaitsForTheResetToShow(t *testing.T) {
 		t.Fatalf("waiting tracker packed: %+v %v", back, err)
 	}
 	tr, out, err := tr.Observe(obs(Idle, Initial))
-	if err != nil || out != (Outcome{}) || !tr.rested || tr.Next() != CommandWritePackage {
+	if err != nil || out != (Outcome{}) || !tr.has(packRested) || tr.Next() != CommandWritePackage {
 		t.Fatalf("the reset seen: %+v %+v %v, next %v", tr, out, err, tr.Next())
 	}
 	if back, err := UnpackTracker(tr.Pack()); err != nil || back != tr || back.Next() != CommandWritePackage {
@@ -524,7 +558,7 @@ func TestNextWaitsForTheResetToShow(t *testing.T) {
 	// first observation, with the reset sent all the same) is no sign the
 	// reset is done: the write waits for another.
 	tr, _, _ = Tracker{}.Observe(obs(Idle, Initial))
-	if tr.rested {
+	if tr.has(packRested) {
 		t.Fatal("rested without a reset")
 	}
 	if tr, _ = tr.Sent(CommandReset); tr.Next() != CommandWait {
@@ -532,7 +566,7 @@ func TestNextWaitsForTheResetToShow(t *testing.T) {
 	}
 	// A reset starts over: one acknowledged after the wait ended waits again.
 	tr, _, _ = tr.Observe(obs(Idle, Initial))
-	if tr, _ = tr.Sent(CommandReset); tr.rested || tr.Next() != CommandWait {
+	if tr, _ = tr.Sent(CommandReset); tr.has(packRested) || tr.Next() != CommandWait {
 		t.Fatalf("second reset: %+v, next %v", tr, tr.Next())
 	}
 }
@@ -586,7 +620,7 @@ func TestNextSkipsNeedlessReset(t *testing.T) {
 }
 
 func TestObserveOutOfRange(t *testing.T) {
-	tr := Tracker{last: obs(Idle, 0), known: true}
+	tr := flags{last: obs(Idle, 0), known: true}.tracker()
 	for _, o := range []Observation{obs(4, 0), obs(0, 12)} {
 		n, out, err := tr.Observe(o)
 		if !errors.Is(err, ErrOutOfRange) || n != tr || out != (Outcome{}) {
@@ -609,7 +643,7 @@ func TestNames(t *testing.T) {
 }
 
 func TestObserveAllocs(t *testing.T) {
-	tr := Tracker{last: obs(Downloaded, 0), known: true, written: true, executed: true}
+	tr := flags{last: obs(Downloaded, 0), known: true, written: true, executed: true}.tracker()
 	if n := testing.AllocsPerRun(100, func() { _, _, _ = tr.Observe(obs(Idle, Success)) }); n != 0 {
 		t.Fatalf("Observe allocates %v", n)
 	}
@@ -652,13 +686,21 @@ func TestTrackerPackRoundTrip(t *testing.T) {
 			t.Fatalf("UnpackTracker(%#x) = %+v, %v; want %+v", tr.Pack(), back, err, tr)
 		}
 	})
+	// The layout is what stores keep: it never changes.
+	tr, _ := Tracker{}.Sent(CommandReset)
+	golden := []uint16{tr.Pack()}
+	tr, _, _ = tr.Observe(obs(Idle, Initial))
+	golden = append(golden, tr.Pack())
+	tr, _ = tr.Sent(CommandWritePackage)
+	golden = append(golden, tr.Pack())
+	// (Idle, Initial) known reset; then rested; then (Downloading, Initial) written.
+	if want := []uint16{0x00c0, 0x10c0, 0x11c1}; !slices.Equal(golden, want) {
+		t.Fatalf("packed %#x, want %#x", golden, want)
+	}
 	// Every flag, with every pair, round-trips too.
 	for _, last := range modelPairs {
-		for flags := range 1 << 7 {
-			tr := Tracker{
-				last: last, known: flags&1 != 0, reset: flags&2 != 0, written: flags&4 != 0,
-				executed: flags&8 != 0, started: flags&16 != 0, settled: flags&32 != 0, rested: flags&64 != 0,
-			}
+		for f := range 1 << 7 {
+			tr := flagsOf(last, f).tracker()
 			if v := tr.Pack(); v&^0x1fff != 0 {
 				t.Fatalf("%+v packs to %#x, beyond bits 0..12", tr, v)
 			} else if back, err := UnpackTracker(v); err != nil || back != tr {
