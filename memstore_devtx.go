@@ -237,6 +237,12 @@ func (d *devTx) Session() (LogSession, error) {
 	return LogSession{Session: verboselog.Session{DeviceID: d.id}}, nil
 }
 
+// noSession reports that the device has no logging session, stored or
+// written by the transaction.
+func (d *devTx) noSession() bool {
+	return !d.sessSet && (d.h == noDevice || d.s.devs.at(d.h).flags&flagSession == 0)
+}
+
 // storedBundles returns the device's bundles as the transaction sees them.
 func (d *devTx) storedBundles() []verboselog.Bundle {
 	if d.bundlesSet {

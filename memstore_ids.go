@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fotakit/fota/internal/decimal"
 	"github.com/fotakit/fota/internal/prefault"
 )
 
@@ -37,7 +38,7 @@ var pow10 = func() (p [maxKeyDigit + 1]uint64) {
 // numericKey returns the key of an id of 1 to 17 decimal digits. Every
 // device operation makes its id's key, so an IMEI's 15 digits are read as
 // two words of eight bytes, the second overlapping the first and its
-// overlap read as zeros (eightDigits), rather than in a chain of 15
+// overlap read as zeros (decimal.Eight), rather than in a chain of 15
 // dependent multiplications.
 func numericKey(id string) (idKey, bool) {
 	n := len(id)
@@ -46,7 +47,7 @@ func numericKey(id string) (idKey, bool) {
 	}
 	var v uint64
 	if n >= 8 && n <= 16 {
-		hi, ok := eightDigits(load8(id[:8]))
+		hi, ok := decimal.Eight(decimal.Load8(id[:8]))
 		if !ok {
 			return 0, false
 		}
@@ -55,7 +56,7 @@ func numericKey(id string) (idKey, bool) {
 			// The last eight bytes, of which the first 16-n are the head's,
 			// already read: make those '0' and they add nothing.
 			lead := uint64(1)<<(8*(16-n)) - 1
-			lo, ok := eightDigits(load8(id[n-8:])&^lead | zeros&lead)
+			lo, ok := decimal.Eight(decimal.Load8(id[n-8:])&^lead | decimal.Zeros&lead)
 			if !ok {
 				return 0, false
 			}
@@ -74,40 +75,12 @@ func numericKey(id string) (idKey, bool) {
 	return idKey(n)<<keyLenShift | idKey(v), true
 }
 
-// zeros is eight '0' bytes.
-const zeros = 0x3030303030303030
-
-// load8 reads s's first eight bytes as a little-endian word: the first
-// byte lowest.
-func load8(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// eightDigits reads x, eight bytes of text (load8), as a decimal number,
-// all in one word (SWAR: the bytes' digits are checked at once, then
-// paired, paired again and again). ok is false when a byte is not a
-// digit.
-func eightDigits(x uint64) (uint64, bool) {
-	const high, six = 0xF0F0F0F0F0F0F0F0, 0x0606060606060606
-	// Each byte 0x30..0x39: its high nibble is 3, and still is with 6 added.
-	if x&high != zeros || (x+six)&high != zeros {
-		return 0, false
-	}
-	d := x - zeros // the first digit in the lowest byte
-	d = (d*10 + d>>8) & 0x00FF00FF00FF00FF
-	d = (d*100 + d>>16) & 0x0000FFFF0000FFFF
-	d = (d*10000 + d>>32) & 0xFFFFFFFF
-	return d, true
-}
-
 func (k idKey) text() bool    { return k&keyText != 0 }
 func (k idKey) digits() int   { return int(k >> keyLenShift & 31) }
 func (k idKey) value() uint64 { return uint64(k & keyValMask) }
 
 // appendDigits appends a numeric key's id, eight digits at a time
-// (eightText): a sweep or an outbox names every member of a page.
+// (decimal.Text8): a sweep or an outbox names every member of a page.
 func (k idKey) appendDigits(b []byte) []byte {
 	n := k.digits()
 	v := k.value()
@@ -124,24 +97,9 @@ func (k idKey) appendDigits(b []byte) []byte {
 	// id's.
 	var text [16]byte
 	hi := v / 1e8
-	binary.LittleEndian.PutUint64(text[:8], eightText(hi))
-	binary.LittleEndian.PutUint64(text[8:], eightText(v-hi*1e8))
+	binary.LittleEndian.PutUint64(text[:8], decimal.Text8(hi))
+	binary.LittleEndian.PutUint64(text[8:], decimal.Text8(v-hi*1e8))
 	return append(b, text[16-n:]...)
-}
-
-// eightText writes x (below 10^8) as eight decimal digits, leading zeros
-// included, in one word (the first digit in the lowest byte): split into
-// halves of four digits, each into two of two, each into tens and ones,
-// every lane at once (SWAR; x/100 is x*5243>>19 and x/10 is x*103>>10
-// within these ranges, with no carry between lanes).
-func eightText(x uint64) uint64 {
-	hi := x / 10000
-	v := hi | (x-hi*10000)<<32 // 32-bit lanes below 10,000
-	q := (v * 5243 >> 19) & 0x0000007F0000007F
-	v = q | (v-q*100)<<16 // 16-bit lanes below 100
-	t := (v * 103 >> 10) & 0x000F000F000F000F
-	v = t | (v-t*10)<<8 // bytes below 10
-	return v + zeros
 }
 
 // compareNumeric orders two numeric keys as their ids' bytes: ids of one

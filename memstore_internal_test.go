@@ -2,7 +2,6 @@ package fota
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
@@ -451,20 +450,4 @@ func TestMicroUTCIsKept(t *testing.T) {
 	if got := microUTC(time.Time{}); got != (time.Time{}) {
 		t.Fatalf("microUTC(zero) = %#v", got)
 	}
-}
-
-// TestEightTextIsItsDigits: the eight digits written at once are those
-// printed one by one, for any number below 10^8.
-func TestEightTextIsItsDigits(t *testing.T) {
-	check := func(x uint64) {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], eightText(x))
-		if got, want := string(b[:]), fmt.Sprintf("%08d", x); got != want {
-			t.Fatalf("eightText(%d) = %q, want %q", x, got, want)
-		}
-	}
-	for _, x := range []uint64{0, 9, 10, 99, 100, 9999, 10000, 99999999, 10000000, 12345678, 90909090} {
-		check(x)
-	}
-	rapid.Check(t, func(rt *rapid.T) { check(rapid.Uint64Range(0, 1e8-1).Draw(rt, "x")) })
 }

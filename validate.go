@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fotakit/fota/internal/decimal"
 	"github.com/fotakit/fota/schedule"
 )
 
@@ -78,11 +79,11 @@ func plainASCII(s string) bool {
 		return true
 	}
 	for i := 0; i+8 < len(s); i += 8 {
-		if x := load8(s[i:]); (x|(x-ones))&highs != 0 {
+		if x := decimal.Load8(s[i:]); (x|(x-ones))&highs != 0 {
 			return false
 		}
 	}
-	x := load8(s[len(s)-8:])
+	x := decimal.Load8(s[len(s)-8:])
 	return (x|(x-ones))&highs == 0
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fotakit/fota"
 	"github.com/fotakit/fota/device"
+	"github.com/fotakit/fota/internal/decimal"
 	"github.com/fotakit/fota/internal/prefault"
 )
 
@@ -78,14 +79,12 @@ func (f fleet) index(id string) (int32, bool) {
 	if len(id) != idLen || id[0] != '3' || id[1] != '5' {
 		return 0, false
 	}
-	n := 0
-	for _, c := range []byte(id[2:14]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	if n >= len(f) || f.id(int32(n)) != id {
+	// The serial's twelve digits: eight, then the last four of the eight
+	// that end it, the four read twice made zeros.
+	hi, ok1 := decimal.Eight(decimal.Load8(id[2:10]))
+	lo, ok2 := decimal.Eight(decimal.Load8(id[6:14])&^0xFFFFFFFF | decimal.Zeros&0xFFFFFFFF)
+	n := hi*10000 + lo
+	if !ok1 || !ok2 || n >= uint64(len(f)) || f.id(int32(n)) != id {
 		return 0, false
 	}
 	return int32(n), true

@@ -33,8 +33,8 @@ func TestFleetIDs(t *testing.T) {
 	}
 	last := ids.id(n - 1)
 	for _, bad := range []string{"", "35000000000000", "3500000000000000", "450000000000000", // length, prefix
-		last[:14] + string('0'+(last[14]-'0'+1)%10), // the check digit
-		"35000000012345" + "x", "3500000001234a5",   // not digits
+		last[:14] + string('0'+(last[14]-'0'+1)%10),                  // the check digit
+		"35000000012345" + "x", "3500000001234a5", "35000/000012345", // not digits
 		"350000000123452", // the next serial: beyond the fleet (a valid IMEI)
 	} {
 		if i, ok := ids.index(bad); ok {
