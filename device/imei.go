@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fotakit/fota/internal/decimal"
 	"github.com/fotakit/fota/internal/reqerr"
 )
 
@@ -40,12 +41,22 @@ func ValidIMEI(s string) bool {
 	if len(s) != imeiLen {
 		return false
 	}
-	for i := 0; i < imeiLen; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
+	// All fifteen digits at once (SWAR), in two words: s[0:8], and
+	// s[8:15] read as s[7:15] shifted down a byte, its top byte made '0'.
+	a, b := decimal.Load8(s[:8]), decimal.Load8(s[7:])>>8|'0'<<56
+	const high, six, ones = 0xF0F0F0F0F0F0F0F0, 0x0606060606060606, 0x0101010101010101
+	if a&high != decimal.Zeros || (a+six)&high != decimal.Zeros || b&high != decimal.Zeros || (b+six)&high != decimal.Zeros {
+		return false
 	}
-	return luhnDigit(s[:imeiLen-1]) == s[imeiLen-1]
+	a, b = a-decimal.Zeros, b-decimal.Zeros // a digit per byte, s[0] lowest
+	// Luhn: every second digit from the right of the body (s[13], s[11],
+	// ..., s[1]: the odd positions) is doubled, 2d-9 when that is over 9
+	// (d >= 5, the bytes where d+3 reaches 8); then all fifteen with the
+	// check digit sum to a multiple of 10 (at most 135: no byte carries).
+	const odd = 0xFF00FF00FF00FF00
+	double := func(d uint64) uint64 { return d*2 - ((d+3*ones)>>3&ones)*9 }
+	sum := a&^odd + double(a&odd) + b&^odd + double(b&odd)
+	return (sum*ones>>56)%10 == 0
 }
 
 // luhnDigit is the Luhn check digit of the decimal digits in body.
