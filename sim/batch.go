@@ -70,6 +70,10 @@ type worker struct {
 	at          int64 // the batch's instant
 	// The replay's cursors: into done, changes and steps.
 	next, changed, stepped int
+	// direct: the batch is not shared out, and this worker (the loop's)
+	// tells each event's device changes, step and queued event as it
+	// goes, in event order as the replay would, with nothing kept.
+	direct bool
 	// A helper's hand-off: posted counts the shares handed to it,
 	// finished those it has done; sleeping says it waits on wake.
 	posted, finished atomic.Uint64
@@ -92,6 +96,10 @@ type eventResult struct {
 // Observe implements fota.Observer for the worker's Manager.
 func (w *worker) Observe(c fota.Change) {
 	if c.Kind == fota.DeviceChanged {
+		if w.direct {
+			w.r.Observe(c)
+			return
+		}
 		w.changes = append(w.changes, c)
 		return
 	}
@@ -202,11 +210,14 @@ func (w *worker) serve() {
 func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	split := len(r.workers) > 1 && len(evs) >= 2*minShare
 	if !split {
-		// The loop read these ahead (readAhead), on this core.
-		r.workers[0].evs, r.workers[0].readFrom = evs, covered
-		r.workers[0].run(at)
-		if err := r.workers[0].err; err != nil {
-			return err
+		// The loop read these ahead (readAhead), on this core, and
+		// the worker replays each event as it runs it.
+		w := r.workers[0]
+		w.evs, w.readFrom, w.direct = evs, covered, true
+		w.run(at)
+		w.direct = false
+		if w.err != nil {
+			return w.err
 		}
 	} else {
 		for _, w := range r.workers {
@@ -238,31 +249,28 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 			}
 			w.next++
 		}
+		for _, w := range r.workers {
+			w.next = 0 // for the replay below
+		}
 	}
 	camp := r.campChanges[:0]
 	for _, w := range r.workers {
-		w.next, w.changed, w.stepped = 0, 0, 0
 		r.totals.addWorker(w.totals)
 		w.totals = Totals{}
 		camp = append(camp, w.campChanges...)
 		w.campChanges = w.campChanges[:0]
 	}
-	for _, ev := range evs {
-		w := r.workers[0]
-		if split {
-			w = r.workers[r.part[ev.dev]]
-		}
-		d := &w.done[w.next]
-		w.next++
-		for ; w.changed < int(d.changes); w.changed++ {
-			r.Observe(w.changes[w.changed])
-		}
-		if d.handled && r.s.OnStep != nil {
-			r.s.OnStep(w.steps[w.stepped])
-			w.stepped++
-		}
-		if d.queued {
-			r.q.Push(d.at, d.ev)
+	if split {
+		// The events in order, each from its worker's record (the
+		// unsplit batch was told as it ran).
+		for _, ev := range evs {
+			w := r.workers[r.part[ev.dev]]
+			d := &w.done[w.next]
+			w.next++
+			for ; w.changed < int(d.changes); w.changed++ {
+				r.Observe(w.changes[w.changed])
+			}
+			w.replay(d)
 		}
 	}
 	// A campaign moves forwards only, and its statuses are numbered in
@@ -283,6 +291,7 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 // error.
 func (w *worker) run(at int64) {
 	w.done, w.changes, w.campChanges, w.steps = w.done[:0], w.changes[:0], w.campChanges[:0], w.steps[:0]
+	w.next, w.changed, w.stepped = 0, 0, 0
 	w.totals, w.err = Totals{}, nil
 	r := w.r
 	for s := 0; s < len(w.evs); s += aheadEvents {
@@ -309,8 +318,27 @@ func (w *worker) run(at int64) {
 				return
 			}
 			d.handled, d.changes = true, int32(len(w.changes))
+			if w.direct {
+				w.replay(&d)
+				continue
+			}
 			w.done = append(w.done, d)
 		}
+	}
+}
+
+// replay tells what event d did, once its changes were told: its step to
+// OnStep, its next event to the queue. (runBatch does so for a shared-out
+// batch once every share is done; the loop's own worker, running a batch
+// alone, as each event ends.)
+func (w *worker) replay(d *eventResult) {
+	r := w.r
+	if d.handled && r.s.OnStep != nil {
+		r.s.OnStep(w.steps[w.stepped])
+		w.stepped++
+	}
+	if d.queued {
+		r.q.Push(d.at, d.ev)
 	}
 }
 

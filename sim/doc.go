@@ -312,8 +312,9 @@
 // shard, each calling its own Manager over the run's store and clock (the
 // replicas of one server). What each event did (the event it queues, its
 // Step, the changes its Manager told) is kept and replayed in event
-// order once the batch is done, and the batch's campaign changes after
-// it, sorted by campaign and status (which device's operation starts or
+// order once the batch is done (a batch that is not shared out is told
+// as it runs, in the same order, with nothing kept), and the batch's
+// campaign changes after it, sorted by campaign and status (which device's operation starts or
 // ends a campaign is a race between the workers; what it changes at that
 // instant is not). Everything else (ticks, the operator, push devices)
 // runs on the loop's goroutine, in order. A helper spins a while between
