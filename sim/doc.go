@@ -349,26 +349,30 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit afe30e7) on this project's shared 2-core
-// machines: wall times there vary from run to run (by a tenth and more
-// within the hour), so CPU time per device (the process's, the
-// collector's included) is given beside them, and every ratio is between
-// figures of that one run. Two things about these machines shape the
-// figures. Their cache is large: with the loop reading ahead, a device
-// cost about the same from 20,000 devices to a million, and the time went
-// mostly to instructions, which valgrind --tool=callgrind counts the same
-// in every run (without the read-ahead a million-device run took 1.6
-// times as long). And a first write to a page of fresh memory is slow: on
-// the machine of this run writing 256 MiB of fresh memory page by page
-// took 0.75 to 1.2 s. So the store backs the arrays that grow with a fleet
+// Measured in one run (commit d772582) on this project's shared 2-core
+// machines: wall times there vary from run to run (on the machine of this
+// run the same build of the command took from 4.8 to 5.9 s within the
+// hour), so CPU time per device (the process's, the collector's included)
+// is given beside them, every ratio is between figures of that one run,
+// and the day's changes are also given in instructions, which valgrind
+// --tool=callgrind counts the same in every run. Two things about these
+// machines shape the figures. Their cache is large: with the loop reading
+// ahead, a device costs about the same from 100,000 devices to a million,
+// and the time goes mostly to instructions (without the read-ahead a
+// million-device run took 1.3 to 1.4 times as long on this machine, 1.6
+// on that of commit afe30e7). And a first write to a page of fresh memory is slow
+// (256 MiB written page by page took 0.75 to 1.2 s on the machine of
+// commit afe30e7), so the store backs the arrays that grow with a fleet
 // (its columns, id table and check-in history chunks) and the simulator
 // its fleet with one madvise(MADV_POPULATE_WRITE) each
-// (fota/internal/prefault): the million-device run's system time fell
-// from about 0.55 s to 0.25 s. Work since commit 9324c50: the simulator
-// mints its fleet's ids in place (device.AppendIMEI), the command's
-// profile was taken again, and the due index reuses the arrays of the
-// buckets it drops (an LwM2M rollout allocates 1,056 B a device, 1,138 B
-// before).
+// (fota/internal/prefault). Work since commit 8f66650: lwm2m.Tracker kept
+// packed, device.ValidIMEI and the simulator's fleet index read eight
+// digits at once (fota/internal/decimal), a check-in reads no logging
+// session the device never had, and a batch run by one worker is told as
+// it runs rather than kept and replayed. Counted by callgrind, a
+// 50,000-device run of the command (with its profile) takes 1,665 M
+// instructions for HTTP and 1,601 M for LwM2M, against 1,732 M and 1,685
+// M at commit 8f66650.
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -379,45 +383,48 @@
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100; an untimed run
 //     comes first, so that the first op measured does not pay alone for
-//     the process's first touches): fota/100000 5.1 µs CPU, 359 B a
-//     device; fota/1000000 5.6 µs, 278 B; looplab-per-device/100000 34
-//     µs, 3,694 B; looplab-per-device/1000000 60 µs, 3,582 B. At a million
-//     devices the looplab-per-device design takes 10.7x fota's CPU time,
-//     8.5x its wall time (its collector runs on the second core) and 12.9x
+//     the process's first touches): fota/100000 5.7 µs CPU, 364 B a
+//     device; fota/1000000 6.3 µs, 277 B; looplab-per-device/100000 29
+//     µs, 3,617 B; looplab-per-device/1000000 66 µs, 3,977 B. At a million
+//     devices the looplab-per-device design takes 10.5x fota's CPU time,
+//     8.6x its wall time (its collector runs on the second core) and 14.4x
 //     its memory: the memory bar (10x) is met; the time bar (10x) is met
-//     in CPU time and not in wall time. The baseline alone varies between
-//     runs (41 to 63 µs a device in CPU time, on the machines of two
-//     days): two runs earlier in the day (commits a5fd926 and 307516c)
-//     gave 11.6x and 11.7x the CPU time, 9.2x and 9.6x the wall time. fota's time per device at a million
-//     over at 100,000: 1.12 wall, 1.11 CPU (bar: 1.25).
+//     in CPU time in this run and not in wall time. Two runs earlier in the
+//     day (commits 8f66650 and 652f579) gave 9.7x and 9.6x the CPU time,
+//     8.0x and 7.6x the wall time; the baseline alone took 57 to 66 µs a
+//     device in CPU time in these three runs (41 to 63 µs on the machines
+//     of earlier days, where fota's ratios were 10.7x to 11.7x in CPU
+//     time and 8.5x to 9.6x in wall time). fota's time per device at a
+//     million over at 100,000: 1.10 wall, 1.09 CPU (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 4.43 to 4.72 s wall in three
-//     turns, peak heap 259 to 267 B a device (bars: 5 s and 300 B, met);
-//     in the same turns the build without the command's profile (go build
-//     -pgo=off) took 5.17 to 5.18 s, and the build of commit a5fd926 (the
-//     figures of commit 9324c50 were taken on a machine where it ran in
-//     about 4 s) 5.02 to 5.16 s. With -protocol lwm2m: 5.63 to 5.65 s, 279
-//     B a device. The command ships default.pgo, the CPU profile of a
-//     million-device HTTP run and of an LwM2M one (its pgo.sh writes it),
-//     so that go build and go run inline its hot calls: about a tenth less
-//     time. It runs the collector at GOGC=10: the heap is mostly
-//     pointer-free columns, so collecting often costs no measurable time
-//     and the peak stays near the live heap.
+//     pilot of 20, then a 7-day rollout): 5.36 to 5.54 s wall in three
+//     turns, peak heap 261 to 264 B a device (bars: 5 s, not met on this
+//     machine; 300 B, met); in the same turns the build without the
+//     command's profile (go build -pgo=off) took 5.30 to 5.93 s, and the
+//     build of commit 8f66650 4.81 to 5.85 s (4.43 to 4.72 s on the
+//     machine of commit afe30e7). With -protocol lwm2m: 5.47 to 5.86 s,
+//     269 to 287 B a device (commit 8f66650: 5.82 to 6.63 s). The command
+//     ships default.pgo, the CPU profile of a million-device HTTP run and
+//     of an LwM2M one (its pgo.sh writes it), so that go build and go run
+//     inline its hot calls: about 7 % fewer instructions. It runs the
+//     collector at GOGC=10: the heap is mostly pointer-free columns, so
+//     collecting often costs no measurable time and the peak stays near
+//     the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
-//     1.03x the HTTP rollout's CPU time a device and 0.99x its wall time
-//     (bar: at most 1; 0.97x to 1.09x in other runs of the day, so within
-//     the spread between runs), OMA-DM 0.64x. An LwM2M device at rest
-//     makes 5 Manager calls: 3 confirmations, each with the value that
-//     came with the answer (the observe's content, Downloading after the
-//     package write, Updating after the Execute), and 2 notifications
-//     (Downloaded, the result); an HTTP device makes 5.8 and an OMA-DM
-//     device 2. An LwM2M call runs more code than a check-in (the
-//     tracker, the plan, the lease, the due index): counted by callgrind
-//     the two rollouts take about as many instructions a device, and in
-//     cachegrind's model an LwM2M rollout misses the instruction cache
-//     twice as often.
+//     0.92x the HTTP rollout's CPU time a device and 0.89x its wall time
+//     (bar: at most 1; 0.89x to 0.96x CPU and 0.87x to 0.97x wall in four
+//     other runs of the day since lwm2m.Tracker is kept packed), OMA-DM
+//     0.61x. An LwM2M device at rest makes 5 Manager calls: 3
+//     confirmations, each with the value that came with the answer (the
+//     observe's content, Downloading after the package write, Updating
+//     after the Execute), and 2 notifications (Downloaded, the result); an
+//     HTTP device makes 5.8 and an OMA-DM device 2. An LwM2M call runs
+//     more code than a check-in (the tracker, the plan, the lease, the due
+//     index): in cachegrind's model an LwM2M rollout misses the
+//     instruction cache about twice as often, and it takes 4 % fewer
+//     instructions a device.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 139 B for a push campaign:
 //     the push bookkeeping adds 53 B a device (bar: at most 64; met).
