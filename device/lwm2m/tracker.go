@@ -123,8 +123,8 @@ type Tracker struct {
 // last is the last observation (zero when none is known).
 func (t Tracker) last() Observation { return Observation{State(t.v & 3), Result(t.v >> 2 & 15)} }
 
-// has reports whether flag is set.
-func (t Tracker) has(flag uint16) bool { return t.v&flag != 0 }
+// has reports whether any of flags is set.
+func (t Tracker) has(flags uint16) bool { return t.v&flags != 0 }
 
 // withLast is t holding o as its last observation, known.
 func (t Tracker) withLast(o Observation) Tracker {
