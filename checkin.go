@@ -134,7 +134,7 @@ func (m *Manager) checkIn(tx DeviceTx, o *op) error {
 	}, m.logging.HistoryMax); err != nil {
 		return err
 	}
-	if err := m.collect(tx, o); err != nil {
+	if err := m.collect(tx, o.now); err != nil {
 		return err
 	}
 	if id == "" {

@@ -16,14 +16,12 @@ type LoggingStatus struct {
 
 // collect starts a pending logging session collecting at the device's
 // check-in (or lets a session past its seven days expire).
-func (m *Manager) collect(tx DeviceTx, o *op) error {
-	if m.mem != nil && o.dtx.noSession() {
+func (m *Manager) collect(tx DeviceTx, now time.Time) error {
+	if d, ok := tx.(*devTx); ok && d.noSession() {
 		// Most devices never had a session: the memory store's
-		// transaction (o's, Manager.deviceTx) says so from a bit, with no
-		// record built.
+		// transaction says so from a bit, with no record built.
 		return nil
 	}
-	now := o.now
 	s, err := tx.Session()
 	if err != nil || !s.On() {
 		return err

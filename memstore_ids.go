@@ -38,41 +38,21 @@ var pow10 = func() (p [maxKeyDigit + 1]uint64) {
 // numericKey returns the key of an id of 1 to 17 decimal digits. Every
 // device operation makes its id's key, so an IMEI's 15 digits are read as
 // two words of eight bytes, the second overlapping the first and its
-// overlap read as zeros (decimal.Eight), rather than in a chain of 15
+// overlap read as zeros (decimal.Parse), rather than in a chain of 15
 // dependent multiplications.
 func numericKey(id string) (idKey, bool) {
-	n := len(id)
-	if n == 0 || n > maxKeyDigit {
+	v, ok := decimal.Parse(id)
+	return numericOf(id, v, ok)
+}
+
+// numericOf is id's numeric key from decimal.Parse's answer: separate, so
+// that probeOf, on every device operation's path, makes one call where
+// numericKey would make two.
+func numericOf(id string, v uint64, ok bool) (idKey, bool) {
+	if !ok || len(id) > maxKeyDigit {
 		return 0, false
 	}
-	var v uint64
-	if n >= 8 && n <= 16 {
-		hi, ok := decimal.Eight(decimal.Load8(id[:8]))
-		if !ok {
-			return 0, false
-		}
-		v = hi
-		if n > 8 {
-			// The last eight bytes, of which the first 16-n are the head's,
-			// already read: make those '0' and they add nothing.
-			lead := uint64(1)<<(8*(16-n)) - 1
-			lo, ok := decimal.Eight(decimal.Load8(id[n-8:])&^lead | decimal.Zeros&lead)
-			if !ok {
-				return 0, false
-			}
-			v = hi*pow10[n-8] + lo
-		}
-		return idKey(n)<<keyLenShift | idKey(v), true
-	}
-	// Shorter than a word, or 17 digits: one at a time.
-	for i := 0; i < n; i++ {
-		c := id[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		v = v*10 + uint64(c)
-	}
-	return idKey(n)<<keyLenShift | idKey(v), true
+	return idKey(len(id))<<keyLenShift | idKey(v), true
 }
 
 func (k idKey) text() bool    { return k&keyText != 0 }
@@ -143,7 +123,8 @@ var hashSeed = maphash.MakeSeed()
 
 // probeOf makes an id's probe.
 func probeOf(id string) probe {
-	if k, ok := numericKey(id); ok {
+	v, ok := decimal.Parse(id)
+	if k, ok := numericOf(id, v, ok); ok {
 		return probe{id: id, key: k, hash: mix(uint64(k))}
 	}
 	return probe{id: id, hash: maphash.String(hashSeed, id)}

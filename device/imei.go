@@ -44,10 +44,10 @@ func ValidIMEI(s string) bool {
 	// All fifteen digits at once (SWAR), in two words: s[0:8], and
 	// s[8:15] read as s[7:15] shifted down a byte, its top byte made '0'.
 	a, b := decimal.Load8(s[:8]), decimal.Load8(s[7:])>>8|'0'<<56
-	const high, six, ones = 0xF0F0F0F0F0F0F0F0, 0x0606060606060606, 0x0101010101010101
-	if a&high != decimal.Zeros || (a+six)&high != decimal.Zeros || b&high != decimal.Zeros || (b+six)&high != decimal.Zeros {
+	if !decimal.Digits(a) || !decimal.Digits(b) {
 		return false
 	}
+	const ones = 0x0101010101010101
 	a, b = a-decimal.Zeros, b-decimal.Zeros // a digit per byte, s[0] lowest
 	// Luhn: every second digit from the right of the body (s[13], s[11],
 	// ..., s[1]: the odd positions) is doubled, 2d-9 when that is over 9

@@ -302,7 +302,9 @@ func (w *worker) run(at int64) {
 		for _, ev := range share {
 			if r.stale(ev) {
 				w.totals.Dropped++
-				w.done = append(w.done, eventResult{changes: int32(len(w.changes))})
+				if !w.direct {
+					w.done = append(w.done, eventResult{changes: int32(len(w.changes))})
+				}
 				continue
 			}
 			w.totals.Events++

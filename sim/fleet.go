@@ -79,12 +79,8 @@ func (f fleet) index(id string) (int32, bool) {
 	if len(id) != idLen || id[0] != '3' || id[1] != '5' {
 		return 0, false
 	}
-	// The serial's twelve digits: eight, then the last four of the eight
-	// that end it, the four read twice made zeros.
-	hi, ok1 := decimal.Eight(decimal.Load8(id[2:10]))
-	lo, ok2 := decimal.Eight(decimal.Load8(id[6:14])&^0xFFFFFFFF | decimal.Zeros&0xFFFFFFFF)
-	n := hi*10000 + lo
-	if !ok1 || !ok2 || n >= uint64(len(f)) || f.id(int32(n)) != id {
+	n, ok := decimal.Parse(id[2:14]) // the serial's twelve digits
+	if !ok || n >= uint64(len(f)) || f.id(int32(n)) != id {
 		return 0, false
 	}
 	return int32(n), true

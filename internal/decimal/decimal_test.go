@@ -56,3 +56,29 @@ func TestEightReadsDigits(t *testing.T) {
 		}
 	}
 }
+
+// Parse reads what strconv reads for 1 to 19 bytes of digits, refuses any
+// other byte, and refuses empty or longer text.
+func TestParseReadsDigits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 21).Draw(t, "len")
+		b := make([]byte, n)
+		for i := range b {
+			if rapid.IntRange(0, 20).Draw(t, "kind") == 0 {
+				b[i] = rapid.Byte().Draw(t, "byte")
+			} else {
+				b[i] = '0' + byte(rapid.IntRange(0, 9).Draw(t, "digit"))
+			}
+		}
+		s := string(b)
+		v, ok := Parse(s)
+		want, err := strconv.ParseUint(s, 10, 64)
+		digits := err == nil && s[0] != '+' && s[0] != '-' && n <= 19
+		if ok != digits || ok && v != want {
+			t.Fatalf("Parse(%q) = %d, %v; strconv says %d, %v", s, v, ok, want, err)
+		}
+	})
+	if v, ok := Parse("350000000123452"); !ok || v != 350000000123452 {
+		t.Fatalf("Parse of an IMEI = %d, %v", v, ok)
+	}
+}
