@@ -21,23 +21,25 @@ import (
 // what it draws comes from its own dice (eventDice), not from a stream the
 // events before it consumed. The loop takes such a run of events off the
 // queue (a batch) and, when it is large, shares it out among the workers
-// by the store's partitions (fota.MemoryStore.Partition): a worker's
-// devices lie in lock shards no other worker takes, so that neither their
-// operations nor their reading ahead wait on each other. Each worker calls
-// its own Manager, a replica over the run's store and clock, and keeps
-// what each event did: the event it queues, its Step, the changes its
-// Manager told. Once every share is done the loop replays them in event
-// order, then the batch's campaign changes in lifecycle
+// by the store's lock shards (fota.MemoryStore.Partition of 64): the
+// workers claim the batch's shards one at a time, each running a shard's
+// events in order, so that no two of them take the same lock, neither in
+// their operations nor in their reading ahead, and a worker that is done
+// early takes more shards rather than wait for the others. Each worker
+// calls its own Manager, a replica over the run's store and clock, and
+// keeps what each event did: the event it queues, its Step, the changes
+// its Manager told. Once every shard is done the loop replays them in
+// event order, then the batch's campaign changes in lifecycle
 // order (sorted by campaign and status: which device's operation ended a
 // campaign is a race between the workers, what it changed is not). The
 // queue, the Observer and OnStep thus see the same sequence whatever the
 // number of workers, and the same seed gives a byte-identical Report.
 
 // A batch is shared out when it holds at least 2*minShare events: below
-// that, handing a share to another core costs more than it saves.
+// that, handing it to another core costs more than it saves.
 const minShare = 64
 
-// spinFor is how many times a helper looks for its next share before it
+// spinFor is how many times a helper looks for its next batch before it
 // sleeps: while a rollout is busy, large batches follow each other
 // closely, and a helper woken from sleep may first wait its turn on the
 // loop's own core.
@@ -48,17 +50,13 @@ func batchable(k eventKind) bool { return k == evCheckIn || k == evReport }
 
 func isBatchable(ev event) bool { return batchable(ev.kind) }
 
-// worker runs its share of a batch.
+// worker runs a batch, or the shards of one it claims.
 type worker struct {
-	r *runner
-	m *fota.Manager // its replica: Observer is the worker
-	// Its share (the batch, or share when the batch is shared out),
-	// from which event on to read it ahead (the loop read those before),
-	// and per event what it did.
-	evs      []event
-	share    []event
-	readFrom int
-	done     []eventResult
+	r   *runner
+	m   *fota.Manager // its replica: Observer is the worker
+	idx int           // its index in runner.workers
+	// What each event it ran did, in the order it ran them.
+	done []eventResult
 	// The changes its Manager told, device ones in order (eventResult
 	// says whose they are), campaign ones apart.
 	changes     []fota.Change
@@ -66,15 +64,12 @@ type worker struct {
 	steps       []Step // when Scenario.OnStep is set
 	totals      Totals // the calls it made
 	rd          reader
-	err         error
 	at          int64 // the batch's instant
-	// The replay's cursors: into done, changes and steps.
-	next, changed, stepped int
 	// direct: the batch is not shared out, and this worker (the loop's)
 	// tells each event's device changes, step and queued event as it
 	// goes, in event order as the replay would, with nothing kept.
 	direct bool
-	// A helper's hand-off: posted counts the shares handed to it,
+	// A helper's hand-off: posted counts the batches handed to it,
 	// finished those it has done; sleeping says it waits on wake.
 	posted, finished atomic.Uint64
 	sleeping         atomic.Bool
@@ -83,14 +78,30 @@ type worker struct {
 }
 
 // eventResult is what one event of a batch did: the event it queues, if
-// any, whether it was handled (not stale: it has a Step), and the end of
-// its changes in worker.changes.
+// any, whether it was handled (not stale: it has a Step, at step in
+// worker.steps when OnStep is set), and the end of its changes in
+// worker.changes (they start where the worker's result before ends).
 type eventResult struct {
 	at      int64
 	ev      event
 	queued  bool
 	handled bool
 	changes int32
+	step    int32
+}
+
+// shares is a batch shared out: its events by lock shard, the shards that
+// hold any (used), the next of them to claim, and per shard the worker
+// that ran it, the range of its results in that worker's done, the error
+// that stopped it, and the replay's cursor.
+type shares struct {
+	evs        [maxWorkers][]event
+	used       []uint8
+	claim      atomic.Int64
+	by         [maxWorkers]uint8
+	start, end [maxWorkers]int32
+	err        [maxWorkers]error
+	next       [maxWorkers]int32
 }
 
 // Observe implements fota.Observer for the worker's Manager.
@@ -107,9 +118,9 @@ func (w *worker) Observe(c fota.Change) {
 }
 
 // newWorkers makes the run's workers, each with its Manager (cfg with the
-// worker as Observer), works out each device's partition, and starts
+// worker as Observer), works out each device's lock shard, and starts
 // every worker but the first, which the loop itself runs. There are at
-// most as many workers as the store has partitions (64).
+// most as many workers as the store has shards (64).
 func (r *runner) newWorkers(n int, cfg fota.Config) error {
 	n = min(n, maxWorkers)
 	spin := spinFor
@@ -119,11 +130,11 @@ func (r *runner) newWorkers(n int, cfg fota.Config) error {
 	if n > 1 {
 		r.part = make([]uint8, len(r.fleet))
 		for i := range r.fleet {
-			r.part[i] = uint8(r.store.Partition(r.fleet.id(int32(i)), n))
+			r.part[i] = uint8(r.store.Partition(r.fleet.id(int32(i)), maxWorkers))
 		}
 	}
 	for k := range n {
-		w := &worker{r: r, spin: spin}
+		w := &worker{r: r, spin: spin, idx: k}
 		cfg.Observer = w
 		m, err := fota.New(cfg)
 		if err != nil {
@@ -139,10 +150,10 @@ func (r *runner) newWorkers(n int, cfg fota.Config) error {
 	return nil
 }
 
-// maxWorkers is the store's number of partitions.
+// maxWorkers is the store's number of lock shards.
 const maxWorkers = 64
 
-// stopWorkers ends the helpers' goroutines: a share at the instant
+// stopWorkers ends the helpers' goroutines: a batch at the instant
 // stopShare is the signal.
 func (r *runner) stopWorkers() {
 	for _, w := range r.workers[min(1, len(r.workers)):] {
@@ -152,11 +163,12 @@ func (r *runner) stopWorkers() {
 
 const stopShare = -1 << 63
 
-// post hands the helper a share at instant at.
+// post hands the helper the shared-out batch at instant at, to claim
+// shards of.
 func (w *worker) post(at int64) {
 	w.at = at
 	w.posted.Add(1)
-	// Either the helper sees the share before it sleeps, or this sees it
+	// Either the helper sees the batch before it sleeps, or this sees it
 	// sleeping (both are sequentially consistent atomics): a token left
 	// over only makes it look once more.
 	if w.sleeping.Load() {
@@ -167,8 +179,9 @@ func (w *worker) post(at int64) {
 	}
 }
 
-// await waits for the helper to finish its share: it looks spin times,
-// then yields the core between looks, in case the helper needs it.
+// await waits for the helper to finish the shards it claimed: it looks
+// spin times, then yields the core between looks, in case the helper
+// needs it.
 func (w *worker) await() {
 	for spins := 0; w.finished.Load() != w.posted.Load(); spins++ {
 		if spins >= w.spin {
@@ -177,8 +190,9 @@ func (w *worker) await() {
 	}
 }
 
-// serve runs the shares it is handed until told to stop. Between shares
-// it looks for the next spin times, then sleeps until post wakes it.
+// serve runs the shards it claims of each batch it is handed until told
+// to stop. Between batches it looks for the next spin times, then sleeps
+// until post wakes it.
 func (w *worker) serve() {
 	var seen uint64
 	for {
@@ -199,7 +213,8 @@ func (w *worker) serve() {
 		if w.at == stopShare {
 			return
 		}
-		w.run(w.at)
+		w.begin()
+		w.runShares(w.at)
 		w.finished.Add(1)
 	}
 }
@@ -209,48 +224,51 @@ func (w *worker) serve() {
 // error in event order.
 func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	split := len(r.workers) > 1 && len(evs) >= 2*minShare
+	sh := &r.shares
 	if !split {
 		// The loop read these ahead (readAhead), on this core, and
 		// the worker replays each event as it runs it.
 		w := r.workers[0]
-		w.evs, w.readFrom, w.direct = evs, covered, true
-		w.run(at)
+		w.begin()
+		w.direct = true
+		err := w.runEvents(at, evs, covered)
 		w.direct = false
-		if w.err != nil {
-			return w.err
+		if err != nil {
+			return err
 		}
 	} else {
-		for _, w := range r.workers {
-			w.share = w.share[:0]
-		}
 		for _, ev := range evs {
-			w := r.workers[r.part[ev.dev]]
-			w.share = append(w.share, ev)
+			k := r.part[ev.dev]
+			if len(sh.evs[k]) == 0 {
+				sh.used = append(sh.used, k)
+			}
+			sh.evs[k] = append(sh.evs[k], ev)
 		}
+		sh.claim.Store(0)
 		for _, w := range r.workers {
-			w.evs, w.readFrom = w.share, 0 // the loop read ahead on its own core
+			w.begin()
 		}
 		for _, w := range r.workers[1:] {
 			w.post(at)
 		}
-		r.workers[0].run(at)
+		r.workers[0].runShares(at)
 		for _, w := range r.workers[1:] {
 			w.await()
 		}
-		// The first error in event order: each worker handled its events
-		// in order and stopped at its first.
-		for _, w := range r.workers {
-			w.next = 0
+		// The first error in event order: each shard ran its events in
+		// order and stopped at its first.
+		for _, k := range sh.used {
+			sh.next[k] = sh.start[k]
 		}
 		for _, ev := range evs {
-			w := r.workers[r.part[ev.dev]]
-			if w.err != nil && w.next == len(w.done) {
-				return w.err
+			k := r.part[ev.dev]
+			if sh.next[k] == sh.end[k] {
+				return sh.err[k]
 			}
-			w.next++
+			sh.next[k]++
 		}
-		for _, w := range r.workers {
-			w.next = 0 // for the replay below
+		for _, k := range sh.used {
+			sh.next[k] = sh.start[k] // for the replay below
 		}
 	}
 	camp := r.campChanges[:0]
@@ -261,17 +279,29 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 		w.campChanges = w.campChanges[:0]
 	}
 	if split {
-		// The events in order, each from its worker's record (the
-		// unsplit batch was told as it ran).
+		// The events in order, each from the record of the worker that
+		// ran its shard (the unsplit batch was told as it ran).
 		for _, ev := range evs {
-			w := r.workers[r.part[ev.dev]]
-			d := &w.done[w.next]
-			w.next++
-			for ; w.changed < int(d.changes); w.changed++ {
-				r.Observe(w.changes[w.changed])
+			k := r.part[ev.dev]
+			w := r.workers[sh.by[k]]
+			i := sh.next[k]
+			sh.next[k]++
+			d := &w.done[i]
+			from := int32(0)
+			if i > 0 {
+				from = w.done[i-1].changes
+			}
+			for _, c := range w.changes[from:d.changes] {
+				r.Observe(c)
 			}
 			w.replay(d)
 		}
+		for _, k := range sh.used {
+			clear(sh.evs[k])
+			sh.evs[k] = sh.evs[k][:0]
+			sh.err[k] = nil
+		}
+		sh.used = sh.used[:0]
 	}
 	// A campaign moves forwards only, and its statuses are numbered in
 	// lifecycle order.
@@ -286,17 +316,39 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	return nil
 }
 
-// run handles the worker's share, reading each 32 events' records ahead
-// (fota.MemoryStore.Prefetch) from readFrom on, and stops at the first
-// error.
-func (w *worker) run(at int64) {
+// begin clears what the worker kept of the batch before.
+func (w *worker) begin() {
 	w.done, w.changes, w.campChanges, w.steps = w.done[:0], w.changes[:0], w.campChanges[:0], w.steps[:0]
-	w.next, w.changed, w.stepped = 0, 0, 0
-	w.totals, w.err = Totals{}, nil
+	w.totals = Totals{}
+}
+
+// runShares claims the shared-out batch's shards one at a time until none
+// is left, and runs each shard's events. A shard stops at its first
+// error; the others still run, so that runBatch finds the first error in
+// event order whichever worker ran what.
+func (w *worker) runShares(at int64) {
+	sh := &w.r.shares
+	for {
+		i := sh.claim.Add(1) - 1
+		if i >= int64(len(sh.used)) {
+			return
+		}
+		k := sh.used[i]
+		sh.by[k] = uint8(w.idx)
+		sh.start[k] = int32(len(w.done))
+		sh.err[k] = w.runEvents(at, sh.evs[k], 0)
+		sh.end[k] = int32(len(w.done))
+	}
+}
+
+// runEvents handles evs, reading each 32 events' records ahead
+// (fota.MemoryStore.Prefetch) from readFrom on (the loop read those
+// before), and stops at the first error.
+func (w *worker) runEvents(at int64, evs []event, readFrom int) error {
 	r := w.r
-	for s := 0; s < len(w.evs); s += aheadEvents {
-		share := w.evs[s:min(len(w.evs), s+aheadEvents)]
-		if skip := w.readFrom - s; skip < len(share) {
+	for s := 0; s < len(evs); s += aheadEvents {
+		share := evs[s:min(len(evs), s+aheadEvents)]
+		if skip := readFrom - s; skip < len(share) {
 			w.rd.events(r, share[max(skip, 0):])
 		}
 		for _, ev := range share {
@@ -316,10 +368,9 @@ func (w *worker) run(at int64) {
 				d, err = w.report(at, ev.dev, fota.Outcome(ev.arg))
 			}
 			if err != nil {
-				w.err = err
-				return
+				return err
 			}
-			d.handled, d.changes = true, int32(len(w.changes))
+			d.handled, d.changes, d.step = true, int32(len(w.changes)), int32(len(w.steps)-1)
 			if w.direct {
 				w.replay(&d)
 				continue
@@ -327,6 +378,7 @@ func (w *worker) run(at int64) {
 			w.done = append(w.done, d)
 		}
 	}
+	return nil
 }
 
 // replay tells what event d did, once its changes were told: its step to
@@ -336,8 +388,7 @@ func (w *worker) run(at int64) {
 func (w *worker) replay(d *eventResult) {
 	r := w.r
 	if d.handled && r.s.OnStep != nil {
-		r.s.OnStep(w.steps[w.stepped])
-		w.stepped++
+		r.s.OnStep(w.steps[d.step])
 	}
 	if d.queued {
 		r.q.Push(d.at, d.ev)

@@ -303,27 +303,35 @@
 // # Cores
 //
 // The HTTP devices' events of one instant (a batch: about 65 on average
-// in a million-device rollout, thousands at the top of an hour) do not
-// depend on one another: each moves its own device, and its dice are its
-// own. With Scenario.Workers above one (simulate -workers), a batch of at
-// least 128 events is shared out among that many goroutines by the store's
-// partitions
-// (fota.MemoryStore.Partition), so that no two of them take the same lock
-// shard, each calling its own Manager over the run's store and clock (the
-// replicas of one server). What each event did (the event it queues, its
-// Step, the changes its Manager told) is kept and replayed in event
-// order once the batch is done (a batch that is not shared out is told
-// as it runs, in the same order, with nothing kept), and the batch's
-// campaign changes after it, sorted by campaign and status (which device's operation starts or
-// ends a campaign is a race between the workers; what it changes at that
-// instant is not). Everything else (ticks, the operator, push devices)
-// runs on the loop's goroutine, in order. A helper spins a while between
-// shares before it sleeps (waking it would cost about what a share saves),
-// so the process uses more CPU time than one worker would. One worker is
-// the default: on this project's 2-core machines two made a
-// million-device run at most about a tenth shorter, and in most runs no
-// shorter than the spread between runs (the collector, at the command's
-// GOGC=10, wants the second core), for about a quarter more CPU time.
+// in a million-device rollout, thousands at the top of an hour; 58 % of
+// the events are in batches of 128 or more) do not depend on one
+// another: each moves its own device, and its dice are its own. With
+// Scenario.Workers above one (simulate -workers), a batch of at least 128
+// events is split by the store's 64 lock shards
+// (fota.MemoryStore.Partition), and the workers claim its shards one at
+// a time, each running a shard's events in order with its own Manager
+// over the run's store and clock (the replicas of one server): no two
+// take the same lock, and one that is done early claims more rather than
+// wait for the others. What each event did (the event it queues, its
+// Step, the changes its Manager told) is kept and replayed in event order
+// once the batch is done (a batch that is not shared out is told as it
+// runs, in the same order, with nothing kept), and the batch's campaign
+// changes after it, sorted by campaign and status (which device's
+// operation starts or ends a campaign is a race between the workers; what
+// it changes at that instant is not). A failing event fails the run with
+// the first error in event order, the one a single worker stops at
+// (TestWorkersFirstError). Everything else (ticks, the operator, push
+// devices, Schedule) runs on the loop's goroutine, in order. A helper
+// spins a while between batches before it sleeps (waking it would cost
+// about what a batch saves), so the process uses more CPU time than one
+// worker would. On this project's 2-core machines two workers make a
+// million-device run 13 to 17 % shorter than one, for 10 to 15 % more
+// CPU time (BenchmarkFleet, fota-workers against fota). Scenario.Workers
+// defaults to one, so that a run starts no goroutine of its own; the
+// command examples/simulate runs one per core, at most two. (Before the
+// workers claimed shards, each had a fixed half of the batch and the
+// loop's waited for the helper's: two workers saved about a tenth of the
+// wall time on this kind of machine, and nothing on some.)
 //
 // Check-in history: the Manager keeps every device's check-ins; the
 // simulator sets verboselog.Policy.HistoryMax to Scenario.HistoryMax (8 by

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/fotakit/fota"
@@ -113,4 +115,51 @@ func TestLwM2MResetNotifies(t *testing.T) {
 			t.Errorf("reset from %v leaves %v", c.from, now)
 		}
 	}
+}
+
+// failingStore fails the device operations of one device in twenty (by
+// a hash of its id) from the instant from on.
+type failingStore struct {
+	fota.Store
+	clock *Clock
+	from  int64
+}
+
+var errInjected = errors.New("injected failure")
+
+func (s *failingStore) UpdateDevice(ctx context.Context, id string, fn func(fota.DeviceTx) error) error {
+	if Micros(s.clock.Now()) >= s.from && mix64(uint64(len(id))^uint64(id[len(id)-1])<<8^uint64(id[len(id)-2])<<16^uint64(id[len(id)-3])<<24)%20 == 7 {
+		return errInjected
+	}
+	return s.Store.UpdateDevice(ctx, id, fn)
+}
+
+// TestWorkersFirstError: when device operations fail in a batch that is
+// shared out, the run fails with the error of the first failing event in
+// event order, the one a single worker stops at, whichever worker ran
+// which shard. The failures start on the rollout's second night, when
+// hundreds of check-ins share an instant.
+func TestWorkersFirstError(t *testing.T) {
+	s := DefaultScenario(6000)
+	s.Fleet[0].CheckInJitter = Duration(time.Second)
+	defer func() { testConfig = nil }()
+	var want string
+	for _, workers := range []int{1, 2, 3, 8} {
+		testConfig = func(cfg *fota.Config) {
+			cfg.Store = &failingStore{Store: cfg.Store, clock: cfg.Clock.(*Clock), from: Micros(s.Start.Add(60 * time.Hour))}
+		}
+		s.Workers = workers
+		_, err := Run(context.Background(), s)
+		if !errors.Is(err, errInjected) {
+			t.Fatalf("%d workers: %v, want the injected failure", workers, err)
+		}
+		if workers == 1 {
+			want = err.Error()
+			continue
+		}
+		if err.Error() != want {
+			t.Fatalf("%d workers: %v\nwant (1 worker): %s", workers, err, want)
+		}
+	}
+	t.Log(want)
 }

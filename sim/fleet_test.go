@@ -338,14 +338,16 @@ type fleetResult struct{ nsPerDevice, cpuPerDevice, bytesPerDevice float64 }
 
 // BenchmarkFleet runs one op, a whole 7-day HTTP campaign over the fleet
 // from its schedule to its end (fleetScenario), through the simulator and
-// the Manager (fota/n) and through the looplab-per-device baseline
-// (looplab-per-device/n), driven by the same events. Each reports
-// ns/device (wall), cpu-ns/device (CPU time of the process, the
-// collector's included: steadier than wall time on a shared machine) and
-// B/device (the peak live heap during the op, per device); the parent
-// then prints the ratios: looplab over fota in time and in memory at each
-// size, and fota's time per device at the largest size over the
-// smallest. Run it with -benchtime 1x: one op of a million devices takes
+// the Manager (fota/n; fota-workers/n with Scenario.Workers at
+// GOMAXPROCS, each instant's check-ins and reports shared out among that
+// many goroutines, as the baseline's collector uses the other cores) and
+// through the looplab-per-device baseline (looplab-per-device/n), driven
+// by the same events. Each reports ns/device (wall), cpu-ns/device (CPU
+// time of the process, the collector's included: steadier than wall time
+// on a shared machine) and B/device (the peak live heap during the op,
+// per device); the parent then prints the ratios: looplab over each fota
+// design in time and in memory at each size, and fota's time per device
+// at the largest size over the smallest. Run it with -benchtime 1x: one op of a million devices takes
 // seconds.
 func BenchmarkFleet(b *testing.B) {
 	sizes := []int{100_000, 1_000_000}
@@ -356,17 +358,20 @@ func BenchmarkFleet(b *testing.B) {
 	if _, err := sim.Run(context.Background(), fleetScenario(sizes[0])); err != nil {
 		b.Fatal(err)
 	}
-	for _, design := range []string{"fota", "looplab-per-device"} {
+	for _, design := range []string{"fota", "fota-workers", "looplab-per-device"} {
 		for _, n := range sizes {
 			name := fmt.Sprintf("%s/%d", design, n)
 			b.Run(name, func(b *testing.B) {
 				var peak uint64
 				var cpu time.Duration
 				s := fleetScenario(n)
+				if design == "fota-workers" {
+					s.Workers = runtime.GOMAXPROCS(0)
+				}
 				for b.Loop() {
 					c0 := cpuTime()
 					w := watchHeap()
-					if design == "fota" {
+					if design != "looplab-per-device" {
 						s.OnProgress = func(sim.Progress) { w.sample() }
 						rep, err := sim.Run(context.Background(), s)
 						if err != nil {
@@ -393,10 +398,13 @@ func BenchmarkFleet(b *testing.B) {
 		}
 	}
 	for _, n := range sizes {
-		f, l := results[fmt.Sprintf("fota/%d", n)], results[fmt.Sprintf("looplab-per-device/%d", n)]
-		if f.nsPerDevice > 0 && l.nsPerDevice > 0 {
-			printRatio(b, "%d devices: looplab-per-device / fota: %.1fx the wall time, %s the CPU time, %.1fx the memory (bars at 1,000,000: 10x each)",
-				n, l.nsPerDevice/f.nsPerDevice, ratio(l.cpuPerDevice, f.cpuPerDevice), l.bytesPerDevice/f.bytesPerDevice)
+		l := results[fmt.Sprintf("looplab-per-device/%d", n)]
+		for _, design := range []string{"fota", "fota-workers"} {
+			f := results[fmt.Sprintf("%s/%d", design, n)]
+			if f.nsPerDevice > 0 && l.nsPerDevice > 0 {
+				printRatio(b, "%d devices: looplab-per-device / %s: %.1fx the wall time, %s the CPU time, %.1fx the memory (bars at 1,000,000: 10x each)",
+					n, design, l.nsPerDevice/f.nsPerDevice, ratio(l.cpuPerDevice, f.cpuPerDevice), l.bytesPerDevice/f.bytesPerDevice)
+			}
 		}
 	}
 	small, large := results[fmt.Sprintf("fota/%d", sizes[0])], results[fmt.Sprintf("fota/%d", sizes[1])]

@@ -235,7 +235,8 @@ type runner struct {
 	// buffers.
 	workers     []*worker
 	batch       []event
-	part        []uint8 // each device's partition of the store, with more than one worker
+	part        []uint8 // each device's lock shard in the store, with more than one worker
+	shares      shares  // the batch shared out
 	campChanges []fota.Change
 }
 
@@ -280,6 +281,9 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 		Store: r.store, Inventory: &inventory{fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
 		NewID: func(seq uint64) string { return "sim-" + strconv.FormatUint(seq, 10) },
 	}
+	if testConfig != nil {
+		testConfig(&cfg)
+	}
 	r.m, err = fota.New(cfg)
 	if err != nil {
 		return nil, err
@@ -314,6 +318,10 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	r.rep.Totals = r.totals
 	return r.rep, nil
 }
+
+// testConfig, set by the package's tests only, adjusts the Managers'
+// configuration before they are made: a store that fails on purpose.
+var testConfig func(*fota.Config)
 
 // The Manager calls, all of them (push: push.go).
 

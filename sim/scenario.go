@@ -334,9 +334,11 @@ type Scenario struct {
 	// Workers is how many goroutines run the HTTP devices' events of one
 	// instant side by side (see Cores in the package doc); 0 means 1.
 	// The Report, the changes told to Observer and the steps told to
-	// OnStep are the same whatever the number. One is the default: on
-	// this project's 2-core machines a second did not make a
-	// million-device run measurably shorter, and it costs CPU time.
+	// OnStep are the same whatever the number. One is the default, so
+	// that a run starts no goroutine of its own (a helper waits for work
+	// by spinning a while): a second makes a million-device run about a
+	// tenth shorter on this project's 2-core machines, for a tenth more
+	// CPU time. examples/simulate runs one per core, at most two.
 	Workers int `json:"-"`
 
 	// Observer, when set, also receives every change the Manager makes:
