@@ -213,8 +213,7 @@ func (w *worker) serve() {
 		if w.at == stopShare {
 			return
 		}
-		w.begin()
-		w.runShares(w.at)
+		w.runShares(w.at) // runBatch cleared what it kept (begin)
 		w.finished.Add(1)
 	}
 }
