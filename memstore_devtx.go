@@ -38,10 +38,12 @@ type devTx struct {
 	touched uint64 // what touch read, kept so that its loads stay
 }
 
+// stagedMember is a member written by the transaction, packed as the
+// store keeps it (PutMember packs it once; commit stores it as is).
 type stagedMember struct {
 	c    *memCampaign
 	slot uint32
-	m    Member
+	rec  memberRec
 }
 
 type stagedCheckIn struct {
@@ -205,8 +207,9 @@ func (d *devTx) Member(campaignID string) (Member, error) {
 		return Member{}, err
 	}
 	for i := range d.members {
-		if d.members[i].c == c {
-			return d.members[i].m, nil
+		if sm := &d.members[i]; sm.c == c {
+			return Member{CampaignID: c.id, DeviceID: d.id, State: sm.rec.state, Reason: sm.rec.reason,
+				UpdatedAt: fromMicro(sm.rec.at), Push: sm.rec.push.unpack()}, nil
 		}
 	}
 	if slot, ok := d.slot(c); ok {
@@ -269,10 +272,9 @@ func (d *devTx) PutMember(m Member) error {
 	if err := checkState(m.State); err != nil {
 		return err
 	}
-	m.UpdatedAt, m.Push.DueAt = microUTC(m.UpdatedAt), microUTC(m.Push.DueAt)
 	for i := range d.members {
 		if d.members[i].c == c {
-			d.members[i].m = m
+			d.members[i].rec = packMember(&m)
 			return nil
 		}
 	}
@@ -280,7 +282,7 @@ func (d *devTx) PutMember(m Member) error {
 	if !ok {
 		return &NotFoundError{Kind: "device", ID: d.id, Campaign: m.CampaignID}
 	}
-	d.members = append(d.members, stagedMember{c, slot, m})
+	d.members = append(d.members, stagedMember{c, slot, packMember(&m)})
 	return nil
 }
 
@@ -355,7 +357,7 @@ func (d *devTx) commit() {
 		h, sh := d.h, d.shard
 		for i := range d.members {
 			sm := &d.members[i]
-			s.setMember(sm.c, sm.slot, packMember(&sm.m), shared)
+			s.setMember(sm.c, sm.slot, sm.rec, shared)
 		}
 		if d.activeSet {
 			s.setActiveShared(h, d.activeID, shared)

@@ -475,7 +475,7 @@ func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) e
 	if err != nil {
 		return err
 	}
-	if !p.mem.State.Terminal() && p.mem != p.stored {
+	if !p.mem.State.Terminal() && !p.mem.same(&p.stored) {
 		// (A repeated notification, say, changes nothing.)
 		if err := tx.PutMember(p.mem); err != nil {
 			return err
@@ -487,6 +487,13 @@ func (m *Manager) pushDone(tx DeviceTx, o *op, p *pushMember, res *PushResult) e
 	}
 	*res = PushResult{State: p.mem.State, Next: next}
 	return nil
+}
+
+// same reports whether m and o are equal, comparing first what a call
+// changes (the ids, which it never changes, last).
+func (m *Member) same(o *Member) bool {
+	return m.Push == o.Push && m.State == o.State && m.Reason == o.Reason && m.UpdatedAt == o.UpdatedAt &&
+		m.CampaignID == o.CampaignID && m.DeviceID == o.DeviceID
 }
 
 // stopped answers a device call in a campaign that no longer runs: the
