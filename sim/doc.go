@@ -325,7 +325,7 @@
 // spins a while between batches before it sleeps (waking it would cost
 // about what a batch saves), so the process uses more CPU time than one
 // worker would. On this project's 2-core machines two workers make a
-// million-device run 13 to 17 % shorter than one, for 10 to 15 % more
+// million-device run 10 to 17 % shorter than one, for 9 to 15 % more
 // CPU time (BenchmarkFleet, fota-workers against fota). Scenario.Workers
 // defaults to one, so that a run starts no goroutine of its own; the
 // command examples/simulate runs one per core, at most two. (Before the
@@ -357,30 +357,28 @@
 // push transport does the same for each 32 commands of an Outbox page).
 // Each worker reads ahead its own share the same way, 32 events at a time.
 //
-// Measured in one run (commit d772582) on this project's shared 2-core
+// Measured in one run (commit 2e17910) on this project's shared 2-core
 // machines: wall times there vary from run to run (on the machine of this
-// run the same build of the command took from 4.8 to 5.9 s within the
+// run the same build of the command took from 2.6 to 3.4 s within the
 // hour), so CPU time per device (the process's, the collector's included)
 // is given beside them, every ratio is between figures of that one run,
-// and the day's changes are also given in instructions, which valgrind
+// and changes are also given in instructions, which valgrind
 // --tool=callgrind counts the same in every run. Two things about these
 // machines shape the figures. Their cache is large: with the loop reading
 // ahead, a device costs about the same from 100,000 devices to a million,
 // and the time goes mostly to instructions (without the read-ahead a
-// million-device run took 1.3 to 1.4 times as long on this machine, 1.6
-// on that of commit afe30e7). And a first write to a page of fresh memory is slow
-// (256 MiB written page by page took 0.75 to 1.2 s on the machine of
-// commit afe30e7), so the store backs the arrays that grow with a fleet
-// (its columns, id table and check-in history chunks) and the simulator
-// its fleet with one madvise(MADV_POPULATE_WRITE) each
-// (fota/internal/prefault). Work since commit 8f66650: lwm2m.Tracker kept
-// packed, device.ValidIMEI and the simulator's fleet index read eight
-// digits at once (fota/internal/decimal), a check-in reads no logging
-// session the device never had, and a batch run by one worker is told as
-// it runs rather than kept and replayed. Counted by callgrind, a
-// 50,000-device run of the command (with its profile) takes 1,665 M
-// instructions for HTTP and 1,601 M for LwM2M, against 1,732 M and 1,685
-// M at commit 8f66650.
+// million-device run took 1.3 to 1.4 times as long on the machine of
+// commit d772582, 1.6 on that of commit afe30e7). And a first write to a
+// page of fresh memory is slow (256 MiB written page by page took 0.75 to
+// 1.2 s on the machine of commit afe30e7), so the store backs the arrays
+// that grow with a fleet (its columns, id table and check-in history
+// chunks) and the simulator its fleet with one
+// madvise(MADV_POPULATE_WRITE) each (fota/internal/prefault). Counted by
+// callgrind, a 50,000-device run of the command (with its profile, one
+// worker) takes 1,652 M instructions for HTTP and 1,570 M for LwM2M
+// (commit 8ab337e: 1,669 M and 1,605 M; commit 8f66650: 1,732 M and
+// 1,685 M): a device transaction now stages a member packed as the store
+// keeps it.
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
@@ -391,55 +389,57 @@
 //     its schedule to its end, 5.8 events a device; B/device is the
 //     peak heap during the op, at the default GOGC=100; an untimed run
 //     comes first, so that the first op measured does not pay alone for
-//     the process's first touches): fota/100000 5.7 µs CPU, 364 B a
-//     device; fota/1000000 6.3 µs, 277 B; looplab-per-device/100000 29
-//     µs, 3,617 B; looplab-per-device/1000000 66 µs, 3,977 B. At a million
-//     devices the looplab-per-device design takes 10.5x fota's CPU time,
-//     8.6x its wall time (its collector runs on the second core) and 14.4x
-//     its memory: the memory bar (10x) is met; the time bar (10x) is met
-//     in CPU time in this run and not in wall time. Two runs earlier in the
-//     day (commits 8f66650 and 652f579) gave 9.7x and 9.6x the CPU time,
-//     8.0x and 7.6x the wall time; the baseline alone took 57 to 66 µs a
-//     device in CPU time in these three runs (41 to 63 µs on the machines
-//     of earlier days, where fota's ratios were 10.7x to 11.7x in CPU
-//     time and 8.5x to 9.6x in wall time). fota's time per device at a
-//     million over at 100,000: 1.10 wall, 1.09 CPU (bar: 1.25).
+//     the process's first touches): fota/100000 3.4 µs CPU, 364 B a
+//     device; fota/1000000 3.5 µs CPU, 3.4 µs wall, 277 B;
+//     fota-workers/1000000 (two workers) 3.8 µs CPU, 2.9 µs wall, 280 B;
+//     looplab-per-device/100000 17 µs CPU, 3,885 B;
+//     looplab-per-device/1000000 35 µs CPU, 29 µs wall, 3,980 B. At a
+//     million devices the looplab-per-device design takes 10.1x fota's
+//     CPU time, 8.4x its wall time (the baseline's collector runs on the
+//     second core) and 14.4x its memory; against fota-workers, 10.0x the
+//     wall time, 9.3x the CPU time and 14.2x the memory. The memory bar
+//     (10x) is met; the time bar (10x) is met by one worker in CPU time
+//     and by two in wall time, by neither in both. Two runs earlier in the
+//     day gave one worker 11.6x and 12.5x the CPU time, 9.4x and 9.7x the
+//     wall time, and two workers 10.6x and 10.2x the wall time, 9.9x and
+//     9.5x the CPU time (the first before they claimed shards); the
+//     baseline alone took 35 to 40 µs a device in CPU time in these runs
+//     (57 to 66 µs on the machine of commit d772582, where one worker's
+//     ratios were 9.6x to 10.5x in CPU time).
+//     fota's time per device at a million over at 100,000: 1.03 wall,
+//     1.02 CPU (bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
-//     pilot of 20, then a 7-day rollout): 5.36 to 5.54 s wall in three
-//     turns, peak heap 261 to 264 B a device (bars: 5 s, not met on this
-//     machine; 300 B, met); in the same turns the build without the
-//     command's profile (go build -pgo=off) took 5.30 to 5.93 s, and the
-//     build of commit 8f66650 4.81 to 5.85 s (4.43 to 4.72 s on the
-//     machine of commit afe30e7). With -protocol lwm2m: 5.47 to 5.86 s,
-//     269 to 287 B a device (commit 8f66650: 5.82 to 6.63 s). The command
-//     ships default.pgo, the CPU profile of a million-device HTTP run and
-//     of an LwM2M one (its pgo.sh writes it), so that go build and go run
-//     inline its hot calls: about 7 % fewer instructions. It runs the
-//     collector at GOGC=10: the heap is mostly pointer-free columns, so
-//     collecting often costs no measurable time and the peak stays near
-//     the live heap.
+//     pilot of 20, then a 7-day rollout; two workers): 2.63 to 2.73 s wall
+//     in three turns, 3.4 to 3.5 s of user time, peak heap 261 B a device
+//     (bars: 5 s and 300 B, met; the goal of 2 s is not); with -workers 1
+//     3.03 to 3.05 s wall, 3.0 s of user time. With -protocol lwm2m: 3.05
+//     to 3.16 s, 288 B a device. The command ships default.pgo, the CPU
+//     profile of a million-device HTTP run and of an LwM2M one (its pgo.sh
+//     writes it), so that go build and go run inline its hot calls: about
+//     7 % fewer instructions. It runs the collector at GOGC=10: the heap
+//     is mostly pointer-free columns, so collecting often costs no
+//     measurable time and the peak stays near the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
-//     0.92x the HTTP rollout's CPU time a device and 0.89x its wall time
-//     (bar: at most 1; since lwm2m.Tracker is kept packed, 0.89x to 0.96x
-//     CPU and 0.87x to 0.97x wall in five other runs of the day, and 1.03x
-//     CPU, 1.01x wall in one: met in most runs, with no margin), OMA-DM
-//     0.61x. An LwM2M device at rest makes 5 Manager calls: 3
-//     confirmations, each with the value that came with the answer (the
-//     observe's content, Downloading after the package write, Updating
-//     after the Execute), and 2 notifications (Downloaded, the result); an
-//     HTTP device makes 5.8 and an OMA-DM device 2. An LwM2M call runs
-//     more code than a check-in (the tracker, the plan, the lease, the due
-//     index): in cachegrind's model an LwM2M rollout misses the
-//     instruction cache about twice as often, and it takes 4 % fewer
+//     0.91x the HTTP rollout's CPU time a device and 0.88x its wall time
+//     (bar: at most 1, met; 0.90x to 0.94x wall and 0.91x to 0.95x CPU in
+//     the day's six other runs, two of them after the staged-member
+//     change), OMA-DM 0.61x. An LwM2M device at rest makes 5 Manager
+//     calls: 3 confirmations, each with the value that came with the
+//     answer (the observe's content, Downloading after the package write,
+//     Updating after the Execute), and 2 notifications (Downloaded, the
+//     result); an HTTP device makes 5.8 and an OMA-DM device 2. An LwM2M
+//     call runs more code than a check-in (the tracker, the plan, the
+//     lease, the due index): in cachegrind's model an LwM2M rollout misses
+//     the instruction cache about twice as often, and it takes 5 % fewer
 //     instructions a device.
 //   - BenchmarkScheduleHeap: after scheduling 100,000 devices the store
 //     holds 86 B a device for an HTTP campaign, 139 B for a push campaign:
 //     the push bookkeeping adds 53 B a device (bar: at most 64; met).
 //
 // Where the time goes (go run ./examples/simulate -devices 1000000
-// -cpuprofile): the Manager's check-ins about 30 %, reports 16 % and
+// -workers 1 -cpuprofile): the Manager's check-ins about 30 %, reports 16 % and
 // Schedule 11 %; reading ahead 17 % (most of it the store's staged loads);
 // the simulator's loop and queue about 10 %; the collector about 3 %,
 // beside it on the other core. Where the memory goes (live heap at its
