@@ -90,12 +90,14 @@ type eventResult struct {
 	step    int32
 }
 
-// shares is a batch shared out: its events by lock shard, the shards that
-// hold any (used), the next of them to claim, and per shard the worker
-// that ran it, the range of its results in that worker's done, the error
-// that stopped it, and the replay's cursor.
+// shares is a batch shared out: its events by lock shard, each event's
+// shard (in batch order), the shards that hold any (used), the next of
+// them to claim, and per shard the worker that ran it, the range of its
+// results in that worker's done, the error that stopped it, and the
+// replay's cursor.
 type shares struct {
 	evs        [maxWorkers][]event
+	shardOf    []uint8
 	used       []uint8
 	claim      atomic.Int64
 	by         [maxWorkers]uint8
@@ -236,8 +238,10 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 			return err
 		}
 	} else {
+		sh.shardOf = sh.shardOf[:0]
 		for _, ev := range evs {
 			k := r.part[ev.dev]
+			sh.shardOf = append(sh.shardOf, k)
 			if len(sh.evs[k]) == 0 {
 				sh.used = append(sh.used, k)
 			}
@@ -254,20 +258,22 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 		for _, w := range r.workers[1:] {
 			w.await()
 		}
-		// The first error in event order: each shard ran its events in
-		// order and stopped at its first.
+		// The events in order, each from the record of the worker that
+		// ran its shard, as one worker tells them as it runs: up to the
+		// first error in event order (each shard ran its events in order
+		// and stopped at its first).
 		for _, k := range sh.used {
 			sh.next[k] = sh.start[k]
 		}
-		for _, ev := range evs {
-			k := r.part[ev.dev]
-			if sh.next[k] == sh.end[k] {
-				return sh.err[k]
-			}
-			sh.next[k]++
-		}
+		err := sh.replay(r)
 		for _, k := range sh.used {
-			sh.next[k] = sh.start[k] // for the replay below
+			clear(sh.evs[k])
+			sh.evs[k] = sh.evs[k][:0]
+			sh.err[k] = nil
+		}
+		sh.used = sh.used[:0]
+		if err != nil {
+			return err
 		}
 	}
 	camp := r.campChanges[:0]
@@ -276,31 +282,6 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 		w.totals = Totals{}
 		camp = append(camp, w.campChanges...)
 		w.campChanges = w.campChanges[:0]
-	}
-	if split {
-		// The events in order, each from the record of the worker that
-		// ran its shard (the unsplit batch was told as it ran).
-		for _, ev := range evs {
-			k := r.part[ev.dev]
-			w := r.workers[sh.by[k]]
-			i := sh.next[k]
-			sh.next[k]++
-			d := &w.done[i]
-			from := int32(0)
-			if i > 0 {
-				from = w.done[i-1].changes
-			}
-			for _, c := range w.changes[from:d.changes] {
-				r.Observe(c)
-			}
-			w.replay(d)
-		}
-		for _, k := range sh.used {
-			clear(sh.evs[k])
-			sh.evs[k] = sh.evs[k][:0]
-			sh.err[k] = nil
-		}
-		sh.used = sh.used[:0]
 	}
 	// A campaign moves forwards only, and its statuses are numbered in
 	// lifecycle order.
@@ -312,6 +293,29 @@ func (r *runner) runBatch(at int64, evs []event, covered int) error {
 	}
 	clear(camp)
 	r.campChanges = camp[:0]
+	return nil
+}
+
+// replay tells what each event of the shared-out batch did, in event
+// order, and returns the error of the first event that failed.
+func (sh *shares) replay(r *runner) error {
+	for _, k := range sh.shardOf {
+		i := sh.next[k]
+		if i == sh.end[k] {
+			return sh.err[k]
+		}
+		sh.next[k]++
+		w := r.workers[sh.by[k]]
+		d := &w.done[i]
+		from := int32(0)
+		if i > 0 {
+			from = w.done[i-1].changes
+		}
+		for _, c := range w.changes[from:d.changes] {
+			r.Observe(c)
+		}
+		w.replay(d)
+	}
 	return nil
 }
 
