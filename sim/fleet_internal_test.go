@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -137,29 +139,38 @@ func (s *failingStore) UpdateDevice(ctx context.Context, id string, fn func(fota
 // TestWorkersFirstError: when device operations fail in a batch that is
 // shared out, the run fails with the error of the first failing event in
 // event order, the one a single worker stops at, whichever worker ran
-// which shard. The failures start on the rollout's second night, when
-// hundreds of check-ins share an instant.
+// which shard, and the Observer and OnStep were told the same up to it. The
+// failures start on the rollout's second night, when hundreds of
+// check-ins share an instant.
 func TestWorkersFirstError(t *testing.T) {
 	s := DefaultScenario(6000)
 	s.Fleet[0].CheckInJitter = Duration(time.Second)
 	defer func() { testConfig = nil }()
-	var want string
+	var want, wantLog string
 	for _, workers := range []int{1, 2, 3, 8} {
 		testConfig = func(cfg *fota.Config) {
 			cfg.Store = &failingStore{Store: cfg.Store, clock: cfg.Clock.(*Clock), from: Micros(s.Start.Add(60 * time.Hour))}
 		}
+		var log strings.Builder
+		s.Observer = fota.ObserverFunc(func(c fota.Change) { fmt.Fprintln(&log, c) })
+		s.OnStep = func(st Step) { fmt.Fprintf(&log, "%+v\n", st) }
 		s.Workers = workers
 		_, err := Run(context.Background(), s)
 		if !errors.Is(err, errInjected) {
 			t.Fatalf("%d workers: %v, want the injected failure", workers, err)
 		}
 		if workers == 1 {
-			want = err.Error()
+			want, wantLog = err.Error(), log.String()
 			continue
 		}
 		if err.Error() != want {
 			t.Fatalf("%d workers: %v\nwant (1 worker): %s", workers, err, want)
 		}
+		if log.String() != wantLog {
+			t.Fatalf("%d workers: the Observer and OnStep were told otherwise than with 1", workers)
+		}
 	}
-	t.Log(want)
+	if n := strings.Count(wantLog, "\n"); n < 1000 {
+		t.Fatalf("%d changes and steps told before the failure: it came too early to test a busy batch", n)
+	}
 }
