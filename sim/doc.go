@@ -319,7 +319,8 @@
 // changes after it, sorted by campaign and status (which device's
 // operation starts or ends a campaign is a race between the workers; what
 // it changes at that instant is not). A failing event fails the run with
-// the first error in event order, the one a single worker stops at
+// the first error in event order, the one a single worker stops at, once
+// what the events before it did is told, as a single worker tells it
 // (TestWorkersFirstError). Everything else (ticks, the operator, push
 // devices, Schedule) runs on the loop's goroutine, in order. A helper
 // spins a while between batches before it sleeps (waking it would cost
