@@ -47,6 +47,13 @@ func ValidIMEI(s string) bool {
 	if !decimal.Digits(a) || !decimal.Digits(b) {
 		return false
 	}
+	return luhnSum(a, b)%10 == 0
+}
+
+// luhnSum is the Luhn sum of fifteen digits (a body and its check
+// digit) held as text in two words: a the first eight, b the last seven
+// with a '0' byte on top (s[8:15], s[8] lowest).
+func luhnSum(a, b uint64) uint64 {
 	const ones = 0x0101010101010101
 	a, b = a-decimal.Zeros, b-decimal.Zeros // a digit per byte, s[0] lowest
 	// Luhn: every second digit from the right of the body (s[13], s[11],
@@ -56,7 +63,21 @@ func ValidIMEI(s string) bool {
 	const odd = 0xFF00FF00FF00FF00
 	double := func(d uint64) uint64 { return d*2 - ((d+3*ones)>>3&ones)*9 }
 	sum := a&^odd + double(a&odd) + b&^odd + double(b&odd)
-	return (sum*ones>>56)%10 == 0
+	return sum * ones >> 56
+}
+
+// checkDigit is the Luhn check digit of a 14-digit body, read as
+// ValidIMEI reads an IMEI (with a check digit of 0 in its place); ok is
+// false when body is not 14 ASCII digits.
+func checkDigit(body string) (c byte, ok bool) {
+	if len(body) != imeiLen-1 {
+		return 0, false
+	}
+	a, b := decimal.Load8(body[:8]), decimal.Load8(body[6:])>>16|decimal.Zeros&^(1<<48-1)
+	if !decimal.Digits(a) || !decimal.Digits(b) {
+		return 0, false
+	}
+	return byte('0' + (10-luhnSum(a, b)%10)%10), true
 }
 
 // luhnDigit is the Luhn check digit of the decimal digits in body.
@@ -98,10 +119,11 @@ func ParseIMEI(s string) (string, error) {
 // check digit. Test harnesses and simulators use it to mint valid IMEIs;
 // a body that is not 14 ASCII digits is an *IMEIError.
 func IMEIOf(body string) (string, error) {
-	if err := checkBody(body); err != nil {
-		return "", err
+	c, ok := checkDigit(body)
+	if !ok {
+		return "", checkBody(body)
 	}
-	return body + string(luhnDigit(body)), nil
+	return body + string(c), nil
 }
 
 // AppendIMEI appends the IMEI of a 14-digit body to dst, as IMEIOf
@@ -110,10 +132,11 @@ func IMEIOf(body string) (string, error) {
 // not escape; an *IMEIError keeps a copy). On error dst is returned as it
 // was.
 func AppendIMEI(dst []byte, body string) ([]byte, error) {
-	if err := checkBody(body); err != nil {
-		return dst, err
+	c, ok := checkDigit(body)
+	if !ok {
+		return dst, checkBody(body)
 	}
-	return append(append(dst, body...), luhnDigit(body)), nil
+	return append(append(dst, body...), c), nil
 }
 
 // checkBody refuses a body that is not 14 ASCII digits, with an error

@@ -120,8 +120,16 @@ func TestIMEIOf(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		body := rapid.StringMatching(`[0-9]{14}`).Draw(t, "body")
 		id, err := IMEIOf(body)
-		if err != nil || !ValidIMEI(id) || id[:14] != body {
+		if err != nil || !ValidIMEI(id) || !refLuhn(id) || id[:14] != body {
 			t.Fatalf("IMEIOf(%q) = %q, %v", body, id, err)
+		}
+		// One byte that is not a digit, anywhere (either side of the
+		// eight-byte words the check digit is computed in).
+		at := rapid.IntRange(0, 13).Draw(t, "at")
+		c := rapid.SampledFrom([]byte{'/', ':', ' ', 'a', 0, 0xB0, 0x80 + '5'}).Draw(t, "c")
+		bad := body[:at] + string([]byte{c}) + body[at+1:]
+		if id, err := IMEIOf(bad); !errors.Is(err, ErrInvalidIMEI) {
+			t.Fatalf("IMEIOf(%q) = %q, %v; want an invalid IMEI", bad, id, err)
 		}
 	})
 	if id, _ := IMEIOf("49015420323751"); id != "490154203237518" {

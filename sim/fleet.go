@@ -57,8 +57,9 @@ func mintFleet(n int) (fleet, error) {
 			}
 			body[j]++
 		}
-		// Minted in place: no string a device, no garbage.
-		if _, err := device.AppendIMEI(f[i].idBytes[:0], string(body[:])); err != nil {
+		// Minted in place: no string a device, no garbage (AppendIMEI
+		// keeps nothing of body, which the next device changes).
+		if _, err := device.AppendIMEI(f[i].idBytes[:0], unsafe.String(&body[0], len(body))); err != nil {
 			return nil, err
 		}
 		f[i].camp = -1
