@@ -376,10 +376,11 @@
 // chunks) and the simulator its fleet with one
 // madvise(MADV_POPULATE_WRITE) each (fota/internal/prefault). Counted by
 // callgrind, a 50,000-device run of the command (with its profile, one
-// worker) takes 1,652 M instructions for HTTP and 1,570 M for LwM2M
-// (commit 8ab337e: 1,669 M and 1,605 M; commit 8f66650: 1,732 M and
-// 1,685 M): a device transaction now stages a member packed as the store
-// keeps it.
+// worker) takes 1,636 M instructions for HTTP and 1,556 M for LwM2M at
+// commit f37cf5a (commit 8ab337e: 1,669 M and 1,605 M; commit 8f66650:
+// 1,732 M and 1,685 M): a device transaction now stages a member packed
+// as the store keeps it, and the fleet's ids are minted with the check
+// digit computed in two words.
 //
 //	go test ./sim -run '^$' -bench 'BenchmarkFleet$|BenchmarkPushRollout$|BenchmarkScheduleHeap$' -benchtime 1x
 //	go run ./examples/simulate -devices 1000000 >/dev/null   # wall time and peak heap on standard error
