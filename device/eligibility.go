@@ -88,7 +88,8 @@ var Checks = []EligibilityCheck{
 // one place for all its devices.
 func Check(f *Facts, p *Prerequisites) Verdict {
 	fam := p.family()
-	for _, c := range Checks {
+	for i := range Checks {
+		c := &Checks[i] // not a copy of each row, for each of a million devices
 		if c.Families != nil && !slices.Contains(c.Families, fam) {
 			continue
 		}
