@@ -360,7 +360,7 @@
 //
 // Measured in one run (commit 2e17910) on this project's shared 2-core
 // machines: wall times there vary from run to run (on the machine of this
-// run the same build of the command took from 2.6 to 3.4 s within the
+// run the same build of the command took from 2.4 to 3.2 s within the
 // hour), so CPU time per device (the process's, the collector's included)
 // is given beside them, every ratio is between figures of that one run,
 // and changes are also given in instructions, which valgrind
@@ -430,8 +430,8 @@
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
 //     0.91x the HTTP rollout's CPU time a device and 0.88x its wall time
-//     (bar: at most 1, met; 0.90x to 0.94x wall and 0.91x to 0.95x CPU in
-//     the day's six other runs, two of them after the staged-member
+//     (bar: at most 1, met; 0.89x to 0.94x wall and 0.91x to 0.95x CPU in
+//     the day's nine other runs, five of them after the staged-member
 //     change), OMA-DM 0.61x. An LwM2M device at rest makes 5 Manager
 //     calls: 3 confirmations, each with the value that came with the
 //     answer (the observe's content, Downloading after the package write,
