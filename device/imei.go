@@ -80,24 +80,6 @@ func checkDigit(body string) (c byte, ok bool) {
 	return byte('0' + (10-luhnSum(a, b)%10)%10), true
 }
 
-// luhnDigit is the Luhn check digit of the decimal digits in body.
-func luhnDigit(body string) byte {
-	sum := 0
-	// Double every second digit counting from the right of body, which is
-	// the one just left of the check digit.
-	for i := len(body) - 1; i >= 0; i -= 2 {
-		d := int(body[i]-'0') * 2
-		if d > 9 {
-			d -= 9
-		}
-		sum += d
-		if i > 0 {
-			sum += int(body[i-1] - '0')
-		}
-	}
-	return byte('0' + (10-sum%10)%10)
-}
-
 // ParseIMEI returns s if it is an IMEI (see ValidIMEI), or an *IMEIError
 // matching ErrInvalidIMEI that says what is wrong.
 func ParseIMEI(s string) (string, error) {
@@ -109,7 +91,7 @@ func ParseIMEI(s string) (string, error) {
 			return "", &IMEIError{Value: s, Why: fmt.Sprintf("character %d is not a digit", i+1)}
 		}
 	}
-	if want := luhnDigit(s[:imeiLen-1]); s[imeiLen-1] != want {
+	if want, _ := checkDigit(s[:imeiLen-1]); s[imeiLen-1] != want { // fourteen digits: checked above
 		return "", &IMEIError{Value: s, Why: fmt.Sprintf("check digit %c, want %c", s[imeiLen-1], want)}
 	}
 	return s, nil

@@ -10,7 +10,7 @@ import (
 
 // refLuhn is the textbook Luhn check over the whole number: from the
 // right, double every second digit, sum the digits, require a multiple of
-// ten. Written independently of luhnDigit.
+// ten. Written independently of luhnSum.
 func refLuhn(s string) bool {
 	if len(s) != 15 {
 		return false

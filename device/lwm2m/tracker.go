@@ -126,6 +126,9 @@ func (t Tracker) last() Observation { return Observation{State(t.v & 3), Result(
 // has reports whether any of flags is set.
 func (t Tracker) has(flags uint16) bool { return t.v&flags != 0 }
 
+// with is t with flag set.
+func (t Tracker) with(flag uint16) Tracker { return Tracker{t.v | flag} }
+
 // withLast is t holding o as its last observation, known.
 func (t Tracker) withLast(o Observation) Tracker {
 	return Tracker{t.v&^obsMask | uint16(o.State) | uint16(o.Result)<<2 | packKnown}
@@ -253,9 +256,6 @@ func (t Tracker) Sent(c Command) (Tracker, error) {
 	}
 	return t, &lifecycle.TransitionError{Lifecycle: Table.Name(), State: st, Event: c.String()}
 }
-
-// with is t with flag set.
-func (t Tracker) with(flag uint16) Tracker { return Tracker{t.v | flag} }
 
 // Next says what the server should do now, following Cumulocity's flow
 // (Cumulocity's LwM2M firmware-update flow): reset, write the package, execute the update on
