@@ -145,10 +145,9 @@ func (s *failingStore) UpdateDevice(ctx context.Context, id string, fn func(fota
 func TestWorkersFirstError(t *testing.T) {
 	s := DefaultScenario(6000)
 	s.Fleet[0].CheckInJitter = Duration(time.Second)
-	defer func() { testConfig = nil }()
 	var want, wantLog string
 	for _, workers := range []int{1, 2, 3, 8} {
-		testConfig = func(cfg *fota.Config) {
+		s.config = func(cfg *fota.Config) {
 			cfg.Store = &failingStore{Store: cfg.Store, clock: cfg.Clock.(*Clock), from: Micros(s.Start.Add(60 * time.Hour))}
 		}
 		var log strings.Builder

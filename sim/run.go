@@ -281,8 +281,8 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 		Store: r.store, Inventory: &inventory{fleet: r.fleet, groups: r.groups}, Clock: r.clock, Observer: r, Logging: logging,
 		NewID: func(seq uint64) string { return "sim-" + strconv.FormatUint(seq, 10) },
 	}
-	if testConfig != nil {
-		testConfig(&cfg)
+	if s.config != nil {
+		s.config(&cfg)
 	}
 	r.m, err = fota.New(cfg)
 	if err != nil {
@@ -318,10 +318,6 @@ func Run(ctx context.Context, s Scenario) (*Report, error) {
 	r.rep.Totals = r.totals
 	return r.rep, nil
 }
-
-// testConfig, set by the package's tests only, adjusts the Managers'
-// configuration before they are made: a store that fails on purpose.
-var testConfig func(*fota.Config)
 
 // The Manager calls, all of them (push: push.go).
 

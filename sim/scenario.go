@@ -353,6 +353,10 @@ type Scenario struct {
 	// a multiple of ProgressEvery, with the simulated time and the events
 	// handled so far.
 	OnProgress func(Progress) `json:"-"`
+
+	// config, set by the package's tests only, adjusts the Managers'
+	// configuration before they are made: a store that fails on purpose.
+	config func(*fota.Config)
 }
 
 // DefaultScenario returns a scenario for one group of n devices
