@@ -153,6 +153,7 @@ type devRow struct {
 	hist     uint32    // 1 + index of its history ring in its shard, or 0
 	lastCamp uint32    // names index of DeviceRecord.LastCampaign
 	flags    uint8
+	shard    uint8 // its lock shard (the id hash's top 6 bits): see stripe
 }
 
 // heldElsewhere in active: the campaign holding the device is not in the
@@ -308,15 +309,22 @@ type memCampaign struct {
 	counts [countStripes][countStates]atomic.Int32
 }
 
-// Counts are striped so that device transactions of different shards
-// rarely share a counter.
+// Counts are striped by the devices' lock shards, so that device
+// transactions of different shards rarely share a counter: goroutines
+// that serve the devices of their own partition (Partition) write counters
+// of their own, where a stripe chosen by handle would bounce its cache
+// line between them at every other change.
 const (
 	countStripes = 16
 	countStates  = len(Counts{})
 )
 
-func (c *memCampaign) count(h uint32, st device.State, delta int32) {
-	c.counts[h%countStripes][st].Add(delta)
+// stripe is device h's stripe of the campaigns' counts. It never changes:
+// a device counts in one stripe only.
+func (s *MemoryStore) stripe(h uint32) uint8 { return s.devs.at(h).shard % countStripes }
+
+func (c *memCampaign) count(stripe uint8, st device.State, delta int32) {
+	c.counts[stripe][st].Add(delta)
 }
 
 // anyIn reports whether any member is in one of states. A device always

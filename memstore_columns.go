@@ -96,7 +96,7 @@ func (s *MemoryStore) newDevice(p *probe) uint32 {
 		k = keyText | idKey(len(s.strs))
 		s.strs = append(s.strs, p.id)
 	}
-	s.devs.push(devRow{key: k})
+	s.devs.push(devRow{key: k, shard: uint8(p.hash >> 58)})
 	rc := s.rc.Load()
 	if rc.account != nil {
 		rc.account.push(0)
@@ -210,9 +210,9 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec, tally *me
 		}
 	}
 	if tally != nil {
-		tally[h%countStripes][r.state]++
+		tally[s.stripe(h)][r.state]++
 	} else {
-		c.count(h, r.state, 1)
+		c.count(s.stripe(h), r.state, 1)
 	}
 	return slot
 }
@@ -252,11 +252,11 @@ func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared
 	if old := c.ms.at(slot).state; old != r.state {
 		// Up before down: a transaction reading counts beside this one
 		// (AnyMember) may see the device in both states, never in none.
-		c.count(h, r.state, 1)
+		c.count(s.stripe(h), r.state, 1)
 		if betweenCounts != nil {
 			betweenCounts()
 		}
-		c.count(h, old, -1)
+		c.count(s.stripe(h), old, -1)
 	}
 	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
 	pc := c.pc.Load()
@@ -307,7 +307,7 @@ func getPush(src *pushRec) pushRec {
 // leaves its device's list. The store must be stopped.
 func (s *MemoryStore) removeMember(c *memCampaign, slot uint32) {
 	h := c.ms.at(slot).dev
-	c.count(h, c.ms.at(slot).state, -1)
+	c.count(s.stripe(h), c.ms.at(slot).state, -1)
 	c.ms.at(slot).state = 0
 	if pc := c.pc.Load(); pc != nil && pc.rec.at(slot).due != zeroMicro {
 		pc.rec.at(slot).due = zeroMicro
@@ -333,7 +333,7 @@ func (s *MemoryStore) restoreMember(c *memCampaign, slot uint32, r memberRec, pr
 		s.campaigns[prev.camp-1].ms.at(prev.slot).next = ref
 	}
 	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
-	c.count(h, r.state, 1)
+	c.count(s.stripe(h), r.state, 1)
 	if pc := c.pc.Load(); pc != nil {
 		putPush(pc.rec.at(slot), r.push)
 		if r.push.due != zeroMicro {
@@ -357,7 +357,7 @@ func (s *MemoryStore) predecessor(h uint32, ref memberRef) memberRef {
 func (s *MemoryStore) dropMember(c *memCampaign, slot uint32) {
 	h := c.ms.at(slot).dev
 	if c.ms.at(slot).state != 0 {
-		c.count(h, c.ms.at(slot).state, -1)
+		c.count(s.stripe(h), c.ms.at(slot).state, -1)
 		s.devs.at(h).head = c.ms.at(slot).next
 	}
 	if pc := c.pc.Load(); pc != nil {
