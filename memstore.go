@@ -319,12 +319,10 @@ const (
 	countStates  = len(Counts{})
 )
 
-// stripe is device h's stripe of the campaigns' counts. It never changes:
-// a device counts in one stripe only.
-func (s *MemoryStore) stripe(h uint32) uint8 { return s.devs.at(h).shard % countStripes }
-
-func (c *memCampaign) count(stripe uint8, st device.State, delta int32) {
-	c.counts[stripe][st].Add(delta)
+// count adds delta to the count of st in the stripe of the member at
+// slot.
+func (c *memCampaign) count(slot uint32, st device.State, delta int32) {
+	c.counts[c.ms.at(slot).stripe][st].Add(delta)
 }
 
 // anyIn reports whether any member is in one of states. A device always
@@ -381,6 +379,7 @@ type memberRow struct {
 	dev    uint32
 	state  device.State
 	reason device.Reason
+	stripe uint8 // the device's stripe of the counts: its shard's, so never another
 }
 
 // pushColumns are a campaign's push members' columns.

@@ -195,8 +195,10 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec, tally *me
 	} else if !c.sorted {
 		c.stale = true
 	}
-	c.ms.push(memberRow{at: r.at, next: s.devs.at(h).head, dev: h, state: r.state, reason: r.reason})
-	s.devs.at(h).head = memberRef{c.idx + 1, slot}
+	d := s.devs.at(h)
+	stripe := d.shard % countStripes
+	c.ms.push(memberRow{at: r.at, next: d.head, dev: h, state: r.state, reason: r.reason, stripe: stripe})
+	d.head = memberRef{c.idx + 1, slot}
 	pc := c.pc.Load()
 	if pc == nil && r.push != noPush {
 		pc = c.pushColumns(int(slot))
@@ -210,9 +212,9 @@ func (s *MemoryStore) addMember(c *memCampaign, h uint32, r memberRec, tally *me
 		}
 	}
 	if tally != nil {
-		tally[s.stripe(h)][r.state]++
+		tally[stripe][r.state]++
 	} else {
-		c.count(s.stripe(h), r.state, 1)
+		c.counts[stripe][r.state].Add(1)
 	}
 	return slot
 }
@@ -248,17 +250,18 @@ var betweenCounts func()
 // applies it beside others (allocating the push columns and the due heap
 // then take their locks).
 func (s *MemoryStore) setMember(c *memCampaign, slot uint32, r memberRec, shared bool) {
-	h := c.ms.at(slot).dev
-	if old := c.ms.at(slot).state; old != r.state {
+	m := c.ms.at(slot)
+	if old := m.state; old != r.state {
 		// Up before down: a transaction reading counts beside this one
 		// (AnyMember) may see the device in both states, never in none.
-		c.count(s.stripe(h), r.state, 1)
+		stripe := &c.counts[m.stripe]
+		stripe[r.state].Add(1)
 		if betweenCounts != nil {
 			betweenCounts()
 		}
-		c.count(s.stripe(h), old, -1)
+		stripe[old].Add(-1)
 	}
-	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
+	m.state, m.reason, m.at = r.state, r.reason, r.at
 	pc := c.pc.Load()
 	if pc == nil {
 		if r.push == noPush {
@@ -307,7 +310,7 @@ func getPush(src *pushRec) pushRec {
 // leaves its device's list. The store must be stopped.
 func (s *MemoryStore) removeMember(c *memCampaign, slot uint32) {
 	h := c.ms.at(slot).dev
-	c.count(s.stripe(h), c.ms.at(slot).state, -1)
+	c.count(slot, c.ms.at(slot).state, -1)
 	c.ms.at(slot).state = 0
 	if pc := c.pc.Load(); pc != nil && pc.rec.at(slot).due != zeroMicro {
 		pc.rec.at(slot).due = zeroMicro
@@ -333,7 +336,7 @@ func (s *MemoryStore) restoreMember(c *memCampaign, slot uint32, r memberRec, pr
 		s.campaigns[prev.camp-1].ms.at(prev.slot).next = ref
 	}
 	c.ms.at(slot).state, c.ms.at(slot).reason, c.ms.at(slot).at = r.state, r.reason, r.at
-	c.count(s.stripe(h), r.state, 1)
+	c.count(slot, r.state, 1)
 	if pc := c.pc.Load(); pc != nil {
 		putPush(pc.rec.at(slot), r.push)
 		if r.push.due != zeroMicro {
@@ -357,7 +360,7 @@ func (s *MemoryStore) predecessor(h uint32, ref memberRef) memberRef {
 func (s *MemoryStore) dropMember(c *memCampaign, slot uint32) {
 	h := c.ms.at(slot).dev
 	if c.ms.at(slot).state != 0 {
-		c.count(s.stripe(h), c.ms.at(slot).state, -1)
+		c.count(slot, c.ms.at(slot).state, -1)
 		s.devs.at(h).head = c.ms.at(slot).next
 	}
 	if pc := c.pc.Load(); pc != nil {
