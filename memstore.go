@@ -145,7 +145,7 @@ const (
 
 // devRow is what a device operation reads of its device, together: its
 // key, its newest member record, the campaign holding it, its history
-// ring and its flags, in 32 bytes.
+// ring, its flags and its lock shard, in 32 bytes.
 type devRow struct {
 	key      idKey
 	head     memberRef // the device's newest member record
@@ -153,7 +153,7 @@ type devRow struct {
 	hist     uint32    // 1 + index of its history ring in its shard, or 0
 	lastCamp uint32    // names index of DeviceRecord.LastCampaign
 	flags    uint8
-	shard    uint8 // its lock shard (the id hash's top 6 bits): see stripe
+	shard    uint8 // its lock shard (the id hash's top 6 bits)
 }
 
 // heldElsewhere in active: the campaign holding the device is not in the
