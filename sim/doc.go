@@ -404,11 +404,12 @@
 //     million devices the looplab-per-device design takes 11.0x fota's
 //     wall time, 13.6x its CPU time and 14.3x its memory; against
 //     fota-workers, 12.1x the wall time, 11.2x the CPU time and 14.1x the
-//     memory (bars: 10x each, met by both). Over the day's five runs:
+//     memory (bars: 10x each, met by both). Over the day's six runs:
 //     fota 7.6x to 11.2x the wall time and 9.9x to 13.8x the CPU time
 //     (both bars in three runs), fota-workers 8.7x to 12.7x the wall time
-//     and 8.4x to 11.7x the CPU time (both in four runs; the fifth missed
-//     both, in a slow patch of the shared machine). On the AMD EPYC kind
+//     and 8.4x to 11.7x the CPU time (both in five runs; the other missed
+//     both, in a slow patch of the shared machine); the memory 13.5x to
+//     14.3x. On the AMD EPYC kind
 //     (commit 2e17910), which runs fota about 1.4 times as fast and the
 //     baseline 1.6 to 2.3 times as fast, no one design met both in one run:
 //     one worker met the CPU bar in six runs of eight (10.1x to 12.5x)
@@ -418,19 +419,21 @@
 //     baseline's own CPU time there moved from 35 to 40 µs a device to 27
 //     to 29 µs within the day. The ratio moves with the machine more than
 //     with the code. fota's time per device at a million over at 100,000:
-//     1.09 wall, 1.09 CPU (1.03 and 1.02 on the AMD kind; bar: 1.25).
+//     1.09 wall, 1.09 CPU (1.07 to 1.23 wall over the day's nine runs; 1.03
+//     and 1.02 on the AMD kind; bar: 1.25).
 //   - go run ./examples/simulate -devices 1000000 (the default scenario: a
 //     pilot of 20, then a 7-day rollout; two workers): 3.9 to 4.1 s wall
 //     in three turns, peak heap 261 B a device, and 4.6 s with -workers 1
 //     (bars: 5 s and 300 B, met; the goal of 2 s is not). On the AMD kind
 //     at commit 2e17910: 2.63 to 2.73 s wall, 3.4 to 3.5 s of user time;
 //     with -workers 1 3.03 to 3.05 s. With -protocol lwm2m: 4.43 to 4.47 s
-//     here, 3.05 to 3.16 s there, 288 B a device. The command ships default.pgo, the CPU
-//     profile of a million-device HTTP run and of an LwM2M one (its pgo.sh
-//     writes it), so that go build and go run inline its hot calls: about
-//     7 % fewer instructions. It runs the collector at GOGC=10: the heap
-//     is mostly pointer-free columns, so collecting often costs no
-//     measurable time and the peak stays near the live heap.
+//     here, 3.05 to 3.16 s there, 288 B a device. The command ships
+//     default.pgo, the CPU profile of a million-device HTTP run and of an
+//     LwM2M one (its pgo.sh writes it), so that go build and go run
+//     inline its hot calls: about 7 % fewer instructions. It runs the
+//     collector at GOGC=10: the heap is mostly pointer-free columns, so
+//     collecting often costs no measurable time and the peak stays near
+//     the live heap.
 //   - BenchmarkPushRollout (100,000 devices, the same fleet as HTTP, LwM2M
 //     and OMA-DM devices, after an untimed rollout; the ratios are the
 //     medians of five rounds that run the three in turn): LwM2M takes
