@@ -347,8 +347,8 @@ type fleetResult struct{ nsPerDevice, cpuPerDevice, bytesPerDevice float64 }
 // on a shared machine) and B/device (the peak live heap during the op,
 // per device); the parent then prints the ratios: looplab over each fota
 // design in time and in memory at each size, and fota's time per device
-// at the largest size over the smallest. Run it with -benchtime 1x: one op of a million devices takes
-// seconds.
+// at the largest size over the smallest. Run it with -benchtime 1x: one
+// op of a million devices takes seconds.
 func BenchmarkFleet(b *testing.B) {
 	sizes := []int{100_000, 1_000_000}
 	results := map[string]fleetResult{}

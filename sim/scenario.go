@@ -337,8 +337,9 @@ type Scenario struct {
 	// OnStep are the same whatever the number. One is the default, so
 	// that a run starts no goroutine of its own (a helper waits for work
 	// by spinning a while): a second makes a million-device run about a
-	// tenth shorter on this project's 2-core machines, for a tenth more
-	// CPU time. examples/simulate runs one per core, at most two.
+	// tenth shorter on this project's 2-core machines, for a tenth to a
+	// fifth more CPU time. examples/simulate runs one per core, at most
+	// two.
 	Workers int `json:"-"`
 
 	// Observer, when set, also receives every change the Manager makes:
