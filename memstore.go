@@ -311,9 +311,9 @@ type memCampaign struct {
 
 // Counts are striped by the devices' lock shards, so that device
 // transactions of different shards rarely share a counter: goroutines
-// that serve the devices of their own partition (Partition) write counters
-// of their own, where a stripe chosen by handle would bounce its cache
-// line between them at every other change.
+// that serve the devices of their own partition (Partition, into a number
+// of partitions that divides 16) write counters of their own, where a
+// stripe chosen by handle would bounce its cache line between them.
 const (
 	countStripes = 16
 	countStates  = len(Counts{})
